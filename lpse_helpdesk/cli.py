@@ -1,0 +1,236 @@
+"""`lpse-helpdesk`: the command line (DESIGN.md "The public contract")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from .settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
+        nats_url=getattr(args, "nats", None),
+        database_url=getattr(args, "database", None),
+        http_port=getattr(args, "http_port", None),
+        http_host=getattr(args, "http_host", None),
+    )
+
+
+def _standards(settings: Settings) -> dict:
+    from .standards import load_standards
+
+    return load_standards(settings.standards_dir)
+
+
+async def _serve(settings: Settings, definitions, nats=None) -> int:
+    from .platform.runtime import Runtime
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runtime = Runtime(settings, definitions, standards=_standards(settings))
+    try:
+        async with runtime:
+            base = f"http://{settings.http_host}:{settings.http_port}"
+            try:
+                await asyncio.wait_for(runtime.nats_ready.wait(), 30)
+            except TimeoutError:
+                print(f"Peringatan: NATS {settings.nats_url} belum terhubung; terus mencoba.",
+                      file=sys.stderr)
+            print("LPSE Helpdesk siap / ready:", flush=True)
+            print(f"  API tiket      {base}/api/v1/tickets", flush=True)
+            print(f"  OpenAPI        {base}/schema/openapi.json (dokumen: {base}/schema)", flush=True)
+            print(f"  Kesehatan      {base}/health  {base}/ready  {base}/metrics", flush=True)
+            print(f"  NATS           {settings.nats_url}", flush=True)
+            print(f"  Data           {settings.database_url or settings.data_dir.resolve()}",
+                  flush=True)
+            print("Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop.", flush=True)
+            await stop.wait()
+            print("Berhenti... / stopping...", flush=True)
+    finally:
+        if nats is not None:
+            nats.stop()
+    print("Semua proses berhenti. / Everything stopped.", flush=True)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from .platform.natsserver import EmbeddedNats, PortTaken, port_is_free
+    from .services import all_definitions
+
+    settings = _settings(args)
+    if not port_is_free(settings.http_port, settings.http_host):
+        print(f"Port HTTP {settings.http_port} sudah dipakai proses lain. Pindahkan dengan "
+              f"--http-port PORT. / HTTP port {settings.http_port} is taken; use --http-port.",
+              file=sys.stderr)
+        return 2
+    nats = EmbeddedNats(args.nats_port, settings.data_dir / "nats", host="127.0.0.1")
+    try:
+        nats.start()
+    except PortTaken as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    settings = replace(settings, nats_url=nats.url)
+    print(f"nats-server (JetStream) berjalan di {nats.url}, data di {nats.store_dir}", flush=True)
+    try:
+        return asyncio.run(_serve(settings, all_definitions(), nats))
+    finally:
+        nats.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .services import definition
+
+    settings = _settings(args)
+    return asyncio.run(_serve(settings, [definition(args.service)]))
+
+
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from .schemas.export import write_all
+
+    for path in write_all(Path(args.out)):
+        print(path)
+    return 0
+
+
+def cmd_standards_check(args: argparse.Namespace) -> int:
+    from .standards import check_files
+
+    problems = check_files(args.files)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if not problems:
+        print(f"OK: {len(args.files)} berkas standar valid / valid")
+    return 1 if problems else 0
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from .platform import deadletters
+    from .platform.store import ServiceStore
+    from .services import NAMES, definition
+
+    settings = _settings(args)
+    names = [args.service] if args.service else list(NAMES)
+    found, failed = [], 0
+    for name in names:
+        spec = definition(name)
+        store = ServiceStore(name, settings, spec.tables)
+        try:
+            letters = deadletters.list_dead_letters(store, include_replayed=args.all)
+            if args.action == "list":
+                found.extend(letters)
+                continue
+            wanted = [d for d in letters if (args.consumer in (None, d.consumer))
+                      and (args.seq in (None, d.stream_seq))]
+            if not wanted:
+                continue
+            app = spec.build(_context(settings, store))
+            handlers = {c.name: c.handler for c in spec.consumers(app)}
+            for letter in wanted:
+                try:
+                    count = deadletters.replay_dead_letter(store, letter, handlers[letter.consumer])
+                    print(f"diputar ulang / replayed {name}:{letter.consumer}#{letter.stream_seq}"
+                          f" -> {count} event baru")
+                except (deadletters.ReplayFailed, KeyError) as exc:
+                    failed += 1
+                    print(f"GAGAL {name}:{letter.consumer}#{letter.stream_seq}: {exc}",
+                          file=sys.stderr)
+        finally:
+            store.close()
+    if args.action == "list":
+        if args.json:
+            print(json.dumps([{**d.__dict__, "payload": d.payload.decode("utf-8", "replace")}
+                              for d in found], ensure_ascii=False))
+        elif not found:
+            print("Tidak ada dead letter. / No dead letters.")
+        for d in [] if args.json else found:
+            state = f" (diputar ulang {d.replayed_at})" if d.replayed_at else ""
+            print(f"{d.service}:{d.consumer}#{d.stream_seq} {d.subject} percobaan={d.attempts} "
+                  f"{d.created_at}{state}\n    {d.error}")
+    return 1 if failed else 0
+
+
+def _context(settings: Settings, store):
+    from .platform.service import ServiceContext
+
+    return ServiceContext(settings, store, _standards(settings))
+
+
+def cmd_accuracy(args: argparse.Namespace) -> int:
+    from .services.triage import accuracy
+
+    return accuracy.main([args.path] if args.path else [])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lpse-helpdesk", description="Helpdesk LPSE (Layanan dan Dukungan), event-sourced."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", help="folder data (default helpdesk-data / HELPDESK_DATA_DIR)")
+        p.add_argument("--database", help="postgresql://... (default: SQLite di folder data)")
+
+    up = sub.add_parser("up", help="jalankan seluruh helpdesk (NATS tertanam + semua layanan)")
+    common(up)
+    up.add_argument("--http-port", type=int, default=8000)
+    up.add_argument("--http-host", default=None)
+    up.add_argument("--smtp-port", type=int, default=2525,
+                    help="listener SMTP masuk (belum tersedia: issue intake email)")
+    up.add_argument("--nats-port", type=int, default=4222)
+    up.set_defaults(func=cmd_up)
+
+    run = sub.add_parser("run", help="jalankan satu layanan terhadap NATS dan database tertentu")
+    run.add_argument("service")
+    common(run)
+    run.add_argument("--nats", help="nats://host:port (HELPDESK_NATS_URL)")
+    run.add_argument("--http-port", type=int, default=None)
+    run.add_argument("--http-host", default=None)
+    run.set_defaults(func=cmd_run)
+
+    schemas = sub.add_parser("schemas", help="tulis JSON Schema tiap event dan dokumen AsyncAPI")
+    schemas.add_argument("--out", default="build/schemas")
+    schemas.set_defaults(func=cmd_schemas)
+
+    standards = sub.add_parser("standards", help="standar layanan unit")
+    standards_sub = standards.add_subparsers(dest="action", required=True)
+    check = standards_sub.add_parser("check", help="validasi berkas standar")
+    check.add_argument("files", nargs="+")
+    check.set_defaults(func=cmd_standards_check)
+
+    dead = sub.add_parser("dead-letters", help="pesan yang gagal diproses")
+    dead.add_argument("action", choices=["list", "replay"])
+    common(dead)
+    dead.add_argument("--service", help="hanya layanan ini")
+    dead.add_argument("--consumer", help="hanya consumer ini (replay)")
+    dead.add_argument("--seq", type=int, help="hanya nomor urut stream ini (replay)")
+    dead.add_argument("--all", action="store_true", help="termasuk yang sudah diputar ulang")
+    dead.add_argument("--json", action="store_true")
+    dead.set_defaults(func=cmd_dead_letters)
+
+    acc = sub.add_parser("classifier-accuracy", help="akurasi klasifikasi pada set berlabel")
+    acc.add_argument("path", nargs="?")
+    acc.set_defaults(func=cmd_accuracy)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .platform.observability import setup_logging
+
+    args = build_parser().parse_args(argv)
+    if args.command in ("up", "run"):
+        setup_logging()
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

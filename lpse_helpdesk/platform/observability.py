@@ -1,0 +1,75 @@
+"""Prometheus metrics and one-JSON-line-per-event logs, shared by every service."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """One registry per process; labels say which service and consumer."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.events_in = Counter(
+            "helpdesk_events_in_total", "Bus messages handled by tracked consumers",
+            ["service", "consumer", "outcome"], registry=r,
+        )
+        self.events_out = Counter(
+            "helpdesk_events_out_total", "Stored events published by the outbox relay",
+            ["service"], registry=r,
+        )
+        self.publish_duplicates = Counter(
+            "helpdesk_publish_duplicates_total", "Relay publishes JetStream dropped as duplicates",
+            ["service"], registry=r,
+        )
+        self.dead_letters = Counter(
+            "helpdesk_dead_letters_total", "Messages kept as dead letters", ["service", "consumer"],
+            registry=r,
+        )
+        self.outbox_lag = Gauge(
+            "helpdesk_outbox_lag_events", "Stored events not yet published", ["service"], registry=r
+        )
+        self.consumer_lag = Gauge(
+            "helpdesk_consumer_lag_messages", "Stream messages not yet delivered to a consumer",
+            ["service", "consumer"], registry=r,
+        )
+        self.handle_seconds = Histogram(
+            "helpdesk_handle_seconds", "Time to decide and record one message",
+            ["service", "consumer"], registry=r,
+        )
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Access logs and faststream's own chatter would double our one line per event.
+    for noisy in ("uvicorn.access", "faststream", "nats"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def log_event(logger: logging.Logger, msg: str, level: int = logging.INFO, **fields) -> None:
+    logger.log(level, msg, extra={"fields": fields})

@@ -1,0 +1,186 @@
+"""Runs one or more services in this process: stores, relays, tracked consumers, HTTP.
+
+`lpse-helpdesk up` runs every service here beside an embedded nats-server; `lpse-helpdesk run
+SERVICE` runs one. The HTTP server starts first and NATS is connected in the background, so a
+service whose NATS is down still answers health checks and (intake) still accepts tickets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+from ..schemas import STREAM
+from ..settings import Settings
+from .bus import connect_with_retry, ensure_stream, make_broker, publish_event
+from .consumer import TrackedConsumer
+from .http import build_http_app
+from .observability import Metrics, log_event
+from .outbox import OutboxRelay
+from .service import ServiceContext, ServiceDefinition
+from .store import ServiceStore
+
+log = logging.getLogger("lpse_helpdesk.runtime")
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the runtime's owner decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+@dataclass
+class RunningService:
+    definition: ServiceDefinition
+    store: ServiceStore
+    app: Any
+    relay: OutboxRelay
+    consumers: list[TrackedConsumer] = field(default_factory=list)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        definitions: Sequence[ServiceDefinition],
+        standards: dict[str, Any] | None = None,
+        serve_http: bool = True,
+    ):
+        self.settings, self.definitions = settings, list(definitions)
+        self.standards = standards if standards is not None else {}
+        self.serve_http = serve_http
+        self.metrics = Metrics()
+        self.broker = make_broker(settings.nats_url)
+        self.services: dict[str, RunningService] = {}
+        self.stop_event = asyncio.Event()
+        self.nats_ready = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._server: _QuietServer | None = None
+
+    # --- start -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        for definition in self.definitions:
+            self.services[definition.name] = await asyncio.to_thread(self._build, definition)
+        for running in self.services.values():
+            self._tasks.append(asyncio.create_task(running.relay.run(self.stop_event)))
+        if self.serve_http:
+            await self._start_http()
+        self._tasks.append(asyncio.create_task(self._connect_bus()))
+        self._tasks.append(asyncio.create_task(self._watch_consumer_lag()))
+
+    def _build(self, definition: ServiceDefinition) -> RunningService:
+        tables = definition.tables
+        store = ServiceStore(definition.name, self.settings, tables)
+        app = definition.build(ServiceContext(self.settings, store, self.standards))
+
+        async def publish(subject: str, body: bytes, msg_id: str) -> bool:
+            return await publish_event(self.broker, subject, body, msg_id)
+
+        relay = OutboxRelay(store, publish, self.metrics)
+        store.listeners.append(relay.wake)
+        running = RunningService(definition, store, app, relay)
+        for spec in definition.consumers(app):
+            consumer = TrackedConsumer(
+                spec.name, spec.subject, spec.handler, store, self.settings, self.metrics
+            )
+            consumer.register(self.broker)
+            running.consumers.append(consumer)
+        return running
+
+    async def _start_http(self) -> None:
+        routes = [r for s in self.services.values() for r in s.definition.routes(s.app)]
+        app = build_http_app(self, routes)
+        config = uvicorn.Config(
+            app, host=self.settings.http_host, port=self.settings.http_port,
+            log_level="warning", access_log=False, lifespan="on",
+        )
+        self._server = _QuietServer(config)
+        self._tasks.append(asyncio.create_task(self._server.serve()))
+        while not self._server.started:
+            if self._tasks[-1].done():  # e.g. the port is taken: surface the error now
+                self._tasks[-1].result()
+                raise RuntimeError(f"HTTP tidak bisa mulai di port {self.settings.http_port}")
+            await asyncio.sleep(0.02)
+
+    async def _connect_bus(self) -> None:
+        if not await connect_with_retry(self.broker, self.stop_event, self.settings.nats_url):
+            return
+        while not self.stop_event.is_set():
+            try:
+                await ensure_stream(self.broker)
+                await self.broker.start()
+                break
+            except Exception as exc:  # noqa: BLE001 - JetStream not ready yet: retry
+                log_event(log, "JetStream belum siap", logging.WARNING, error=repr(exc))
+                await asyncio.sleep(1.0)
+        self.nats_ready.set()
+        log_event(log, "terhubung ke NATS", nats=self.settings.nats_url,
+                  services=list(self.services))
+
+    async def _watch_consumer_lag(self) -> None:
+        await self.nats_ready.wait()
+        while not self.stop_event.is_set():
+            with contextlib.suppress(Exception):
+                js = self.broker.connection.jetstream()
+                for running in self.services.values():
+                    for consumer in running.consumers:
+                        info = await js.consumer_info(STREAM, consumer.name)
+                        self.metrics.consumer_lag.labels(running.store.service, consumer.name).set(
+                            info.num_pending or 0
+                        )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), 5.0)
+
+    # --- state -------------------------------------------------------------------------------
+    def readiness(self) -> dict[str, Any]:
+        connection = self.broker._connection  # None until connected
+        nats_ok = bool(self.nats_ready.is_set() and connection is not None and connection.is_connected)
+        stores = {}
+        for name, running in self.services.items():
+            try:
+                running.store.max_notification_id()
+                stores[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - reported, not raised
+                stores[name] = f"error: {exc}"
+        ready = nats_ok and all(v == "ok" for v in stores.values())
+        return {"ready": ready, "nats": "ok" if nats_ok else "disconnected", "stores": stores}
+
+    def service(self, name: str) -> RunningService:
+        return self.services[name]
+
+    # --- stop --------------------------------------------------------------------------------
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self._server is not None:  # let uvicorn finish its lifespan before anything is cancelled
+            self._server.should_exit = True
+            server_task = next((t for t in self._tasks if t.get_coro().__name__ == "serve"), None)
+            if server_task is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(server_task), 5.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.broker.stop(), 5.0)
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for running in self.services.values():
+            running.store.close()
+
+    async def __aenter__(self) -> Runtime:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()

@@ -1,0 +1,201 @@
+"""A service's own event store: an eventsourcing Application whose events are our msgspec structs.
+
+- SQLite file `<data_dir>/<service>.sqlite` by default; PostgreSQL when `database_url` is set
+  (tables prefixed with the service name, so services can share one database).
+- The stored state of an event is exactly its wire JSON (`schemas.encode_event`), and its topic
+  is the event tag: one definition serves store and bus, and the relay publishes stored bytes.
+- Tracking is multi-row (one row per consumed stream sequence, primary key enforced), because
+  messages can be processed out of order after a retry: "max position" tracking would skip them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    Mapper,
+    Notification,
+    StoredEvent,
+    Tracking,
+)
+
+from ..schemas import TicketEvent, decode_event, encode_event
+from ..settings import Settings
+from .recorders import Write, for_postgres
+
+__all__ = ["IntegrityError", "ServiceStore", "Stored", "Write", "Tracking"]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An event at its position in one aggregate's sequence (the ticket, usually).
+
+    The position is a store concern, so it lives beside the event, not in its wire format.
+    """
+
+    event: TicketEvent
+    originator_id: uuid.UUID
+    originator_version: int
+
+
+class MsgspecMapper(Mapper):
+    """Maps `Stored` <-> eventsourcing's `StoredEvent` with msgspec instead of a transcoder."""
+
+    def __init__(self) -> None:  # no transcoder, compressor or cipher: the bytes are the wire JSON
+        self.transcoder = self.compressor = self.cipher = None  # type: ignore[assignment]
+
+    def to_stored_event(self, domain_event: Stored) -> StoredEvent:  # type: ignore[override]
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=domain_event.event.tag,
+            state=encode_event(domain_event.event),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Stored:  # type: ignore[override]
+        originator_id = stored_event.originator_id
+        if not isinstance(originator_id, uuid.UUID):
+            originator_id = uuid.UUID(str(originator_id))
+        return Stored(
+            event=decode_event(stored_event.state),
+            originator_id=originator_id,
+            originator_version=stored_event.originator_version,
+        )
+
+
+def persistence_env(service: str, settings: Settings) -> dict[str, str]:
+    """eventsourcing's environment for one service's store."""
+    if not settings.uses_postgres:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+            "SINGLE_ROW_TRACKING": "no",
+            "PROCESS_RECORDER_TOPIC": "lpse_helpdesk.platform.recorders:HelpdeskSQLiteRecorder",
+        }
+    url = urlparse(settings.database_url)
+    query = parse_qs(url.query)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_SCHEMA": query.get("schema", [""])[0],
+        "POSTGRES_POOL_SIZE": "4",
+        "POSTGRES_MAX_OVERFLOW": "4",
+        "SINGLE_ROW_TRACKING": "no",
+        "PROCESS_RECORDER_TOPIC": "lpse_helpdesk.platform.recorders:HelpdeskPostgresRecorder",
+    }
+
+
+class ServiceStore(Application):
+    """One service's events, tracking records and read-model tables, in one database."""
+
+    def __init__(self, service: str, settings: Settings, tables: Sequence[str] = ()):
+        self.name = service  # eventsourcing uses it to prefix PostgreSQL tables
+        self.service = service
+        super().__init__(persistence_env(service, settings))
+        self.is_postgres = settings.uses_postgres
+        self._tracking_table = getattr(self.recorder, "tracking_table_name", "tracking")
+        # Read-model tables are named `<prefix>_<table>`: the service name, and in PostgreSQL
+        # also the configured schema, so services and test runs can share one database.
+        self.prefix = service
+        if self.is_postgres:
+            schema = self.recorder.datastore.schema  # type: ignore[attr-defined]
+            self._tracking_table = f'"{schema}"."{self._tracking_table}"'
+            self.prefix = f'"{schema}".{service}'
+        # Called after every successful write, e.g. to wake the outbox relay (from any thread).
+        self.listeners: list = []
+        self.execute(
+            [Write(ddl.format(p=self.prefix, n=service)) for ddl in (*PLATFORM_TABLES, *tables)]
+        )
+
+    # eventsourcing hooks --------------------------------------------------------------------
+    def construct_mapper(self) -> Mapper:
+        return MsgspecMapper()
+
+    def construct_recorder(self):  # the process recorder: events + tracking + our rows
+        return self.factory.process_recorder()
+
+    # writing --------------------------------------------------------------------------------
+    def record(
+        self,
+        stored: Sequence[Stored] = (),
+        *,
+        tracking: Tracking | None = None,
+        writes: Iterable[Write] = (),
+    ) -> list[int]:
+        """Store events, a tracking record and rows atomically; returns notification ids.
+
+        Raises `IntegrityError` when another writer got there first: the same aggregate version
+        (a concurrent decision on one ticket) or the same tracking position (a duplicate).
+        """
+        recordings = self.events.put(list(stored), tracking=tracking, writes=list(writes))
+        if recordings:
+            for listener in self.listeners:
+                listener()
+        return [r.notification.id for r in recordings]
+
+    def execute(self, writes: Iterable[Write]) -> None:
+        """Rows only, in one transaction (no events)."""
+        self.record((), writes=writes)
+
+    # reading --------------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        if self.is_postgres:
+            sql = for_postgres(sql)
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, tuple(params))
+            rows = cursor.fetchall()
+        return [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in rows]
+
+    def history(self, originator_id: uuid.UUID) -> list[Stored]:
+        return list(self.events.get(originator_id))  # type: ignore[arg-type]
+
+    def next_version(self, originator_id: uuid.UUID) -> int:
+        history = self.recorder.select_events(originator_id, desc=True, limit=1)
+        return history[0].originator_version + 1 if history else 1
+
+    def is_tracked(self, consumer: str, position: int) -> bool:
+        rows = self.query(
+            f"SELECT 1 FROM {self._tracking_table} WHERE application_name = ? "
+            "AND notification_id = ?",
+            (consumer, position),
+        )
+        return bool(rows)
+
+    def notifications(self, after: int, limit: int = 200) -> Sequence[Notification]:
+        return self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
+
+    def max_notification_id(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def close(self) -> None:
+        self.factory.close()
+
+
+# Tables every service has: the relay's position and the dead letters of its consumers.
+PLATFORM_TABLES = (
+    "CREATE TABLE IF NOT EXISTS {p}_outbox_position ("
+    " name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {p}_dead_letters ("
+    " consumer TEXT NOT NULL, stream_seq BIGINT NOT NULL, subject TEXT NOT NULL,"
+    " payload TEXT NOT NULL, error TEXT NOT NULL, attempts INTEGER NOT NULL,"
+    " created_at TEXT NOT NULL, PRIMARY KEY (consumer, stream_seq))",
+    # A row per replay: the primary key makes a second replay of one letter impossible.
+    "CREATE TABLE IF NOT EXISTS {p}_dead_letter_replays ("
+    " consumer TEXT NOT NULL, stream_seq BIGINT NOT NULL, replayed_at TEXT NOT NULL,"
+    " PRIMARY KEY (consumer, stream_seq))",
+)

@@ -1,0 +1,58 @@
+"""Payloads of the public HTTP API (DESIGN.md "The public contract"), validated with msgspec."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from .events import Category, Channel, LongText, Reporter, ShortText, Tenant, Tier
+
+NonEmptyShort = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+NonEmptyLong = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+
+
+class NewTicket(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`POST /api/v1/tickets` from channel frontends and the portal."""
+
+    tenant: Tenant
+    channel: Channel
+    reporter: Reporter
+    subject: NonEmptyShort
+    description: NonEmptyLong
+    kind: Literal["ticket", "complaint"] = "ticket"
+
+
+class TicketCreated(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    number: str
+    access_token: str
+
+
+class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):
+    type: str
+    occurred_at: datetime
+    event: dict[str, Any]
+
+
+class TicketView(msgspec.Struct, kw_only=True):
+    """`GET /api/v1/tickets/{number}`: the ticket as the desk's read model knows it."""
+
+    id: uuid.UUID
+    number: str
+    tenant: Tenant
+    status: str
+    category: Category | None
+    priority: str | None
+    tier: Tier
+    channel: Channel
+    subject: ShortText
+    description: LongText
+    reporter: Reporter
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    first_response_breached: bool = False
+    resolution_breached: bool = False
+    timeline: list[TimelineEntry] = []

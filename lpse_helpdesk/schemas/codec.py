@@ -1,0 +1,66 @@
+"""One encoder, one decoder and the subject naming for ticket events.
+
+Decoding is strict: an unknown tag, a wrong type or a missing field raises `InvalidEvent` with
+msgspec's path to the bad field (`$.reporter.email`), so a dead-letter record says what is wrong.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import msgspec
+
+from .events import AnyTicketEvent, TicketEvent
+
+STREAM = "TICKETS"
+SUBJECT_PREFIX = "helpdesk"
+# Every ticket event of every unit; the `*` is the tenant.
+STREAM_SUBJECTS = [f"{SUBJECT_PREFIX}.*.ticket.>"]
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(AnyTicketEvent)
+
+
+class InvalidEvent(ValueError):
+    """A message that is not a valid ticket event of this contract."""
+
+
+def encode_event(event: TicketEvent) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode_event(data: bytes | str) -> AnyTicketEvent:
+    try:
+        return _decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise InvalidEvent(f"pesan event tidak valid / invalid event: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise InvalidEvent(f"pesan bukan JSON yang sah / malformed JSON: {exc}") from None
+
+
+def event_name(event: TicketEvent) -> str:
+    """`ticket.received` -> `received`: the last token of the subject."""
+    return event.tag.removeprefix("ticket.")
+
+
+def subject_for(event: TicketEvent) -> str:
+    return f"{SUBJECT_PREFIX}.{event.tenant}.ticket.{event.ticket_id}.{event_name(event)}"
+
+
+def subject_filter(event_types: tuple[type[TicketEvent], ...] = (), tenant: str = "*") -> list[str]:
+    """NATS subject filters for the given event types (all ticket events when empty)."""
+    if not event_types:
+        return [f"{SUBJECT_PREFIX}.{tenant}.ticket.>"]
+    names = [t.__struct_config__.tag.removeprefix("ticket.") for t in event_types]
+    return [f"{SUBJECT_PREFIX}.{tenant}.ticket.*.{name}" for name in names]
+
+
+def new_envelope(ticket_id: uuid.UUID, tenant: str) -> dict:
+    """The envelope fields of a new event: a fresh id and the current time in UTC."""
+    return {
+        "event_id": uuid.uuid4(),
+        "ticket_id": ticket_id,
+        "tenant": tenant,
+        "occurred_at": datetime.now(UTC),
+    }

@@ -1,0 +1,212 @@
+"""Every ticket event on the bus and in the service stores, as one msgspec struct each.
+
+The same struct is the wire format (JSON on NATS) and the stored state in each service's
+event store: the outbox relay publishes the stored bytes unchanged. Rules (DESIGN.md):
+- frozen, kw_only, a stable explicit tag (`"ticket.received"`), envelope fields first;
+- a new field needs a default, so old stored events still decode;
+- a breaking change is a new tag plus an upcaster in `codec.py`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+SCHEMA_VERSION = 1
+
+# Tenant ids are short lowercase unit names (batubara, lampung, ...); they are also a token of
+# the NATS subject, so dots, spaces and wildcards must be impossible.
+Tenant = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
+ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
+
+Channel = Literal["web", "email", "phone", "walk_in", "api"]
+Category = Literal["gangguan", "permasalahan", "permintaan_layanan"]
+Priority = Literal["tinggi", "sedang", "rendah"]
+Tier = Literal["helpdesk", "koordinator", "admin_ppe", "lkpp"]
+Role = Literal[
+    "helpdesk", "koordinator", "admin_ppe", "lkpp", "kepala_unit", "admin", "reporter", "system"
+]
+SlaTarget = Literal["first_response", "resolution"]
+
+
+class Reporter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who asked: an OPD/PPK (government buyer), a penyedia (vendor) or someone else."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    kind: Literal["ppk", "penyedia", "other"] = "other"
+    organization: ShortText = ""
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    """Who made a decision: a staff member, the reporter, or the system (rules, timers)."""
+
+    id: ShortText
+    role: Role
+
+
+SYSTEM = Actor(id="system", role="system")
+
+
+class TicketEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """The envelope every ticket event carries."""
+
+    event_id: uuid.UUID
+    ticket_id: uuid.UUID
+    tenant: Tenant
+    occurred_at: datetime
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def tag(self) -> str:
+        return self.__struct_config__.tag  # type: ignore[return-value]
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+class TicketReceived(TicketEvent, frozen=True, kw_only=True, tag="ticket.received"):
+    number: ShortText
+    channel: Channel
+    reporter: Reporter
+    subject: ShortText
+    description: LongText
+    # Only a hash travels: the reporter's token is a secret, the bus is not.
+    access_token_sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+    kind: Literal["ticket", "complaint"] = "ticket"
+
+
+class ReporterReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.reporter_replied"):
+    message: LongText
+    channel: Channel = "web"
+
+
+# --- triage ---------------------------------------------------------------------------------
+
+
+class TicketClassified(TicketEvent, frozen=True, kw_only=True, tag="ticket.classified"):
+    category: Category
+    priority: Priority
+    confidence: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+    actor: Actor = SYSTEM
+    reason: LongText = ""
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+
+
+# --- escalation -----------------------------------------------------------------------------
+
+
+class EscalatedToCoordinator(
+    TicketEvent, frozen=True, kw_only=True, tag="ticket.escalated_to_coordinator"
+):
+    """Up to tier 2: Admin PPE or Koordinator Helpdesk, as the unit's chain says."""
+
+    from_tier: Tier
+    to_tier: Literal["koordinator", "admin_ppe"]
+    reason: LongText
+    actor: Actor = SYSTEM
+    automatic: bool = False
+    resolution_due: datetime | None = None
+
+
+class EscalatedToLkpp(TicketEvent, frozen=True, kw_only=True, tag="ticket.escalated_to_lkpp"):
+    """Up to tier 3: the national helpdesk at LKPP."""
+
+    from_tier: Tier
+    reason: LongText
+    actor: Actor = SYSTEM
+    automatic: bool = False
+    resolution_due: datetime | None = None
+
+
+class EscalationAnswered(TicketEvent, frozen=True, kw_only=True, tag="ticket.escalation_answered"):
+    """A higher tier sends its answer back down; the helpdesk informs the reporter."""
+
+    from_tier: Tier
+    to_tier: Tier
+    message: LongText
+    actor: Actor
+
+
+class SlaBreached(TicketEvent, frozen=True, kw_only=True, tag="ticket.sla_breached"):
+    target: SlaTarget
+    due_at: datetime
+    tier: Tier = "helpdesk"
+
+
+# --- desk -----------------------------------------------------------------------------------
+
+
+class TicketReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.replied"):
+    message: LongText
+    actor: Actor
+
+
+class InfoRequested(TicketEvent, frozen=True, kw_only=True, tag="ticket.info_requested"):
+    """The helpdesk needs more from the reporter; the SLA clock pauses until they reply."""
+
+    message: LongText
+    actor: Actor
+
+
+class NoteAdded(TicketEvent, frozen=True, kw_only=True, tag="ticket.note_added"):
+    """Internal note between staff: never shown to the reporter."""
+
+    message: LongText
+    actor: Actor
+
+
+class TicketClosed(TicketEvent, frozen=True, kw_only=True, tag="ticket.closed"):
+    resolution: LongText
+    publish_faq: bool = False
+    actor: Actor
+
+
+class TicketReopened(TicketEvent, frozen=True, kw_only=True, tag="ticket.reopened"):
+    reason: LongText
+    actor: Actor
+
+
+ALL_EVENTS: tuple[type[TicketEvent], ...] = (
+    TicketReceived,
+    ReporterReplied,
+    TicketClassified,
+    EscalatedToCoordinator,
+    EscalatedToLkpp,
+    EscalationAnswered,
+    SlaBreached,
+    TicketReplied,
+    InfoRequested,
+    NoteAdded,
+    TicketClosed,
+    TicketReopened,
+)
+
+AnyTicketEvent = (
+    TicketReceived
+    | ReporterReplied
+    | TicketClassified
+    | EscalatedToCoordinator
+    | EscalatedToLkpp
+    | EscalationAnswered
+    | SlaBreached
+    | TicketReplied
+    | InfoRequested
+    | NoteAdded
+    | TicketClosed
+    | TicketReopened
+)
+
+# Which service may publish which event (DESIGN.md "Each service owns its decisions").
+OWNERS: dict[str, tuple[type[TicketEvent], ...]] = {
+    "intake": (TicketReceived, ReporterReplied),
+    "triage": (TicketClassified,),
+    "escalation": (EscalatedToCoordinator, EscalatedToLkpp, EscalationAnswered, SlaBreached),
+    "desk": (TicketReplied, InfoRequested, NoteAdded, TicketClosed, TicketReopened),
+}

@@ -1,0 +1,94 @@
+"""JSON Schema of every event and the AsyncAPI 3.0 document of the bus, generated from the structs.
+
+Downstream systems subscribe from these files without reading Python.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+
+from .codec import STREAM, STREAM_SUBJECTS, SUBJECT_PREFIX
+from .events import ALL_EVENTS, OWNERS, SCHEMA_VERSION
+
+
+def _tag(event_type: type) -> str:
+    return event_type.__struct_config__.tag
+
+
+def json_schemas() -> dict[str, dict]:
+    """One standalone JSON Schema document per event tag."""
+    out = {}
+    for event_type in ALL_EVENTS:
+        schema = msgspec.json.schema(event_type)
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = _tag(event_type)
+        out[_tag(event_type)] = schema
+    return out
+
+
+def asyncapi() -> dict:
+    _, components = msgspec.json.schema_components(
+        ALL_EVENTS, ref_template="#/components/schemas/{name}"
+    )
+    owner_of = {_tag(t): svc for svc, types in OWNERS.items() for t in types}
+    channels, operations, messages = {}, {}, {}
+    for event_type in ALL_EVENTS:
+        tag = _tag(event_type)
+        name = tag.removeprefix("ticket.")
+        messages[name] = {
+            "name": tag,
+            "title": tag,
+            "summary": (event_type.__doc__ or "").strip().splitlines()[0] if event_type.__doc__ else tag,
+            "contentType": "application/json",
+            "headers": {"type": "object", "properties": {
+                "Nats-Msg-Id": {"type": "string", "description": "= event_id (dedup)"}}},
+            "payload": {"$ref": f"#/components/schemas/{event_type.__name__}"},
+        }
+        channels[name] = {
+            "address": f"{SUBJECT_PREFIX}.{{tenant}}.ticket.{{ticket_id}}.{name}",
+            "parameters": {
+                "tenant": {"description": "unit id: batubara, lampung, tuban, basarnas, batam"},
+                "ticket_id": {"description": "UUID of the ticket"},
+            },
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+        }
+        operations[f"publish_{name}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{name}"},
+            "summary": f"published by the {owner_of.get(tag, '?')} service",
+            "x-owner": owner_of.get(tag),
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "LPSE Helpdesk ticket events",
+            "version": str(SCHEMA_VERSION),
+            "description": (
+                f"All events are stored in the JetStream stream `{STREAM}` "
+                f"(subjects {', '.join(STREAM_SUBJECTS)}); JSON bodies with a `type` tag. "
+                "Subscribe with a durable consumer and deduplicate on `event_id`."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": {"embedded": {"host": "127.0.0.1:4222", "protocol": "nats"}},
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": components},
+        "x-nats-stream": {"name": STREAM, "subjects": STREAM_SUBJECTS},
+    }
+
+
+def write_all(out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for tag, schema in json_schemas().items():
+        path = out_dir / f"{tag}.schema.json"
+        path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+        written.append(path)
+    path = out_dir / "asyncapi.json"
+    path.write_text(json.dumps(asyncapi(), indent=2, ensure_ascii=False) + "\n")
+    written.append(path)
+    return written

@@ -1,0 +1,123 @@
+"""Intake: turns a channel's submission into a `ticket.received` event with a human number.
+
+Numbers are per unit and year (`BTM-2026-000123`) and never repeat or skip: the next number is
+claimed by inserting a row whose primary key is (tenant, year, seq) in the same transaction as
+the event, so two concurrent submissions cannot both take it; the loser retries with the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import msgspec
+
+from ...platform.service import ServiceContext
+from ...platform.store import IntegrityError, Stored, Write
+from ...schemas import new_envelope
+from ...schemas.api import NewTicket, TicketCreated
+from ...schemas.events import TicketReceived
+
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS {p}_ticket_numbers ("
+    " tenant TEXT NOT NULL, year INTEGER NOT NULL, seq INTEGER NOT NULL, ticket_id TEXT NOT NULL,"
+    " PRIMARY KEY (tenant, year, seq))",
+    "CREATE TABLE IF NOT EXISTS {p}_idempotency ("
+    " tenant TEXT NOT NULL, idem_key TEXT NOT NULL, request_sha256 TEXT NOT NULL,"
+    " ticket_id TEXT NOT NULL, number TEXT NOT NULL, access_token TEXT NOT NULL,"
+    " PRIMARY KEY (tenant, idem_key))",
+)
+
+
+class UnknownTenant(LookupError):
+    pass
+
+
+class IdempotencyMismatch(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Submission:
+    created: TicketCreated
+    replayed: bool  # True when an Idempotency-Key returned an earlier ticket
+
+
+def sha256(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+class IntakeService:
+    def __init__(self, ctx: ServiceContext):
+        self.store = ctx.store
+        self.standards = ctx.standards
+
+    def number_prefix(self, tenant: str) -> str:
+        standard = self.standards.get(tenant)
+        if standard is None:
+            known = ", ".join(sorted(self.standards)) or "-"
+            raise UnknownTenant(f"unit `{tenant}` tidak dikenal (unit yang ada: {known})")
+        return standard.number_prefix
+
+    def submit(self, ticket: NewTicket, idempotency_key: str | None = None) -> Submission:
+        prefix = self.number_prefix(ticket.tenant)
+        request_hash = sha256(msgspec.json.encode(ticket))
+        if idempotency_key:
+            earlier = self._earlier(ticket.tenant, idempotency_key, request_hash)
+            if earlier:
+                return Submission(earlier, replayed=True)
+        ticket_id, token = uuid.uuid4(), secrets.token_urlsafe(24)
+        year = datetime.now(UTC).year
+        p = self.store.prefix
+        for _ in range(200):
+            seq = self._next_seq(ticket.tenant, year)
+            number = f"{prefix}-{year}-{seq:06d}"
+            event = TicketReceived(
+                **new_envelope(ticket_id, ticket.tenant),
+                number=number, channel=ticket.channel, reporter=ticket.reporter,
+                subject=ticket.subject, description=ticket.description,
+                access_token_sha256=sha256(token), kind=ticket.kind,
+            )
+            writes = [Write(f"INSERT INTO {p}_ticket_numbers VALUES (?, ?, ?, ?)",
+                            (ticket.tenant, year, seq, str(ticket_id)))]
+            if idempotency_key:
+                writes.append(Write(
+                    f"INSERT INTO {p}_idempotency VALUES (?, ?, ?, ?, ?, ?)",
+                    (ticket.tenant, idempotency_key, request_hash, str(ticket_id), number, token),
+                ))
+            try:
+                self.store.record([Stored(event, ticket_id, 1)], writes=writes)
+            except IntegrityError:
+                if idempotency_key:  # a concurrent retry with the same key may have won
+                    earlier = self._earlier(ticket.tenant, idempotency_key, request_hash)
+                    if earlier:
+                        return Submission(earlier, replayed=True)
+                continue  # someone took this number: try the next one
+            return Submission(TicketCreated(id=ticket_id, number=number, access_token=token), False)
+        raise RuntimeError("nomor tiket tidak bisa dialokasikan setelah 200 percobaan")
+
+    def _next_seq(self, tenant: str, year: int) -> int:
+        rows = self.store.query(
+            f"SELECT MAX(seq) FROM {self.store.prefix}_ticket_numbers WHERE tenant = ? AND year = ?",
+            (tenant, year),
+        )
+        return int(rows[0][0] or 0) + 1
+
+    def _earlier(self, tenant: str, key: str, request_hash: str) -> TicketCreated | None:
+        rows = self.store.query(
+            f"SELECT request_sha256, ticket_id, number, access_token FROM {self.store.prefix}"
+            "_idempotency WHERE tenant = ? AND idem_key = ?",
+            (tenant, key),
+        )
+        if not rows:
+            return None
+        stored_hash, ticket_id, number, token = rows[0]
+        if stored_hash != request_hash:
+            raise IdempotencyMismatch(
+                "Idempotency-Key ini sudah dipakai untuk tiket dengan isi berbeda / "
+                "this Idempotency-Key was used for a different request"
+            )
+        return TicketCreated(id=uuid.UUID(ticket_id), number=number, access_token=token)

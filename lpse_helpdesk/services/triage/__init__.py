@@ -1,0 +1,14 @@
+"""triage: classification (Gangguan / Permasalahan / Permintaan Layanan) and SLA due times
+(owns classified, reassigned)."""
+
+from ...platform.service import ConsumerSpec, ServiceDefinition
+from ...schemas import subject_filter
+from ...schemas.events import TicketReceived
+from .application import TriageService
+
+
+def consumers(app: TriageService) -> list[ConsumerSpec]:
+    return [ConsumerSpec("triage", subject_filter((TicketReceived,))[0], app.on_received)]
+
+
+SERVICE = ServiceDefinition(name="triage", build=TriageService, consumers=consumers)

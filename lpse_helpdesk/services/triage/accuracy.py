@@ -1,0 +1,157 @@
+"""Measure the ticket classifier on a labelled JSONL file.
+
+    python -m lpse_helpdesk.services.triage.accuracy [PATH] [--json]
+
+PATH defaults to ``tests/data/labelled_tickets.jsonl`` in the repository. The file must
+not share lines with the training file, or the figure measures memory, not accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+
+from .classifier import CATEGORIES, PRIORITIES, TicketClassifier, load_tickets
+
+DEFAULT_PATH = Path(__file__).resolve().parents[3] / "tests" / "data" / "labelled_tickets.jsonl"
+
+_LABELS = {"gangguan": "Gangguan", "permasalahan": "Permasalahan",
+           "permintaan_layanan": "Permintaan Layanan"}
+
+
+class ClassScore(msgspec.Struct, frozen=True):
+    precision: float
+    recall: float
+    support: int  # how many test tickets truly belong to the class
+
+
+class Report(msgspec.Struct, frozen=True):
+    path: str
+    total: int
+    correct: int
+    accuracy: float
+    per_class: dict[str, ClassScore]
+    confusion: dict[str, dict[str, int]]  # confusion[actual][predicted] = count
+    priority_correct: int
+    priority_accuracy: float
+    priority_confusion: dict[str, dict[str, int]]
+    mean_confidence_correct: float
+    mean_confidence_wrong: float
+    ms_per_ticket: float
+    errors: list[dict[str, str]]  # for reading after the fact, never for tuning
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else 0.0
+
+
+def evaluate(path: str | Path = DEFAULT_PATH,
+             classifier: TicketClassifier | None = None) -> Report:
+    tickets = load_tickets(path)
+    model = classifier or TicketClassifier.default()
+    confusion = {a: dict.fromkeys(CATEGORIES, 0) for a in CATEGORIES}
+    prio_confusion = {a: dict.fromkeys(PRIORITIES, 0) for a in PRIORITIES}
+    conf_right: list[float] = []
+    conf_wrong: list[float] = []
+    errors = []
+    started = time.perf_counter()
+    results = [model.classify(t.subject, t.description) for t in tickets]
+    elapsed = time.perf_counter() - started
+    for ticket, result in zip(tickets, results):
+        confusion[ticket.category][result.category] += 1
+        prio_confusion[ticket.priority][result.priority] += 1
+        if result.category == ticket.category:
+            conf_right.append(result.confidence)
+        else:
+            conf_wrong.append(result.confidence)
+            errors.append({"subject": ticket.subject, "expected": ticket.category,
+                           "predicted": result.category,
+                           "confidence": f"{result.confidence:.2f}"})
+    per_class = {}
+    for c in CATEGORIES:
+        predicted = sum(confusion[a][c] for a in CATEGORIES)
+        actual = sum(confusion[c].values())
+        per_class[c] = ClassScore(precision=_ratio(confusion[c][c], predicted),
+                                  recall=_ratio(confusion[c][c], actual), support=actual)
+    correct = sum(confusion[c][c] for c in CATEGORIES)
+    prio_correct = sum(prio_confusion[p][p] for p in PRIORITIES)
+    return Report(
+        path=str(path), total=len(tickets), correct=correct,
+        accuracy=_ratio(correct, len(tickets)), per_class=per_class, confusion=confusion,
+        priority_correct=prio_correct, priority_accuracy=_ratio(prio_correct, len(tickets)),
+        priority_confusion=prio_confusion,
+        mean_confidence_correct=_ratio(sum(conf_right), len(conf_right)),
+        mean_confidence_wrong=_ratio(sum(conf_wrong), len(conf_wrong)),
+        ms_per_ticket=_ratio(elapsed * 1000, len(tickets)), errors=errors,
+    )
+
+
+def _matrix(title: str, labels: tuple[str, ...], matrix: dict[str, dict[str, int]]) -> list[str]:
+    width = max(len(lbl) for lbl in labels) + 2
+    col = max(len(lbl) for lbl in labels) + 2
+    lines = [title, " " * width + "".join(lbl.rjust(col) for lbl in labels)]
+    for actual in labels:
+        lines.append(actual.ljust(width)
+                     + "".join(str(matrix[actual][p]).rjust(col) for p in labels))
+    return lines
+
+
+def format_report(report: Report, show_errors: bool = False) -> str:
+    lines = [
+        f"Data uji / test set: {report.path}",
+        f"Akurasi kategori / category accuracy: {report.accuracy:.1%} "
+        f"({report.correct}/{report.total})",
+        "Per kelas / per class:",
+    ]
+    for c, score in report.per_class.items():
+        lines.append(f"  {_LABELS[c]:<20} presisi {score.precision:6.1%}  "
+                     f"recall {score.recall:6.1%}  (n={score.support})")
+    lines.append("")
+    lines += _matrix("Matriks konfusi (baris = label, kolom = prediksi):",
+                     CATEGORIES, report.confusion)
+    lines += [
+        "",
+        f"Akurasi prioritas / priority accuracy: {report.priority_accuracy:.1%} "
+        f"({report.priority_correct}/{report.total})",
+    ]
+    lines += _matrix("Matriks prioritas (baris = label, kolom = prediksi):",
+                     PRIORITIES, report.priority_confusion)
+    lines += [
+        "",
+        f"Rata-rata keyakinan / mean confidence: benar {report.mean_confidence_correct:.2f}, "
+        f"salah {report.mean_confidence_wrong:.2f}",
+        f"Kecepatan / speed: {report.ms_per_ticket:.3f} ms per tiket",
+    ]
+    if show_errors and report.errors:
+        lines.append("Salah klasifikasi / misclassified:")
+        lines += [f"  [{e['expected']} -> {e['predicted']} @ {e['confidence']}] {e['subject']}"
+                  for e in report.errors]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lpse_helpdesk.services.triage.accuracy",
+        description="Akurasi klasifikasi tiket pada data berlabel (JSONL).")
+    parser.add_argument("path", nargs="?", default=str(DEFAULT_PATH),
+                        help="labelled JSONL file (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--errors", action="store_true", help="list misclassified tickets")
+    args = parser.parse_args(argv)
+    if not Path(args.path).is_file():
+        print(f"error: {args.path}: file not found", file=sys.stderr)
+        return 2
+    report = evaluate(args.path)
+    if args.json:
+        print(msgspec.json.encode(report).decode())
+    else:
+        print(format_report(report, show_errors=args.errors))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

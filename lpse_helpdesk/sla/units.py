@@ -1,0 +1,35 @@
+"""A unit standard's calendar and targets, as the SLA clock's types (built once per unit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+from ..standards.model import Target as StandardTarget
+from ..standards.model import UnitStandard
+from .calendar import BusinessCalendar
+from .clock import Pause, Target, due_at
+
+WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+@lru_cache(maxsize=64)
+def calendar_for(standard: UnitStandard) -> BusinessCalendar:
+    cal = standard.calendar
+    return BusinessCalendar(
+        timezone=cal.timezone,
+        work_days=frozenset(WEEKDAYS[d] for d in cal.work_days),
+        work_hours=tuple(cal.intervals()),
+        holiday_country=cal.holidays,
+        extra_holidays=frozenset(cal.extra_holidays),
+        holiday_categories=frozenset(cal.holiday_categories),
+    )
+
+
+def clock_target(target: StandardTarget) -> Target:
+    return Target(amount=target.amount, unit=target.unit, clock=target.clock)
+
+
+def due(standard: UnitStandard, started: datetime, target: StandardTarget,
+        pauses: tuple[Pause, ...] = ()) -> datetime | None:
+    return due_at(calendar_for(standard), started, clock_target(target), pauses)

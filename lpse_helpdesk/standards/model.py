@@ -1,0 +1,343 @@
+"""A unit's published service standard (Standar Pelayanan), as typed configuration.
+
+One `deploy/standards/<tenant>.toml` file per LPSE unit. msgspec checks the shape (types, enums,
+ranges, unknown keys) when the file is converted; `UnitStandard.validate()` then checks what types
+cannot express (time zones, HH:MM intervals, the three categories, the escalation chain), collecting
+every problem so one `standards check` run shows them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Iterable, Literal, NamedTuple, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
+import msgspec
+from msgspec import Meta
+
+Channel = Literal["web", "email", "phone", "walk_in", "api"]
+ReporterField = Literal[
+    "name", "email", "phone", "organization", "id_card", "company_npwp",
+    "director_id_card", "request_letter", "company_documents", "screenshot",
+]
+CategoryId = Literal["gangguan", "permasalahan", "permintaan_layanan"]
+TierId = Literal["helpdesk", "koordinator", "admin_ppe", "lkpp"]
+# Staff roles that can act on a ticket or watch it (Kepala Unit monitors, never holds a tier).
+StaffRole = Literal["helpdesk", "koordinator", "admin_ppe", "kepala_unit", "lkpp"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+TimeUnit = Literal["minutes", "hours", "working_days"]
+Clock = Literal["business", "calendar"]
+
+CHANNELS: tuple[str, ...] = get_args(Channel)
+CATEGORY_IDS: tuple[str, ...] = get_args(CategoryId)
+_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+# Escalation only ever goes up: Helpdesk (1) -> Koordinator / Admin PPE (2) -> Helpdesk LKPP (3).
+TIER_LEVEL = {"helpdesk": 1, "koordinator": 2, "admin_ppe": 2, "lkpp": 3}
+
+Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Text = Annotated[str, Meta(max_length=500)]
+Label = Annotated[str, Meta(min_length=1, max_length=100)]
+ClockTime = Annotated[str, Meta(min_length=1, max_length=5)]  # "HH:MM", parsed in validate()
+
+
+class Problem(NamedTuple):
+    """One validation finding: the key path (``categories[1].resolution.unit``) and what is wrong."""
+
+    path: str
+    message: str
+    file: str = ""
+
+    def __str__(self) -> str:
+        head = f"{self.file}: " if self.file else ""
+        return f"{head}{self.path}: {self.message}" if self.path else f"{head}{self.message}"
+
+
+class StandardError(ValueError):
+    """A standard file is unreadable or invalid; `problems` lists every finding."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _Base(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """frozen and forbid_unknown_fields are inherited; kw_only is not, so each subclass repeats it."""
+
+
+class Target(_Base, kw_only=True):
+    """A time target: `{ amount = 3, unit = "working_days", clock = "business" }`.
+
+    ``business`` counts only working time in the unit's calendar; ``calendar`` counts wall-clock
+    time (the seeds' "3x24 jam"). Working days only make sense on the business clock.
+    """
+
+    amount: Annotated[int, Meta(ge=1, le=10_000)]
+    unit: TimeUnit
+    clock: Clock = "business"
+
+    def __post_init__(self) -> None:
+        # Raised here, msgspec reports it with the key path like any type error.
+        if self.unit == "working_days" and self.clock == "calendar":
+            raise ValueError("working_days count on clock = 'business'; for wall-clock time such as "
+                             "3x24 jam use unit = 'hours' with clock = 'calendar'")
+
+    def as_timedelta(self) -> dt.timedelta | None:
+        """The duration for minutes/hours (of working time when ``clock`` is business).
+
+        None for working days: their length depends on the calendar (holidays, work hours).
+        """
+        if self.unit == "minutes":
+            return dt.timedelta(minutes=self.amount)
+        if self.unit == "hours":
+            return dt.timedelta(hours=self.amount)
+        return None
+
+    def describe(self) -> str:
+        """Indonesian wording for portals and mails, e.g. "3 hari kerja", "72 jam"."""
+        if self.unit == "working_days":
+            return f"{self.amount} hari kerja"
+        word = "menit" if self.unit == "minutes" else "jam"
+        return f"{self.amount} {word} kerja" if self.clock == "business" else f"{self.amount} {word}"
+
+
+class Contacts(_Base, kw_only=True):
+    address: Text = ""
+    phone: Text = ""
+    website: Text = ""
+    helpdesk_phone: Text = ""
+
+
+class Calendar(_Base, kw_only=True):
+    timezone: Annotated[str, Meta(min_length=1, max_length=64)]
+    work_days: Annotated[tuple[Weekday, ...], Meta(min_length=1)]
+    work_hours: Annotated[tuple[tuple[ClockTime, ClockTime], ...], Meta(min_length=1)]
+    holidays: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")] = "ID"
+    # "government" in the holidays package is Indonesia's cuti bersama (joint leave), which
+    # government offices observe; units that stay open can drop it.
+    holiday_categories: tuple[Annotated[str, Meta(min_length=1)], ...] = ("public", "government")
+    extra_holidays: tuple[dt.date, ...] = ()
+
+    def intervals(self) -> list[tuple[dt.time, dt.time]]:
+        """Working-hour intervals as times; ValueError if one is not HH:MM."""
+        result = []
+        for pair in self.work_hours:
+            start, end = (_parse_hhmm(t) for t in pair)
+            if start is None or end is None:
+                raise ValueError(f"work_hours {pair!r} is not HH:MM")
+            result.append((start, end))
+        return result
+
+    def work_minutes_per_day(self) -> int:
+        return sum((b.hour * 60 + b.minute) - (a.hour * 60 + a.minute) for a, b in self.intervals())
+
+    def holidays_for(self, years: Iterable[int]) -> dict[dt.date, str]:
+        """Public holidays (+ categories) for the years, plus `extra_holidays`."""
+        found = dict(holidays_lib.country_holidays(
+            self.holidays, years=list(years), categories=self.holiday_categories))
+        for day in self.extra_holidays:
+            found.setdefault(day, "Libur tambahan unit")
+        return found
+
+
+class Requirements(_Base, kw_only=True):
+    """Reporter data required per channel (Persyaratan). Empty list: nothing beyond the question."""
+
+    web: tuple[ReporterField, ...] = ()
+    email: tuple[ReporterField, ...] = ()
+    phone: tuple[ReporterField, ...] = ()
+    walk_in: tuple[ReporterField, ...] = ()
+    api: tuple[ReporterField, ...] = ()
+
+
+class Category(_Base, kw_only=True):
+    id: CategoryId
+    label: Label
+    first_response: Target
+    resolution: Target
+
+
+class Tier(_Base, kw_only=True):
+    tier: TierId
+    role: StaffRole  # who acts on (answers, closes, escalates) the ticket at this tier
+    label: Label
+    deadline: Target | None = None  # after this, the ticket may be auto-escalated to the next tier
+    resolution_override: Target | None = None  # replaces the category's resolution target here
+
+
+class Faq(_Base, kw_only=True):
+    publish: bool = False  # answers of closed tickets become FAQ drafts (Produk Pelayanan)
+
+
+class Complaints(_Base, kw_only=True):
+    """Pengaduan Layanan: where complaints, suggestions and input go."""
+
+    address: Text = ""
+    email: Annotated[str, Meta(max_length=254)] = ""
+    phone: Text = ""
+    web: Text = ""
+
+
+class UnitStandard(_Base, kw_only=True):
+    tenant: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
+    name: Label
+    organization: Text = ""
+    sk_number: Text = ""  # "No. SK" of the decree that publishes the standard, when given
+    number_prefix: Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+    helpdesk_email: Email
+    monitor_role: StaffRole
+    channels: Annotated[tuple[Channel, ...], Meta(min_length=1)]
+    reopen_window: Target
+    contacts: Contacts = Contacts()
+    calendar: Calendar
+    requirements: Requirements = Requirements()
+    categories: tuple[Category, ...]
+    escalation: Annotated[tuple[Tier, ...], Meta(min_length=1)]
+    faq: Faq = Faq()
+    complaints: Complaints = Complaints()
+
+    # -- helpers used by the services ------------------------------------------------------
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.calendar.timezone)
+
+    def category(self, id: str) -> Category:
+        for category in self.categories:
+            if category.id == id:
+                return category
+        raise KeyError(f"{self.tenant}: unknown category {id!r}")
+
+    def tier(self, tier: str) -> Tier:
+        for entry in self.escalation:
+            if entry.tier == tier:
+                return entry
+        raise KeyError(f"{self.tenant}: tier {tier!r} is not in the escalation chain")
+
+    def tier_after(self, tier: str) -> str | None:
+        """The next tier up the chain, None at the top; KeyError if `tier` is not in the chain."""
+        i = self.escalation.index(self.tier(tier))
+        return self.escalation[i + 1].tier if i + 1 < len(self.escalation) else None
+
+    def accepts(self, channel: str) -> bool:
+        return channel in self.channels
+
+    def required_fields(self, channel: str) -> list[str]:
+        if channel not in CHANNELS:
+            raise KeyError(f"unknown channel {channel!r}")
+        return list(getattr(self.requirements, channel))
+
+    # -- validation beyond types -----------------------------------------------------------
+    def validate(self, *, file_stem: str | None = None) -> None:
+        """Raise StandardError listing every problem; `file_stem` must equal `tenant`."""
+        problems = list(self._problems(file_stem))
+        if problems:
+            raise StandardError(problems)
+
+    def _problems(self, file_stem: str | None) -> Iterable[Problem]:
+        if file_stem is not None and file_stem != self.tenant:
+            yield Problem("tenant", f"{self.tenant!r} does not match the file name: name the "
+                          f"file {self.tenant}.toml or set tenant = {file_stem!r} "
+                          "(tenant tidak sesuai nama file)")
+        yield from _duplicates("channels", self.channels)
+        yield from _calendar_problems(self.calendar)
+        for channel in CHANNELS:
+            fields = getattr(self.requirements, channel)
+            if fields and channel not in self.channels:
+                yield Problem(f"requirements.{channel}",
+                              f"channel {channel!r} is not in channels (kanal tidak diterima unit ini)")
+            yield from _duplicates(f"requirements.{channel}", fields)
+        yield from self._category_problems()
+        yield from self._chain_problems()
+
+    def _category_problems(self) -> Iterable[Problem]:
+        ids = [c.id for c in self.categories]
+        for cid in CATEGORY_IDS:
+            if cid not in ids:
+                yield Problem("categories", f"missing category {cid!r}; every unit defines exactly "
+                              f"{', '.join(map(repr, CATEGORY_IDS))} (kategori wajib tidak ada)")
+        seen: set[str] = set()
+        for i, c in enumerate(self.categories):
+            if c.id in seen:
+                yield Problem(f"categories[{i}].id", f"duplicate category {c.id!r} (kategori ganda)")
+            seen.add(c.id)
+            if _slower(c.first_response, c.resolution, self.calendar):
+                yield Problem(f"categories[{i}].first_response", "is longer than the resolution "
+                              "target (respons pertama melebihi waktu penyelesaian)")
+
+    def _chain_problems(self) -> Iterable[Problem]:
+        chain = self.escalation
+        if chain and chain[0].tier != "helpdesk":
+            yield Problem("escalation[0].tier", f"the chain must start at 'helpdesk', got "
+                          f"{chain[0].tier!r} (eskalasi dimulai dari Helpdesk)")
+        for i, entry in enumerate(chain):
+            path = f"escalation[{i}]"
+            if i and TIER_LEVEL[entry.tier] <= TIER_LEVEL[chain[i - 1].tier]:
+                yield Problem(f"{path}.tier", f"{entry.tier!r} cannot follow {chain[i - 1].tier!r}: "
+                              "each tier must be higher than the one before (eskalasi harus naik)")
+            if entry.deadline is not None and i == len(chain) - 1:
+                yield Problem(f"{path}.deadline", "the last tier has no tier to escalate to "
+                              "(tingkat terakhir tidak bisa dieskalasi)")
+
+
+def _parse_hhmm(text: str) -> dt.time | None:
+    match = _HHMM.fullmatch(text)
+    return dt.time(int(match[1]), int(match[2])) if match else None
+
+
+def _calendar_problems(cal: Calendar) -> Iterable[Problem]:
+    try:
+        ZoneInfo(cal.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        yield Problem("calendar.timezone", f"unknown IANA time zone {cal.timezone!r}; use Asia/Jakarta "
+                      "(WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT) (zona waktu tidak dikenal)")
+    yield from _duplicates("calendar.work_days", cal.work_days)
+    previous_end: dt.time | None = None
+    for i, pair in enumerate(cal.work_hours):
+        times = [_parse_hhmm(t) for t in pair]
+        for j, (text, parsed) in enumerate(zip(pair, times)):
+            if parsed is None:
+                yield Problem(f"calendar.work_hours[{i}][{j}]",
+                              f"{text!r} is not a time of day in HH:MM form (format jam salah)")
+        start, end = times
+        if start is None or end is None:
+            continue
+        if start >= end:
+            yield Problem(f"calendar.work_hours[{i}]", f"start {pair[0]} must be before end "
+                          f"{pair[1]} (jam mulai harus sebelum jam selesai)")
+        elif previous_end is not None and start < previous_end:
+            yield Problem(f"calendar.work_hours[{i}]", "intervals must be in order and must not overlap "
+                          "(interval jam kerja tumpang tindih)")
+        previous_end = end
+    if cal.holidays not in holidays_lib.list_supported_countries():
+        yield Problem("calendar.holidays", f"{cal.holidays!r} is not a country code known to "
+                      "the holidays package (kode negara tidak dikenal)")
+    else:
+        try:
+            holidays_lib.country_holidays(cal.holidays, categories=cal.holiday_categories)
+        except (ValueError, NotImplementedError) as exc:
+            yield Problem("calendar.holiday_categories", str(exc))
+
+
+def _slower(first: Target, resolution: Target, cal: Calendar) -> bool:
+    """True when the first response target is longer than resolution (same clock only)."""
+    if first.clock != resolution.clock:
+        return False
+    try:
+        per_day = cal.work_minutes_per_day()
+    except ValueError:  # invalid work hours, reported by _calendar_problems
+        return False
+
+    def minutes(t: Target) -> int:
+        span = t.as_timedelta()
+        return t.amount * per_day if span is None else int(span.total_seconds()) // 60
+
+    return minutes(first) > minutes(resolution)
+
+
+def _duplicates(path: str, values: Iterable[str]) -> Iterable[Problem]:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            yield Problem(f"{path}[{i}]", f"duplicate value {value!r} (nilai ganda)")
+        seen.add(value)

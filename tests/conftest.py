@@ -1,0 +1,130 @@
+"""Shared fixtures: a real nats-server (from the wheel) on a free port, a real PostgreSQL schema,
+and a running helpdesk (real HTTP on a free port) built from the same Runtime as `up`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lpse_helpdesk.platform.natsserver import EmbeddedNats, free_port
+from lpse_helpdesk.platform.runtime import Runtime
+from lpse_helpdesk.services import all_definitions, definition
+from lpse_helpdesk.settings import Settings
+from lpse_helpdesk.standards import load_standards
+
+PG_URL = os.environ.get("HELPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path):
+    server = EmbeddedNats(free_port(), tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
+
+
+def _postgres_or_skip() -> None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return
+    except Exception as exc:  # noqa: BLE001
+        reason = f"PostgreSQL tidak menjawab di {PG_URL}: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI=true: tes PostgreSQL wajib jalan)")
+        print(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh schema in the test database, dropped afterwards."""
+    _postgres_or_skip()
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield f"{PG_URL}?schema={schema}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request) -> str:
+    if request.param == "sqlite":
+        return ""
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(scope="session")
+def standards():
+    return load_standards()
+
+
+def make_settings(tmp_path: Path, nats_url: str, database_url: str = "", **kw) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data", nats_url=nats_url, database_url=database_url,
+        http_port=free_port(), retry_base_delay=0.05, retry_max_delay=0.2, **kw,
+    )
+
+
+@dataclass
+class Helpdesk:
+    runtime: Runtime
+    http: httpx.AsyncClient
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    async def post_ticket(self, tenant: str = "batam", **overrides) -> httpx.Response:
+        body = {
+            "tenant": tenant, "channel": "web",
+            "reporter": {"name": "Budi Santoso", "email": "budi@contoh.co.id", "kind": "penyedia"},
+            "subject": "Tidak bisa login SPSE",
+            "description": "Sejak pagi muncul error saat login ke SPSE, mohon bantuannya.",
+        }
+        body.update(overrides)
+        return await self.http.post("/api/v1/tickets", json=body)
+
+    async def ticket(self, created: dict) -> dict | None:
+        r = await self.http.get(
+            f"/api/v1/tickets/{created['number']}", params={"token": created["access_token"]}
+        )
+        return r.json() if r.status_code == 200 else None
+
+
+@contextlib.asynccontextmanager
+async def running_helpdesk(settings: Settings, services=None, standards=None, wait_nats=True):
+    defs = all_definitions() if services is None else [definition(s) for s in services]
+    runtime = Runtime(settings, defs, standards=standards if standards is not None else load_standards())
+    async with runtime:
+        if wait_nats:
+            await asyncio.wait_for(runtime.nats_ready.wait(), 20)
+        base = f"http://{settings.http_host}:{settings.http_port}"
+        async with httpx.AsyncClient(base_url=base, timeout=20) as http:
+            yield Helpdesk(runtime, http)
+
+
+async def eventually(check, timeout: float = 15.0, interval: float = 0.05, what: str = ""):
+    """Await until `check()` (sync or async) returns a truthy value; return it."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"tidak terjadi dalam {timeout}s: {what} (terakhir: {last!r})")
