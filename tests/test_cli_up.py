@@ -1,0 +1,91 @@
+"""`lpse-helpdesk up` as a user runs it: a real process tree, real ports, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from lpse_helpdesk.platform.natsserver import free_port
+
+CLI = [sys.executable, "-m", "lpse_helpdesk.cli"]
+
+
+def _pids_using(path: Path) -> list[int]:
+    """Processes whose command line mentions `path` (our nats-server's store dir)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if str(path) in cmdline and "nats-server" in cmdline:
+                pids.append(int(entry.name))
+    return pids
+
+
+def test_up_refuses_a_taken_nats_port_and_names_the_flag(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*CLI, "up", "--data-dir", str(tmp_path), "--nats-port", str(port),
+             "--http-port", str(free_port())],
+            capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 2
+    assert f"Port NATS {port} sudah dipakai" in result.stderr and "--nats-port" in result.stderr
+    assert _pids_using(tmp_path) == []
+
+
+def test_up_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
+    http_port, nats_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [*CLI, "up", "--data-dir", str(tmp_path), "--nats-port", str(nats_port),
+         "--http-port", str(http_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "Ctrl-C" in line or not line:
+                break
+        assert any(f"http://127.0.0.1:{http_port}/api/v1/tickets" in x for x in lines), lines
+        assert len(_pids_using(tmp_path)) == 1  # our own nats-server, in our data folder
+
+        body = json.dumps({"tenant": "tuban", "channel": "email",
+                           "reporter": {"name": "Sri", "email": "sri@contoh.id"},
+                           "subject": "Lupa password SPSE", "description": "Mohon reset password"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{http_port}/api/v1/tickets", data=body.encode(),
+            headers={"content-type": "application/json"}, method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+            assert json.load(response)["number"].startswith("TBN-")
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=10) as m:
+            assert b"helpdesk_events_out_total" in m.read()
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert "Semua proses berhenti" in proc.stdout.read()
+        assert any('"msg": "event ditangani"' in x for x in proc.stderr.read().splitlines())
+        deadline = time.monotonic() + 5
+        while _pids_using(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _pids_using(tmp_path) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
