@@ -20,6 +20,8 @@ from lpse_helpdesk.services import all_definitions, definition
 from lpse_helpdesk.settings import Settings
 from lpse_helpdesk.standards import load_standards
 
+ALL_DOCUMENTS = ("id_card", "company_npwp", "director_id_card", "request_letter",
+                 "company_documents", "screenshot")
 PG_URL = os.environ.get("HELPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -90,9 +92,12 @@ class Helpdesk:
     async def post_ticket(self, tenant: str = "batam", **overrides) -> httpx.Response:
         body = {
             "tenant": tenant, "channel": "web",
-            "reporter": {"name": "Budi Santoso", "email": "budi@contoh.co.id", "kind": "penyedia"},
+            "reporter": {"name": "Budi Santoso", "email": "budi@contoh.co.id",
+                         "phone": "081234567890", "kind": "penyedia", "organization": "CV Maju"},
             "subject": "Tidak bisa login SPSE",
             "description": "Sejak pagi muncul error saat login ke SPSE, mohon bantuannya.",
+            # Enough for every shipped standard's requirements (Lampung asks the most).
+            "documents": dict.fromkeys(ALL_DOCUMENTS, "terlampir"),
         }
         body.update(overrides)
         return await self.http.post("/api/v1/tickets", json=body)

@@ -66,7 +66,9 @@ def test_up_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         assert len(_pids_using(tmp_path)) == 1  # our own nats-server, in our data folder
 
         body = json.dumps({"tenant": "tuban", "channel": "email",
-                           "reporter": {"name": "Sri", "email": "sri@contoh.id"},
+                           "reporter": {"name": "Sri", "email": "sri@contoh.id",
+                                        "phone": "0356 327987"},
+                           "documents": {"id_card": "KTP 3523xxxxxxxxxxxx"},
                            "subject": "Lupa password SPSE", "description": "Mohon reset password"})
         request = urllib.request.Request(
             f"http://127.0.0.1:{http_port}/api/v1/tickets", data=body.encode(),

@@ -23,7 +23,7 @@ from lpse_helpdesk.services.intake.application import IntakeService
 from lpse_helpdesk.services.triage.application import TriageService
 
 
-def new_ticket(i: int, tenant: str = "tuban") -> NewTicket:
+def new_ticket(i: int, tenant: str = "batubara") -> NewTicket:
     return NewTicket(tenant=tenant, channel="web", reporter=Reporter(name=f"Pelapor {i}"),
                      subject=f"Gagal upload dokumen penawaran {i}",
                      description="Muncul error 500 saat unggah dokumen penawaran tender")

@@ -102,3 +102,30 @@ async def test_idempotency_key_and_contiguous_numbers(tmp_path, nats_server):
         assert all(r.status_code == 201 for r in responses)
         seqs = sorted(int(r.json()["number"].rsplit("-", 1)[1]) for r in responses)
         assert seqs == list(range(2, 42))  # after the first ticket: no gap, no repeat
+
+
+async def test_unit_requirements_are_enforced_naming_what_is_missing(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings, services=["intake"]) as hd:
+        intake = hd.runtime.service("intake").store
+        # Tuban: email, an ID card and a phone number (seed 002, Persyaratan 1-3).
+        r = await hd.post_ticket("tuban", reporter={"name": "Sri", "email": "sri@contoh.id"},
+                                 documents={})
+        assert r.status_code == 400
+        body = r.json()
+        assert body["missing"] == ["reporter.phone", "documents.id_card"]
+        assert "nomor telepon" in body["detail"] and "tanda pengenal" in body["detail"]
+        # Lampung: director's KTP, company NPWP, request letter, company documents (seed 001).
+        r = await hd.post_ticket("lampung", documents={"director_id_card": "terlampir"})
+        assert r.status_code == 400
+        assert r.json()["missing"] == [
+            "documents.company_npwp", "documents.request_letter", "documents.company_documents"]
+        assert "NPWP perusahaan" in r.json()["detail"]
+        # Lampung takes no email reports (seed 001: guest book and LPSE Support only).
+        r = await hd.post_ticket("lampung", channel="email")
+        assert r.status_code == 400 and r.json()["field"] == "channel"
+        assert "tidak menerima" in r.json()["detail"]
+        assert intake.max_notification_id() == 0
+        # Batu Bara only needs the question itself and a name on the web.
+        r = await hd.post_ticket("batubara", reporter={"name": "Andi"}, documents={})
+        assert r.status_code == 201, r.text

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .events import Category, Channel, LongText, Reporter, ShortText, Tenant, Tier
+from .events import Category, Channel, DocumentKind, LongText, Reporter, ShortText, Tenant, Tier
 
 NonEmptyShort = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 NonEmptyLong = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
@@ -23,6 +23,8 @@ class NewTicket(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     subject: NonEmptyShort
     description: NonEmptyLong
     kind: Literal["ticket", "complaint"] = "ticket"
+    # Documents the unit's standard requires for this channel, e.g. Lampung's company NPWP.
+    documents: dict[DocumentKind, NonEmptyShort] = {}
 
 
 class TicketCreated(msgspec.Struct, frozen=True, kw_only=True):

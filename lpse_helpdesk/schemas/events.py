@@ -24,6 +24,12 @@ ShortText = Annotated[str, msgspec.Meta(max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
 
 Channel = Literal["web", "email", "phone", "walk_in", "api"]
+# Documents a unit's standard may require (Persyaratan); the value is a reference the reporter
+# gives: a number (NIK, NPWP), an attachment id, or "dibawa ke loket".
+DocumentKind = Literal[
+    "id_card", "company_npwp", "director_id_card", "request_letter", "company_documents",
+    "screenshot",
+]
 Category = Literal["gangguan", "permasalahan", "permintaan_layanan"]
 Priority = Literal["tinggi", "sedang", "rendah"]
 Tier = Literal["helpdesk", "koordinator", "admin_ppe", "lkpp"]
@@ -37,7 +43,7 @@ class Reporter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Who asked: an OPD/PPK (government buyer), a penyedia (vendor) or someone else."""
 
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
+    email: Annotated[str, msgspec.Meta(max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")] = ""
     phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
     kind: Literal["ppk", "penyedia", "other"] = "other"
     organization: ShortText = ""
@@ -79,6 +85,7 @@ class TicketReceived(TicketEvent, frozen=True, kw_only=True, tag="ticket.receive
     # Only a hash travels: the reporter's token is a secret, the bus is not.
     access_token_sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
     kind: Literal["ticket", "complaint"] = "ticket"
+    documents: dict[DocumentKind, ShortText] = {}
 
 
 class ReporterReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.reporter_replied"):

@@ -20,6 +20,7 @@ from ...platform.store import IntegrityError, Stored, Write
 from ...schemas import new_envelope
 from ...schemas.api import NewTicket, TicketCreated
 from ...schemas.events import TicketReceived
+from . import requirements
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_ticket_numbers ("
@@ -55,15 +56,17 @@ class IntakeService:
         self.store = ctx.store
         self.standards = ctx.standards
 
-    def number_prefix(self, tenant: str) -> str:
+    def standard(self, tenant: str):
         standard = self.standards.get(tenant)
         if standard is None:
             known = ", ".join(sorted(self.standards)) or "-"
             raise UnknownTenant(f"unit `{tenant}` tidak dikenal (unit yang ada: {known})")
-        return standard.number_prefix
+        return standard
 
     def submit(self, ticket: NewTicket, idempotency_key: str | None = None) -> Submission:
-        prefix = self.number_prefix(ticket.tenant)
+        standard = self.standard(ticket.tenant)
+        requirements.check(standard, ticket)
+        prefix = standard.number_prefix
         request_hash = sha256(msgspec.json.encode(ticket))
         if idempotency_key:
             earlier = self._earlier(ticket.tenant, idempotency_key, request_hash)
@@ -79,7 +82,7 @@ class IntakeService:
                 **new_envelope(ticket_id, ticket.tenant),
                 number=number, channel=ticket.channel, reporter=ticket.reporter,
                 subject=ticket.subject, description=ticket.description,
-                access_token_sha256=sha256(token), kind=ticket.kind,
+                access_token_sha256=sha256(token), kind=ticket.kind, documents=ticket.documents,
             )
             writes = [Write(f"INSERT INTO {p}_ticket_numbers VALUES (?, ?, ?, ?)",
                             (ticket.tenant, year, seq, str(ticket_id)))]

@@ -11,6 +11,7 @@ from litestar.params import HeaderParameter, JSONBody
 
 from ...schemas.api import NewTicket, TicketCreated
 from .application import IdempotencyMismatch, IntakeService, UnknownTenant
+from .requirements import RequirementsNotMet
 
 
 def routes(service: IntakeService) -> list:
@@ -26,6 +27,9 @@ def routes(service: IntakeService) -> list:
         except UnknownTenant as exc:
             raise HTTPException(status_code=400, detail=f"Kolom `tenant`: {exc}",
                                 extra={"field": "tenant"}) from None
+        except RequirementsNotMet as exc:
+            raise HTTPException(status_code=400, detail=str(exc),
+                                extra={"field": exc.missing[0], "missing": exc.missing}) from None
         except IdempotencyMismatch as exc:
             raise HTTPException(status_code=422, detail=str(exc),
                                 extra={"field": "Idempotency-Key"}) from None
