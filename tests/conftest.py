@@ -110,9 +110,11 @@ class Helpdesk:
 
 
 @contextlib.asynccontextmanager
-async def running_helpdesk(settings: Settings, services=None, standards=None, wait_nats=True):
+async def running_helpdesk(settings: Settings, services=None, standards=None, wait_nats=True,
+                           **runtime_options):
     defs = all_definitions() if services is None else [definition(s) for s in services]
-    runtime = Runtime(settings, defs, standards=standards if standards is not None else load_standards())
+    runtime = Runtime(settings, defs, standards=standards if standards is not None else load_standards(),
+                      **runtime_options)
     async with runtime:
         if wait_nats:
             await asyncio.wait_for(runtime.nats_ready.wait(), 20)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 
 import nats
@@ -12,7 +13,7 @@ from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.platform import deadletters
 from lpse_helpdesk.platform.bus import ensure_stream, make_broker, publish_event
 from lpse_helpdesk.platform.outbox import OutboxRelay
-from lpse_helpdesk.platform.service import ServiceContext, ServiceDefinition
+from lpse_helpdesk.platform.service import ServiceContext
 from lpse_helpdesk.platform.store import ServiceStore
 from lpse_helpdesk.schemas import STREAM
 from lpse_helpdesk.schemas.api import NewTicket
@@ -160,7 +161,7 @@ class FlakyTriage(TriageService):
 async def test_always_failing_handler_ends_as_dead_letter_and_replays_once(
     tmp_path, nats_server, database_url
 ):
-    flaky = ServiceDefinition(name="triage", build=FlakyTriage, consumers=triage.consumers)
+    flaky = dataclasses.replace(triage.SERVICE, build=FlakyTriage)
     settings = make_settings(tmp_path, nats_server.url, database_url, max_attempts=3)
     FlakyTriage.broken = True
     async with running_helpdesk(settings, services=["intake"]) as hd:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -23,7 +24,7 @@ from .consumer import TrackedConsumer
 from .http import build_http_app
 from .observability import Metrics, log_event
 from .outbox import OutboxRelay
-from .service import ServiceContext, ServiceDefinition
+from .service import ServiceContext, ServiceDefinition, utc_now
 from .store import ServiceStore
 
 log = logging.getLogger("lpse_helpdesk.runtime")
@@ -53,10 +54,12 @@ class Runtime:
         definitions: Sequence[ServiceDefinition],
         standards: dict[str, Any] | None = None,
         serve_http: bool = True,
+        now: Callable[[], datetime] = utc_now,
     ):
         self.settings, self.definitions = settings, list(definitions)
         self.standards = standards if standards is not None else {}
         self.serve_http = serve_http
+        self.now = now
         self.metrics = Metrics()
         self.broker = make_broker(settings.nats_url)
         self.services: dict[str, RunningService] = {}
@@ -71,6 +74,8 @@ class Runtime:
             self.services[definition.name] = await asyncio.to_thread(self._build, definition)
         for running in self.services.values():
             self._tasks.append(asyncio.create_task(running.relay.run(self.stop_event)))
+            for loop in running.definition.tasks(running.app):
+                self._tasks.append(asyncio.create_task(loop(self.stop_event)))
         if self.serve_http:
             await self._start_http()
         self._tasks.append(asyncio.create_task(self._connect_bus()))
@@ -79,7 +84,7 @@ class Runtime:
     def _build(self, definition: ServiceDefinition) -> RunningService:
         tables = definition.tables
         store = ServiceStore(definition.name, self.settings, tables)
-        app = definition.build(ServiceContext(self.settings, store, self.standards))
+        app = definition.build(ServiceContext(self.settings, store, self.standards, self.now))
 
         async def publish(subject: str, body: bytes, msg_id: str) -> bool:
             return await publish_event(self.broker, subject, body, msg_id)

@@ -7,8 +7,9 @@ it runs and the HTTP routes it serves. The runtime does the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ..settings import Settings
@@ -23,11 +24,16 @@ class ConsumerSpec:
     handler: Handler
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class ServiceContext:
     settings: Settings
     store: ServiceStore
     standards: dict[str, Any] = field(default_factory=dict)  # tenant -> UnitStandard
+    now: Callable[[], datetime] = utc_now  # the clock timers read; tests move it
 
 
 @dataclass(frozen=True)
@@ -37,3 +43,5 @@ class ServiceDefinition:
     tables: Sequence[str] = ()
     consumers: Callable[[Any], Sequence[ConsumerSpec]] = lambda app: ()
     routes: Callable[[Any], Sequence[Any]] = lambda app: ()
+    # Background loops (e.g. timers), each called as `await loop(stop_event)`.
+    tasks: Callable[[Any], Sequence[Callable[[Any], Awaitable[None]]]] = lambda app: ()

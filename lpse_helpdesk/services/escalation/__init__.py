@@ -1,6 +1,20 @@
-"""escalation: tiers of the unit's chain (Admin PPE / Koordinator, then LKPP), answers back down and SLA breaches (owns escalated, escalation answered, SLA breached). Its decisions arrive with issues 3 and 4; today it runs its store and outbox."""
+"""escalation: tiers of the unit's chain (Admin PPE / Koordinator, then LKPP), answers back down
+and SLA breaches (owns escalated, escalation answered, SLA breached). Today: the SLA clocks and
+the breach timer; staff escalation actions arrive with issue 4."""
 
-from ...platform.service import ServiceDefinition
-from .application import EscalationService
+from ...platform.service import ConsumerSpec, ServiceDefinition
+from ...schemas import subject_filter
+from .application import TABLES, EscalationService
 
-SERVICE = ServiceDefinition(name="escalation", build=EscalationService)
+
+def consumers(app: EscalationService) -> list[ConsumerSpec]:
+    return [ConsumerSpec("escalation-sla", subject_filter()[0], app.on_ticket_event)]
+
+
+def tasks(app: EscalationService) -> list:
+    return [app.run_breach_timer]
+
+
+SERVICE = ServiceDefinition(
+    name="escalation", build=EscalationService, tables=TABLES, consumers=consumers, tasks=tasks
+)

@@ -4,11 +4,13 @@
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
 from ...schemas.events import TicketReceived
-from .application import TriageService
+from .application import TABLES, TriageService
 
 
 def consumers(app: TriageService) -> list[ConsumerSpec]:
     return [ConsumerSpec("triage", subject_filter((TicketReceived,))[0], app.on_received)]
 
 
-SERVICE = ServiceDefinition(name="triage", build=TriageService, consumers=consumers)
+SERVICE = ServiceDefinition(
+    name="triage", build=TriageService, tables=TABLES, consumers=consumers
+)

@@ -1,18 +1,32 @@
-"""Triage: classifies each received ticket and sets its SLA due times from the unit's standard.
+"""Triage: classifies each received ticket and sets its SLA due times from the unit's standard;
+staff may reclassify, which re-targets the due times (an event with who and why).
 
-Triage's own events for a ticket are its aggregate: a ticket already classified by the system is
-not classified again (a republished `received` has no second effect even with a new stream seq).
+Triage's own events for a ticket are its aggregate: a ticket already classified is not
+classified again automatically (a republished `received` has no second effect even with a new
+stream sequence), and two concurrent reclassifications cannot both win (version conflict).
 """
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from ...platform.consumer import Decision
 from ...platform.service import ServiceContext
-from ...platform.store import Stored
+from ...platform.store import Stored, Write
 from ...schemas import AnyTicketEvent, new_envelope
-from ...schemas.events import TicketClassified, TicketReceived
+from ...schemas.events import Actor, Category, TicketClassified, TicketReceived
 from ...sla.units import due
 from .classifier import TicketClassifier
+
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS {p}_tickets ("
+    " ticket_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, received_at TEXT NOT NULL)",
+)
+
+
+class NotClassifiable(LookupError):
+    pass
 
 
 class TriageService:
@@ -21,6 +35,15 @@ class TriageService:
         self.standards = ctx.standards
         self.classifier = classifier or TicketClassifier.default()
 
+    def _due_times(self, tenant: str, received_at: datetime, category: str):
+        standard = self.standards.get(tenant)
+        if standard is None:
+            return None, None
+        targets = standard.category(category)
+        return due(standard, received_at, targets.first_response), due(
+            standard, received_at, targets.resolution
+        )
+
     def on_received(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
         if not isinstance(event, TicketReceived):
             return Decision()
@@ -28,12 +51,9 @@ class TriageService:
         if version > 1:  # already classified: this is a redelivery or a republished duplicate
             return Decision()
         result = self.classifier.classify(event.subject, event.description)
-        standard = self.standards.get(event.tenant)
-        first_response_due = resolution_due = None
-        if standard is not None:
-            category = standard.category(result.category)
-            first_response_due = due(standard, event.occurred_at, category.first_response)
-            resolution_due = due(standard, event.occurred_at, category.resolution)
+        first_response_due, resolution_due = self._due_times(
+            event.tenant, event.occurred_at, result.category
+        )
         classified = TicketClassified(
             **new_envelope(event.ticket_id, event.tenant),
             category=result.category, priority=result.priority,
@@ -41,4 +61,30 @@ class TriageService:
             reason=f"klasifikasi otomatis (keyakinan {result.confidence:.0%})",
             first_response_due=first_response_due, resolution_due=resolution_due,
         )
-        return Decision(events=[Stored(classified, event.ticket_id, version)])
+        remember = Write(
+            f"INSERT INTO {self.store.prefix}_tickets VALUES (?, ?, ?)",
+            (str(event.ticket_id), event.tenant, event.occurred_at.isoformat()),
+        )
+        return Decision(events=[Stored(classified, event.ticket_id, version)], writes=[remember])
+
+    def reclassify(self, ticket_id: uuid.UUID, category: Category, actor: Actor,
+                   reason: str) -> TicketClassified:
+        """A staff member's classification; due times are recomputed for the new category."""
+        rows = self.store.query(
+            f"SELECT tenant, received_at FROM {self.store.prefix}_tickets WHERE ticket_id = ?",
+            (str(ticket_id),),
+        )
+        if not rows:
+            raise NotClassifiable(f"tiket {ticket_id} belum diterima triage")
+        tenant, received_at = rows[0]
+        history = self.store.history(ticket_id)
+        first_response_due, resolution_due = self._due_times(
+            tenant, datetime.fromisoformat(received_at), category
+        )
+        event = TicketClassified(
+            **new_envelope(ticket_id, tenant), category=category,
+            priority=history[-1].event.priority, confidence=1.0, actor=actor, reason=reason,
+            first_response_due=first_response_due, resolution_due=resolution_due,
+        )
+        self.store.record([Stored(event, ticket_id, history[-1].originator_version + 1)])
+        return event

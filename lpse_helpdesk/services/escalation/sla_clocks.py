@@ -1,0 +1,80 @@
+"""A ticket's SLA clocks, folded from its events and its unit's standard (pure, no I/O).
+
+- first response: from receipt until the helpdesk first replies, asks for information, closes
+  or escalates; target from the ticket's category.
+- resolution: from receipt until closed; target from the category, or the tier's override once
+  the ticket is there (Basarnas: 3x24 h once LKPP is involved).
+- paused while waiting for the reporter (info requested -> reporter replied) and while closed
+  (closed -> reopened); re-targeted on reclassification and escalation, because every event
+  re-runs the fold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ...schemas import AnyTicketEvent
+from ...schemas import events as ev
+from ...sla.units import due
+
+FIRST_RESPONSE_ACTS = (
+    ev.TicketReplied, ev.InfoRequested, ev.TicketClosed, ev.EscalatedToCoordinator,
+    ev.EscalatedToLkpp,
+)
+
+
+@dataclass(frozen=True)
+class ClockState:
+    target: str  # "first_response" | "resolution"
+    due_at: datetime | None  # None: not classified yet, or paused now
+    met: bool
+    tier: str
+
+
+def fold_clocks(events: list[AnyTicketEvent], standard) -> list[ClockState]:
+    received = next((e for e in events if isinstance(e, ev.TicketReceived)), None)
+    if received is None or standard is None:
+        return []
+    category = tier = None
+    tier = "helpdesk"
+    first_met = closed = False
+    pauses: list[tuple[datetime, datetime | None]] = []
+    for event in events:
+        if isinstance(event, ev.TicketClassified):
+            category = event.category
+        elif isinstance(event, ev.EscalatedToCoordinator):
+            tier = event.to_tier
+        elif isinstance(event, ev.EscalatedToLkpp):
+            tier = "lkpp"
+        elif isinstance(event, ev.EscalationAnswered):
+            tier = event.to_tier
+        if isinstance(event, FIRST_RESPONSE_ACTS):
+            first_met = True
+        if isinstance(event, (ev.InfoRequested, ev.TicketClosed)):
+            if not pauses or pauses[-1][1] is not None:
+                pauses.append((event.occurred_at, None))
+        elif isinstance(event, (ev.ReporterReplied, ev.TicketReopened)):
+            if pauses and pauses[-1][1] is None:
+                pauses[-1] = (pauses[-1][0], event.occurred_at)
+        if isinstance(event, ev.TicketClosed):
+            closed = True
+        elif isinstance(event, ev.TicketReopened):
+            closed = False
+    if category is None:
+        return []
+    targets = standard.category(category)
+    resolution = targets.resolution
+    try:
+        override = standard.tier(tier).resolution_override
+    except KeyError:
+        override = None
+    resolution = override or resolution
+    started = received.occurred_at
+    frozen = tuple(pauses)
+    return [
+        ClockState("first_response", None if first_met else due(standard, started, targets.first_response, frozen),
+                   first_met, tier),
+        ClockState("resolution", None if closed else due(standard, started, resolution, frozen),
+                   closed, tier),
+    ]

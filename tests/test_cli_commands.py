@@ -1,0 +1,39 @@
+"""The small commands, as a user runs them: exit codes and what they print."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "lpse_helpdesk.cli"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def test_standards_check_accepts_the_five_units():
+    files = sorted(str(p) for p in (ROOT / "deploy" / "standards").glob("*.toml"))
+    assert len(files) == 5
+    result = run("standards", "check", *files)
+    assert result.returncode == 0, result.stderr
+    assert "OK: 5 berkas" in result.stdout
+
+
+def test_standards_check_names_file_and_key(tmp_path):
+    broken = tmp_path / "tuban.toml"
+    text = (ROOT / "deploy" / "standards" / "tuban.toml").read_text()
+    broken.write_text(text.replace('timezone = "Asia/Jakarta"', 'timezone = "Asia/Jakarta_Timur"', 1))
+    result = run("standards", "check", str(broken))
+    assert result.returncode == 1
+    assert str(broken) in result.stderr and "calendar.timezone" in result.stderr
+
+
+def test_classifier_accuracy_command_prints_the_figure():
+    result = run("classifier-accuracy")
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Akurasi"))
+    percent = float(line.split(":")[1].split("%")[0])
+    assert percent >= 90.0, line
