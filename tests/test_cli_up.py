@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -91,3 +92,59 @@ def test_up_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_run_each_service_alone_against_one_nats(tmp_path, nats_server):
+    """Scale-out: intake, triage and desk as three processes sharing one NATS and data folder."""
+    ports = {name: free_port() for name in ("intake", "triage", "desk")}
+    procs = [
+        subprocess.Popen(
+            [*CLI, "run", name, "--nats", nats_server.url, "--data-dir", str(tmp_path / "data"),
+             "--http-port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for name, port in ports.items()
+    ]
+    try:
+        for port in ports.values():
+            _wait_ready(port)
+        body = json.dumps({"tenant": "batam", "channel": "web", "reporter": {"name": "Yusuf"},
+                           "subject": "Bagaimana cara daftar akun penyedia?",
+                           "description": "Mohon informasi syarat pendaftaran penyedia baru"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{ports['intake']}/api/v1/tickets", data=body.encode(),
+            headers={"content-type": "application/json"}, method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            created = json.load(response)
+        url = (f"http://127.0.0.1:{ports['desk']}/api/v1/tickets/{created['number']}"
+               f"?token={created['access_token']}")
+        deadline, ticket = time.monotonic() + 30, None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    ticket = json.load(response)
+                if ticket["category"]:
+                    break
+            except urllib.error.HTTPError:
+                pass
+            time.sleep(0.2)
+        assert ticket and ticket["category"] == "permintaan_layanan", ticket
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            assert proc.wait(timeout=30) == 0
+
+
+def _wait_ready(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"port {port} tidak siap")

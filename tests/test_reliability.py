@@ -15,7 +15,9 @@ from lpse_helpdesk.platform.bus import ensure_stream, make_broker, publish_event
 from lpse_helpdesk.platform.outbox import OutboxRelay
 from lpse_helpdesk.platform.service import ServiceContext
 from lpse_helpdesk.platform.store import ServiceStore
-from lpse_helpdesk.schemas import STREAM
+from lpse_helpdesk.schemas import STREAM, encode_event
+from lpse_helpdesk.schemas import events as ev
+from test_schemas import sample
 from lpse_helpdesk.schemas.api import NewTicket
 from lpse_helpdesk.schemas.events import Reporter
 from lpse_helpdesk.services import triage
@@ -201,24 +203,27 @@ async def test_garbage_and_oversize_on_the_bus_become_dead_letters_without_crash
         await js.publish("helpdesk.batam.ticket.x.received", b"garbage{")
         await js.publish("helpdesk.batam.ticket.y.received", b'{"type": "ticket.received"}')
         await js.publish("helpdesk.batam.ticket.z.received", b" " * (settings.max_body_bytes + 1))
+        wrong_type = encode_event(sample(ev.TicketReceived)).replace(b'"channel":"web"', b'"channel":7')
+        await js.publish("helpdesk.batam.ticket.w.received", wrong_type)
         await nc.close()
         created = (await hd.post_ticket()).json()
         await eventually(lambda: _classified(hd, created), what="tiket sah tetap diproses")
         store = hd.runtime.service("triage").store
-        await eventually(lambda: len(deadletters.list_dead_letters(store)) == 3,
-                         what="tiga dead letter")
+        await eventually(lambda: len(deadletters.list_dead_letters(store)) == 4,
+                         what="empat dead letter")
         letters = deadletters.list_dead_letters(store)
         errors = sorted(d.error for d in letters)
         assert all(d.attempts == 1 for d in letters)  # invalid input is not retried
         assert any("JSON" in e for e in errors) and any("terlalu besar" in e for e in errors)
-        assert any("event_id" in e or "tidak valid" in e for e in errors)
+        assert any("event_id" in e for e in errors)  # missing field, named
+        assert any("$.channel" in e for e in errors)  # wrong type, named
 
     from lpse_helpdesk.cli import main
 
     capsys.readouterr()
     assert main(["dead-letters", "list", "--data-dir", str(settings.data_dir)]) == 0
     out = capsys.readouterr().out
-    assert out.count("triage:triage#") == 3 and "helpdesk.batam.ticket.x.received" in out
+    assert out.count("triage:triage#") == 4 and "helpdesk.batam.ticket.x.received" in out
 
 
 async def test_two_replicas_share_the_durable_consumer_without_double_effects(
