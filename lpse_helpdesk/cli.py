@@ -164,6 +164,33 @@ def _context(settings: Settings, store):
     return ServiceContext(settings, store, _standards(settings))
 
 
+def cmd_users_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .platform.store import ServiceStore
+    from .services import definition
+    from .services.desk.users import UserError, add_user
+
+    settings = _settings(args)
+    if sys.stdin.isatty():
+        password = getpass.getpass("Kata sandi / password: ")
+        if getpass.getpass("Ulangi / repeat: ") != password:
+            print("Kata sandi tidak sama. / Passwords differ.", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    store = ServiceStore("desk", settings, definition("desk").tables)
+    try:
+        add_user(store, _standards(settings), args.tenant, args.username, args.role, password)
+    except UserError as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"Pengguna `{args.username}` ({args.role}, unit {args.tenant}) dibuat.")
+    return 0
+
+
 def cmd_accuracy(args: argparse.Namespace) -> int:
     from .services.triage import accuracy
 
@@ -216,6 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("--all", action="store_true", help="termasuk yang sudah diputar ulang")
     dead.add_argument("--json", action="store_true")
     dead.set_defaults(func=cmd_dead_letters)
+
+    users = sub.add_parser("users", help="akun staf")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    add = users_sub.add_parser("add", help="buat akun staf (kata sandi dibaca dari stdin)")
+    common(add)
+    add.add_argument("--tenant", required=True, help="unit, mis. batam; `*` untuk admin semua unit")
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True,
+                     help="helpdesk, koordinator, admin_ppe, lkpp, kepala_unit atau admin")
+    add.set_defaults(func=cmd_users_add)
 
     acc = sub.add_parser("classifier-accuracy", help="akurasi klasifikasi pada set berlabel")
     acc.add_argument("path", nargs="?")

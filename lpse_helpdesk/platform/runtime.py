@@ -19,6 +19,7 @@ import uvicorn
 
 from ..schemas import STREAM
 from ..settings import Settings
+from .auth import TokenSigner, load_secret
 from .bus import connect_with_retry, ensure_stream, make_broker, publish_event
 from .consumer import TrackedConsumer
 from .http import build_http_app
@@ -60,6 +61,7 @@ class Runtime:
         self.standards = standards if standards is not None else {}
         self.serve_http = serve_http
         self.now = now
+        self.signer = TokenSigner(load_secret(settings))
         self.metrics = Metrics()
         self.broker = make_broker(settings.nats_url)
         self.services: dict[str, RunningService] = {}
@@ -84,7 +86,9 @@ class Runtime:
     def _build(self, definition: ServiceDefinition) -> RunningService:
         tables = definition.tables
         store = ServiceStore(definition.name, self.settings, tables)
-        app = definition.build(ServiceContext(self.settings, store, self.standards, self.now))
+        app = definition.build(
+            ServiceContext(self.settings, store, self.standards, self.now, self.signer)
+        )
 
         async def publish(subject: str, body: bytes, msg_id: str) -> bool:
             return await publish_event(self.broker, subject, body, msg_id)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..settings import Settings
+from .auth import TokenSigner
 from .consumer import Handler
 from .store import ServiceStore
 
@@ -34,6 +35,7 @@ class ServiceContext:
     store: ServiceStore
     standards: dict[str, Any] = field(default_factory=dict)  # tenant -> UnitStandard
     now: Callable[[], datetime] = utc_now  # the clock timers read; tests move it
+    signer: TokenSigner | None = None  # verifies staff bearer tokens
 
 
 @dataclass(frozen=True)

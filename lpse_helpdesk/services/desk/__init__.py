@@ -1,11 +1,11 @@
-"""desk: the helpdesk's actions (owns replied, info requested, notes, closed, reopened) and the
-ticket read model every other view is built on."""
+"""desk: the helpdesk's actions (owns replied, info requested, notes, closed, reopened), staff
+accounts, and the ticket read model every other view is built on."""
 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
+from . import users, views
 from .application import DeskService
 from .http import routes
-from .views import TABLES
 
 
 def consumers(app: DeskService) -> list[ConsumerSpec]:
@@ -13,5 +13,6 @@ def consumers(app: DeskService) -> list[ConsumerSpec]:
 
 
 SERVICE = ServiceDefinition(
-    name="desk", build=DeskService, tables=TABLES, consumers=consumers, routes=routes
+    name="desk", build=DeskService, tables=(*views.TABLES, *users.TABLES),
+    consumers=consumers, routes=routes,
 )

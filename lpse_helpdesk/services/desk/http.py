@@ -1,39 +1,67 @@
-"""Desk's HTTP entrypoint: the ticket view (`GET /api/v1/tickets/{number}`)."""
+"""Desk's HTTP entrypoints: staff login and the ticket view."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Annotated
 
-from litestar import get
+import msgspec
+from litestar import Request, get, post
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
+from ...platform.auth import bearer, require_staff
 from ...schemas.api import TicketView
-from .application import DeskService, TicketNotFound
+from .application import DeskService, NotYourUnit, TicketNotFound
+from .users import AccountLocked, LoginFailed
+
+
+class Login(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class AccessToken(msgspec.Struct, frozen=True):
+    access_token: str
+    token_type: str = "bearer"
 
 
 def routes(service: DeskService) -> list:
+    @post("/api/v1/auth/token", summary="Login staf / staff login", tags=["staf"], status_code=200)
+    async def login(data: JSONBody[Login]) -> AccessToken:
+        try:
+            token = await asyncio.to_thread(service.login, data.username, data.password)
+        except AccountLocked as exc:
+            raise HTTPException(status_code=429, detail=str(exc)) from None
+        except LoginFailed as exc:
+            raise HTTPException(status_code=401, detail=str(exc)) from None
+        return AccessToken(access_token=token)
+
     @get("/api/v1/tickets/{number:str}", summary="Lihat tiket / view a ticket", tags=["tiket"])
     async def view_ticket(
+        request: Request,
         number: FromPath[str],
         token: Annotated[
             str | None, QueryParameter(name="token", required=False, max_length=200)
         ] = None,
     ) -> TicketView:
-        if not token:
-            raise HTTPException(
-                status_code=401,
-                detail="Sertakan `token` akses pelapor (query ?token=) / reporter access token "
-                "required",
-                extra={"field": "token"},
-            )
+        not_found = HTTPException(
+            status_code=404, detail=f"Tiket {number} tidak ditemukan atau token salah / not found")
         try:
-            return await asyncio.to_thread(service.ticket_for_reporter, number, token)
+            if bearer(request):
+                staff = require_staff(request, service.signer)
+                return await asyncio.to_thread(service.ticket_for_staff, number, staff)
+            if token:
+                return await asyncio.to_thread(service.ticket_for_reporter, number, token)
         except TicketNotFound:
-            raise HTTPException(
-                status_code=404,
-                detail=f"Tiket {number} tidak ditemukan atau token salah / not found",
-            ) from None
+            raise not_found from None
+        except NotYourUnit:
+            raise HTTPException(status_code=403, detail=(
+                f"Tiket {number} milik unit lain / belongs to another unit")) from None
+        raise HTTPException(
+            status_code=401, extra={"field": "token"},
+            detail="Sertakan token akses pelapor (?token=) atau login staf (Authorization: "
+                   "Bearer) / reporter token or staff login required",
+        )
 
-    return [view_ticket]
+    return [login, view_ticket]

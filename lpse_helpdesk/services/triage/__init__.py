@@ -5,6 +5,7 @@ from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
 from ...schemas.events import TicketReceived
 from .application import TABLES, TriageService
+from .http import routes
 
 
 def consumers(app: TriageService) -> list[ConsumerSpec]:
@@ -12,5 +13,5 @@ def consumers(app: TriageService) -> list[ConsumerSpec]:
 
 
 SERVICE = ServiceDefinition(
-    name="triage", build=TriageService, tables=TABLES, consumers=consumers
+    name="triage", build=TriageService, tables=TABLES, consumers=consumers, routes=routes
 )

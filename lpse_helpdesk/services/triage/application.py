@@ -21,7 +21,8 @@ from .classifier import TicketClassifier
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_tickets ("
-    " ticket_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, received_at TEXT NOT NULL)",
+    " ticket_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL,"
+    " received_at TEXT NOT NULL)",
 )
 
 
@@ -34,6 +35,7 @@ class TriageService:
         self.store = ctx.store
         self.standards = ctx.standards
         self.classifier = classifier or TicketClassifier.default()
+        self.signer = ctx.signer
 
     def _due_times(self, tenant: str, received_at: datetime, category: str):
         standard = self.standards.get(tenant)
@@ -62,14 +64,21 @@ class TriageService:
             first_response_due=first_response_due, resolution_due=resolution_due,
         )
         remember = Write(
-            f"INSERT INTO {self.store.prefix}_tickets VALUES (?, ?, ?)",
-            (str(event.ticket_id), event.tenant, event.occurred_at.isoformat()),
+            f"INSERT INTO {self.store.prefix}_tickets VALUES (?, ?, ?, ?)",
+            (str(event.ticket_id), event.number, event.tenant, event.occurred_at.isoformat()),
         )
         return Decision(events=[Stored(classified, event.ticket_id, version)], writes=[remember])
 
+    def ticket_by_number(self, number: str) -> tuple[uuid.UUID, str] | None:
+        rows = self.store.query(
+            f"SELECT ticket_id, tenant FROM {self.store.prefix}_tickets WHERE number = ?", (number,)
+        )
+        return (uuid.UUID(rows[0][0]), rows[0][1]) if rows else None
+
     def reclassify(self, ticket_id: uuid.UUID, category: Category, actor: Actor,
                    reason: str) -> TicketClassified:
-        """A staff member's classification; due times are recomputed for the new category."""
+        """A staff member's classification; due times are recomputed for the new category.
+        Raises IntegrityError when another classification of the ticket won the race."""
         rows = self.store.query(
             f"SELECT tenant, received_at FROM {self.store.prefix}_tickets WHERE ticket_id = ?",
             (str(ticket_id),),

@@ -1,0 +1,129 @@
+"""Staff identity across services: argon2 password hashes and signed bearer tokens.
+
+The desk service keeps the users and issues tokens; every service verifies them with the shared
+secret alone (HMAC-SHA256), so a staff action can go to any service without a session store.
+The secret comes from `HELPDESK_SECRET`, or is created once in the data folder (embedded mode);
+scale-out processes on several machines must share `HELPDESK_SECRET`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from litestar import Request
+from litestar.exceptions import HTTPException
+
+from ..settings import Settings
+
+StaffRole = Literal["helpdesk", "koordinator", "admin_ppe", "lkpp", "kepala_unit", "admin"]
+STAFF_ROLES: tuple[str, ...] = StaffRole.__args__  # type: ignore[attr-defined]
+ALL_UNITS = "*"  # an admin may span units
+
+_hasher = PasswordHasher()
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    username: str
+    role: StaffRole
+    tenant: str  # a unit id, or "*" for an admin of every unit
+    expires: int = 0  # unix seconds
+
+    def may_act_in(self, tenant: str) -> bool:
+        return self.tenant in (tenant, ALL_UNITS)
+
+
+class InvalidToken(ValueError):
+    pass
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def load_secret(settings: Settings) -> bytes:
+    if os.environ.get("HELPDESK_SECRET"):
+        return os.environ["HELPDESK_SECRET"].encode()
+    path = Path(settings.data_dir) / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class TokenSigner:
+    def __init__(self, secret: bytes, ttl_seconds: int = 8 * 3600):
+        self.secret, self.ttl = secret, ttl_seconds
+
+    def issue(self, username: str, role: str, tenant: str) -> str:
+        claims = Principal(username=username, role=role, tenant=tenant,  # type: ignore[arg-type]
+                           expires=int(time.time()) + self.ttl)
+        body = _b64(msgspec.json.encode(claims))
+        return f"{body}.{self._sign(body)}"
+
+    def verify(self, token: str) -> Principal:
+        body, _, signature = token.partition(".")
+        if not body or not hmac.compare_digest(signature, self._sign(body)):
+            raise InvalidToken("token tidak sah / invalid token")
+        try:
+            principal = msgspec.json.decode(_unb64(body), type=Principal)
+        except (msgspec.DecodeError, ValueError):
+            raise InvalidToken("token rusak / malformed token") from None
+        if principal.expires < time.time():
+            raise InvalidToken("token kedaluwarsa, silakan login lagi / token expired")
+        return principal
+
+    def _sign(self, body: str) -> str:
+        return _b64(hmac.new(self.secret, body.encode(), hashlib.sha256).digest())
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def require_staff(request: Request, signer: TokenSigner, tenant: str | None = None,
+                  roles: tuple[str, ...] = STAFF_ROLES) -> Principal:
+    """The staff member behind the request, allowed to act in `tenant` with one of `roles`."""
+    token = bearer(request)
+    if token is None:
+        raise HTTPException(status_code=401, detail="Perlu login staf (Authorization: Bearer) / "
+                            "staff login required")
+    try:
+        principal = signer.verify(token)
+    except InvalidToken as exc:
+        raise HTTPException(status_code=401, detail=str(exc)) from None
+    if principal.role not in roles:
+        raise HTTPException(status_code=403, detail=(
+            f"Peran `{principal.role}` tidak boleh melakukan ini (boleh: {', '.join(roles)})"))
+    if tenant is not None and not principal.may_act_in(tenant):
+        raise HTTPException(status_code=403, detail=(
+            f"Akun unit `{principal.tenant}` tidak boleh bertindak atas tiket unit `{tenant}`"))
+    return principal
