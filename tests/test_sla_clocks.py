@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.schemas import events as ev
-from lpse_helpdesk.services.escalation.sla_clocks import fold_clocks
+from lpse_helpdesk.sla.tickets import fold_clocks
 
 WIB = timedelta(hours=7)
 STAFF = ev.Actor(id="sari", role="helpdesk")
@@ -153,3 +153,17 @@ async def _classified(hd, created, category=None):
     if ticket and ticket["category"] and (category is None or ticket["category"] == category):
         return ticket
     return None
+
+
+def test_ticket_view_shows_effective_due_times_and_the_pause(standards):
+    from lpse_helpdesk.services.desk.views import fold
+
+    t = Ticket("lampung", "2026-11-23T09:00").classify("2026-11-23T09:00", "gangguan")
+    t.add(ev.InfoRequested, "2026-11-23T10:00", message="Mohon screenshot", actor=STAFF)
+    view = fold(t.events, standard=standards["lampung"])
+    assert view.status == "waiting_reporter" and view.sla_paused
+    assert view.resolution_due is None and view.first_response_due is None
+    t.add(ev.ReporterReplied, "2026-11-25T10:00", message="Terlampir")
+    view = fold(t.events, standard=standards["lampung"])
+    assert view.status == "open" and not view.sla_paused
+    assert view.resolution_due == at("2026-11-30T09:00")

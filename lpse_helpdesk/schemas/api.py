@@ -57,4 +57,6 @@ class TicketView(msgspec.Struct, kw_only=True):
     resolution_due: datetime | None = None
     first_response_breached: bool = False
     resolution_breached: bool = False
+    # True while the clock is stopped (waiting for the reporter); due times are then null.
+    sla_paused: bool = False
     timeline: list[TimelineEntry] = []

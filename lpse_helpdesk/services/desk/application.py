@@ -53,7 +53,9 @@ class DeskService:
         return self._view(found[0], number, include_internal=True)
 
     def _view(self, ticket_id, number: str, include_internal: bool) -> TicketView:
-        view = views.fold(views.timeline(self.store, ticket_id), include_internal)
+        events = views.timeline(self.store, ticket_id)
+        standard = self.standards.get(events[0].tenant) if events else None
+        view = views.fold(events, include_internal, standard)
         if view is None:
             raise TicketNotFound(number)
         return view

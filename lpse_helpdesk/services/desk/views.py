@@ -15,6 +15,7 @@ from ...platform.store import ServiceStore, Write
 from ...schemas import AnyTicketEvent, decode_event, encode_event
 from ...schemas import events as ev
 from ...schemas.api import TicketView, TimelineEntry
+from ...sla.tickets import fold_clocks
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_tickets ("
@@ -73,8 +74,11 @@ STATUS_AFTER = {
 }
 
 
-def fold(events: list[AnyTicketEvent], include_internal: bool = False) -> TicketView | None:
-    """A ticket's current state from its events, in stream order."""
+def fold(events: list[AnyTicketEvent], include_internal: bool = False,
+         standard=None) -> TicketView | None:
+    """A ticket's current state from its events, in stream order. With the unit's standard, the
+    due times are the effective ones (pauses and tier targets applied), as escalation's timer
+    sees them; without it, those the classification carried."""
     received = next((e for e in events if isinstance(e, ev.TicketReceived)), None)
     if received is None:
         return None
@@ -105,6 +109,12 @@ def fold(events: list[AnyTicketEvent], include_internal: bool = False) -> Ticket
                     view.resolution_breached = True
             case _ if event.tag in STATUS_AFTER:
                 view.status = STATUS_AFTER[event.tag]
+    for clock in fold_clocks(events, standard):
+        if clock.target == "first_response":
+            view.first_response_due = clock.due_at
+        else:
+            view.resolution_due = clock.due_at
+        view.sla_paused = view.sla_paused or clock.paused
     view.timeline = [
         TimelineEntry(type=e.tag, occurred_at=e.occurred_at, event=msgspec.to_builtins(e))
         for e in events

@@ -20,7 +20,7 @@ from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored, Write
 from ...schemas import AnyTicketEvent, decode_event, encode_event, new_envelope
 from ...schemas.events import SlaBreached
-from .sla_clocks import fold_clocks
+from ...sla.tickets import fold_clocks
 
 log = logging.getLogger("lpse_helpdesk.escalation")
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ...schemas import AnyTicketEvent
-from ...schemas import events as ev
-from ...sla.units import due
+from ..schemas import AnyTicketEvent
+from ..schemas import events as ev
+from .units import due
 
 FIRST_RESPONSE_ACTS = (
     ev.TicketReplied, ev.InfoRequested, ev.TicketClosed, ev.EscalatedToCoordinator,
@@ -27,9 +27,10 @@ FIRST_RESPONSE_ACTS = (
 @dataclass(frozen=True)
 class ClockState:
     target: str  # "first_response" | "resolution"
-    due_at: datetime | None  # None: not classified yet, or paused now
+    due_at: datetime | None  # None: met, or paused now
     met: bool
     tier: str
+    paused: bool = False
 
 
 def fold_clocks(events: list[AnyTicketEvent], standard) -> list[ClockState]:
@@ -72,9 +73,10 @@ def fold_clocks(events: list[AnyTicketEvent], standard) -> list[ClockState]:
     resolution = override or resolution
     started = received.occurred_at
     frozen = tuple(pauses)
+    paused = bool(pauses) and pauses[-1][1] is None
+    first_due = None if first_met else due(standard, started, targets.first_response, frozen)
+    resolution_due = None if closed else due(standard, started, resolution, frozen)
     return [
-        ClockState("first_response", None if first_met else due(standard, started, targets.first_response, frozen),
-                   first_met, tier),
-        ClockState("resolution", None if closed else due(standard, started, resolution, frozen),
-                   closed, tier),
+        ClockState("first_response", first_due, first_met, tier, paused and not first_met),
+        ClockState("resolution", resolution_due, closed, tier, paused and not closed),
     ]
