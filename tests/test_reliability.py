@@ -88,7 +88,7 @@ async def test_relay_killed_between_publish_and_save_publishes_each_event_once(
         assert classified_count(triage_store) == 10
         desk = hd.runtime.service("desk").store
         rows = await eventually(
-            lambda: desk.query(f"SELECT COUNT(*) FROM {desk.prefix}_timeline")[0][0] == 20 or None,
+            lambda: desk.query(f"SELECT COUNT(*) FROM {desk.prefix}_ticket_events")[0][0] == 20 or None,
             what="20 baris timeline",
         )
         assert rows

@@ -35,6 +35,7 @@ def sample(event_type: type) -> ev.TicketEvent:
             access_token_sha256="a" * 64,
         ),
         ev.ReporterReplied: dict(message="Berikut tangkapan layarnya", channel="email"),
+        ev.ReporterFeedback: dict(solved=False, message="masih gagal login"),
         ev.TicketClassified: dict(category="gangguan", priority="tinggi", confidence=0.91,
                                   first_response_due=NOW, resolution_due=NOW),
         ev.EscalatedToCoordinator: dict(from_tier="helpdesk", to_tier="admin_ppe",

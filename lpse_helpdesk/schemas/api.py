@@ -60,3 +60,35 @@ class TicketView(msgspec.Struct, kw_only=True):
     # True while the clock is stopped (waiting for the reporter); due times are then null.
     sla_paused: bool = False
     timeline: list[TimelineEntry] = []
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """reply, request-info, answer, notes; and a reporter's reply."""
+
+    message: NonEmptyLong
+
+
+class Reason(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """escalate, reopen."""
+
+    reason: NonEmptyLong
+
+
+class Close(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    resolution: NonEmptyLong
+    publish_faq: bool = False
+
+
+class Feedback(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The reporter confirms the answer (`solved: true`) or says it did not help."""
+
+    solved: bool
+    message: LongText = ""
+
+
+class ActionResult(msgspec.Struct, frozen=True, kw_only=True):
+    number: str
+    type: str
+    event_id: uuid.UUID
+    status: str
+    tier: Tier

@@ -93,6 +93,13 @@ class ReporterReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.report
     channel: Channel = "web"
 
 
+class ReporterFeedback(TicketEvent, frozen=True, kw_only=True, tag="ticket.reporter_feedback"):
+    """The reporter confirms the answer helped, or says it did not (which may reopen it)."""
+
+    solved: bool
+    message: LongText = ""
+
+
 # --- triage ---------------------------------------------------------------------------------
 
 
@@ -178,11 +185,14 @@ class TicketClosed(TicketEvent, frozen=True, kw_only=True, tag="ticket.closed"):
 class TicketReopened(TicketEvent, frozen=True, kw_only=True, tag="ticket.reopened"):
     reason: LongText
     actor: Actor
+    # Who takes it again: whoever closed it (a reporter's "not solved" goes back to them).
+    assignee: ShortText = ""
 
 
 ALL_EVENTS: tuple[type[TicketEvent], ...] = (
     TicketReceived,
     ReporterReplied,
+    ReporterFeedback,
     TicketClassified,
     EscalatedToCoordinator,
     EscalatedToLkpp,
@@ -198,6 +208,7 @@ ALL_EVENTS: tuple[type[TicketEvent], ...] = (
 AnyTicketEvent = (
     TicketReceived
     | ReporterReplied
+    | ReporterFeedback
     | TicketClassified
     | EscalatedToCoordinator
     | EscalatedToLkpp
@@ -212,7 +223,7 @@ AnyTicketEvent = (
 
 # Which service may publish which event (DESIGN.md "Each service owns its decisions").
 OWNERS: dict[str, tuple[type[TicketEvent], ...]] = {
-    "intake": (TicketReceived, ReporterReplied),
+    "intake": (TicketReceived, ReporterReplied, ReporterFeedback),
     "triage": (TicketClassified,),
     "escalation": (EscalatedToCoordinator, EscalatedToLkpp, EscalationAnswered, SlaBreached),
     "desk": (TicketReplied, InfoRequested, NoteAdded, TicketClosed, TicketReopened),

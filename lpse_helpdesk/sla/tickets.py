@@ -33,6 +33,20 @@ class ClockState:
     paused: bool = False
 
 
+def pauses_of(events: list[AnyTicketEvent]) -> tuple[tuple[datetime, datetime | None], ...]:
+    """Intervals the clocks stand still: waiting for the reporter, and closed until reopened.
+    A clock ignores the part of a pause before it started (sla.clock.due_at)."""
+    pauses: list[tuple[datetime, datetime | None]] = []
+    for event in events:
+        if isinstance(event, (ev.InfoRequested, ev.TicketClosed)):
+            if not pauses or pauses[-1][1] is not None:
+                pauses.append((event.occurred_at, None))
+        elif isinstance(event, (ev.ReporterReplied, ev.TicketReopened)):
+            if pauses and pauses[-1][1] is None:
+                pauses[-1] = (pauses[-1][0], event.occurred_at)
+    return tuple(pauses)
+
+
 def fold_clocks(events: list[AnyTicketEvent], standard) -> list[ClockState]:
     received = next((e for e in events if isinstance(e, ev.TicketReceived)), None)
     if received is None or standard is None:
@@ -40,7 +54,7 @@ def fold_clocks(events: list[AnyTicketEvent], standard) -> list[ClockState]:
     category = tier = None
     tier = "helpdesk"
     first_met = closed = False
-    pauses: list[tuple[datetime, datetime | None]] = []
+    pauses = pauses_of(events)
     for event in events:
         if isinstance(event, ev.TicketClassified):
             category = event.category
@@ -52,12 +66,6 @@ def fold_clocks(events: list[AnyTicketEvent], standard) -> list[ClockState]:
             tier = event.to_tier
         if isinstance(event, FIRST_RESPONSE_ACTS):
             first_met = True
-        if isinstance(event, (ev.InfoRequested, ev.TicketClosed)):
-            if not pauses or pauses[-1][1] is not None:
-                pauses.append((event.occurred_at, None))
-        elif isinstance(event, (ev.ReporterReplied, ev.TicketReopened)):
-            if pauses and pauses[-1][1] is None:
-                pauses[-1] = (pauses[-1][0], event.occurred_at)
         if isinstance(event, ev.TicketClosed):
             closed = True
         elif isinstance(event, ev.TicketReopened):
@@ -72,7 +80,7 @@ def fold_clocks(events: list[AnyTicketEvent], standard) -> list[ClockState]:
         override = None
     resolution = override or resolution
     started = received.occurred_at
-    frozen = tuple(pauses)
+    frozen = pauses
     paused = bool(pauses) and pauses[-1][1] is None
     first_due = None if first_met else due(standard, started, targets.first_response, frozen)
     resolution_due = None if closed else due(standard, started, resolution, frozen)

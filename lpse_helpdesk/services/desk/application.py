@@ -1,5 +1,10 @@
-"""Desk: the helpdesk's own decisions (reply, close, ...; issue 4), staff accounts and logins,
-and the ticket read model."""
+"""Desk: the helpdesk's own decisions (reply, request information, note, close, reopen), staff
+accounts and logins, and the ticket read models.
+
+Every decision is checked against the ticket's state and the actor's role and unit
+(`workflow.rules`), then stored at the next version of the desk's own sequence for the ticket:
+two staff members racing on one ticket cannot both win (the loser gets a version conflict).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,18 @@ import hmac
 from ...platform.auth import Principal, TokenSigner
 from ...platform.consumer import Decision
 from ...platform.service import ServiceContext
-from ...schemas import AnyTicketEvent
-from ...schemas.api import TicketView
+from ...platform.store import Stored
+from ...schemas import AnyTicketEvent, new_envelope
+from ...schemas import events as ev
+from ...schemas.api import ActionResult, Close, Message, Reason, TicketView
+from ...sla.units import due
+from ...workflow import history, rules
+from ...workflow.http import TicketNotFound
+from ...workflow.state import fold_state
 from ..intake.application import sha256
 from . import users, views
 
-
-class TicketNotFound(LookupError):
-    pass
+REPORTER = ev.Actor(id="pelapor", role="reporter")
 
 
 class NotYourUnit(PermissionError):
@@ -28,9 +37,64 @@ class DeskService:
         self.standards = ctx.standards
         self.signer: TokenSigner = ctx.signer  # type: ignore[assignment]
 
+    # --- the read models follow every ticket event --------------------------------------------
     def project(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
-        return views.project(self.store, event, stream_seq)
+        loaded = history.load(self.store, event.ticket_id)
+        if any(e.event_id == event.event_id for e in loaded.events):
+            known = loaded.events  # our own decision back from the bus, or a duplicate
+        else:
+            known = [*loaded.events, event]
+        decision = views.project(self.store, event, stream_seq, self.standards, known)
+        reopen = self._reopen_on_not_solved(event, known, loaded.version)
+        if reopen is not None:
+            decision.events.append(reopen)
+        return decision
 
+    def _reopen_on_not_solved(self, event, events, version) -> Stored | None:
+        """A reporter's "not solved" within the unit's window reopens it to whoever closed it."""
+        if not isinstance(event, ev.ReporterFeedback) or event.solved:
+            return None
+        state = fold_state([e for e in events if e.event_id != event.event_id])
+        standard = self.standards.get(event.tenant)
+        if state is None or state.status != "closed" or standard is None:
+            return None
+        if event.occurred_at > due(standard, state.closed_at, standard.reopen_window):
+            return None  # too late: the feedback stays in the timeline, the ticket stays closed
+        reopened = ev.TicketReopened(
+            **new_envelope(event.ticket_id, event.tenant), actor=REPORTER,
+            reason=event.message or "pelapor menyatakan masalah belum selesai",
+            assignee=state.closed_by.id if state.closed_by else "",
+        )
+        return Stored(reopened, event.ticket_id, version + 1)
+
+    # --- staff actions -----------------------------------------------------------------------
+    def act(self, action: str, number: str, body, staff: Principal) -> ActionResult:
+        found = views.find_ticket(self.store, number)
+        if found is None:
+            raise TicketNotFound(number)
+        ticket_id, tenant, _ = found
+        if not staff.may_act_in(tenant):
+            raise rules.forbidden(f"tiket {number} milik unit `{tenant}`, bukan unit Anda")
+        loaded = history.load(self.store, ticket_id)
+        state = fold_state(loaded.events)
+        rules.check(action, state, staff.role, self.standards[tenant])
+        actor = ev.Actor(id=staff.username, role=staff.role)
+        envelope = new_envelope(ticket_id, tenant)
+        event = {
+            "reply": lambda: ev.TicketReplied(**envelope, message=body.message, actor=actor),
+            "request-info": lambda: ev.InfoRequested(**envelope, message=body.message, actor=actor),
+            "notes": lambda: ev.NoteAdded(**envelope, message=body.message, actor=actor),
+            "close": lambda: ev.TicketClosed(**envelope, resolution=body.resolution,
+                                             publish_faq=body.publish_faq, actor=actor),
+            "reopen": lambda: ev.TicketReopened(**envelope, reason=body.reason, actor=actor,
+                                                assignee=staff.username),
+        }[action]()
+        self.store.record([Stored(event, ticket_id, loaded.version + 1)])
+        after = fold_state([*loaded.events, event])
+        return ActionResult(number=number, type=event.tag, event_id=event.event_id,
+                            status=after.status, tier=after.tier)
+
+    # --- logins and views --------------------------------------------------------------------
     def login(self, username: str, password: str) -> str:
         tenant, role = users.authenticate(self.store, username, password)
         return self.signer.issue(username, role, tenant)
@@ -53,9 +117,13 @@ class DeskService:
         return self._view(found[0], number, include_internal=True)
 
     def _view(self, ticket_id, number: str, include_internal: bool) -> TicketView:
-        events = views.timeline(self.store, ticket_id)
+        events = history.load(self.store, ticket_id).events
         standard = self.standards.get(events[0].tenant) if events else None
         view = views.fold(events, include_internal, standard)
         if view is None:
             raise TicketNotFound(number)
         return view
+
+
+ACTIONS = {"reply": Message, "request-info": Message, "notes": Message, "close": Close,
+           "reopen": Reason}

@@ -12,7 +12,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ...platform.auth import bearer, require_staff
 from ...schemas.api import TicketView
-from .application import DeskService, NotYourUnit, TicketNotFound
+from ...workflow.http import TicketNotFound, action_route
+from .application import ACTIONS, DeskService, NotYourUnit
 from .users import AccountLocked, LoginFailed
 
 
@@ -64,4 +65,9 @@ def routes(service: DeskService) -> list:
                    "Bearer) / reporter token or staff login required",
         )
 
-    return [login, view_ticket]
+    actions = [
+        action_route(name, body, service.signer,
+                     lambda number, data, staff, name=name: service.act(name, number, data, staff))
+        for name, body in ACTIONS.items()
+    ]
+    return [login, view_ticket, *actions]

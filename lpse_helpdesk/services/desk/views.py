@@ -1,49 +1,83 @@
-"""The desk's ticket read model: a ticket index and every event of every ticket (timeline).
+"""The desk's read models: every ticket's history (the timeline), a ticket index (number, unit,
+reporter token hash) and one state row per ticket for queues and the head-of-unit figures.
 
-The projection only appends rows (idempotent by event id); a ticket's state is folded from its
-timeline in stream order when read, so events arriving in any order never corrupt it.
+A ticket's state is folded from its history in stream order; the consumer handles one message
+at a time, so the state row always reflects the history it was computed from.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import msgspec
 
 from ...platform.consumer import Decision
 from ...platform.store import ServiceStore, Write
-from ...schemas import AnyTicketEvent, decode_event, encode_event
+from ...schemas import AnyTicketEvent
 from ...schemas import events as ev
 from ...schemas.api import TicketView, TimelineEntry
 from ...sla.tickets import fold_clocks
+from ...workflow import history
+from ...workflow.state import TicketState, fold_state
 
 TABLES = (
+    *history.TABLES,
     "CREATE TABLE IF NOT EXISTS {p}_tickets ("
     " ticket_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL,"
     " token_sha256 TEXT NOT NULL, created_at TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS {p}_timeline ("
-    " event_id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, stream_seq BIGINT NOT NULL,"
-    " type TEXT NOT NULL, occurred_at TEXT NOT NULL, body TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS {n}_timeline_ticket ON {p}_timeline (ticket_id, stream_seq)",
+    "CREATE TABLE IF NOT EXISTS {p}_ticket_state ("
+    " ticket_id TEXT PRIMARY KEY, number TEXT NOT NULL, tenant TEXT NOT NULL,"
+    " channel TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL, tier TEXT NOT NULL,"
+    " category TEXT, priority TEXT, received_at TEXT NOT NULL, first_response_due TEXT,"
+    " resolution_due TEXT, resolution_target TEXT, closed_at TEXT, escalations INTEGER NOT NULL,"
+    " breached INTEGER NOT NULL)",
 )
 
-_upsert_ignore = " ON CONFLICT DO NOTHING"
+
+def utc_text(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
 
 
-def project(store: ServiceStore, event: AnyTicketEvent, stream_seq: int) -> Decision:
+def project(store: ServiceStore, event: AnyTicketEvent, stream_seq: int, standards: dict,
+            events: list[AnyTicketEvent]) -> Decision:
+    """Rows for one event; `events` is the ticket's history including this event."""
     p = store.prefix
-    writes = [Write(
-        f"INSERT INTO {p}_timeline VALUES (?, ?, ?, ?, ?, ?)" + _upsert_ignore,
-        (str(event.event_id), str(event.ticket_id), stream_seq, event.tag,
-         event.occurred_at.isoformat(), encode_event(event).decode()),
-    )]
+    writes = [history.append(store, event, stream_seq)]
     if isinstance(event, ev.TicketReceived):
         writes.append(Write(
-            f"INSERT INTO {p}_tickets VALUES (?, ?, ?, ?, ?)" + _upsert_ignore,
+            f"INSERT INTO {p}_tickets VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (str(event.ticket_id), event.number, event.tenant, event.access_token_sha256,
              event.occurred_at.isoformat()),
         ))
+    state = fold_state(events)
+    if state is not None:
+        writes.append(_state_row(p, state, events, standards.get(state.tenant)))
     return Decision(writes=writes)
+
+
+def _state_row(p: str, state: TicketState, events: list[AnyTicketEvent], standard) -> Write:
+    clocks = {c.target: c for c in fold_clocks(events, standard)}
+    first, resolution = clocks.get("first_response"), clocks.get("resolution")
+    # The resolution target as first set (kept when the clock stops), for "closed within target".
+    target = next((e.resolution_due for e in reversed(events)
+                   if isinstance(e, ev.TicketClassified) and e.resolution_due), None)
+    r = state.received
+    values = (
+        str(r.ticket_id), r.number, r.tenant, r.channel, r.subject, state.status, state.tier,
+        state.category, state.priority, utc_text(r.occurred_at),
+        utc_text(first.due_at if first else None), utc_text(resolution.due_at if resolution else None),
+        utc_text(target), utc_text(state.closed_at), state.escalations,
+        int(state.first_response_breached or state.resolution_breached),
+    )
+    columns = ("ticket_id, number, tenant, channel, subject, status, tier, category, priority,"
+               " received_at, first_response_due, resolution_due, resolution_target, closed_at,"
+               " escalations, breached")
+    updates = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in columns.split(",")[1:])
+    return Write(
+        f"INSERT INTO {p}_ticket_state ({columns}) VALUES ({', '.join('?' * len(values))})"
+        f" ON CONFLICT (ticket_id) DO UPDATE SET {updates}", values,
+    )
 
 
 def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] | None:
@@ -57,58 +91,25 @@ def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] 
     return uuid.UUID(ticket_id), tenant, token_hash
 
 
-def timeline(store: ServiceStore, ticket_id: uuid.UUID) -> list[AnyTicketEvent]:
-    rows = store.query(
-        f"SELECT body FROM {store.prefix}_timeline WHERE ticket_id = ? ORDER BY stream_seq",
-        (str(ticket_id),),
-    )
-    return [decode_event(body) for (body,) in rows]
-
-
-STATUS_AFTER = {
-    "ticket.replied": "open",
-    "ticket.info_requested": "waiting_reporter",
-    "ticket.reporter_replied": "open",
-    "ticket.closed": "closed",
-    "ticket.reopened": "open",
-}
-
-
 def fold(events: list[AnyTicketEvent], include_internal: bool = False,
          standard=None) -> TicketView | None:
-    """A ticket's current state from its events, in stream order. With the unit's standard, the
-    due times are the effective ones (pauses and tier targets applied), as escalation's timer
-    sees them; without it, those the classification carried."""
-    received = next((e for e in events if isinstance(e, ev.TicketReceived)), None)
-    if received is None:
+    """The ticket as the API shows it. With the unit's standard, the due times are the effective
+    ones (pauses and tier targets applied), as escalation's timer sees them."""
+    state = fold_state(events)
+    if state is None:
         return None
+    r = state.received
     view = TicketView(
-        id=received.ticket_id, number=received.number, tenant=received.tenant, status="new",
-        category=None, priority=None, tier="helpdesk", channel=received.channel,
-        subject=received.subject, description=received.description, reporter=received.reporter,
+        id=r.ticket_id, number=r.number, tenant=r.tenant, status=state.status,
+        category=state.category, priority=state.priority, tier=state.tier, channel=r.channel,
+        subject=r.subject, description=r.description, reporter=r.reporter,
+        first_response_breached=state.first_response_breached,
+        resolution_breached=state.resolution_breached,
     )
-    for event in events:
-        match event:
-            case ev.TicketClassified():
-                view.category, view.priority = event.category, event.priority
-                view.first_response_due = event.first_response_due or view.first_response_due
-                view.resolution_due = event.resolution_due or view.resolution_due
-                if view.status == "new":
-                    view.status = "open"
-            case ev.EscalatedToCoordinator() | ev.EscalatedToLkpp():
-                view.status = "escalated"
-                view.tier = event.to_tier if isinstance(event, ev.EscalatedToCoordinator) else "lkpp"
-                view.resolution_due = event.resolution_due or view.resolution_due
-            case ev.EscalationAnswered():
-                view.tier = event.to_tier
-                view.status = "open"
-            case ev.SlaBreached():
-                if event.target == "first_response":
-                    view.first_response_breached = True
-                else:
-                    view.resolution_breached = True
-            case _ if event.tag in STATUS_AFTER:
-                view.status = STATUS_AFTER[event.tag]
+    classified = [e for e in events if isinstance(e, ev.TicketClassified)]
+    if classified:
+        view.first_response_due = classified[-1].first_response_due
+        view.resolution_due = classified[-1].resolution_due
     for clock in fold_clocks(events, standard):
         if clock.target == "first_response":
             view.first_response_due = clock.due_at

@@ -1,10 +1,14 @@
 """escalation: tiers of the unit's chain and the SLA clocks (owns escalated, escalation answered,
-SLA breached). This part keeps each ticket's SLA clocks and publishes `ticket.sla_breached` once
-per target when a clock passes its due time; staff escalation actions come with issue 4.
+SLA breached).
 
-Exactly once, across restarts and replicas: the clocks are rows in the service's own store, the
-timer looks for overdue rows, and a breach is recorded together with a row whose primary key is
-(ticket, target), so a second timer (or a restarted one) cannot record it again.
+- Staff escalate a ticket to the next tier of its unit's chain, and a higher tier answers back
+  down to the helpdesk; both checked by `workflow.rules` and stored at the next version of the
+  ticket in this service's store (concurrent decisions: one wins).
+- The clocks (first response, resolution, and the current tier's deadline) are rows kept from
+  every ticket event. A timer looks for clocks past due: a missed SLA records
+  `ticket.sla_breached`; a missed tier deadline escalates the ticket one tier (automatic=True).
+  Each is recorded with a guard row whose primary key makes it happen once, across restarts and
+  replicas.
 """
 
 from __future__ import annotations
@@ -14,28 +18,34 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
+from ...platform.auth import Principal
 from ...platform.consumer import Decision
 from ...platform.observability import log_event
 from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored, Write
-from ...schemas import AnyTicketEvent, decode_event, encode_event, new_envelope
-from ...schemas.events import SlaBreached
-from ...sla.tickets import fold_clocks
+from ...schemas import AnyTicketEvent, new_envelope
+from ...schemas import events as ev
+from ...schemas.api import ActionResult
+from ...sla.tickets import fold_clocks, pauses_of
+from ...sla.units import due
+from ...workflow import history, rules
+from ...workflow.http import TicketNotFound
+from ...workflow.state import TicketState, fold_state
 
 log = logging.getLogger("lpse_helpdesk.escalation")
 
 TABLES = (
-    "CREATE TABLE IF NOT EXISTS {p}_ticket_events ("
-    " event_id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, stream_seq BIGINT NOT NULL,"
-    " body TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS {n}_ticket_events_ticket ON {p}_ticket_events (ticket_id, stream_seq)",
+    *history.TABLES,
+    "CREATE TABLE IF NOT EXISTS {p}_numbers (number TEXT PRIMARY KEY, ticket_id TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {p}_sla_clocks ("
     " ticket_id TEXT NOT NULL, target TEXT NOT NULL, tenant TEXT NOT NULL, tier TEXT NOT NULL,"
     " due_at TEXT, met INTEGER NOT NULL, PRIMARY KEY (ticket_id, target))",
+    # Guards: one breach per (ticket, target); one automatic escalation per tier visit.
     "CREATE TABLE IF NOT EXISTS {p}_sla_breaches ("
     " ticket_id TEXT NOT NULL, target TEXT NOT NULL, recorded_at TEXT NOT NULL,"
     " PRIMARY KEY (ticket_id, target))",
 )
+TIER_DEADLINE = "tier_deadline"
 
 
 def utc_text(moment: datetime) -> str:
@@ -43,71 +53,147 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def from_utc_text(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 class EscalationService:
     def __init__(self, ctx: ServiceContext):
         self.store = ctx.store
         self.standards = ctx.standards
+        self.signer = ctx.signer
         self.now = ctx.now
         self.timer_interval = 1.0
 
-    # --- the clocks follow every ticket event -------------------------------------------------
+    # --- clocks follow every ticket event ----------------------------------------------------
     def on_ticket_event(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
+        loaded = history.load(self.store, event.ticket_id)
+        events = loaded.events
+        if not any(e.event_id == event.event_id for e in events):
+            events = [*events, event]
         p = self.store.prefix
-        rows = self.store.query(
-            f"SELECT body FROM {p}_ticket_events WHERE ticket_id = ? ORDER BY stream_seq",
-            (str(event.ticket_id),),
-        )
-        history = [decode_event(body) for (body,) in rows]
-        if any(e.event_id == event.event_id for e in history):
-            return Decision()  # the same event republished under a new sequence
-        history.append(event)
-        writes = [Write(f"INSERT INTO {p}_ticket_events VALUES (?, ?, ?, ?)",
-                        (str(event.event_id), str(event.ticket_id), stream_seq,
-                         encode_event(event).decode()))]
-        for clock in fold_clocks(history, self.standards.get(event.tenant)):
+        writes = [history.append(self.store, event, stream_seq)]
+        if isinstance(event, ev.TicketReceived):
+            writes.append(Write(f"INSERT INTO {p}_numbers VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                (event.number, str(event.ticket_id))))
+        standard = self.standards.get(event.tenant)
+        state = fold_state(events)
+        clocks = [(c.target, c.tier, c.due_at, c.met) for c in fold_clocks(events, standard)]
+        if state is not None and standard is not None:
+            clocks.append(self._tier_deadline(state, events, standard))
+        for target, tier, due_at, met in clocks:
             writes.append(Write(
-                f"INSERT INTO {p}_sla_clocks VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id, target)"
-                " DO UPDATE SET tier = excluded.tier, due_at = excluded.due_at, met = excluded.met",
-                (str(event.ticket_id), clock.target, event.tenant, clock.tier,
-                 utc_text(clock.due_at) if clock.due_at else None, int(clock.met)),
+                f"INSERT INTO {p}_sla_clocks VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT"
+                " (ticket_id, target) DO UPDATE SET tier = excluded.tier,"
+                " due_at = excluded.due_at, met = excluded.met",
+                (str(event.ticket_id), target, event.tenant, tier,
+                 utc_text(due_at) if due_at else None, int(met)),
             ))
         return Decision(writes=writes)
 
+    def _tier_deadline(self, state: TicketState, events, standard):
+        """When the current tier must have acted, or None (no deadline, top of chain, closed)."""
+        deadline = standard.tier(state.tier).deadline
+        if (deadline is None or state.status in ("closed", "waiting_reporter")
+                or standard.tier_after(state.tier) is None):
+            return (TIER_DEADLINE, state.tier, None, False)
+        since = state.tier_since
+        at = due(standard, since, deadline, pauses_of(events))
+        # The guard key includes the tier visit, so a later visit of the same tier gets its own.
+        return (TIER_DEADLINE, f"{state.tier}@{utc_text(since)}", at, False)
+
+    # --- staff actions -----------------------------------------------------------------------
+    def act(self, action: str, number: str, body, staff: Principal) -> ActionResult:
+        rows = self.store.query(f"SELECT ticket_id FROM {self.store.prefix}_numbers WHERE number = ?",
+                                (number,))
+        if not rows:
+            raise TicketNotFound(number)
+        ticket_id = uuid.UUID(rows[0][0])
+        loaded = history.load(self.store, ticket_id)
+        state = fold_state(loaded.events)
+        if not staff.may_act_in(state.tenant):
+            raise rules.forbidden(f"tiket {number} milik unit `{state.tenant}`, bukan unit Anda")
+        standard = self.standards[state.tenant]
+        target = rules.check(action, state, staff.role, standard)
+        actor = ev.Actor(id=staff.username, role=staff.role)
+        if action == "escalate":
+            event = self._escalation(state, target, body.reason, actor, automatic=False)
+        else:
+            event = ev.EscalationAnswered(**new_envelope(ticket_id, state.tenant),
+                                          from_tier=state.tier, to_tier=target,
+                                          message=body.message, actor=actor)
+        self.store.record([Stored(event, ticket_id, loaded.version + 1)])
+        after = fold_state([*loaded.events, event])
+        return ActionResult(number=number, type=event.tag, event_id=event.event_id,
+                            status=after.status, tier=after.tier)
+
+    def _escalation(self, state: TicketState, to_tier: str, reason: str, actor: ev.Actor,
+                    automatic: bool):
+        envelope = new_envelope(state.received.ticket_id, state.tenant)
+        standard = self.standards[state.tenant]
+        override = standard.tier(to_tier).resolution_override
+        resolution_due = due(standard, state.received.occurred_at, override) if override else None
+        if to_tier == "lkpp":
+            return ev.EscalatedToLkpp(**envelope, from_tier=state.tier, reason=reason,
+                                      actor=actor, automatic=automatic,
+                                      resolution_due=resolution_due)
+        return ev.EscalatedToCoordinator(**envelope, from_tier=state.tier, to_tier=to_tier,
+                                         reason=reason, actor=actor, automatic=automatic,
+                                         resolution_due=resolution_due)
+
     # --- the timer ---------------------------------------------------------------------------
-    def record_due_breaches(self) -> int:
-        """Record a breach for every clock past its due time that has none yet."""
+    def record_due(self) -> int:
+        """Act on every clock past its due time that has not been acted on yet."""
         p = self.store.prefix
         overdue = self.store.query(
             f"SELECT c.ticket_id, c.target, c.tenant, c.tier, c.due_at FROM {p}_sla_clocks c"
             f" WHERE c.met = 0 AND c.due_at IS NOT NULL AND c.due_at <= ? AND NOT EXISTS"
             f" (SELECT 1 FROM {p}_sla_breaches b WHERE b.ticket_id = c.ticket_id"
-            " AND b.target = c.target)",
-            (utc_text(self.now()),),
+            " AND b.target = (CASE WHEN c.target = ? THEN c.tier ELSE c.target END))",
+            (utc_text(self.now()), TIER_DEADLINE),
         )
         recorded = 0
         for ticket_id, target, tenant, tier, due_at in overdue:
             ticket = uuid.UUID(ticket_id)
-            breach = SlaBreached(
-                **new_envelope(ticket, tenant), target=target, tier=tier,
-                due_at=datetime.strptime(due_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
-            )
+            loaded = history.load(self.store, ticket)
+            if target == TIER_DEADLINE:
+                event, guard_key = self._auto_escalation(loaded.events, tier), tier
+            else:
+                event, guard_key = ev.SlaBreached(
+                    **new_envelope(ticket, tenant), target=target, tier=tier,
+                    due_at=from_utc_text(due_at)), target
+            if event is None:
+                continue
             guard = Write(f"INSERT INTO {p}_sla_breaches VALUES (?, ?, ?)",
-                          (ticket_id, target, utc_text(self.now())))
+                          (ticket_id, guard_key, utc_text(self.now())))
             try:
-                self.store.record([Stored(breach, ticket, self.store.next_version(ticket))],
-                                  writes=[guard])
+                self.store.record([Stored(event, ticket, loaded.version + 1)], writes=[guard])
             except IntegrityError:
-                continue  # another timer recorded it first, or a concurrent decision: next tick
+                continue  # another timer did it, or a staff decision just landed: next tick
             recorded += 1
-            log_event(log, "SLA terlewati", ticket_id=ticket_id, target=target, due_at=due_at)
+            log_event(log, "tenggat terlewati", ticket_id=ticket_id, target=target, event=event.tag)
         return recorded
 
-    async def run_breach_timer(self, stop: asyncio.Event) -> None:
+    def _auto_escalation(self, events, tier_visit: str):
+        state = fold_state(events)
+        tier = tier_visit.split("@", 1)[0]
+        standard = self.standards.get(state.tenant) if state else None
+        if state is None or standard is None or state.tier != tier or state.status == "closed":
+            return None  # the ticket moved on since the clock was written
+        following = standard.tier_after(tier)
+        if following is None:
+            return None
+        deadline = standard.tier(tier).deadline
+        reason = (f"otomatis: tingkat `{tier}` belum menyelesaikan tiket dalam "
+                  f"{deadline.describe()}; dilaporkan ke {standard.monitor_role}")
+        return self._escalation(state, following, reason, ev.SYSTEM, automatic=True)
+
+    async def run_timer(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await asyncio.to_thread(self.record_due_breaches)
+                await asyncio.to_thread(self.record_due)
             except Exception as exc:  # noqa: BLE001 - a busy database: try at the next tick
-                log_event(log, "timer SLA gagal; dicoba lagi", logging.WARNING, error=repr(exc))
+                log_event(log, "timer tenggat gagal; dicoba lagi", logging.WARNING, error=repr(exc))
             try:
                 await asyncio.wait_for(stop.wait(), self.timer_interval)
             except TimeoutError:

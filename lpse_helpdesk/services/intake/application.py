@@ -8,6 +8,7 @@ the event, so two concurrent submissions cannot both take it; the loser retries 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -18,14 +19,16 @@ import msgspec
 from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored, Write
 from ...schemas import new_envelope
-from ...schemas.api import NewTicket, TicketCreated
-from ...schemas.events import TicketReceived
+from ...schemas import TicketEvent
+from ...schemas.api import Feedback, NewTicket, TicketCreated
+from ...schemas.events import ReporterFeedback, ReporterReplied, TicketReceived
+from ...workflow.http import TicketNotFound
 from . import requirements
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_ticket_numbers ("
     " tenant TEXT NOT NULL, year INTEGER NOT NULL, seq INTEGER NOT NULL, ticket_id TEXT NOT NULL,"
-    " PRIMARY KEY (tenant, year, seq))",
+    " number TEXT NOT NULL UNIQUE, PRIMARY KEY (tenant, year, seq))",
     "CREATE TABLE IF NOT EXISTS {p}_idempotency ("
     " tenant TEXT NOT NULL, idem_key TEXT NOT NULL, request_sha256 TEXT NOT NULL,"
     " ticket_id TEXT NOT NULL, number TEXT NOT NULL, access_token TEXT NOT NULL,"
@@ -84,8 +87,8 @@ class IntakeService:
                 subject=ticket.subject, description=ticket.description,
                 access_token_sha256=sha256(token), kind=ticket.kind, documents=ticket.documents,
             )
-            writes = [Write(f"INSERT INTO {p}_ticket_numbers VALUES (?, ?, ?, ?)",
-                            (ticket.tenant, year, seq, str(ticket_id)))]
+            writes = [Write(f"INSERT INTO {p}_ticket_numbers VALUES (?, ?, ?, ?, ?)",
+                            (ticket.tenant, year, seq, str(ticket_id), number))]
             if idempotency_key:
                 writes.append(Write(
                     f"INSERT INTO {p}_idempotency VALUES (?, ?, ?, ?, ?, ?)",
@@ -101,6 +104,25 @@ class IntakeService:
                 continue  # someone took this number: try the next one
             return Submission(TicketCreated(id=ticket_id, number=number, access_token=token), False)
         raise RuntimeError("nomor tiket tidak bisa dialokasikan setelah 200 percobaan")
+
+    def reporter_follow_up(self, number: str, token: str, body) -> TicketEvent:
+        """A reply (`Message`) or feedback (`Feedback`) from the reporter holding the token."""
+        rows = self.store.query(
+            f"SELECT ticket_id FROM {self.store.prefix}_ticket_numbers WHERE number = ?", (number,)
+        )
+        own = self.store.history(uuid.UUID(rows[0][0])) if rows else []
+        received = own[0].event if own else None
+        if not isinstance(received, TicketReceived) or not hmac.compare_digest(
+            received.access_token_sha256, sha256(token)
+        ):
+            raise TicketNotFound(number)
+        envelope = new_envelope(received.ticket_id, received.tenant)
+        if isinstance(body, Feedback):
+            event = ReporterFeedback(**envelope, solved=body.solved, message=body.message)
+        else:
+            event = ReporterReplied(**envelope, message=body.message, channel="web")
+        self.store.record([Stored(event, received.ticket_id, own[-1].originator_version + 1)])
+        return event
 
     def _next_seq(self, tenant: str, year: int) -> int:
         rows = self.store.query(

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Annotated
+
+import msgspec
 
 from litestar import Response, post
 from litestar.exceptions import HTTPException
-from litestar.params import HeaderParameter, JSONBody
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from ...schemas.api import NewTicket, TicketCreated
+from ...platform.store import IntegrityError
+from ...schemas.api import Feedback, Message, NewTicket, TicketCreated
+from ...workflow.http import TicketNotFound
 from .application import IdempotencyMismatch, IntakeService, UnknownTenant
 from .requirements import RequirementsNotMet
 
@@ -36,4 +41,38 @@ def routes(service: IntakeService) -> list:
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return Response(result.created, status_code=201, headers=headers)
 
-    return [create_ticket]
+    async def follow_up(number: str, token: str | None, body) -> FollowUp:
+        if not token:
+            raise HTTPException(status_code=401, extra={"field": "token"},
+                                detail="Sertakan token akses pelapor (?token=)")
+        try:
+            event = await asyncio.to_thread(service.reporter_follow_up, number, token, body)
+        except TicketNotFound:
+            raise HTTPException(status_code=404, detail=(
+                f"Tiket {number} tidak ditemukan atau token salah / not found")) from None
+        except IntegrityError:
+            raise HTTPException(status_code=409, detail="Coba kirim lagi / please retry") from None
+        return FollowUp(number=number, type=event.tag, event_id=event.event_id)
+
+    @post("/api/v1/tickets/{number:str}/replies", status_code=201, tags=["pelapor"],
+          summary="Balasan pelapor / reporter's reply")
+    async def reporter_reply(number: FromPath[str], data: JSONBody[Message],
+                             token: ReporterToken = None) -> FollowUp:
+        return await follow_up(number, token, data)
+
+    @post("/api/v1/tickets/{number:str}/feedback", status_code=201, tags=["pelapor"],
+          summary="Pelapor mengonfirmasi jawaban atau menyatakan belum selesai")
+    async def reporter_feedback(number: FromPath[str], data: JSONBody[Feedback],
+                                token: ReporterToken = None) -> FollowUp:
+        return await follow_up(number, token, data)
+
+    return [create_ticket, reporter_reply, reporter_feedback]
+
+
+ReporterToken = Annotated[str | None, QueryParameter(name="token", required=False, max_length=200)]
+
+
+class FollowUp(msgspec.Struct, frozen=True):
+    number: str
+    type: str
+    event_id: uuid.UUID

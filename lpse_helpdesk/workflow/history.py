@@ -1,0 +1,50 @@
+"""Each ticket's events, kept by a service from the stream, in stream order.
+
+Appends only, idempotent by event id: a republished duplicate (new stream sequence, same event)
+adds nothing. Reading merges the service's own not-yet-projected decisions, so a service
+checks its next decision against everything it has itself decided, without waiting for the bus.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from ..platform.store import ServiceStore, Write
+from ..schemas import AnyTicketEvent, decode_event, encode_event
+
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS {p}_ticket_events ("
+    " event_id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, stream_seq BIGINT NOT NULL,"
+    " type TEXT NOT NULL, occurred_at TEXT NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS {n}_ticket_events_ticket ON {p}_ticket_events (ticket_id, stream_seq)",
+)
+
+
+def append(store: ServiceStore, event: AnyTicketEvent, stream_seq: int) -> Write:
+    return Write(
+        f"INSERT INTO {store.prefix}_ticket_events VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (str(event.event_id), str(event.ticket_id), stream_seq, event.tag,
+         event.occurred_at.isoformat(), encode_event(event).decode()),
+    )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    events: list[AnyTicketEvent]
+    version: int  # this service's last version of the ticket: the next decision takes version+1
+
+
+def load(store: ServiceStore, ticket_id: uuid.UUID) -> Loaded:
+    """The ticket's history as projected, plus this service's own decisions not yet back from
+    the bus. The version is read with it, so a decision based on this history conflicts (and
+    loses) if another decision of this service was stored in between."""
+    own = store.history(ticket_id)
+    rows = store.query(
+        f"SELECT body FROM {store.prefix}_ticket_events WHERE ticket_id = ? ORDER BY stream_seq",
+        (str(ticket_id),),
+    )
+    events = [decode_event(body) for (body,) in rows]
+    seen = {e.event_id for e in events}
+    events += [s.event for s in own if s.event.event_id not in seen]
+    return Loaded(events, own[-1].originator_version if own else 0)

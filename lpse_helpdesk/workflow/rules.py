@@ -1,0 +1,72 @@
+"""Who may do what to a ticket in which state, by the unit's standard.
+
+The helpdesk (tier 1) talks to the reporter and closes, in every standard; a higher tier answers
+back down to the helpdesk. At each tier the role named in the unit's chain acts (`admin` may act
+anywhere in its units); notes are open to every staff role of the unit.
+"""
+
+from __future__ import annotations
+
+from .state import TicketState
+
+REPORTER_FACING = ("reply", "request-info", "close")
+ANY_STAFF = ("helpdesk", "koordinator", "admin_ppe", "lkpp", "kepala_unit", "admin")
+
+
+class ActionRefused(Exception):
+    def __init__(self, status_code: int, message: str):
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def conflict(message: str) -> ActionRefused:
+    return ActionRefused(409, message)
+
+
+def forbidden(message: str) -> ActionRefused:
+    return ActionRefused(403, message)
+
+
+def tier_role(standard, tier: str) -> str:
+    return standard.tier(tier).role
+
+
+def check(action: str, state: TicketState, role: str, standard) -> str | None:
+    """Raise ActionRefused with the reason, or return the target tier (escalate/answer)."""
+    number = state.received.number
+    if action == "notes":
+        if role not in ANY_STAFF:
+            raise forbidden(f"peran `{role}` tidak boleh menulis catatan")
+        return None
+    if action == "reopen":
+        if state.status != "closed":
+            raise conflict(f"tiket {number} belum ditutup, tidak bisa dibuka kembali")
+        if role not in ("helpdesk", "koordinator", "admin", standard.monitor_role):
+            raise forbidden(f"peran `{role}` tidak boleh membuka kembali tiket")
+        return None
+    if state.status == "closed":
+        raise conflict(f"tiket {number} sudah ditutup; buka kembali (reopen) dulu")
+    acting = tier_role(standard, state.tier)
+    if action in REPORTER_FACING:
+        if state.tier != "helpdesk":
+            raise conflict(
+                f"tiket {number} sedang di tingkat `{state.tier}`; tunggu jawabannya kembali ke "
+                "helpdesk sebelum membalas atau menutup")
+        if role not in (acting, "admin"):
+            raise forbidden(f"hanya `{acting}` yang membalas dan menutup tiket di tingkat helpdesk")
+        return None
+    if action == "escalate":
+        following = standard.tier_after(state.tier)
+        if following is None:
+            raise conflict(f"tiket {number} sudah di tingkat terakhir rantai eskalasi "
+                           f"`{state.tier}` ({standard.name})")
+        if role not in (acting, "admin"):
+            raise forbidden(f"hanya `{acting}` yang boleh mengeskalasi dari tingkat `{state.tier}`")
+        return following
+    if action == "answer":
+        if state.tier == "helpdesk":
+            raise conflict(f"tiket {number} tidak sedang dieskalasi; tidak ada yang dijawab")
+        if role not in (acting, "admin"):
+            raise forbidden(f"hanya `{acting}` yang menjawab di tingkat `{state.tier}`")
+        return "helpdesk"
+    raise ActionRefused(404, f"aksi `{action}` tidak dikenal")
