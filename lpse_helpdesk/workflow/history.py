@@ -1,8 +1,12 @@
-"""Each ticket's events, kept by a service from the stream, in stream order.
+"""Each ticket's events, kept by a service from the stream.
 
 Appends only, idempotent by event id: a republished duplicate (new stream sequence, same event)
 adds nothing. Reading merges the service's own not-yet-projected decisions, so a service
 checks its next decision against everything it has itself decided, without waiting for the bus.
+
+Events are ordered by when they were decided (`occurred_at`), stream order breaking ties: each
+service publishes through its own outbox, so a reporter's feedback can reach the stream before
+the close it answers, although it came after it.
 """
 
 from __future__ import annotations
@@ -47,4 +51,12 @@ def load(store: ServiceStore, ticket_id: uuid.UUID) -> Loaded:
     events = [decode_event(body) for (body,) in rows]
     seen = {e.event_id for e in events}
     events += [s.event for s in own if s.event.event_id not in seen]
+    events.sort(key=lambda e: e.occurred_at)  # stable: stream order among equal times
     return Loaded(events, own[-1].originator_version if own else 0)
+
+
+def including(events: list[AnyTicketEvent], event: AnyTicketEvent) -> list[AnyTicketEvent]:
+    """The history with `event` in its place (unchanged when it is already there)."""
+    if any(e.event_id == event.event_id for e in events):
+        return events
+    return sorted([*events, event], key=lambda e: e.occurred_at)

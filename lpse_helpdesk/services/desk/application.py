@@ -40,10 +40,7 @@ class DeskService:
     # --- the read models follow every ticket event --------------------------------------------
     def project(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
         loaded = history.load(self.store, event.ticket_id)
-        if any(e.event_id == event.event_id for e in loaded.events):
-            known = loaded.events  # our own decision back from the bus, or a duplicate
-        else:
-            known = [*loaded.events, event]
+        known = history.including(loaded.events, event)
         decision = views.project(self.store, event, stream_seq, self.standards, known)
         reopen = self._reopen_on_not_solved(event, known, loaded.version)
         if reopen is not None:

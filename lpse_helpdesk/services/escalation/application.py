@@ -67,10 +67,7 @@ class EscalationService:
 
     # --- clocks follow every ticket event ----------------------------------------------------
     def on_ticket_event(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
-        loaded = history.load(self.store, event.ticket_id)
-        events = loaded.events
-        if not any(e.event_id == event.event_id for e in events):
-            events = [*events, event]
+        events = history.including(history.load(self.store, event.ticket_id).events, event)
         p = self.store.prefix
         writes = [history.append(self.store, event, stream_seq)]
         if isinstance(event, ev.TicketReceived):
