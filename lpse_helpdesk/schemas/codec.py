@@ -56,11 +56,11 @@ def subject_filter(event_types: tuple[type[TicketEvent], ...] = (), tenant: str 
     return [f"{SUBJECT_PREFIX}.{tenant}.ticket.*.{name}" for name in names]
 
 
-def new_envelope(ticket_id: uuid.UUID, tenant: str) -> dict:
-    """The envelope fields of a new event: a fresh id and the current time in UTC."""
+def new_envelope(ticket_id: uuid.UUID, tenant: str, at: datetime | None = None) -> dict:
+    """The envelope fields of a new event: a fresh id and the decision time (now, in UTC)."""
     return {
         "event_id": uuid.uuid4(),
         "ticket_id": ticket_id,
         "tenant": tenant,
-        "occurred_at": datetime.now(UTC),
+        "occurred_at": at or datetime.now(UTC),
     }

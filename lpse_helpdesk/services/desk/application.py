@@ -34,6 +34,7 @@ class NotYourUnit(PermissionError):
 class DeskService:
     def __init__(self, ctx: ServiceContext):
         self.store = ctx.store
+        self.now = ctx.now
         self.standards = ctx.standards
         self.signer: TokenSigner = ctx.signer  # type: ignore[assignment]
 
@@ -58,7 +59,7 @@ class DeskService:
         if event.occurred_at > due(standard, state.closed_at, standard.reopen_window):
             return None  # too late: the feedback stays in the timeline, the ticket stays closed
         reopened = ev.TicketReopened(
-            **new_envelope(event.ticket_id, event.tenant), actor=REPORTER,
+            **new_envelope(event.ticket_id, event.tenant, self.now()), actor=REPORTER,
             reason=event.message or "pelapor menyatakan masalah belum selesai",
             assignee=state.closed_by.id if state.closed_by else "",
         )
@@ -76,7 +77,7 @@ class DeskService:
         state = fold_state(loaded.events)
         rules.check(action, state, staff.role, self.standards[tenant])
         actor = ev.Actor(id=staff.username, role=staff.role)
-        envelope = new_envelope(ticket_id, tenant)
+        envelope = new_envelope(ticket_id, tenant, self.now())
         event = {
             "reply": lambda: ev.TicketReplied(**envelope, message=body.message, actor=actor),
             "request-info": lambda: ev.InfoRequested(**envelope, message=body.message, actor=actor),

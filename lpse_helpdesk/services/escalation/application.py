@@ -116,7 +116,7 @@ class EscalationService:
         if action == "escalate":
             event = self._escalation(state, target, body.reason, actor, automatic=False)
         else:
-            event = ev.EscalationAnswered(**new_envelope(ticket_id, state.tenant),
+            event = ev.EscalationAnswered(**new_envelope(ticket_id, state.tenant, self.now()),
                                           from_tier=state.tier, to_tier=target,
                                           message=body.message, actor=actor)
         self.store.record([Stored(event, ticket_id, loaded.version + 1)])
@@ -126,7 +126,7 @@ class EscalationService:
 
     def _escalation(self, state: TicketState, to_tier: str, reason: str, actor: ev.Actor,
                     automatic: bool):
-        envelope = new_envelope(state.received.ticket_id, state.tenant)
+        envelope = new_envelope(state.received.ticket_id, state.tenant, self.now())
         standard = self.standards[state.tenant]
         override = standard.tier(to_tier).resolution_override
         resolution_due = due(standard, state.received.occurred_at, override) if override else None
@@ -157,7 +157,7 @@ class EscalationService:
                 event, guard_key = self._auto_escalation(loaded.events, tier), tier
             else:
                 event, guard_key = ev.SlaBreached(
-                    **new_envelope(ticket, tenant), target=target, tier=tier,
+                    **new_envelope(ticket, tenant, self.now()), target=target, tier=tier,
                     due_at=from_utc_text(due_at)), target
             if event is None:
                 continue

@@ -57,6 +57,7 @@ def sha256(text: str | bytes) -> str:
 class IntakeService:
     def __init__(self, ctx: ServiceContext):
         self.store = ctx.store
+        self.now = ctx.now
         self.standards = ctx.standards
 
     def standard(self, tenant: str):
@@ -76,13 +77,13 @@ class IntakeService:
             if earlier:
                 return Submission(earlier, replayed=True)
         ticket_id, token = uuid.uuid4(), secrets.token_urlsafe(24)
-        year = datetime.now(UTC).year
+        year = self.now().year
         p = self.store.prefix
         for _ in range(200):
             seq = self._next_seq(ticket.tenant, year)
             number = f"{prefix}-{year}-{seq:06d}"
             event = TicketReceived(
-                **new_envelope(ticket_id, ticket.tenant),
+                **new_envelope(ticket_id, ticket.tenant, self.now()),
                 number=number, channel=ticket.channel, reporter=ticket.reporter,
                 subject=ticket.subject, description=ticket.description,
                 access_token_sha256=sha256(token), kind=ticket.kind, documents=ticket.documents,
@@ -116,7 +117,7 @@ class IntakeService:
             received.access_token_sha256, sha256(token)
         ):
             raise TicketNotFound(number)
-        envelope = new_envelope(received.ticket_id, received.tenant)
+        envelope = new_envelope(received.ticket_id, received.tenant, self.now())
         if isinstance(body, Feedback):
             event = ReporterFeedback(**envelope, solved=body.solved, message=body.message)
         else:

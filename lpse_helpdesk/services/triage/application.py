@@ -33,6 +33,7 @@ class NotClassifiable(LookupError):
 class TriageService:
     def __init__(self, ctx: ServiceContext, classifier: TicketClassifier | None = None):
         self.store = ctx.store
+        self.now = ctx.now
         self.standards = ctx.standards
         self.classifier = classifier or TicketClassifier.default()
         self.signer = ctx.signer
@@ -57,7 +58,7 @@ class TriageService:
             event.tenant, event.occurred_at, result.category
         )
         classified = TicketClassified(
-            **new_envelope(event.ticket_id, event.tenant),
+            **new_envelope(event.ticket_id, event.tenant, self.now()),
             category=result.category, priority=result.priority,
             confidence=round(result.confidence, 3),
             reason=f"klasifikasi otomatis (keyakinan {result.confidence:.0%})",
@@ -91,7 +92,7 @@ class TriageService:
             tenant, datetime.fromisoformat(received_at), category
         )
         event = TicketClassified(
-            **new_envelope(ticket_id, tenant), category=category,
+            **new_envelope(ticket_id, tenant, self.now()), category=category,
             priority=history[-1].event.priority, confidence=1.0, actor=actor, reason=reason,
             first_response_due=first_response_due, resolution_due=resolution_due,
         )
