@@ -174,3 +174,36 @@ async def test_another_unit_cannot_act_and_racing_closes_have_one_winner(hd, mon
         assert "staf lain" in next(r.json()["detail"] for r in results if r.status_code == 409)
         view = await lampung.until(ticket, lambda x: x["status"] == "closed", "ditutup")
         assert types(view).count("closed") == 1
+
+
+async def test_queues_and_head_of_unit_figures(hd):
+    d = Desk(hd, "basarnas")
+    helpdesk, head = await d.staff("hd.bsn2", "helpdesk"), await d.staff("kepala.bsn", "kepala_unit")
+    batam = Desk(hd, "batam")
+    outsider = await batam.staff("kepala.btm2", "kepala_unit")
+    a = await d.report(subject="Error upload penawaran", description="Gagal upload, error 500")
+    b = await d.report(subject="Mohon info pelatihan", description="Kapan jadwal pelatihan SPSE?")
+    c = await d.report(subject="Akun terkunci", description="Akun SPSE terkunci berulang kali")
+    await d.act(helpdesk, b, "close", {"resolution": "Jadwal dikirim"})
+    await d.act(helpdesk, c, "escalate", {"reason": "perlu Admin PPE"})
+    await d.until(c, lambda x: x["tier"] == "admin_ppe", "dieskalasi")
+    await d.until(b, lambda x: x["status"] == "closed", "ditutup")
+    headers = {"Authorization": f"Bearer {d.tokens[helpdesk]}"}
+
+    queue = (await hd.http.get("/api/v1/queues", params={"tenant": "basarnas"}, headers=headers)).json()
+    assert [q["number"] for q in queue] == sorted(
+        [a["number"], c["number"]], key=lambda n: next(q["seconds_left"] for q in queue if q["number"] == n))
+    assert all(q["seconds_left"] > 0 and not q["overdue"] for q in queue)
+    at_ppe = (await hd.http.get("/api/v1/queues", params={"tenant": "basarnas", "tier": "admin_ppe"},
+                                headers=headers)).json()
+    assert [q["number"] for q in at_ppe] == [c["number"]]
+
+    url = "/api/v1/units/basarnas/figures"
+    figures = (await hd.http.get(url, headers={"Authorization": f"Bearer {d.tokens[head]}"})).json()
+    assert figures["open"] == 2 and figures["closed"] == 1 and figures["escalated"] == 1
+    assert figures["closed_within_target"] == 1 and figures["closed_within_target_share"] == 1.0
+    assert figures["by_tier"] == {"helpdesk": 1, "admin_ppe": 1}
+    assert sum(v["open"] + v["closed"] for v in figures["by_category"].values()) == 3
+    assert (await hd.http.get(url, headers=headers)).status_code == 403  # helpdesk: not figures
+    other = {"Authorization": f"Bearer {batam.tokens[outsider]}"}
+    assert (await hd.http.get(url, headers=other)).status_code == 403  # another unit's head

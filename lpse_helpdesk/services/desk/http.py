@@ -8,11 +8,12 @@ from typing import Annotated
 import msgspec
 from litestar import Request, get, post
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from ...platform.auth import bearer, require_staff
 from ...schemas.api import TicketView
 from ...workflow.http import TicketNotFound, action_route
+from . import reports
 from .application import ACTIONS, DeskService, NotYourUnit
 from .users import AccountLocked, LoginFailed
 
@@ -65,9 +66,26 @@ def routes(service: DeskService) -> list:
                    "Bearer) / reporter token or staff login required",
         )
 
+    @get("/api/v1/queues", summary="Antrean tiket terbuka / open tickets by urgency",
+         tags=["staf"])
+    async def open_queue(
+        request: Request, tenant: FromQuery[str], tier: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None, category: FromQuery[str | None] = None,
+    ) -> list[reports.QueueItem]:
+        require_staff(request, service.signer, tenant)
+        return await asyncio.to_thread(
+            reports.queue, service.store, tenant, service.now(), tier, status, category)
+
+    @get("/api/v1/units/{tenant:str}/figures", tags=["staf"],
+         summary="Angka kinerja unit untuk Kepala Unit / head-of-unit figures")
+    async def unit_figures(request: Request, tenant: FromPath[str]) -> reports.Figures:
+        require_staff(request, service.signer, tenant,
+                      ("kepala_unit", "koordinator", "admin_ppe", "admin"))
+        return await asyncio.to_thread(reports.figures, service.store, tenant, service.now())
+
     actions = [
         action_route(name, body, service.signer,
                      lambda number, data, staff, name=name: service.act(name, number, data, staff))
         for name, body in ACTIONS.items()
     ]
-    return [login, view_ticket, *actions]
+    return [login, view_ticket, open_queue, unit_figures, *actions]
