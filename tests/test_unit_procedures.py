@@ -153,7 +153,7 @@ async def test_another_unit_cannot_act_and_racing_closes_have_one_winner(hd, mon
 
     def load_then_wait(store, ticket_id):
         loaded = load(store, ticket_id)
-        if sys._getframe(1).f_code.co_name == "act":  # staff actions only, not the projection
+        if sys._getframe(1).f_code.co_name == "decide":  # staff actions only, not projections
             if barrier.wait() == 0:
                 time.sleep(0.3)  # one writer goes clearly after the other has stored
         return loaded
@@ -174,6 +174,24 @@ async def test_another_unit_cannot_act_and_racing_closes_have_one_winner(hd, mon
         assert "staf lain" in next(r.json()["detail"] for r in results if r.status_code == 409)
         view = await lampung.until(ticket, lambda x: x["status"] == "closed", "ditutup")
         assert types(view).count("closed") == 1
+
+    # Across services: the desk closes while escalation escalates, on the same state.
+    for round_ in range(3):
+        ticket = await lampung.report(subject=f"Gagal unggah {round_}",
+                                      description="Error saat unggah dokumen penawaran")
+        barrier.reset()
+        monkeypatch.setattr(desk_app.history, "load", load_then_wait)
+        h1, h2 = ({"Authorization": f"Bearer {lampung.tokens[u]}"} for u in (one, two))
+        base = f"/api/v1/tickets/{ticket['number']}"
+        results = await asyncio.gather(
+            hd.http.post(f"{base}/close", json={"resolution": "selesai"}, headers=h1),
+            hd.http.post(f"{base}/escalate", json={"reason": "perlu koordinator"}, headers=h2))
+        monkeypatch.setattr(desk_app.history, "load", load)
+        assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+        winner = next(r.json()["type"] for r in results if r.status_code == 200)
+        view = await lampung.until(ticket, lambda x: winner.removeprefix("ticket.") in types(x),
+                                   "pemenang tampil")
+        assert not ({"closed", "escalated_to_coordinator"} <= set(types(view)))
 
 
 async def test_queues_and_head_of_unit_figures(hd):

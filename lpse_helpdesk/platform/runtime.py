@@ -69,9 +69,11 @@ class Runtime:
         self.nats_ready = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._server: _QuietServer | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     # --- start -------------------------------------------------------------------------------
     async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
         for definition in self.definitions:
             self.services[definition.name] = await asyncio.to_thread(self._build, definition)
         for running in self.services.values():
@@ -87,7 +89,8 @@ class Runtime:
         tables = definition.tables
         store = ServiceStore(definition.name, self.settings, tables)
         app = definition.build(
-            ServiceContext(self.settings, store, self.standards, self.now, self.signer)
+            ServiceContext(self.settings, store, self.standards, self.now, self.signer,
+                           self.broker, self.loop)
         )
 
         async def publish(subject: str, body: bytes, msg_id: str) -> bool:

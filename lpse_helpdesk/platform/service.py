@@ -36,6 +36,8 @@ class ServiceContext:
     standards: dict[str, Any] = field(default_factory=dict)  # tenant -> UnitStandard
     now: Callable[[], datetime] = utc_now  # the clock timers read; tests move it
     signer: TokenSigner | None = None  # verifies staff bearer tokens
+    broker: Any = None  # the process's NATS broker (None offline, e.g. a CLI replay)
+    loop: Any = None  # the runtime's event loop, for bus calls from worker threads
 
 
 @dataclass(frozen=True)

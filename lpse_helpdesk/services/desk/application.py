@@ -19,6 +19,7 @@ from ...schemas import events as ev
 from ...schemas.api import ActionResult, Close, Message, Reason, TicketView
 from ...sla.units import due
 from ...workflow import history, rules
+from ...workflow.guard import Decided, guard_for, guarded
 from ...workflow.http import TicketNotFound
 from ...workflow.state import fold_state
 from ..intake.application import sha256
@@ -37,22 +38,27 @@ class DeskService:
         self.now = ctx.now
         self.standards = ctx.standards
         self.signer: TokenSigner = ctx.signer  # type: ignore[assignment]
+        self.guard = guard_for(ctx)
 
     # --- the read models follow every ticket event --------------------------------------------
     def project(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
         loaded = history.load(self.store, event.ticket_id)
         known = history.including(loaded.events, event)
         decision = views.project(self.store, event, stream_seq, self.standards, known)
-        reopen = self._reopen_on_not_solved(event, known, loaded.version)
-        if reopen is not None:
-            decision.events.append(reopen)
+        if isinstance(event, ev.ReporterFeedback) and not event.solved:
+            reopen = guarded(self.guard, event.ticket_id, self._event_ids(event.ticket_id),
+                             lambda: self._reopen_on_not_solved(event))
+            if reopen is not None:
+                decision.events.append(Stored(reopen.event, event.ticket_id, reopen.version + 1))
         return decision
 
-    def _reopen_on_not_solved(self, event, events, version) -> Stored | None:
+    def _event_ids(self, ticket_id):
+        return lambda: {e.event_id for e in history.load(self.store, ticket_id).events}
+
+    def _reopen_on_not_solved(self, event: ev.ReporterFeedback) -> Decided | None:
         """A reporter's "not solved" within the unit's window reopens it to whoever closed it."""
-        if not isinstance(event, ev.ReporterFeedback) or event.solved:
-            return None
-        state = fold_state([e for e in events if e.event_id != event.event_id])
+        loaded = history.load(self.store, event.ticket_id)
+        state = fold_state([e for e in loaded.events if e.event_id != event.event_id])
         standard = self.standards.get(event.tenant)
         if state is None or state.status != "closed" or standard is None:
             return None
@@ -63,7 +69,7 @@ class DeskService:
             reason=event.message or "pelapor menyatakan masalah belum selesai",
             assignee=state.closed_by.id if state.closed_by else "",
         )
-        return Stored(reopened, event.ticket_id, version + 1)
+        return Decided(reopened, loaded.version)
 
     # --- staff actions -----------------------------------------------------------------------
     def act(self, action: str, number: str, body, staff: Principal) -> ActionResult:
@@ -73,22 +79,28 @@ class DeskService:
         ticket_id, tenant, _ = found
         if not staff.may_act_in(tenant):
             raise rules.forbidden(f"tiket {number} milik unit `{tenant}`, bukan unit Anda")
-        loaded = history.load(self.store, ticket_id)
-        state = fold_state(loaded.events)
-        rules.check(action, state, staff.role, self.standards[tenant])
         actor = ev.Actor(id=staff.username, role=staff.role)
-        envelope = new_envelope(ticket_id, tenant, self.now())
-        event = {
-            "reply": lambda: ev.TicketReplied(**envelope, message=body.message, actor=actor),
-            "request-info": lambda: ev.InfoRequested(**envelope, message=body.message, actor=actor),
-            "notes": lambda: ev.NoteAdded(**envelope, message=body.message, actor=actor),
-            "close": lambda: ev.TicketClosed(**envelope, resolution=body.resolution,
-                                             publish_faq=body.publish_faq, actor=actor),
-            "reopen": lambda: ev.TicketReopened(**envelope, reason=body.reason, actor=actor,
-                                                assignee=staff.username),
-        }[action]()
-        self.store.record([Stored(event, ticket_id, loaded.version + 1)])
-        after = fold_state([*loaded.events, event])
+        build = {
+            "reply": lambda e: ev.TicketReplied(**e, message=body.message, actor=actor),
+            "request-info": lambda e: ev.InfoRequested(**e, message=body.message, actor=actor),
+            "notes": lambda e: ev.NoteAdded(**e, message=body.message, actor=actor),
+            "close": lambda e: ev.TicketClosed(**e, resolution=body.resolution,
+                                               publish_faq=body.publish_faq, actor=actor),
+            "reopen": lambda e: ev.TicketReopened(**e, reason=body.reason, actor=actor,
+                                                  assignee=staff.username),
+        }[action]
+
+        def decide() -> Decided:
+            loaded = history.load(self.store, ticket_id)
+            rules.check(action, fold_state(loaded.events), staff.role, self.standards[tenant])
+            return Decided(build(new_envelope(ticket_id, tenant, self.now())), loaded.version)
+
+        # A note changes no state, so it needs no guard against other deciders.
+        decided = decide() if action == "notes" else guarded(
+            self.guard, ticket_id, self._event_ids(ticket_id), decide)
+        event = decided.event
+        self.store.record([Stored(event, ticket_id, decided.version + 1)])
+        after = fold_state(history.load(self.store, ticket_id).events)
         return ActionResult(number=number, type=event.tag, event_id=event.event_id,
                             status=after.status, tier=after.tier)
 

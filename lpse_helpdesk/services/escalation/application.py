@@ -29,6 +29,7 @@ from ...schemas.api import ActionResult
 from ...sla.tickets import fold_clocks, pauses_of
 from ...sla.units import due
 from ...workflow import history, rules
+from ...workflow.guard import Decided, guard_for, guarded
 from ...workflow.http import TicketNotFound
 from ...workflow.state import TicketState, fold_state
 
@@ -63,6 +64,7 @@ class EscalationService:
         self.standards = ctx.standards
         self.signer = ctx.signer
         self.now = ctx.now
+        self.guard = guard_for(ctx)
         self.timer_interval = 1.0
 
     # --- clocks follow every ticket event ----------------------------------------------------
@@ -106,21 +108,26 @@ class EscalationService:
         if not rows:
             raise TicketNotFound(number)
         ticket_id = uuid.UUID(rows[0][0])
-        loaded = history.load(self.store, ticket_id)
-        state = fold_state(loaded.events)
-        if not staff.may_act_in(state.tenant):
-            raise rules.forbidden(f"tiket {number} milik unit `{state.tenant}`, bukan unit Anda")
-        standard = self.standards[state.tenant]
-        target = rules.check(action, state, staff.role, standard)
         actor = ev.Actor(id=staff.username, role=staff.role)
-        if action == "escalate":
-            event = self._escalation(state, target, body.reason, actor, automatic=False)
-        else:
-            event = ev.EscalationAnswered(**new_envelope(ticket_id, state.tenant, self.now()),
-                                          from_tier=state.tier, to_tier=target,
-                                          message=body.message, actor=actor)
-        self.store.record([Stored(event, ticket_id, loaded.version + 1)])
-        after = fold_state([*loaded.events, event])
+
+        def decide() -> Decided:
+            loaded = history.load(self.store, ticket_id)
+            state = fold_state(loaded.events)
+            if not staff.may_act_in(state.tenant):
+                raise rules.forbidden(f"tiket {number} milik unit `{state.tenant}`, bukan unit Anda")
+            target = rules.check(action, state, staff.role, self.standards[state.tenant])
+            if action == "escalate":
+                event = self._escalation(state, target, body.reason, actor, automatic=False)
+            else:
+                event = ev.EscalationAnswered(**new_envelope(ticket_id, state.tenant, self.now()),
+                                              from_tier=state.tier, to_tier=target,
+                                              message=body.message, actor=actor)
+            return Decided(event, loaded.version)
+
+        decided = guarded(self.guard, ticket_id, self._event_ids(ticket_id), decide)
+        event = decided.event
+        self.store.record([Stored(event, ticket_id, decided.version + 1)])
+        after = fold_state(history.load(self.store, ticket_id).events)
         return ActionResult(number=number, type=event.tag, event_id=event.event_id,
                             status=after.status, tier=after.tier)
 
@@ -152,27 +159,37 @@ class EscalationService:
         recorded = 0
         for ticket_id, target, tenant, tier, due_at in overdue:
             ticket = uuid.UUID(ticket_id)
-            loaded = history.load(self.store, ticket)
-            if target == TIER_DEADLINE:
-                event, guard_key = self._auto_escalation(loaded.events, tier), tier
-            else:
-                event, guard_key = ev.SlaBreached(
-                    **new_envelope(ticket, tenant, self.now()), target=target, tier=tier,
-                    due_at=from_utc_text(due_at)), target
-            if event is None:
-                continue
-            guard = Write(f"INSERT INTO {p}_sla_breaches VALUES (?, ?, ?)",
-                          (ticket_id, guard_key, utc_text(self.now())))
             try:
-                self.store.record([Stored(event, ticket, loaded.version + 1)], writes=[guard])
+                if target == TIER_DEADLINE:  # a workflow decision: one winner with staff actions
+                    decided = guarded(self.guard, ticket, self._event_ids(ticket),
+                                      lambda t=ticket, v=tier: self._auto_escalation(t, v))
+                    guard_key = tier
+                else:
+                    breach = ev.SlaBreached(**new_envelope(ticket, tenant, self.now()),
+                                            target=target, tier=tier, due_at=from_utc_text(due_at))
+                    decided = Decided(breach, history.load(self.store, ticket).version)
+                    guard_key = target
+            except rules.ActionRefused:
+                continue  # a staff decision is in flight: look again at the next tick
+            if decided is None:
+                continue
+            event = decided.event
+            once = Write(f"INSERT INTO {p}_sla_breaches VALUES (?, ?, ?)",
+                         (ticket_id, guard_key, utc_text(self.now())))
+            try:
+                self.store.record([Stored(event, ticket, decided.version + 1)], writes=[once])
             except IntegrityError:
                 continue  # another timer did it, or a staff decision just landed: next tick
             recorded += 1
             log_event(log, "tenggat terlewati", ticket_id=ticket_id, target=target, event=event.tag)
         return recorded
 
-    def _auto_escalation(self, events, tier_visit: str):
-        state = fold_state(events)
+    def _event_ids(self, ticket_id):
+        return lambda: {e.event_id for e in history.load(self.store, ticket_id).events}
+
+    def _auto_escalation(self, ticket_id: uuid.UUID, tier_visit: str) -> Decided | None:
+        loaded = history.load(self.store, ticket_id)
+        state = fold_state(loaded.events)
         tier = tier_visit.split("@", 1)[0]
         standard = self.standards.get(state.tenant) if state else None
         if state is None or standard is None or state.tier != tier or state.status == "closed":
@@ -183,7 +200,8 @@ class EscalationService:
         deadline = standard.tier(tier).deadline
         reason = (f"otomatis: tingkat `{tier}` belum menyelesaikan tiket dalam "
                   f"{deadline.describe()}; dilaporkan ke {standard.monitor_role}")
-        return self._escalation(state, following, reason, ev.SYSTEM, automatic=True)
+        return Decided(self._escalation(state, following, reason, ev.SYSTEM, automatic=True),
+                       loaded.version)
 
     async def run_timer(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

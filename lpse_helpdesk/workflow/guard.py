@@ -1,0 +1,115 @@
+"""One winner per ticket across services: a compare-and-set on the ticket's last decision.
+
+Desk (reply, close, reopen) and escalation (escalate, answer) decide on the same ticket in two
+stores; their own versions cannot see each other. So a workflow decision first sets the
+ticket's entry in the JetStream key-value bucket TICKET_DECISIONS from the revision it read to
+its own event id. A second decision based on the same revision fails the compare-and-set and
+is refused. A decision also waits until the last decision named there is in its own history,
+so it never decides on a state that misses it. If the named event never arrives (its service
+crashed after the compare-and-set and before storing), it is treated as abandoned after
+`abandon_after` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
+
+from .rules import ActionRefused
+
+BUCKET = "TICKET_DECISIONS"
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A decision checked against the ticket's state, not stored yet."""
+
+    event: object
+    version: int  # the decider's last version of the ticket, read with the state
+
+
+class BusUnavailable(ActionRefused):
+    def __init__(self, message: str):
+        super().__init__(503, message)
+
+
+class DecisionGuard:
+    def __init__(self, broker, loop: asyncio.AbstractEventLoop, wait_seconds: float = 5.0,
+                 abandon_after: float = 30.0):
+        self.broker, self.loop = broker, loop
+        self.wait_seconds, self.abandon_after = wait_seconds, abandon_after
+        self._kv = None
+
+    def _run(self, coroutine):
+        """Run on the runtime's event loop from a worker thread (decisions run in threads)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=10)
+
+    async def _bucket(self):
+        if self._kv is None:
+            js = self.broker.connection.jetstream()
+            try:
+                self._kv = await js.key_value(BUCKET)
+            except BucketNotFoundError:
+                self._kv = await js.create_key_value(
+                    KeyValueConfig(bucket=BUCKET, history=1, storage=StorageType.FILE))
+        return self._kv
+
+    async def _read(self, key: str) -> tuple[int, str | None, float]:
+        kv = await self._bucket()
+        try:
+            entry = await kv.get(key)
+        except KeyNotFoundError:
+            return 0, None, 0.0
+        event_id, _, stamp = (entry.value or b"").decode().partition("@")
+        return entry.revision or 0, event_id or None, float(stamp or 0)
+
+    async def _write(self, key: str, revision: int, event_id: uuid.UUID) -> None:
+        kv = await self._bucket()
+        value = f"{event_id}@{time.time()}".encode()
+        if revision:
+            await kv.update(key, value, last=revision)
+        else:
+            await kv.create(key, value)
+
+    def decide(self, ticket_id: uuid.UUID, history_ids: Callable[[], set],
+               decide: Callable[[], Decided | None]) -> Decided | None:
+        """Run `decide()` (check the state, build the event) under the ticket's guard, then
+        claim the decision for its event. None from `decide()` claims nothing."""
+        key = str(ticket_id)
+        try:
+            revision, last, stamp = self._run(self._read(key))
+            deadline = time.monotonic() + self.wait_seconds
+            while last is not None and uuid.UUID(last) not in history_ids():
+                if time.time() - stamp > self.abandon_after:
+                    break  # its decider died before storing it
+                if time.monotonic() > deadline:
+                    raise ActionRefused(409, "keputusan lain atas tiket ini masih diproses; "
+                                        "coba lagi sebentar / another decision is in flight")
+                time.sleep(0.05)
+            result = decide()
+            if result is not None:
+                self._run(self._write(key, revision, result.event.event_id))
+        except (KeyWrongLastSequenceError, KeyNotFoundError) as exc:
+            raise ActionRefused(409, "tiket ini baru saja diputuskan staf lain; muat ulang lalu "
+                                "coba lagi / another decision on this ticket won") from exc
+        except (ConnectionError, TimeoutError, AttributeError) as exc:
+            raise BusUnavailable(f"NATS tidak tersedia, aksi ditunda: {exc}") from exc
+        return result
+
+
+def guarded(guard: DecisionGuard | None, ticket_id: uuid.UUID, history_ids: Callable[[], set],
+            decide: Callable[[], Decided | None]) -> Decided | None:
+    """`guard.decide(...)`, or just `decide()` where no bus is at hand (offline replay)."""
+    if guard is None:
+        return decide()
+    return guard.decide(ticket_id, history_ids, decide)
+
+
+def guard_for(ctx) -> DecisionGuard | None:
+    return DecisionGuard(ctx.broker, ctx.loop) if ctx.broker is not None else None
