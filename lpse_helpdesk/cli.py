@@ -19,6 +19,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         nats_url=getattr(args, "nats", None),
         database_url=getattr(args, "database", None),
         http_port=getattr(args, "http_port", None),
+        smtp_port=getattr(args, "smtp_port", None),
         http_host=getattr(args, "http_host", None),
     )
 
@@ -49,6 +50,9 @@ async def _serve(settings: Settings, definitions, nats=None) -> int:
             print(f"  API tiket      {base}/api/v1/tickets", flush=True)
             print(f"  OpenAPI        {base}/schema/openapi.json (dokumen: {base}/schema)", flush=True)
             print(f"  Kesehatan      {base}/health  {base}/ready  {base}/metrics", flush=True)
+            if settings.smtp_port:
+                print(f"  Surat masuk    smtp://{settings.http_host}:{settings.smtp_port} "
+                      "(kirim ke <unit>@... , mis. batam@lpse.local)", flush=True)
             print(f"  NATS           {settings.nats_url}", flush=True)
             print(f"  Data           {settings.database_url or settings.data_dir.resolve()}",
                   flush=True)
@@ -67,11 +71,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .services import all_definitions
 
     settings = _settings(args)
-    if not port_is_free(settings.http_port, settings.http_host):
-        print(f"Port HTTP {settings.http_port} sudah dipakai proses lain. Pindahkan dengan "
-              f"--http-port PORT. / HTTP port {settings.http_port} is taken; use --http-port.",
-              file=sys.stderr)
-        return 2
+    for port, flag in ((settings.http_port, "--http-port"), (settings.smtp_port, "--smtp-port")):
+        if not port_is_free(port, settings.http_host):
+            print(f"Port {port} ({flag}) sudah dipakai proses lain. Pindahkan dengan {flag} PORT."
+                  f" / Port {port} is taken; move it with {flag}.", file=sys.stderr)
+            return 2
     nats = EmbeddedNats(args.nats_port, settings.data_dir / "nats", host="127.0.0.1")
     try:
         nats.start()
@@ -211,8 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(up)
     up.add_argument("--http-port", type=int, default=8000)
     up.add_argument("--http-host", default=None)
-    up.add_argument("--smtp-port", type=int, default=2525,
-                    help="listener SMTP masuk (belum tersedia: issue intake email)")
+    up.add_argument("--smtp-port", type=int, default=2525, help="listener SMTP masuk (intake)")
     up.add_argument("--nats-port", type=int, default=4222)
     up.set_defaults(func=cmd_up)
 
@@ -222,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--nats", help="nats://host:port (HELPDESK_NATS_URL)")
     run.add_argument("--http-port", type=int, default=None)
     run.add_argument("--http-host", default=None)
+    run.add_argument("--smtp-port", type=int, default=None,
+                     help="intake: juga terima surat di port ini")
     run.set_defaults(func=cmd_run)
 
     schemas = sub.add_parser("schemas", help="tulis JSON Schema tiap event dan dokumen AsyncAPI")

@@ -20,6 +20,7 @@ class Settings:
     standards_dir: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    smtp_port: int | None = None  # intake's SMTP listener; None = no listener
     # Tracked consumers: attempts before a message becomes a dead letter, and backoff bounds.
     max_attempts: int = 5
     retry_base_delay: float = 0.5

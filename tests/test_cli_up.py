@@ -48,10 +48,10 @@ def test_up_refuses_a_taken_nats_port_and_names_the_flag(tmp_path):
 
 
 def test_up_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
-    http_port, nats_port = free_port(), free_port()
+    http_port, nats_port, smtp_port = free_port(), free_port(), free_port()
     proc = subprocess.Popen(
         [*CLI, "up", "--data-dir", str(tmp_path), "--nats-port", str(nats_port),
-         "--http-port", str(http_port)],
+         "--http-port", str(http_port), "--smtp-port", str(smtp_port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

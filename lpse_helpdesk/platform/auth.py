@@ -81,6 +81,12 @@ class TokenSigner:
     def __init__(self, secret: bytes, ttl_seconds: int = 8 * 3600):
         self.secret, self.ttl = secret, ttl_seconds
 
+    def reporter_token(self, ticket_id) -> str:
+        """The reporter's access token for a ticket: derived, never stored, so whoever holds
+        the secret (intake on creation, notify for the status link) can hand it out."""
+        digest = hmac.new(self.secret, f"reporter:{ticket_id}".encode(), hashlib.sha256).digest()
+        return _b64(digest[:24])
+
     def issue(self, username: str, role: str, tenant: str) -> str:
         claims = Principal(username=username, role=role, tenant=tenant,  # type: ignore[arg-type]
                            expires=int(time.time()) + self.ttl)

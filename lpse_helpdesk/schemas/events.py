@@ -49,6 +49,16 @@ class Reporter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     organization: ShortText = ""
 
 
+class AttachmentRef(msgspec.Struct, frozen=True, kw_only=True):
+    """A file kept in the JetStream object store `ATTACHMENTS`; events carry only this."""
+
+    id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]
+    filename: ShortText
+    content_type: ShortText
+    size: Annotated[int, msgspec.Meta(ge=0)]
+    sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
     """Who made a decision: a staff member, the reporter, or the system (rules, timers)."""
 
@@ -86,11 +96,13 @@ class TicketReceived(TicketEvent, frozen=True, kw_only=True, tag="ticket.receive
     access_token_sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
     kind: Literal["ticket", "complaint"] = "ticket"
     documents: dict[DocumentKind, ShortText] = {}
+    attachments: list[AttachmentRef] = []
 
 
 class ReporterReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.reporter_replied"):
     message: LongText
     channel: Channel = "web"
+    attachments: list[AttachmentRef] = []
 
 
 class ReporterFeedback(TicketEvent, frozen=True, kw_only=True, tag="ticket.reporter_feedback"):

@@ -166,6 +166,17 @@ class Tier(_Base, kw_only=True):
     resolution_override: Target | None = None  # replaces the category's resolution target here
 
 
+class Attachments(_Base, kw_only=True):
+    """What reporters may attach (screenshots are part of Basarnas's requirements)."""
+
+    max_bytes: Annotated[int, Meta(ge=1, le=50_000_000)] = 5_000_000
+    types: tuple[Annotated[str, Meta(pattern=r"^[a-z]+/[a-z0-9.+-]+$")], ...] = (
+        "image/png", "image/jpeg", "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
 class Faq(_Base, kw_only=True):
     publish: bool = False  # answers of closed tickets become FAQ drafts (Produk Pelayanan)
 
@@ -196,6 +207,7 @@ class UnitStandard(_Base, kw_only=True):
     escalation: Annotated[tuple[Tier, ...], Meta(min_length=1)]
     faq: Faq = Faq()
     complaints: Complaints = Complaints()
+    attachments: Attachments = Attachments()
 
     # -- helpers used by the services ------------------------------------------------------
     @property

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import hmac
 
+import msgspec
+
 from ...platform.auth import Principal, TokenSigner
+from ...platform.attachments import AttachmentStore
 from ...platform.consumer import Decision
 from ...platform.service import ServiceContext
 from ...platform.store import Stored
 from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas import events as ev
 from ...schemas.api import ActionResult, Close, Message, Reason, TicketView
+from ...schemas.events import AttachmentRef
 from ...sla.units import due
 from ...workflow import history, rules
 from ...workflow.guard import Decided, guard_for, guarded
@@ -39,6 +43,7 @@ class DeskService:
         self.standards = ctx.standards
         self.signer: TokenSigner = ctx.signer  # type: ignore[assignment]
         self.guard = guard_for(ctx)
+        self.attachments = AttachmentStore(ctx.broker) if ctx.broker is not None else None
 
     # --- the read models follow every ticket event --------------------------------------------
     def project(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
@@ -125,6 +130,17 @@ class DeskService:
         if not staff.may_act_in(found[1]):
             raise NotYourUnit(number)
         return self._view(found[0], number, include_internal=True)
+
+    def attachment(self, number: str, attachment_id: str, token: str | None,
+                   staff: Principal | None):
+        """The reference of an attachment of this ticket, if the caller may see the ticket."""
+        view = (self.ticket_for_staff(number, staff) if staff is not None
+                else self.ticket_for_reporter(number, token or ""))
+        for entry in view.timeline:
+            for ref in entry.event.get("attachments", []):
+                if ref["id"] == attachment_id:
+                    return msgspec.convert(ref, AttachmentRef)
+        raise TicketNotFound(number)
 
     def _view(self, ticket_id, number: str, include_internal: bool) -> TicketView:
         events = history.load(self.store, ticket_id).events

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from ...platform.attachments import AttachmentMissing
 from ...platform.auth import bearer, require_staff
 from ...schemas.api import TicketView
 from ...workflow.http import TicketNotFound, action_route
 from . import reports
 from .application import ACTIONS, DeskService, NotYourUnit
 from .users import AccountLocked, LoginFailed
+
+
+def safe_name(filename: str) -> str:
+    """A filename that cannot break the header (quotes, line breaks, non-ASCII)."""
+    return re.sub(r"[^A-Za-z0-9._ -]", "_", filename)[:150] or "lampiran"
 
 
 class Login(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -83,9 +90,26 @@ def routes(service: DeskService) -> list:
                       ("kepala_unit", "koordinator", "admin_ppe", "admin"))
         return await asyncio.to_thread(reports.figures, service.store, tenant, service.now())
 
+    @get("/api/v1/tickets/{number:str}/attachments/{attachment_id:str}", tags=["tiket"],
+         summary="Unduh lampiran / download an attachment", media_type="application/octet-stream")
+    async def download(request: Request, number: FromPath[str], attachment_id: FromPath[str],
+                       token: Annotated[str | None, QueryParameter(
+                           name="token", required=False, max_length=200)] = None) -> Response:
+        staff = require_staff(request, service.signer) if bearer(request) else None
+        try:
+            ref = await asyncio.to_thread(service.attachment, number, attachment_id, token, staff)
+            data = await service.attachments.get(ref)
+        except (TicketNotFound, AttachmentMissing):
+            raise HTTPException(status_code=404, detail="Lampiran tidak ditemukan") from None
+        except NotYourUnit:
+            raise HTTPException(status_code=403, detail="Lampiran tiket unit lain") from None
+        return Response(data, media_type=ref.content_type, headers={
+            "Content-Disposition": f'attachment; filename="{safe_name(ref.filename)}"',
+            "X-Content-SHA256": ref.sha256})
+
     actions = [
         action_route(name, body, service.signer,
                      lambda number, data, staff, name=name: service.act(name, number, data, staff))
         for name, body in ACTIONS.items()
     ]
-    return [login, view_ticket, open_queue, unit_figures, *actions]
+    return [login, view_ticket, open_queue, unit_figures, download, *actions]

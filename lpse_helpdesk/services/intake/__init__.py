@@ -1,7 +1,15 @@
-"""intake: every channel's submission becomes `ticket.received` (owns received, reporter follow-ups)."""
+"""intake: every channel's submission becomes `ticket.received` (owns received, reporter
+follow-ups): HTTP for channel frontends and the portal, and an SMTP listener for mail."""
 
 from ...platform.service import ServiceDefinition
 from .application import TABLES, IntakeService
 from .http import routes
 
-SERVICE = ServiceDefinition(name="intake", build=IntakeService, tables=TABLES, routes=routes)
+
+def tasks(app: IntakeService) -> list:
+    return [app.run_smtp] if app.settings.smtp_port else []
+
+
+SERVICE = ServiceDefinition(
+    name="intake", build=IntakeService, tables=TABLES, routes=routes, tasks=tasks
+)

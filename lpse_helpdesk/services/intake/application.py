@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from ...platform.store import IntegrityError, Stored, Write
 from ...schemas import new_envelope
 from ...schemas import TicketEvent
 from ...schemas.api import Feedback, NewTicket, TicketCreated
-from ...schemas.events import ReporterFeedback, ReporterReplied, TicketReceived
+from ...schemas.events import AttachmentRef, ReporterFeedback, ReporterReplied, TicketReceived
 from ...workflow.http import TicketNotFound
 from . import requirements
 
@@ -33,6 +32,8 @@ TABLES = (
     " tenant TEXT NOT NULL, idem_key TEXT NOT NULL, request_sha256 TEXT NOT NULL,"
     " ticket_id TEXT NOT NULL, number TEXT NOT NULL, access_token TEXT NOT NULL,"
     " PRIMARY KEY (tenant, idem_key))",
+    # Mail already turned into a ticket or a reply: a second copy of a Message-ID does nothing.
+    "CREATE TABLE IF NOT EXISTS {p}_mail_seen (message_id TEXT PRIMARY KEY, number TEXT NOT NULL)",
 )
 
 
@@ -42,6 +43,10 @@ class UnknownTenant(LookupError):
 
 class IdempotencyMismatch(ValueError):
     pass
+
+
+class DuplicateMail(Exception):
+    """This Message-ID was already handled; the argument is the ticket number it went to."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,13 @@ class IntakeService:
     def __init__(self, ctx: ServiceContext):
         self.store = ctx.store
         self.now = ctx.now
+        self.settings, self.broker, self.signer = ctx.settings, ctx.broker, ctx.signer
         self.standards = ctx.standards
+
+    async def run_smtp(self, stop) -> None:
+        from .smtp import serve_smtp
+
+        await serve_smtp(self, self.broker, self.settings.http_host, self.settings.smtp_port, stop)
 
     def standard(self, tenant: str):
         standard = self.standards.get(tenant)
@@ -67,7 +78,18 @@ class IntakeService:
             raise UnknownTenant(f"unit `{tenant}` tidak dikenal (unit yang ada: {known})")
         return standard
 
-    def submit(self, ticket: NewTicket, idempotency_key: str | None = None) -> Submission:
+    def mail_seen(self, message_id: str) -> str | None:
+        rows = self.store.query(
+            f"SELECT number FROM {self.store.prefix}_mail_seen WHERE message_id = ?", (message_id,))
+        return rows[0][0] if rows else None
+
+    def _seen(self, message_id: str | None, number: str) -> list[Write]:
+        if not message_id:
+            return []
+        return [Write(f"INSERT INTO {self.store.prefix}_mail_seen VALUES (?, ?)", (message_id, number))]
+
+    def submit(self, ticket: NewTicket, idempotency_key: str | None = None,
+               attachments: list[AttachmentRef] = (), message_id: str | None = None) -> Submission:
         standard = self.standard(ticket.tenant)
         requirements.check(standard, ticket)
         prefix = standard.number_prefix
@@ -76,7 +98,8 @@ class IntakeService:
             earlier = self._earlier(ticket.tenant, idempotency_key, request_hash)
             if earlier:
                 return Submission(earlier, replayed=True)
-        ticket_id, token = uuid.uuid4(), secrets.token_urlsafe(24)
+        ticket_id = uuid.uuid4()
+        token = self.signer.reporter_token(ticket_id)
         year = self.now().year
         p = self.store.prefix
         for _ in range(200):
@@ -87,9 +110,11 @@ class IntakeService:
                 number=number, channel=ticket.channel, reporter=ticket.reporter,
                 subject=ticket.subject, description=ticket.description,
                 access_token_sha256=sha256(token), kind=ticket.kind, documents=ticket.documents,
+                attachments=list(attachments),
             )
             writes = [Write(f"INSERT INTO {p}_ticket_numbers VALUES (?, ?, ?, ?, ?)",
-                            (ticket.tenant, year, seq, str(ticket_id), number))]
+                            (ticket.tenant, year, seq, str(ticket_id), number)),
+                      *self._seen(message_id, number)]
             if idempotency_key:
                 writes.append(Write(
                     f"INSERT INTO {p}_idempotency VALUES (?, ?, ?, ?, ?, ?)",
@@ -98,6 +123,8 @@ class IntakeService:
             try:
                 self.store.record([Stored(event, ticket_id, 1)], writes=writes)
             except IntegrityError:
+                if message_id and self.mail_seen(message_id):
+                    raise DuplicateMail(self.mail_seen(message_id)) from None
                 if idempotency_key:  # a concurrent retry with the same key may have won
                     earlier = self._earlier(ticket.tenant, idempotency_key, request_hash)
                     if earlier:
@@ -106,12 +133,33 @@ class IntakeService:
             return Submission(TicketCreated(id=ticket_id, number=number, access_token=token), False)
         raise RuntimeError("nomor tiket tidak bisa dialokasikan setelah 200 percobaan")
 
+    def mail_reply(self, number: str, sender: str, message: str,
+                   attachments: list[AttachmentRef], message_id: str | None) -> TicketEvent:
+        """A reporter's mail whose subject names their ticket: added to it, never a new ticket.
+        Only the reporter's own address may add to a ticket by mail."""
+        own = self._own_history(number)
+        received = own[0].event if own else None
+        if not isinstance(received, TicketReceived) or received.reporter.email.lower() != sender.lower():
+            raise TicketNotFound(number)
+        event = ReporterReplied(**new_envelope(received.ticket_id, received.tenant, self.now()),
+                                message=message, channel="email", attachments=list(attachments))
+        try:
+            self.store.record([Stored(event, received.ticket_id, own[-1].originator_version + 1)],
+                              writes=self._seen(message_id, number))
+        except IntegrityError:
+            if message_id and self.mail_seen(message_id):
+                raise DuplicateMail(number) from None
+            raise
+        return event
+
+    def _own_history(self, number: str):
+        rows = self.store.query(
+            f"SELECT ticket_id FROM {self.store.prefix}_ticket_numbers WHERE number = ?", (number,))
+        return self.store.history(uuid.UUID(rows[0][0])) if rows else []
+
     def reporter_follow_up(self, number: str, token: str, body) -> TicketEvent:
         """A reply (`Message`) or feedback (`Feedback`) from the reporter holding the token."""
-        rows = self.store.query(
-            f"SELECT ticket_id FROM {self.store.prefix}_ticket_numbers WHERE number = ?", (number,)
-        )
-        own = self.store.history(uuid.UUID(rows[0][0])) if rows else []
+        own = self._own_history(number)
         received = own[0].event if own else None
         if not isinstance(received, TicketReceived) or not hmac.compare_digest(
             received.access_token_sha256, sha256(token)

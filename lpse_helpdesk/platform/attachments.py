@@ -1,0 +1,67 @@
+"""Attachments in the JetStream object store `ATTACHMENTS`, referenced from events by id and
+sha256. The bytes live once, in the bus's store; events stay small."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from nats.js.api import ObjectStoreConfig, StorageType
+from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundError
+
+from ..schemas.events import AttachmentRef
+
+BUCKET = "ATTACHMENTS"
+
+
+class AttachmentRejected(ValueError):
+    """Type or size the unit does not accept; the message says which and what is allowed."""
+
+
+class AttachmentMissing(LookupError):
+    pass
+
+
+def check(standard, filename: str, content_type: str, size: int) -> None:
+    limits = standard.attachments
+    if content_type not in limits.types:
+        raise AttachmentRejected(
+            f"lampiran `{filename}` bertipe {content_type} tidak diterima {standard.name} "
+            f"(yang diterima: {', '.join(limits.types)})")
+    if size > limits.max_bytes:
+        raise AttachmentRejected(
+            f"lampiran `{filename}` {size} byte melebihi batas {limits.max_bytes} byte")
+
+
+class AttachmentStore:
+    def __init__(self, broker):
+        self.broker = broker
+        self._bucket = None
+
+    async def _store(self):
+        if self._bucket is None:
+            js = self.broker.connection.jetstream()
+            try:
+                self._bucket = await js.object_store(BUCKET)
+            except (BucketNotFoundError, NotFoundError):
+                self._bucket = await js.create_object_store(
+                    BUCKET, ObjectStoreConfig(storage=StorageType.FILE))
+        return self._bucket
+
+    async def put(self, data: bytes, filename: str, content_type: str) -> AttachmentRef:
+        ref = AttachmentRef(
+            id=uuid.uuid4().hex, filename=filename[:200] or "lampiran", content_type=content_type,
+            size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+        )
+        await (await self._store()).put(ref.id, data)
+        return ref
+
+    async def get(self, ref: AttachmentRef) -> bytes:
+        try:
+            result = await (await self._store()).get(ref.id)
+        except (ObjectNotFoundError, NotFoundError):
+            raise AttachmentMissing(ref.id) from None
+        data = result.data or b""
+        if hashlib.sha256(data).hexdigest() != ref.sha256:  # never serve a different file
+            raise AttachmentMissing(f"{ref.id}: checksum tidak cocok")
+        return data
