@@ -11,6 +11,7 @@ import pytest
 
 from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.platform import deadletters
+from lpse_helpdesk.platform.auth import TokenSigner
 from lpse_helpdesk.platform.bus import ensure_stream, make_broker, publish_event
 from lpse_helpdesk.platform.outbox import OutboxRelay
 from lpse_helpdesk.platform.service import ServiceContext
@@ -57,7 +58,7 @@ async def test_relay_killed_between_publish_and_save_publishes_each_event_once(
 ):
     settings = make_settings(tmp_path, nats_server.url)
     store = ServiceStore("intake", settings, INTAKE.tables)
-    intake = IntakeService(ServiceContext(settings, store, standards))
+    intake = IntakeService(ServiceContext(settings, store, standards, signer=TokenSigner(b"uji")))
     for i in range(10):
         intake.submit(new_ticket(i))
     broker = make_broker(nats_server.url)
