@@ -59,6 +59,9 @@ class TicketView(msgspec.Struct, kw_only=True):
     resolution_breached: bool = False
     # True while the clock is stopped (waiting for the reporter); due times are then null.
     sla_paused: bool = False
+    kind: str = "ticket"  # "complaint": pengaduan, saran, masukan
+    acting_role: str = "helpdesk"  # who acts on it now (a complaint: the Kepala Unit)
+    queue_number: str = ""
     timeline: list[TimelineEntry] = []
 
 
@@ -92,3 +95,22 @@ class ActionResult(msgspec.Struct, frozen=True, kw_only=True):
     event_id: uuid.UUID
     status: str
     tier: Tier
+
+
+class CounterEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A phone call or a walk-in visit recorded by staff (the electronic guest book)."""
+
+    tenant: Tenant
+    visitor: Reporter
+    purpose: NonEmptyShort  # "keperluan" in the guest book
+    subject: NonEmptyShort
+    description: NonEmptyLong
+    kind: Literal["ticket", "complaint"] = "ticket"
+    documents: dict[DocumentKind, NonEmptyShort] = {}
+
+
+class CounterReceipt(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    number: str
+    access_token: str
+    queue_number: str = ""

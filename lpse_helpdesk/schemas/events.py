@@ -97,6 +97,8 @@ class TicketReceived(TicketEvent, frozen=True, kw_only=True, tag="ticket.receive
     kind: Literal["ticket", "complaint"] = "ticket"
     documents: dict[DocumentKind, ShortText] = {}
     attachments: list[AttachmentRef] = []
+    queue_number: ShortText = ""  # walk-in: the visitor's number for the day (e.g. "A-007")
+    logged_by: ShortText = ""  # phone and walk-in: the staff member who recorded it
 
 
 class ReporterReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.reporter_replied"):

@@ -27,8 +27,12 @@ def forbidden(message: str) -> ActionRefused:
     return ActionRefused(403, message)
 
 
-def tier_role(standard, tier: str) -> str:
-    return standard.tier(tier).role
+def acting_role(standard, state: TicketState) -> str:
+    """Who acts on the ticket now: the role of its tier in the unit's chain; a complaint
+    (pengaduan, saran, masukan) at the first tier goes to the unit's head."""
+    if state.received.kind == "complaint" and state.tier == "helpdesk":
+        return "kepala_unit"
+    return standard.tier(state.tier).role
 
 
 def check(action: str, state: TicketState, role: str, standard) -> str | None:
@@ -46,14 +50,14 @@ def check(action: str, state: TicketState, role: str, standard) -> str | None:
         return None
     if state.status == "closed":
         raise conflict(f"tiket {number} sudah ditutup; buka kembali (reopen) dulu")
-    acting = tier_role(standard, state.tier)
+    acting = acting_role(standard, state)
     if action in REPORTER_FACING:
         if state.tier != "helpdesk":
             raise conflict(
                 f"tiket {number} sedang di tingkat `{state.tier}`; tunggu jawabannya kembali ke "
                 "helpdesk sebelum membalas atau menutup")
         if role not in (acting, "admin"):
-            raise forbidden(f"hanya `{acting}` yang membalas dan menutup tiket di tingkat helpdesk")
+            raise forbidden(f"hanya `{acting}` yang membalas dan menutup tiket ini di tingkat pertama")
         return None
     if action == "escalate":
         following = standard.tier_after(state.tier)

@@ -78,10 +78,11 @@ def routes(service: DeskService) -> list:
     async def open_queue(
         request: Request, tenant: FromQuery[str], tier: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None, category: FromQuery[str | None] = None,
+        kind: FromQuery[str | None] = None,
     ) -> list[reports.QueueItem]:
         require_staff(request, service.signer, tenant)
         return await asyncio.to_thread(
-            reports.queue, service.store, tenant, service.now(), tier, status, category)
+            reports.queue, service.store, tenant, service.now(), tier, status, category, kind)
 
     @get("/api/v1/units/{tenant:str}/figures", tags=["staf"],
          summary="Angka kinerja unit untuk Kepala Unit / head-of-unit figures")

@@ -12,6 +12,7 @@ from .views import utc_text
 
 class QueueItem(msgspec.Struct, frozen=True, kw_only=True):
     number: str
+    kind: str
     subject: str
     channel: str
     status: str
@@ -43,21 +44,23 @@ def _when(text: str | None) -> datetime | None:
 
 
 def queue(store: ServiceStore, tenant: str, now: datetime, tier: str | None = None,
-          status: str | None = None, category: str | None = None) -> list[QueueItem]:
-    sql = (f"SELECT number, subject, channel, status, tier, category, priority,"
+          status: str | None = None, category: str | None = None,
+          kind: str | None = None) -> list[QueueItem]:
+    sql = (f"SELECT number, kind, subject, channel, status, tier, category, priority,"
            f" first_response_due, resolution_due FROM {store.prefix}_ticket_state"
            " WHERE tenant = ? AND status <> 'closed'")
     params: list = [tenant]
-    for column, value in (("tier", tier), ("status", status), ("category", category)):
+    for column, value in (("tier", tier), ("status", status), ("category", category),
+                          ("kind", kind)):
         if value:
             sql += f" AND {column} = ?"
             params.append(value)
     items = []
-    for number, subject, channel, st, tr, cat, prio, first, resolution in store.query(sql, params):
+    for number, knd, subject, channel, st, tr, cat, prio, first, resolution in store.query(sql, params):
         dues = [d for d in (_when(first), _when(resolution)) if d]
         left = int((min(dues) - now).total_seconds()) if dues else None
         items.append(QueueItem(
-            number=number, subject=subject, channel=channel, status=st, tier=tr, category=cat,
+            number=number, kind=knd, subject=subject, channel=channel, status=st, tier=tr, category=cat,
             priority=prio, first_response_due=_when(first), resolution_due=_when(resolution),
             seconds_left=left, overdue=left is not None and left < 0,
         ))

@@ -19,6 +19,7 @@ from ...schemas import events as ev
 from ...schemas.api import TicketView, TimelineEntry
 from ...sla.tickets import fold_clocks
 from ...workflow import history
+from ...workflow.rules import acting_role
 from ...workflow.state import TicketState, fold_state
 
 TABLES = (
@@ -31,7 +32,7 @@ TABLES = (
     " channel TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL, tier TEXT NOT NULL,"
     " category TEXT, priority TEXT, received_at TEXT NOT NULL, first_response_due TEXT,"
     " resolution_due TEXT, resolution_target TEXT, closed_at TEXT, escalations INTEGER NOT NULL,"
-    " breached INTEGER NOT NULL)",
+    " breached INTEGER NOT NULL, kind TEXT NOT NULL)",
 )
 
 
@@ -68,11 +69,11 @@ def _state_row(p: str, state: TicketState, events: list[AnyTicketEvent], standar
         state.category, state.priority, utc_text(r.occurred_at),
         utc_text(first.due_at if first else None), utc_text(resolution.due_at if resolution else None),
         utc_text(target), utc_text(state.closed_at), state.escalations,
-        int(state.first_response_breached or state.resolution_breached),
+        int(state.first_response_breached or state.resolution_breached), r.kind,
     )
     columns = ("ticket_id, number, tenant, channel, subject, status, tier, category, priority,"
                " received_at, first_response_due, resolution_due, resolution_target, closed_at,"
-               " escalations, breached")
+               " escalations, breached, kind")
     updates = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in columns.split(",")[1:])
     return Write(
         f"INSERT INTO {p}_ticket_state ({columns}) VALUES ({', '.join('?' * len(values))})"
@@ -104,8 +105,10 @@ def fold(events: list[AnyTicketEvent], include_internal: bool = False,
         category=state.category, priority=state.priority, tier=state.tier, channel=r.channel,
         subject=r.subject, description=r.description, reporter=r.reporter,
         first_response_breached=state.first_response_breached,
-        resolution_breached=state.resolution_breached,
+        resolution_breached=state.resolution_breached, kind=r.kind, queue_number=r.queue_number,
     )
+    if standard is not None:
+        view.acting_role = acting_role(standard, state)
     classified = [e for e in events if isinstance(e, ev.TicketClassified)]
     if classified:
         view.first_response_due = classified[-1].first_response_due

@@ -19,7 +19,7 @@ from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored, Write
 from ...schemas import new_envelope
 from ...schemas import TicketEvent
-from ...schemas.api import Feedback, NewTicket, TicketCreated
+from ...schemas.api import CounterEntry, CounterReceipt, Feedback, NewTicket, TicketCreated
 from ...schemas.events import AttachmentRef, ReporterFeedback, ReporterReplied, TicketReceived
 from ...workflow.http import TicketNotFound
 from . import requirements
@@ -32,6 +32,11 @@ TABLES = (
     " tenant TEXT NOT NULL, idem_key TEXT NOT NULL, request_sha256 TEXT NOT NULL,"
     " ticket_id TEXT NOT NULL, number TEXT NOT NULL, access_token TEXT NOT NULL,"
     " PRIMARY KEY (tenant, idem_key))",
+    # The electronic guest book: one row per walk-in visit, numbered per unit and day.
+    "CREATE TABLE IF NOT EXISTS {p}_guest_book ("
+    " tenant TEXT NOT NULL, day TEXT NOT NULL, seq INTEGER NOT NULL, ticket_id TEXT NOT NULL,"
+    " name TEXT NOT NULL, organization TEXT NOT NULL, purpose TEXT NOT NULL,"
+    " logged_by TEXT NOT NULL, PRIMARY KEY (tenant, day, seq))",
     # Mail already turned into a ticket or a reply: a second copy of a Message-ID does nothing.
     "CREATE TABLE IF NOT EXISTS {p}_mail_seen (message_id TEXT PRIMARY KEY, number TEXT NOT NULL)",
 )
@@ -43,6 +48,10 @@ class UnknownTenant(LookupError):
 
 class IdempotencyMismatch(ValueError):
     pass
+
+
+class QueueNumberTaken(Exception):
+    """Another visitor took this queue number first: take the next one."""
 
 
 class DuplicateMail(Exception):
@@ -78,6 +87,11 @@ class IntakeService:
             raise UnknownTenant(f"unit `{tenant}` tidak dikenal (unit yang ada: {known})")
         return standard
 
+    def _visit_taken(self, tenant: str, row: Write) -> bool:
+        _, day, seq = row.params[:3]
+        return bool(self.store.query(f"SELECT 1 FROM {self.store.prefix}_guest_book WHERE tenant = ?"
+                                     " AND day = ? AND seq = ?", (tenant, day, seq)))
+
     def mail_seen(self, message_id: str) -> str | None:
         rows = self.store.query(
             f"SELECT number FROM {self.store.prefix}_mail_seen WHERE message_id = ?", (message_id,))
@@ -88,8 +102,38 @@ class IntakeService:
             return []
         return [Write(f"INSERT INTO {self.store.prefix}_mail_seen VALUES (?, ?)", (message_id, number))]
 
+    def log_counter(self, entry: CounterEntry, channel: str, staff: str) -> CounterReceipt:
+        """A phone call or walk-in visit recorded by staff; a visitor gets the day's queue
+        number of the unit, claimed in the ticket's transaction (no gaps, no repeats)."""
+        ticket = NewTicket(tenant=entry.tenant, channel=channel, reporter=entry.visitor,
+                           subject=entry.subject, description=entry.description,
+                           kind=entry.kind, documents=entry.documents)
+        for _ in range(200):
+            queue = self._next_visit(entry, staff) if channel == "walk_in" else None
+            try:
+                submitted = self.submit(ticket, logged_by=staff, visit=queue)
+            except QueueNumberTaken:
+                continue
+            return CounterReceipt(id=submitted.created.id, number=submitted.created.number,
+                                  access_token=submitted.created.access_token,
+                                  queue_number=queue[0] if queue else "")
+        raise RuntimeError("nomor antrean tidak bisa dialokasikan")
+
+    def _next_visit(self, entry: CounterEntry, staff: str):
+        day = self.now().astimezone(self.standard(entry.tenant).zone).date().isoformat()
+        rows = self.store.query(f"SELECT MAX(seq) FROM {self.store.prefix}_guest_book"
+                                " WHERE tenant = ? AND day = ?", (entry.tenant, day))
+        seq = int(rows[0][0] or 0) + 1
+
+        def row(ticket_id: uuid.UUID) -> Write:
+            return Write(f"INSERT INTO {self.store.prefix}_guest_book VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (entry.tenant, day, seq, str(ticket_id), entry.visitor.name,
+                          entry.visitor.organization, entry.purpose, staff))
+        return f"A-{seq:03d}", row
+
     def submit(self, ticket: NewTicket, idempotency_key: str | None = None,
-               attachments: list[AttachmentRef] = (), message_id: str | None = None) -> Submission:
+               attachments: list[AttachmentRef] = (), message_id: str | None = None,
+               logged_by: str = "", visit=None) -> Submission:
         standard = self.standard(ticket.tenant)
         requirements.check(standard, ticket)
         prefix = standard.number_prefix
@@ -110,11 +154,12 @@ class IntakeService:
                 number=number, channel=ticket.channel, reporter=ticket.reporter,
                 subject=ticket.subject, description=ticket.description,
                 access_token_sha256=sha256(token), kind=ticket.kind, documents=ticket.documents,
-                attachments=list(attachments),
+                attachments=list(attachments), logged_by=logged_by,
+                queue_number=visit[0] if visit else "",
             )
             writes = [Write(f"INSERT INTO {p}_ticket_numbers VALUES (?, ?, ?, ?, ?)",
                             (ticket.tenant, year, seq, str(ticket_id), number)),
-                      *self._seen(message_id, number)]
+                      *self._seen(message_id, number), *([visit[1](ticket_id)] if visit else [])]
             if idempotency_key:
                 writes.append(Write(
                     f"INSERT INTO {p}_idempotency VALUES (?, ?, ?, ?, ?, ?)",
@@ -123,6 +168,8 @@ class IntakeService:
             try:
                 self.store.record([Stored(event, ticket_id, 1)], writes=writes)
             except IntegrityError:
+                if visit and self._visit_taken(ticket.tenant, visit[1](ticket_id)):
+                    raise QueueNumberTaken from None
                 if message_id and self.mail_seen(message_id):
                     raise DuplicateMail(self.mail_seen(message_id)) from None
                 if idempotency_key:  # a concurrent retry with the same key may have won

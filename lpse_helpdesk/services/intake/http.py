@@ -8,18 +8,19 @@ from typing import Annotated
 
 import msgspec
 
-from litestar import Response, post
+from litestar import Request, Response, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from ...platform.store import IntegrityError
-from ...schemas.api import Feedback, Message, NewTicket, TicketCreated
+from ...platform.auth import require_staff
+from ...schemas.api import CounterEntry, CounterReceipt, Feedback, Message, NewTicket, TicketCreated
 from ...workflow.http import TicketNotFound
 from .application import IdempotencyMismatch, IntakeService, UnknownTenant
 from .requirements import RequirementsNotMet
 
 
-def routes(service: IntakeService) -> list:
+def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per route
     @post("/api/v1/tickets", summary="Buat tiket baru / create a ticket", tags=["tiket"])
     async def create_ticket(
         data: JSONBody[NewTicket],
@@ -66,7 +67,31 @@ def routes(service: IntakeService) -> list:
                                 token: ReporterToken = None) -> FollowUp:
         return await follow_up(number, token, data)
 
-    return [create_ticket, reporter_reply, reporter_feedback]
+    async def counter(request: Request, data: CounterEntry, channel: str) -> CounterReceipt:
+        staff = require_staff(request, service.signer, data.tenant, COUNTER_ROLES)
+        try:
+            return await asyncio.to_thread(service.log_counter, data, channel, staff.username)
+        except RequirementsNotMet as exc:
+            raise HTTPException(status_code=400, detail=str(exc),
+                                extra={"field": exc.missing[0], "missing": exc.missing}) from None
+        except UnknownTenant as exc:
+            raise HTTPException(status_code=400, detail=f"Kolom `tenant`: {exc}",
+                                extra={"field": "tenant"}) from None
+
+    @post("/api/v1/counter/visits", status_code=201, tags=["loket"],
+          summary="Catat tamu loket (buku tamu) dan beri nomor antrean")
+    async def walk_in(request: Request, data: JSONBody[CounterEntry]) -> CounterReceipt:
+        return await counter(request, data, "walk_in")
+
+    @post("/api/v1/counter/calls", status_code=201, tags=["loket"],
+          summary="Catat panggilan telepon sebagai tiket")
+    async def phone_call(request: Request, data: JSONBody[CounterEntry]) -> CounterReceipt:
+        return await counter(request, data, "phone")
+
+    return [create_ticket, reporter_reply, reporter_feedback, walk_in, phone_call]
+
+
+COUNTER_ROLES = ("helpdesk", "koordinator", "kepala_unit", "admin")
 
 
 ReporterToken = Annotated[str | None, QueryParameter(name="token", required=False, max_length=200)]
