@@ -16,7 +16,8 @@ class Settings:
     nats_url: str = "nats://127.0.0.1:4222"
     # A `postgresql://` URL switches every service store to PostgreSQL; empty = SQLite files.
     database_url: str = ""
-    smtp_url: str = ""
+    smtp_url: str = ""  # outbound mail: smtp://user:pass@host:port (smtps:// for TLS)
+    public_url: str = ""  # where reporters open status links; default http://<host>:<port>
     standards_dir: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -38,6 +39,7 @@ class Settings:
             "nats_url": env.get("HELPDESK_NATS_URL", base.nats_url),
             "database_url": env.get("HELPDESK_DATABASE_URL", base.database_url),
             "smtp_url": env.get("HELPDESK_SMTP_URL", base.smtp_url),
+            "public_url": env.get("HELPDESK_PUBLIC_URL", base.public_url),
             "standards_dir": Path(env["HELPDESK_STANDARDS_DIR"])
             if env.get("HELPDESK_STANDARDS_DIR")
             else None,

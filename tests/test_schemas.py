@@ -49,6 +49,9 @@ def sample(event_type: type) -> ev.TicketEvent:
         ev.NoteAdded: dict(message="cek log server", actor=STAFF),
         ev.TicketClosed: dict(resolution="Sertifikat diperbarui", publish_faq=True, actor=STAFF),
         ev.TicketReopened: dict(reason="masih gagal", actor=ev.Actor(id="pelapor", role="reporter")),
+        ev.NotificationSent: dict(recipient="budi@contoh.co.id", template="received"),
+        ev.NotificationFailed: dict(recipient="budi@contoh.co.id", template="received", attempt=1,
+                                    error="SMTP tidak terjangkau"),
     }[event_type]
     return event_type(**envelope, **fields)
 

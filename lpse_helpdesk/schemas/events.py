@@ -203,6 +203,29 @@ class TicketReopened(TicketEvent, frozen=True, kw_only=True, tag="ticket.reopene
     assignee: ShortText = ""
 
 
+# --- notify ---------------------------------------------------------------------------------
+
+
+class NotificationSent(TicketEvent, frozen=True, kw_only=True, tag="ticket.notification_sent"):
+    """A mail (or webhook) about this ticket left for its recipient."""
+
+    channel: Literal["email", "webhook"] = "email"
+    recipient: ShortText
+    template: ShortText
+    attempt: int = 1
+
+
+class NotificationFailed(TicketEvent, frozen=True, kw_only=True, tag="ticket.notification_failed"):
+    """An attempt failed; `will_retry` says whether notify tries again (with backoff)."""
+
+    channel: Literal["email", "webhook"] = "email"
+    recipient: ShortText
+    template: ShortText
+    attempt: int
+    error: LongText
+    will_retry: bool = True
+
+
 ALL_EVENTS: tuple[type[TicketEvent], ...] = (
     TicketReceived,
     ReporterReplied,
@@ -217,6 +240,8 @@ ALL_EVENTS: tuple[type[TicketEvent], ...] = (
     NoteAdded,
     TicketClosed,
     TicketReopened,
+    NotificationSent,
+    NotificationFailed,
 )
 
 AnyTicketEvent = (
@@ -233,6 +258,8 @@ AnyTicketEvent = (
     | NoteAdded
     | TicketClosed
     | TicketReopened
+    | NotificationSent
+    | NotificationFailed
 )
 
 # Which service may publish which event (DESIGN.md "Each service owns its decisions").
@@ -241,4 +268,5 @@ OWNERS: dict[str, tuple[type[TicketEvent], ...]] = {
     "triage": (TicketClassified,),
     "escalation": (EscalatedToCoordinator, EscalatedToLkpp, EscalationAnswered, SlaBreached),
     "desk": (TicketReplied, InfoRequested, NoteAdded, TicketClosed, TicketReopened),
+    "notify": (NotificationSent, NotificationFailed),
 }

@@ -13,9 +13,13 @@ from .clock import Pause, Target, due_at
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
-@lru_cache(maxsize=64)
 def calendar_for(standard: UnitStandard) -> BusinessCalendar:
-    cal = standard.calendar
+    return _calendar(standard.calendar)
+
+
+@lru_cache(maxsize=64)
+def _calendar(cal) -> BusinessCalendar:
+    """Built once per calendar section (frozen, hashable), not per standard object."""
     return BusinessCalendar(
         timezone=cal.timezone,
         work_days=frozenset(WEEKDAYS[d] for d in cal.work_days),

@@ -177,6 +177,13 @@ class Attachments(_Base, kw_only=True):
     )
 
 
+class Notify(_Base, kw_only=True):
+    """Where staff notifications go: a mailbox per role; roles not listed use helpdesk_email."""
+
+    roles: dict[StaffRole, Email] = {}
+    survey_url: Text = ""  # the SKM survey; empty: the portal's own survey page
+
+
 class Faq(_Base, kw_only=True):
     publish: bool = False  # answers of closed tickets become FAQ drafts (Produk Pelayanan)
 
@@ -208,6 +215,10 @@ class UnitStandard(_Base, kw_only=True):
     faq: Faq = Faq()
     complaints: Complaints = Complaints()
     attachments: Attachments = Attachments()
+    notify: Notify = Notify()
+
+    def mailbox(self, role: str) -> str:
+        return self.notify.roles.get(role, self.helpdesk_email)  # type: ignore[call-overload]
 
     # -- helpers used by the services ------------------------------------------------------
     @property

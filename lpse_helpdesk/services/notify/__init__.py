@@ -1,6 +1,19 @@
-"""notify: emails and webhooks to reporters, staff and downstream systems. Its decisions arrive with issue 6; today it runs its store and outbox."""
+"""notify: mails to reporters and staff about their tickets (owns notification sent/failed).
+Webhooks for downstream systems arrive with the rest of issue 6."""
 
-from ...platform.service import ServiceDefinition
-from .application import NotifyService
+from ...platform.service import ConsumerSpec, ServiceDefinition
+from ...schemas import subject_filter
+from .application import TABLES, NotifyService
 
-SERVICE = ServiceDefinition(name="notify", build=NotifyService)
+
+def consumers(app: NotifyService) -> list[ConsumerSpec]:
+    return [ConsumerSpec("notify", subject_filter()[0], app.on_event)]
+
+
+def tasks(app: NotifyService) -> list:
+    return [app.run_sender]
+
+
+SERVICE = ServiceDefinition(
+    name="notify", build=NotifyService, tables=TABLES, consumers=consumers, tasks=tasks
+)

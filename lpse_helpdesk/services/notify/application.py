@@ -1,11 +1,166 @@
-"""notify: emails and webhooks to reporters, staff and downstream systems. Its decisions arrive with issue 6; today it runs its store and outbox."""
+"""notify: mails to reporters and staff about their tickets (owns notification sent/failed).
+
+Deciding and sending are apart. The consumer decides which mails an event causes and stores
+them as rows together with its tracking record: a redelivered event decides nothing again.
+A sender loop delivers stored mails over SMTP; a failure is retried with backoff (the mail
+server may be down for a while), and every attempt's outcome is an event on the ticket's
+timeline. Each mail has a stable Message-ID derived from its row, so a mail server can
+recognise the one resend a crash between "sent" and "recorded" could cause.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlparse
+
+import aiosmtplib
+
+from ...platform.consumer import Decision
+from ...platform.observability import log_event
 from ...platform.service import ServiceContext
+from ...platform.store import IntegrityError, Stored, Write
+from ...schemas import AnyTicketEvent, new_envelope
+from ...schemas import events as ev
+from ...workflow import history
+from ...workflow.state import fold_state
+from .messages import plan, render
+
+log = logging.getLogger("lpse_helpdesk.notify")
+MAIL_NAMESPACE = uuid.UUID("6f1c1f4e-58a2-4d0e-9a53-0d6f2a7c9b11")
+MAX_ATTEMPTS = 12
+
+TABLES = (
+    *history.TABLES,
+    "CREATE TABLE IF NOT EXISTS {p}_mails ("
+    " id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, tenant TEXT NOT NULL, template TEXT NOT NULL,"
+    " recipient TEXT NOT NULL, subject TEXT NOT NULL, text_body TEXT NOT NULL,"
+    " html_body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,"
+    " next_attempt_at TEXT NOT NULL, last_error TEXT, sent_at TEXT)",
+    "CREATE INDEX IF NOT EXISTS {n}_mails_due ON {p}_mails (status, next_attempt_at)",
+)
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class NotifyService:
     def __init__(self, ctx: ServiceContext):
-        self.store = ctx.store
-        self.standards = ctx.standards
+        self.store, self.standards, self.now = ctx.store, ctx.standards, ctx.now
+        self.settings, self.signer = ctx.settings, ctx.signer
+        self.public_url = (ctx.settings.public_url
+                           or f"http://{ctx.settings.http_host}:{ctx.settings.http_port}")
+        self.interval, self.base_delay = 0.5, 1.0
+
+    # --- deciding ----------------------------------------------------------------------------
+    def on_event(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
+        events = history.including(history.load(self.store, event.ticket_id).events, event)
+        writes = [history.append(self.store, event, stream_seq)]
+        state, standard = fold_state(events), self.standards.get(event.tenant)
+        if state is None or standard is None:
+            return Decision(writes=writes)
+        number = state.received.number
+        token = self.signer.reporter_token(event.ticket_id)
+        status_url = f"{self.public_url}/api/v1/tickets/{number}?token={token}"
+        survey_url = standard.notify.survey_url or f"{self.public_url}/portal/survei/{number}?token={token}"
+        p, now = self.store.prefix, utc_text(self.now())
+        for mail in plan(event, state, standard, status_url, survey_url):
+            subject, text, html = render(mail.template, mail.context)
+            mail_id = uuid.uuid5(MAIL_NAMESPACE, f"{event.event_id}:{mail.template}:{mail.recipient}")
+            writes.append(Write(
+                f"INSERT INTO {p}_mails VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, NULL)"
+                " ON CONFLICT DO NOTHING",
+                (str(mail_id), str(event.ticket_id), event.tenant, mail.template, mail.recipient,
+                 subject, text, html, now),
+            ))
+        return Decision(writes=writes)
+
+    # --- sending -----------------------------------------------------------------------------
+    async def run_sender(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.send_due()
+            except Exception as exc:  # noqa: BLE001 - a busy database: next round
+                log_event(log, "pengirim surat gagal; dicoba lagi", logging.WARNING, error=repr(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), self.interval)
+            except TimeoutError:
+                pass
+
+    async def send_due(self) -> int:
+        if not self.settings.smtp_url:
+            return 0  # no mail server configured: mails wait, visible as pending
+        rows = await asyncio.to_thread(
+            self.store.query,
+            f"SELECT id, ticket_id, tenant, template, recipient, subject, text_body, html_body,"
+            f" attempts FROM {self.store.prefix}_mails WHERE status = 'pending' AND"
+            " next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 50", (utc_text(self.now()),))
+        sent = 0
+        for row in rows:
+            sent += await self._deliver(*row)
+        return sent
+
+    async def _deliver(self, mail_id, ticket_id, tenant, template, recipient, subject, text, html,
+                       attempts) -> int:
+        attempt = attempts + 1
+        try:
+            await self._smtp_send(mail_id, tenant, recipient, subject, text, html)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            will_retry = attempt < MAX_ATTEMPTS
+            delay = timedelta(seconds=min(self.base_delay * 2 ** (attempt - 1), 600))
+            await asyncio.to_thread(self._record_outcome, mail_id, ticket_id, tenant, template,
+                                    recipient, attempt, str(exc) or type(exc).__name__,
+                                    "pending" if will_retry else "failed", delay)
+            return 0
+        await asyncio.to_thread(self._record_outcome, mail_id, ticket_id, tenant, template,
+                                recipient, attempt, None, "sent", None)
+        return 1
+
+    async def _smtp_send(self, mail_id, tenant, recipient, subject, text, html) -> None:
+        standard = self.standards[tenant]
+        message = EmailMessage()
+        message["From"] = f"Helpdesk {standard.name} <{standard.helpdesk_email}>"
+        message["To"], message["Subject"] = recipient, subject
+        message["Message-ID"] = f"<{mail_id}@lpse-helpdesk>"
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        url = urlparse(self.settings.smtp_url)
+        query = parse_qs(url.query)
+        await aiosmtplib.send(
+            message, hostname=url.hostname or "127.0.0.1", port=url.port or 25,
+            username=unquote(url.username) if url.username else None,
+            password=unquote(url.password) if url.password else None,
+            use_tls=url.scheme == "smtps", start_tls=query.get("starttls", ["0"])[0] == "1",
+            timeout=10,
+        )
+
+    def _record_outcome(self, mail_id, ticket_id, tenant, template, recipient, attempt, error,
+                        status, delay) -> None:
+        ticket = uuid.UUID(ticket_id)
+        envelope = new_envelope(ticket, tenant, self.now())
+        if error is None:
+            event = ev.NotificationSent(**envelope, recipient=recipient, template=template,
+                                        attempt=attempt)
+            update = Write(f"UPDATE {self.store.prefix}_mails SET status = 'sent', attempts = ?,"
+                           " sent_at = ?, last_error = NULL WHERE id = ?",
+                           (attempt, utc_text(self.now()), mail_id))
+        else:
+            event = ev.NotificationFailed(**envelope, recipient=recipient, template=template,
+                                          attempt=attempt, error=error[:2000],
+                                          will_retry=status == "pending")
+            update = Write(f"UPDATE {self.store.prefix}_mails SET status = ?, attempts = ?,"
+                           " next_attempt_at = ?, last_error = ? WHERE id = ?",
+                           (status, attempt, utc_text(self.now() + (delay or timedelta())),
+                            error[:2000], mail_id))
+        for _ in range(5):  # our own events on the ticket: retry on a version race
+            try:
+                self.store.record([Stored(event, ticket, self.store.next_version(ticket))],
+                                  writes=[update])
+                return
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"hasil pengiriman {mail_id} tidak tercatat")

@@ -1,0 +1,93 @@
+"""Who is told what about a ticket event, and the mail's words (Jinja2, Bahasa Indonesia)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from ...schemas import AnyTicketEvent
+from ...schemas import events as ev
+from ...workflow.rules import acting_role
+from ...workflow.state import TicketState
+
+TIER_LABELS = {"helpdesk": "Helpdesk", "koordinator": "Koordinator Helpdesk",
+               "admin_ppe": "Admin PPE", "lkpp": "Helpdesk LKPP (nasional)"}
+ROLE_LABELS = {**TIER_LABELS, "kepala_unit": "Kepala Unit", "admin": "Admin"}
+TARGET_LABELS = {"first_response": "tanggapan pertama", "resolution": "penyelesaian"}
+
+_text = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_html = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                    undefined=StrictUndefined, autoescape=select_autoescape(["html"]))
+
+
+@dataclass(frozen=True)
+class Planned:
+    template: str
+    recipient: str
+    context: dict
+
+
+def plan(event: AnyTicketEvent, state: TicketState, standard, status_url: str,
+         survey_url: str) -> list[Planned]:
+    """The mails one event causes: to the reporter (if they gave an email) and to the role
+    mailboxes of the unit's staff who must act or monitor."""
+    received = state.received
+    reporter = received.reporter.email
+    base = {
+        "unit": standard, "number": received.number, "subject_line": received.subject,
+        "reporter": received.reporter, "status_url": status_url, "survey_url": survey_url,
+        "channel": received.channel, "kind": received.kind, "description": received.description,
+    }
+    out: list[Planned] = []
+
+    def to_reporter(template: str, **extra) -> None:
+        if reporter:
+            out.append(Planned(template, reporter, {**base, **extra}))
+
+    def to_role(role: str, template: str, **extra) -> None:
+        out.append(Planned(template, standard.mailbox(role),
+                           {**base, "role_label": ROLE_LABELS.get(role, role), **extra}))
+
+    match event:
+        case ev.TicketReceived():
+            to_reporter("received")
+            to_role(acting_role(standard, state), "staff_new")
+        case ev.TicketReplied():
+            to_reporter("replied", message=event.message)
+        case ev.InfoRequested():
+            to_reporter("info_requested", message=event.message)
+        case ev.EscalatedToCoordinator() | ev.EscalatedToLkpp():
+            tier = event.to_tier if isinstance(event, ev.EscalatedToCoordinator) else "lkpp"
+            words = {"tier_label": TIER_LABELS[tier], "from_tier": TIER_LABELS[event.from_tier],
+                     "reason": event.reason, "automatic": event.automatic}
+            to_reporter("escalated", **words)
+            to_role(standard.tier(tier).role, "staff_escalation", **words)
+            if event.automatic:  # the Koordinator / Kepala Unit is told, once per escalation
+                to_role(standard.monitor_role, "staff_monitor", **words)
+        case ev.EscalationAnswered():
+            to_role(standard.tier("helpdesk").role, "staff_answered",
+                    from_tier=TIER_LABELS[event.from_tier], message=event.message)
+        case ev.ReporterReplied():
+            to_role(acting_role(standard, state), "staff_reporter_replied", message=event.message)
+        case ev.TicketClosed():
+            to_reporter("closed", resolution=event.resolution)
+        case ev.TicketReopened():
+            to_role(acting_role(standard, state), "staff_reopened", reason=event.reason,
+                    assignee=event.assignee)
+        case ev.SlaBreached():
+            words = {"target_label": TARGET_LABELS[event.target], "tier": event.tier,
+                     "due_at": event.due_at.astimezone(standard.zone).strftime("%d-%m-%Y %H:%M")}
+            to_role(standard.tier(event.tier).role, "staff_breach", **words)
+            if standard.monitor_role != standard.tier(event.tier).role:
+                to_role(standard.monitor_role, "staff_breach", **words)
+    return out
+
+
+def render(template: str, context: dict) -> tuple[str, str, str]:
+    """(subject, plain text, html): the template's first line is the subject."""
+    subject, _, text = _text.get_template(f"{template}.txt").render(context).partition("\n")
+    html = _html.get_template("base.html").render(subject=subject, text=text.strip(), **context)
+    return subject.strip(), text.strip() + "\n", html

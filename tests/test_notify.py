@@ -1,0 +1,141 @@
+"""Mails about a ticket's life, delivered to a real local SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import eventually, make_settings, running_helpdesk
+from lpse_helpdesk.platform.natsserver import free_port
+from scenario import Desk
+
+REPORTER = "budi@contoh.co.id"
+UNIT_BOX = "lpsepemkabbatubara@yahoo.co.id"  # Batu Bara's helpdesk address (seed 000)
+
+
+class Sink:
+    """An SMTP server that keeps what it receives."""
+
+    def __init__(self, port: int):
+        self.port, self.messages, self.controller = port, [], None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((envelope.rcpt_tos[0], message))
+        return "250 OK"
+
+    def start(self):
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+    def subjects(self) -> Counter:
+        return Counter((to, str(m["Subject"])) for to, m in self.messages)
+
+
+@pytest.fixture
+def sink():
+    s = Sink(free_port())
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+async def hd(tmp_path, nats_server, sink):
+    settings = make_settings(tmp_path, nats_server.url, smtp_url=f"smtp://127.0.0.1:{sink.port}")
+    async with running_helpdesk(settings) as running:
+        running.runtime.service("notify").app.base_delay = 0.2
+        yield running
+
+
+async def test_the_reporter_and_staff_get_exactly_the_mails_of_a_tickets_life(hd, sink):
+    d = Desk(hd, "batubara")
+    helpdesk, ppe = await d.staff("hd.btb", "helpdesk"), await d.staff("ppe.btb", "admin_ppe")
+    t = await d.report(reporter={"name": "Budi", "email": REPORTER},
+                       subject="Tidak bisa kirim penawaran", description="Tombol kirim error")
+    n = t["number"]
+    await d.act(helpdesk, t, "reply", {"message": "Sedang kami periksa."})
+    await d.act(helpdesk, t, "request-info", {"message": "Mohon kirim tangkapan layar."})
+    await d.reporter(t, "replies", {"message": "Terlampir tangkapan layarnya."})
+    await d.until(t, lambda x: x["status"] == "open" and x["timeline"][-1]["type"] ==
+                  "ticket.reporter_replied", "balasan pelapor")
+    await d.act(helpdesk, t, "escalate", {"reason": "perlu Admin PPE"})
+    await d.until(t, lambda x: x["tier"] == "admin_ppe", "di Admin PPE")
+    await d.act(ppe, t, "answer", {"message": "Jadwal sudah diperbaiki."})
+    await d.until(t, lambda x: x["tier"] == "helpdesk", "kembali")
+    await d.act(helpdesk, t, "close", {"resolution": "Jadwal tender diperbaiki."})
+
+    expected = Counter({
+        (REPORTER, f"[{n}] Laporan Anda sudah kami terima"): 1,
+        (REPORTER, f"[{n}] Jawaban Helpdesk atas laporan Anda"): 1,
+        (REPORTER, f"[{n}] Helpdesk membutuhkan keterangan tambahan"): 1,
+        (REPORTER, f"[{n}] Laporan Anda diteruskan ke Admin PPE"): 1,
+        (REPORTER, f"[{n}] Laporan Anda telah diselesaikan"): 1,
+        (UNIT_BOX, f"[{n}] Tiket baru: Tidak bisa kirim penawaran"): 1,
+        (UNIT_BOX, f"[{n}] Balasan pelapor: Tidak bisa kirim penawaran"): 1,
+        (UNIT_BOX, f"[{n}] Eskalasi ke Admin PPE: Tidak bisa kirim penawaran"): 1,
+        (UNIT_BOX, f"[{n}] Jawaban dari Admin PPE: Tidak bisa kirim penawaran"): 1,
+    })
+    await eventually(lambda: sink.subjects() == expected, timeout=20,
+                     what=f"surat yang diharapkan (ada: {sink.subjects()})")
+    await asyncio.sleep(1.0)
+    assert sink.subjects() == expected  # and nothing more
+    received = next(m for to, m in sink.messages if "sudah kami terima" in str(m["Subject"]))
+    text = received.get_body(("plain",)).get_content()
+    assert "Yth. Budi" in text and f"/api/v1/tickets/{n}?token=" in text
+    assert received.get_body(("html",)) is not None
+    token = text.split("token=")[1].split()[0]
+    assert (await hd.http.get(f"/api/v1/tickets/{n}", params={"token": token})).status_code == 200
+    closed = next(m for to, m in sink.messages if "diselesaikan" in str(m["Subject"]))
+    assert "Jadwal tender diperbaiki." in closed.get_body(("plain",)).get_content()
+    assert "Survei Kepuasan" in closed.get_body(("plain",)).get_content()
+    view = await d.until(t, lambda x: sum(e["type"] == "ticket.notification_sent"
+                                          for e in x["timeline"]) == 9, "riwayat notifikasi",
+                         who=helpdesk)
+    assert view["status"] == "closed"
+
+
+async def test_mail_server_down_then_back_all_arrive_none_twice(hd, sink):
+    sink.stop()
+    d = Desk(hd, "batubara")
+    created = [await d.report(reporter={"name": f"P{i}", "email": f"p{i}@contoh.id"})
+               for i in range(3)]
+    notify = hd.runtime.service("notify").store
+    await eventually(lambda: notify.query(
+        "SELECT COUNT(*) FROM notify_mails WHERE attempts >= 1 AND status = 'pending'")[0][0] == 6,
+        timeout=20, what="percobaan gagal tercatat")
+    helpdesk = await d.staff("hd.btb", "helpdesk")
+    view = await d.until(created[0], lambda x: any(
+        e["type"] == "ticket.notification_failed" for e in x["timeline"]), "kegagalan tampil",
+        who=helpdesk)
+    failed = next(e["event"] for e in view["timeline"] if e["type"] == "ticket.notification_failed")
+    assert failed["will_retry"] is True and failed["error"]
+
+    sink.start()
+    await eventually(lambda: len(sink.messages) == 6, timeout=30, what="enam surat tiba")
+    await asyncio.sleep(1.5)
+    ids = [str(m["Message-ID"]) for _, m in sink.messages]
+    assert len(ids) == 6 and len(set(ids)) == 6
+
+
+async def test_event_redelivered_after_a_crash_sends_no_second_mail(hd, sink, nats_server):
+    import nats
+
+    d = Desk(hd, "batubara")
+    t = await d.report(reporter={"name": "Budi", "email": REPORTER})
+    await eventually(lambda: len(sink.messages) == 2, what="dua surat")
+    consumer = hd.runtime.service("notify").consumers[0]
+    nc = await nats.connect(nats_server.url)
+    msg = await nc.jetstream().get_last_msg("TICKETS", f"helpdesk.batubara.ticket.{t['id']}.received")
+    await nc.close()
+    # The same delivery again, as after a crash between deciding and acking.
+    assert await consumer.process(msg.subject, msg.data, msg.seq, attempt=2) == "duplicate"
+    await asyncio.sleep(1.5)
+    assert len(sink.messages) == 2
