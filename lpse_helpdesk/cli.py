@@ -195,6 +195,40 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from .platform.store import ServiceStore
+    from .services import definition
+    from .services.notify import webhooks
+    from .services.notify.application import utc_text
+
+    settings = _settings(args)
+    store = ServiceStore("notify", settings, definition("notify").tables)
+    try:
+        if args.action == "list":
+            rows = webhooks.listing(store, "dead" if args.dead else None)
+            if args.json:
+                print(json.dumps([{**r.__dict__, "body": json.loads(r.body)} for r in rows]))
+            elif not rows:
+                print("Tidak ada pengiriman webhook. / No webhook deliveries.")
+            for r in [] if args.json else rows:
+                print(f"{r.id} {r.status} percobaan={r.attempts} {r.event_type} -> {r.url}"
+                      + (f"\n    {r.last_error}" if r.last_error else ""))
+            return 0
+        dead = [r.id for r in webhooks.listing(store, "dead")]
+        wanted = dead if args.id is None else [i for i in dead if i == args.id]
+        if not wanted:
+            print("Tidak ada webhook mati yang cocok. / No matching dead delivery.", file=sys.stderr)
+            return 1
+        for delivery_id in wanted:
+            webhooks.replay(store, delivery_id, utc_text(datetime.now(UTC)))
+            print(f"dijadwalkan ulang / queued again: {delivery_id}")
+        return 0
+    finally:
+        store.close()
+
+
 def cmd_accuracy(args: argparse.Namespace) -> int:
     from .services.triage import accuracy
 
@@ -258,6 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True,
                      help="helpdesk, koordinator, admin_ppe, lkpp, kepala_unit atau admin")
     add.set_defaults(func=cmd_users_add)
+
+    hooks = sub.add_parser("webhooks", help="pengiriman webhook ke sistem lain")
+    hooks.add_argument("action", choices=["list", "replay"])
+    common(hooks)
+    hooks.add_argument("--dead", action="store_true", help="list: hanya yang mati")
+    hooks.add_argument("--id", help="replay: hanya pengiriman ini (default: semua yang mati)")
+    hooks.add_argument("--json", action="store_true")
+    hooks.set_defaults(func=cmd_webhooks)
 
     acc = sub.add_parser("classifier-accuracy", help="akurasi klasifikasi pada set berlabel")
     acc.add_argument("path", nargs="?")

@@ -184,6 +184,15 @@ class Notify(_Base, kw_only=True):
     survey_url: Text = ""  # the SKM survey; empty: the portal's own survey page
 
 
+class Webhook(_Base, kw_only=True):
+    """A downstream system's subscription: the events (tags; empty = all) POSTed to `url`,
+    signed with HMAC-SHA256 of the body under `secret` (header X-Helpdesk-Signature)."""
+
+    url: Annotated[str, Meta(pattern=r"^https?://\S+$", max_length=500)]
+    secret: Annotated[str, Meta(min_length=16, max_length=200)]
+    events: tuple[Annotated[str, Meta(pattern=r"^ticket\.[a-z_]+$")], ...] = ()
+
+
 class Faq(_Base, kw_only=True):
     publish: bool = False  # answers of closed tickets become FAQ drafts (Produk Pelayanan)
 
@@ -216,6 +225,7 @@ class UnitStandard(_Base, kw_only=True):
     complaints: Complaints = Complaints()
     attachments: Attachments = Attachments()
     notify: Notify = Notify()
+    webhooks: tuple[Webhook, ...] = ()
 
     def mailbox(self, role: str) -> str:
         return self.notify.roles.get(role, self.helpdesk_email)  # type: ignore[call-overload]

@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlparse
 
 import aiosmtplib
+import httpx
 
 from ...platform.consumer import Decision
 from ...platform.observability import log_event
@@ -27,6 +28,7 @@ from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas import events as ev
 from ...workflow import history
 from ...workflow.state import fold_state
+from . import webhooks
 from .messages import plan, render
 
 log = logging.getLogger("lpse_helpdesk.notify")
@@ -35,6 +37,7 @@ MAX_ATTEMPTS = 12
 
 TABLES = (
     *history.TABLES,
+    *webhooks.TABLES,
     "CREATE TABLE IF NOT EXISTS {p}_mails ("
     " id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, tenant TEXT NOT NULL, template TEXT NOT NULL,"
     " recipient TEXT NOT NULL, subject TEXT NOT NULL, text_body TEXT NOT NULL,"
@@ -55,6 +58,7 @@ class NotifyService:
         self.public_url = (ctx.settings.public_url
                            or f"http://{ctx.settings.http_host}:{ctx.settings.http_port}")
         self.interval, self.base_delay = 0.5, 1.0
+        self.webhook_attempts = webhooks.MAX_ATTEMPTS
 
     # --- deciding ----------------------------------------------------------------------------
     def on_event(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
@@ -63,6 +67,7 @@ class NotifyService:
         state, standard = fold_state(events), self.standards.get(event.tenant)
         if state is None or standard is None:
             return Decision(writes=writes)
+        writes += webhooks.deliveries(self.store, event, standard, utc_text(self.now()))
         number = state.received.number
         token = self.signer.reporter_token(event.ticket_id)
         status_url = f"{self.public_url}/api/v1/tickets/{number}?token={token}"
@@ -92,17 +97,47 @@ class NotifyService:
                 pass
 
     async def send_due(self) -> int:
+        sent = await self.post_due_webhooks()
         if not self.settings.smtp_url:
-            return 0  # no mail server configured: mails wait, visible as pending
+            return sent  # no mail server configured: mails wait, visible as pending
         rows = await asyncio.to_thread(
             self.store.query,
             f"SELECT id, ticket_id, tenant, template, recipient, subject, text_body, html_body,"
             f" attempts FROM {self.store.prefix}_mails WHERE status = 'pending' AND"
             " next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 50", (utc_text(self.now()),))
-        sent = 0
         for row in rows:
             sent += await self._deliver(*row)
         return sent
+
+    async def post_due_webhooks(self) -> int:
+        due = await asyncio.to_thread(webhooks.due, self.store, utc_text(self.now()))
+        if not due:
+            return 0
+        delivered = 0
+        async with httpx.AsyncClient(timeout=10) as client:
+            for delivery in due:
+                secret = next((h.secret for h in self.standards[delivery.tenant].webhooks
+                               if h.url == delivery.url), None)
+                attempt = delivery.attempts + 1
+                try:
+                    if secret is None:
+                        raise LookupError("langganan webhook sudah dihapus dari standar unit")
+                    await webhooks.post(client, delivery, secret)
+                except (httpx.HTTPError, OSError, LookupError) as exc:
+                    will_retry = attempt < self.webhook_attempts and secret is not None
+                    await asyncio.to_thread(
+                        self._record_outcome, delivery.id, delivery.ticket_id, delivery.tenant,
+                        delivery.event_type, delivery.url, attempt, str(exc) or type(exc).__name__,
+                        "pending" if will_retry else "dead", self._backoff(attempt), "webhook")
+                    continue
+                await asyncio.to_thread(
+                    self._record_outcome, delivery.id, delivery.ticket_id, delivery.tenant,
+                    delivery.event_type, delivery.url, attempt, None, "sent", None, "webhook")
+                delivered += 1
+        return delivered
+
+    def _backoff(self, attempt: int) -> timedelta:
+        return timedelta(seconds=min(self.base_delay * 2 ** (attempt - 1), 600))
 
     async def _deliver(self, mail_id, ticket_id, tenant, template, recipient, subject, text, html,
                        attempts) -> int:
@@ -111,10 +146,9 @@ class NotifyService:
             await self._smtp_send(mail_id, tenant, recipient, subject, text, html)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             will_retry = attempt < MAX_ATTEMPTS
-            delay = timedelta(seconds=min(self.base_delay * 2 ** (attempt - 1), 600))
             await asyncio.to_thread(self._record_outcome, mail_id, ticket_id, tenant, template,
                                     recipient, attempt, str(exc) or type(exc).__name__,
-                                    "pending" if will_retry else "failed", delay)
+                                    "pending" if will_retry else "failed", self._backoff(attempt))
             return 0
         await asyncio.to_thread(self._record_outcome, mail_id, ticket_id, tenant, template,
                                 recipient, attempt, None, "sent", None)
@@ -138,24 +172,26 @@ class NotifyService:
             timeout=10,
         )
 
-    def _record_outcome(self, mail_id, ticket_id, tenant, template, recipient, attempt, error,
-                        status, delay) -> None:
+    def _record_outcome(self, row_id, ticket_id, tenant, template, recipient, attempt, error,
+                        status, delay, channel="email") -> None:
+        """The attempt's event on the ticket's timeline and the row's new state, together."""
         ticket = uuid.UUID(ticket_id)
         envelope = new_envelope(ticket, tenant, self.now())
+        table = f"{self.store.prefix}_{'mails' if channel == 'email' else 'webhooks'}"
+        done = "sent_at" if channel == "email" else "delivered_at"
         if error is None:
-            event = ev.NotificationSent(**envelope, recipient=recipient, template=template,
-                                        attempt=attempt)
-            update = Write(f"UPDATE {self.store.prefix}_mails SET status = 'sent', attempts = ?,"
-                           " sent_at = ?, last_error = NULL WHERE id = ?",
-                           (attempt, utc_text(self.now()), mail_id))
+            event = ev.NotificationSent(**envelope, channel=channel, recipient=recipient[:200],
+                                        template=template, attempt=attempt)
+            update = Write(f"UPDATE {table} SET status = 'sent', attempts = ?, {done} = ?,"
+                           " last_error = NULL WHERE id = ?", (attempt, utc_text(self.now()), row_id))
         else:
-            event = ev.NotificationFailed(**envelope, recipient=recipient, template=template,
-                                          attempt=attempt, error=error[:2000],
+            event = ev.NotificationFailed(**envelope, channel=channel, recipient=recipient[:200],
+                                          template=template, attempt=attempt, error=error[:2000],
                                           will_retry=status == "pending")
-            update = Write(f"UPDATE {self.store.prefix}_mails SET status = ?, attempts = ?,"
-                           " next_attempt_at = ?, last_error = ? WHERE id = ?",
+            update = Write(f"UPDATE {table} SET status = ?, attempts = ?, next_attempt_at = ?,"
+                           " last_error = ? WHERE id = ?",
                            (status, attempt, utc_text(self.now() + (delay or timedelta())),
-                            error[:2000], mail_id))
+                            error[:2000], row_id))
         for _ in range(5):  # our own events on the ticket: retry on a version race
             try:
                 self.store.record([Stored(event, ticket, self.store.next_version(ticket))],
@@ -163,4 +199,4 @@ class NotifyService:
                 return
             except IntegrityError:
                 continue
-        raise RuntimeError(f"hasil pengiriman {mail_id} tidak tercatat")
+        raise RuntimeError(f"hasil pengiriman {row_id} tidak tercatat")
