@@ -139,3 +139,27 @@ async def test_event_redelivered_after_a_crash_sends_no_second_mail(hd, sink, na
     assert await consumer.process(msg.subject, msg.data, msg.seq, attempt=2) == "duplicate"
     await asyncio.sleep(1.5)
     assert len(sink.messages) == 2
+
+
+async def test_staff_are_warned_once_before_a_clock_runs_out(tmp_path, nats_server, sink):
+    from datetime import UTC, datetime, timedelta
+
+    now = {"t": datetime.now(UTC)}
+    settings = make_settings(tmp_path, nats_server.url, smtp_url=f"smtp://127.0.0.1:{sink.port}")
+    async with running_helpdesk(settings, now=lambda: now["t"]) as hd:
+        d = Desk(hd, "batubara")
+        t = await d.report(reporter={"name": "Budi", "email": REPORTER})
+        notify = hd.runtime.service("notify").store
+        [(warn_at, due_at)] = await eventually(lambda: notify.query(
+            "SELECT warn_at, due_at FROM notify_sla_watch WHERE target = 'first_response'"),
+            what="jam dipantau")
+        await eventually(lambda: len(sink.messages) == 2, what="dua surat awal")
+        parse = lambda text: datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)  # noqa: E731
+        now["t"] = parse(warn_at) + timedelta(seconds=1)
+        assert now["t"] < parse(due_at)
+        subject = f"[{t['number']}] Peringatan: batas waktu tanggapan pertama segera tiba"
+        await eventually(lambda: any(str(m["Subject"]).startswith(subject) for _, m in sink.messages),
+                         what="peringatan")
+        await asyncio.sleep(1.5)  # more ticks: no second warning
+        assert sum(str(m["Subject"]).startswith(subject) for _, m in sink.messages) == 1
+        assert len(sink.messages) == 3

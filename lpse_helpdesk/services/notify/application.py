@@ -28,8 +28,9 @@ from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas import events as ev
 from ...workflow import history
 from ...workflow.state import fold_state
-from . import webhooks
-from .messages import plan, render
+from . import warnings, webhooks
+from ...workflow.rules import acting_role
+from .messages import TARGET_LABELS, Planned, plan, render
 
 log = logging.getLogger("lpse_helpdesk.notify")
 MAIL_NAMESPACE = uuid.UUID("6f1c1f4e-58a2-4d0e-9a53-0d6f2a7c9b11")
@@ -38,6 +39,7 @@ MAX_ATTEMPTS = 12
 TABLES = (
     *history.TABLES,
     *webhooks.TABLES,
+    *warnings.TABLES,
     "CREATE TABLE IF NOT EXISTS {p}_mails ("
     " id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, tenant TEXT NOT NULL, template TEXT NOT NULL,"
     " recipient TEXT NOT NULL, subject TEXT NOT NULL, text_body TEXT NOT NULL,"
@@ -68,21 +70,50 @@ class NotifyService:
         if state is None or standard is None:
             return Decision(writes=writes)
         writes += webhooks.deliveries(self.store, event, standard, utc_text(self.now()))
+        writes += warnings.watch(self.store, events, standard, self.now(), utc_text)
         number = state.received.number
         token = self.signer.reporter_token(event.ticket_id)
         status_url = f"{self.public_url}/api/v1/tickets/{number}?token={token}"
         survey_url = standard.notify.survey_url or f"{self.public_url}/portal/survei/{number}?token={token}"
         p, now = self.store.prefix, utc_text(self.now())
         for mail in plan(event, state, standard, status_url, survey_url):
-            subject, text, html = render(mail.template, mail.context)
-            mail_id = uuid.uuid5(MAIL_NAMESPACE, f"{event.event_id}:{mail.template}:{mail.recipient}")
-            writes.append(Write(
-                f"INSERT INTO {p}_mails VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, NULL)"
-                " ON CONFLICT DO NOTHING",
-                (str(mail_id), str(event.ticket_id), event.tenant, mail.template, mail.recipient,
-                 subject, text, html, now),
-            ))
+            writes.append(self._mail_row(f"{event.event_id}", event.ticket_id, event.tenant, mail))
         return Decision(writes=writes)
+
+    def _mail_row(self, cause: str, ticket_id, tenant: str, mail) -> Write:
+        """A mail to send; its id (and Message-ID) is derived from what caused it."""
+        subject, text, html = render(mail.template, mail.context)
+        mail_id = uuid.uuid5(MAIL_NAMESPACE, f"{cause}:{mail.template}:{mail.recipient}")
+        return Write(
+            f"INSERT INTO {self.store.prefix}_mails VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0,"
+            " ?, NULL, NULL) ON CONFLICT DO NOTHING",
+            (str(mail_id), str(ticket_id), tenant, mail.template, mail.recipient, subject, text,
+             html, utc_text(self.now())),
+        )
+
+    def decide_warnings(self) -> int:
+        """Mails for every clock whose warning time has come (once per due time)."""
+        count = 0
+        for ticket_id, target, tenant, tier, due_at in warnings.due_warnings(
+                self.store, utc_text(self.now())):
+            standard = self.standards.get(tenant)
+            state = fold_state(history.load(self.store, uuid.UUID(ticket_id)).events)
+            if standard is None or state is None:
+                continue
+            due = datetime.strptime(due_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+            mail = Planned("staff_warning", standard.mailbox(acting_role(standard, state)), {
+                "unit": standard, "number": state.received.number,
+                "subject_line": state.received.subject, "tier": tier,
+                "target_label": TARGET_LABELS[target],
+                "due_at": due.astimezone(standard.zone).strftime("%d-%m-%Y %H:%M")})
+            try:
+                self.store.execute([self._mail_row(f"warning:{ticket_id}:{target}:{due_at}",
+                                                   ticket_id, tenant, mail),
+                                    warnings.warned(self.store, ticket_id, target, due_at)])
+            except IntegrityError:
+                continue  # another replica warned first
+            count += 1
+        return count
 
     # --- sending -----------------------------------------------------------------------------
     async def run_sender(self, stop: asyncio.Event) -> None:
@@ -97,6 +128,7 @@ class NotifyService:
                 pass
 
     async def send_due(self) -> int:
+        await asyncio.to_thread(self.decide_warnings)
         sent = await self.post_due_webhooks()
         if not self.settings.smtp_url:
             return sent  # no mail server configured: mails wait, visible as pending
