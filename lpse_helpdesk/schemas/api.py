@@ -25,6 +25,9 @@ class NewTicket(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     kind: Literal["ticket", "complaint"] = "ticket"
     # Documents the unit's standard requires for this channel, e.g. Lampung's company NPWP.
     documents: dict[DocumentKind, NonEmptyShort] = {}
+    # Ids from `POST /api/v1/attachments` (uploaded for the same unit, each used once).
+    attachments: Annotated[list[Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]],
+                           msgspec.Meta(max_length=10)] = []
 
 
 class TicketCreated(msgspec.Struct, frozen=True, kw_only=True):

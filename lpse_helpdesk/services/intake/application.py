@@ -17,8 +17,7 @@ import msgspec
 
 from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored, Write
-from ...schemas import new_envelope
-from ...schemas import TicketEvent
+from ...schemas import TicketEvent, new_envelope
 from ...schemas.api import CounterEntry, CounterReceipt, Feedback, NewTicket, TicketCreated
 from ...schemas.events import AttachmentRef, ReporterFeedback, ReporterReplied, TicketReceived
 from ...workflow.http import TicketNotFound
@@ -37,6 +36,10 @@ TABLES = (
     " tenant TEXT NOT NULL, day TEXT NOT NULL, seq INTEGER NOT NULL, ticket_id TEXT NOT NULL,"
     " name TEXT NOT NULL, organization TEXT NOT NULL, purpose TEXT NOT NULL,"
     " logged_by TEXT NOT NULL, PRIMARY KEY (tenant, day, seq))",
+    # Files uploaded through HTTP before the ticket that names them; `used_by` guards reuse.
+    "CREATE TABLE IF NOT EXISTS {p}_uploads ("
+    " id TEXT PRIMARY KEY, tenant TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {p}_upload_uses (id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL)",
     # Mail already turned into a ticket or a reply: a second copy of a Message-ID does nothing.
     "CREATE TABLE IF NOT EXISTS {p}_mail_seen (message_id TEXT PRIMARY KEY, number TEXT NOT NULL)",
 )
@@ -48,6 +51,10 @@ class UnknownTenant(LookupError):
 
 class IdempotencyMismatch(ValueError):
     pass
+
+
+class UnknownUpload(LookupError):
+    """An attachment id that was not uploaded for this unit, or is already used."""
 
 
 class QueueNumberTaken(Exception):
@@ -87,6 +94,10 @@ class IntakeService:
             raise UnknownTenant(f"unit `{tenant}` tidak dikenal (unit yang ada: {known})")
         return standard
 
+    def _uploads_free(self, refs: list[AttachmentRef]) -> list[AttachmentRef]:
+        return [r for r in refs if not self.store.query(
+            f"SELECT 1 FROM {self.store.prefix}_upload_uses WHERE id = ?", (r.id,))]
+
     def _visit_taken(self, tenant: str, row: Write) -> bool:
         _, day, seq = row.params[:3]
         return bool(self.store.query(f"SELECT 1 FROM {self.store.prefix}_guest_book WHERE tenant = ?"
@@ -101,6 +112,23 @@ class IntakeService:
         if not message_id:
             return []
         return [Write(f"INSERT INTO {self.store.prefix}_mail_seen VALUES (?, ?)", (message_id, number))]
+
+    def remember_upload(self, tenant: str, ref: AttachmentRef) -> None:
+        self.store.execute([Write(f"INSERT INTO {self.store.prefix}_uploads VALUES (?, ?, ?, ?)",
+                                  (ref.id, tenant, msgspec.json.encode(ref).decode(),
+                                   self.now().isoformat()))])
+
+    def _uploads(self, tenant: str, ids: list[str]) -> list[AttachmentRef]:
+        refs = []
+        for upload_id in ids:
+            rows = self.store.query(
+                f"SELECT body FROM {self.store.prefix}_uploads u WHERE id = ? AND tenant = ? AND"
+                f" NOT EXISTS (SELECT 1 FROM {self.store.prefix}_upload_uses x WHERE x.id = u.id)",
+                (upload_id, tenant))
+            if not rows:
+                raise UnknownUpload(upload_id)
+            refs.append(msgspec.json.decode(rows[0][0], type=AttachmentRef))
+        return refs
 
     def log_counter(self, entry: CounterEntry, channel: str, staff: str) -> CounterReceipt:
         """A phone call or walk-in visit recorded by staff; a visitor gets the day's queue
@@ -135,7 +163,12 @@ class IntakeService:
                attachments: list[AttachmentRef] = (), message_id: str | None = None,
                logged_by: str = "", visit=None) -> Submission:
         standard = self.standard(ticket.tenant)
+        uploaded = self._uploads(ticket.tenant, ticket.attachments)
+        if any(a.content_type.startswith("image/") for a in uploaded) and "screenshot" not in ticket.documents:
+            ticket = msgspec.structs.replace(ticket, documents={
+                **ticket.documents, "screenshot": ", ".join(a.filename for a in uploaded)})
         requirements.check(standard, ticket)
+        attachments = [*attachments, *uploaded]
         prefix = standard.number_prefix
         request_hash = sha256(msgspec.json.encode(ticket))
         if idempotency_key:
@@ -159,7 +192,9 @@ class IntakeService:
             )
             writes = [Write(f"INSERT INTO {p}_ticket_numbers VALUES (?, ?, ?, ?, ?)",
                             (ticket.tenant, year, seq, str(ticket_id), number)),
-                      *self._seen(message_id, number), *([visit[1](ticket_id)] if visit else [])]
+                      *self._seen(message_id, number), *([visit[1](ticket_id)] if visit else []),
+                      *(Write(f"INSERT INTO {p}_upload_uses VALUES (?, ?)", (a.id, str(ticket_id)))
+                        for a in uploaded)]
             if idempotency_key:
                 writes.append(Write(
                     f"INSERT INTO {p}_idempotency VALUES (?, ?, ?, ?, ?, ?)",
@@ -168,6 +203,8 @@ class IntakeService:
             try:
                 self.store.record([Stored(event, ticket_id, 1)], writes=writes)
             except IntegrityError:
+                if uploaded and len(self._uploads_free(uploaded)) < len(uploaded):
+                    raise UnknownUpload("sudah dipakai tiket lain") from None
                 if visit and self._visit_taken(ticket.tenant, visit[1](ticket_id)):
                     raise QueueNumberTaken from None
                 if message_id and self.mail_seen(message_id):

@@ -10,13 +10,15 @@ import msgspec
 
 from litestar import Request, Response, post
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from ...platform.store import IntegrityError
+from ...platform.attachments import AttachmentRejected, AttachmentStore, check
 from ...platform.auth import require_staff
+from ...schemas.events import AttachmentRef
 from ...schemas.api import CounterEntry, CounterReceipt, Feedback, Message, NewTicket, TicketCreated
 from ...workflow.http import TicketNotFound
-from .application import IdempotencyMismatch, IntakeService, UnknownTenant
+from .application import IdempotencyMismatch, IntakeService, UnknownTenant, UnknownUpload
 from .requirements import RequirementsNotMet
 
 
@@ -36,6 +38,10 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
         except RequirementsNotMet as exc:
             raise HTTPException(status_code=400, detail=str(exc),
                                 extra={"field": exc.missing[0], "missing": exc.missing}) from None
+        except UnknownUpload as exc:
+            raise HTTPException(status_code=400, extra={"field": "attachments"}, detail=(
+                f"Lampiran `{exc.args[0]}` tidak ada untuk unit ini atau sudah dipakai; unggah "
+                "dulu lewat POST /api/v1/attachments")) from None
         except IdempotencyMismatch as exc:
             raise HTTPException(status_code=422, detail=str(exc),
                                 extra={"field": "Idempotency-Key"}) from None
@@ -88,7 +94,36 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
     async def phone_call(request: Request, data: JSONBody[CounterEntry]) -> CounterReceipt:
         return await counter(request, data, "phone")
 
-    return [create_ticket, reporter_reply, reporter_feedback, walk_in, phone_call]
+    largest = max((s.attachments.max_bytes for s in service.standards.values()), default=5_000_000)
+    uploads = AttachmentStore(service.broker) if service.broker is not None else None
+
+    @post("/api/v1/attachments", status_code=201, tags=["tiket"], request_max_body_size=largest,
+          summary="Unggah lampiran (mis. tangkapan layar) sebelum membuat tiket")
+    async def upload(request: Request, tenant: FromQuery[str],
+                     filename: FromQuery[str] = "lampiran") -> AttachmentRef:
+        try:
+            standard = service.standard(tenant)
+        except UnknownTenant as exc:
+            raise HTTPException(status_code=400, detail=f"Kolom `tenant`: {exc}",
+                                extra={"field": "tenant"}) from None
+        data = await request.body()
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            check(standard, filename, content_type, len(data))
+        except AttachmentRejected as exc:
+            raise HTTPException(status_code=415 if "tipe" in str(exc) else 413, detail=str(exc),
+                                extra={"field": "Content-Type"}) from None
+        if uploads is None:
+            raise HTTPException(status_code=503, detail="Penyimpanan lampiran belum tersedia")
+        try:
+            ref = await uploads.put(data, filename[:200], content_type)
+        except Exception:  # noqa: BLE001 - the object store lives on NATS
+            raise HTTPException(status_code=503, detail=(
+                "Penyimpanan lampiran (NATS) sementara tidak tersedia; coba lagi")) from None
+        await asyncio.to_thread(service.remember_upload, tenant, ref)
+        return ref
+
+    return [create_ticket, reporter_reply, reporter_feedback, walk_in, phone_call, upload]
 
 
 COUNTER_ROLES = ("helpdesk", "koordinator", "kepala_unit", "admin")
