@@ -163,3 +163,26 @@ async def test_staff_are_warned_once_before_a_clock_runs_out(tmp_path, nats_serv
         await asyncio.sleep(1.5)  # more ticks: no second warning
         assert sum(str(m["Subject"]).startswith(subject) for _, m in sink.messages) == 1
         assert len(sink.messages) == 3
+
+
+async def test_automatic_escalation_tells_the_head_of_unit_once(tmp_path, nats_server, sink):
+    from datetime import UTC, datetime, timedelta
+
+    now = {"t": datetime.now(UTC)}
+    settings = make_settings(tmp_path, nats_server.url, smtp_url=f"smtp://127.0.0.1:{sink.port}")
+    async with running_helpdesk(settings, now=lambda: now["t"]) as hd:
+        d = Desk(hd, "batam")  # Batam: helpdesk tier deadline 4 working hours; Kepala Unit monitors
+        t = await d.report(reporter={"name": "Budi", "email": REPORTER})
+        escalation = hd.runtime.service("escalation").store
+        [(due_at,)] = await eventually(lambda: escalation.query(
+            "SELECT due_at FROM escalation_sla_clocks WHERE target = 'tier_deadline'"
+            " AND due_at IS NOT NULL"), what="tenggat tingkat")
+        now["t"] = datetime.strptime(due_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) \
+            + timedelta(seconds=1)
+        subject = f"[{t['number']}] Perhatian Kepala Unit: eskalasi otomatis"
+        await eventually(lambda: any(str(m["Subject"]) == subject for _, m in sink.messages),
+                         timeout=20, what="Kepala Unit diberi tahu")
+        await asyncio.sleep(2)
+        assert sum(str(m["Subject"]) == subject for _, m in sink.messages) == 1
+        to = next(to for to, m in sink.messages if str(m["Subject"]) == subject)
+        assert to == "lpse@batam.go.id"  # no [notify] roles: the unit's helpdesk address
