@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+from . import cli_admin
 from .settings import Settings
 
 
@@ -116,119 +116,6 @@ def cmd_standards_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def cmd_dead_letters(args: argparse.Namespace) -> int:
-    from .platform import deadletters
-    from .platform.store import ServiceStore
-    from .services import NAMES, definition
-
-    settings = _settings(args)
-    names = [args.service] if args.service else list(NAMES)
-    found, failed = [], 0
-    for name in names:
-        spec = definition(name)
-        store = ServiceStore(name, settings, spec.tables)
-        try:
-            letters = deadletters.list_dead_letters(store, include_replayed=args.all)
-            if args.action == "list":
-                found.extend(letters)
-                continue
-            wanted = [d for d in letters if (args.consumer in (None, d.consumer))
-                      and (args.seq in (None, d.stream_seq))]
-            if not wanted:
-                continue
-            app = spec.build(_context(settings, store))
-            handlers = {c.name: c.handler for c in spec.consumers(app)}
-            for letter in wanted:
-                try:
-                    count = deadletters.replay_dead_letter(store, letter, handlers[letter.consumer])
-                    print(f"diputar ulang / replayed {name}:{letter.consumer}#{letter.stream_seq}"
-                          f" -> {count} event baru")
-                except (deadletters.ReplayFailed, KeyError) as exc:
-                    failed += 1
-                    print(f"GAGAL {name}:{letter.consumer}#{letter.stream_seq}: {exc}",
-                          file=sys.stderr)
-        finally:
-            store.close()
-    if args.action == "list":
-        if args.json:
-            print(json.dumps([{**d.__dict__, "payload": d.payload.decode("utf-8", "replace")}
-                              for d in found], ensure_ascii=False))
-        elif not found:
-            print("Tidak ada dead letter. / No dead letters.")
-        for d in [] if args.json else found:
-            state = f" (diputar ulang {d.replayed_at})" if d.replayed_at else ""
-            print(f"{d.service}:{d.consumer}#{d.stream_seq} {d.subject} percobaan={d.attempts} "
-                  f"{d.created_at}{state}\n    {d.error}")
-    return 1 if failed else 0
-
-
-def _context(settings: Settings, store):
-    from .platform.service import ServiceContext
-
-    return ServiceContext(settings, store, _standards(settings))
-
-
-def cmd_users_add(args: argparse.Namespace) -> int:
-    import getpass
-
-    from .platform.store import ServiceStore
-    from .services import definition
-    from .services.desk.users import UserError, add_user
-
-    settings = _settings(args)
-    if sys.stdin.isatty():
-        password = getpass.getpass("Kata sandi / password: ")
-        if getpass.getpass("Ulangi / repeat: ") != password:
-            print("Kata sandi tidak sama. / Passwords differ.", file=sys.stderr)
-            return 1
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    store = ServiceStore("desk", settings, definition("desk").tables)
-    try:
-        add_user(store, _standards(settings), args.tenant, args.username, args.role, password)
-    except UserError as exc:
-        print(f"Gagal: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    print(f"Pengguna `{args.username}` ({args.role}, unit {args.tenant}) dibuat.")
-    return 0
-
-
-def cmd_webhooks(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from .platform.store import ServiceStore
-    from .services import definition
-    from .services.notify import webhooks
-    from .services.notify.application import utc_text
-
-    settings = _settings(args)
-    store = ServiceStore("notify", settings, definition("notify").tables)
-    try:
-        if args.action == "list":
-            rows = webhooks.listing(store, "dead" if args.dead else None)
-            if args.json:
-                print(json.dumps([{**r.__dict__, "body": json.loads(r.body)} for r in rows]))
-            elif not rows:
-                print("Tidak ada pengiriman webhook. / No webhook deliveries.")
-            for r in [] if args.json else rows:
-                print(f"{r.id} {r.status} percobaan={r.attempts} {r.event_type} -> {r.url}"
-                      + (f"\n    {r.last_error}" if r.last_error else ""))
-            return 0
-        dead = [r.id for r in webhooks.listing(store, "dead")]
-        wanted = dead if args.id is None else [i for i in dead if i == args.id]
-        if not wanted:
-            print("Tidak ada webhook mati yang cocok. / No matching dead delivery.", file=sys.stderr)
-            return 1
-        for delivery_id in wanted:
-            webhooks.replay(store, delivery_id, utc_text(datetime.now(UTC)))
-            print(f"dijadwalkan ulang / queued again: {delivery_id}")
-        return 0
-    finally:
-        store.close()
-
-
 def cmd_accuracy(args: argparse.Namespace) -> int:
     from .services.triage import accuracy
 
@@ -281,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("--seq", type=int, help="hanya nomor urut stream ini (replay)")
     dead.add_argument("--all", action="store_true", help="termasuk yang sudah diputar ulang")
     dead.add_argument("--json", action="store_true")
-    dead.set_defaults(func=cmd_dead_letters)
+    dead.set_defaults(func=cli_admin.cmd_dead_letters)
 
     users = sub.add_parser("users", help="akun staf")
     users_sub = users.add_subparsers(dest="action", required=True)
@@ -291,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--username", required=True)
     add.add_argument("--role", required=True,
                      help="helpdesk, koordinator, admin_ppe, lkpp, kepala_unit atau admin")
-    add.set_defaults(func=cmd_users_add)
+    add.set_defaults(func=cli_admin.cmd_users_add)
 
     hooks = sub.add_parser("webhooks", help="pengiriman webhook ke sistem lain")
     hooks.add_argument("action", choices=["list", "replay"])
@@ -299,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument("--dead", action="store_true", help="list: hanya yang mati")
     hooks.add_argument("--id", help="replay: hanya pengiriman ini (default: semua yang mati)")
     hooks.add_argument("--json", action="store_true")
-    hooks.set_defaults(func=cmd_webhooks)
+    hooks.set_defaults(func=cli_admin.cmd_webhooks)
 
     acc = sub.add_parser("classifier-accuracy", help="akurasi klasifikasi pada set berlabel")
     acc.add_argument("path", nargs="?")

@@ -3,7 +3,6 @@ object store; replies thread; a repeated Message-ID does nothing; bad mail gets 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 from email.message import EmailMessage

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.cli import main
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-
 from conftest import eventually, make_settings, running_helpdesk
 
 

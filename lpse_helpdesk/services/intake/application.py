@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import msgspec
 

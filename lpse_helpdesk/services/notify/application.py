@@ -75,7 +75,6 @@ class NotifyService:
         token = self.signer.reporter_token(event.ticket_id)
         status_url = f"{self.public_url}/api/v1/tickets/{number}?token={token}"
         survey_url = standard.notify.survey_url or f"{self.public_url}/portal/survei/{number}?token={token}"
-        p, now = self.store.prefix, utc_text(self.now())
         for mail in plan(event, state, standard, status_url, survey_url):
             writes.append(self._mail_row(f"{event.event_id}", event.ticket_id, event.tenant, mail))
         return Decision(writes=writes)

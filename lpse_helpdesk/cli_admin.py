@@ -1,0 +1,138 @@
+"""The operators' commands of `lpse-helpdesk`: dead letters, webhook deliveries, staff accounts.
+
+They open a service's store directly (the service may be running: the stores take concurrent
+writers), so they work the same against SQLite files and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from .cli import _settings as settings_from
+
+    return settings_from(args)
+
+
+def _standards(settings: Settings) -> dict:
+    from .cli import _standards as standards_from
+
+    return standards_from(settings)
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from .platform import deadletters
+    from .platform.store import ServiceStore
+    from .services import NAMES, definition
+
+    settings = _settings(args)
+    names = [args.service] if args.service else list(NAMES)
+    found, failed = [], 0
+    for name in names:
+        spec = definition(name)
+        store = ServiceStore(name, settings, spec.tables)
+        try:
+            letters = deadletters.list_dead_letters(store, include_replayed=args.all)
+            if args.action == "list":
+                found.extend(letters)
+                continue
+            wanted = [d for d in letters if (args.consumer in (None, d.consumer))
+                      and (args.seq in (None, d.stream_seq))]
+            if not wanted:
+                continue
+            app = spec.build(_context(settings, store))
+            handlers = {c.name: c.handler for c in spec.consumers(app)}
+            for letter in wanted:
+                try:
+                    count = deadletters.replay_dead_letter(store, letter, handlers[letter.consumer])
+                    print(f"diputar ulang / replayed {name}:{letter.consumer}#{letter.stream_seq}"
+                          f" -> {count} event baru")
+                except (deadletters.ReplayFailed, KeyError) as exc:
+                    failed += 1
+                    print(f"GAGAL {name}:{letter.consumer}#{letter.stream_seq}: {exc}",
+                          file=sys.stderr)
+        finally:
+            store.close()
+    if args.action == "list":
+        if args.json:
+            print(json.dumps([{**d.__dict__, "payload": d.payload.decode("utf-8", "replace")}
+                              for d in found], ensure_ascii=False))
+        elif not found:
+            print("Tidak ada dead letter. / No dead letters.")
+        for d in [] if args.json else found:
+            state = f" (diputar ulang {d.replayed_at})" if d.replayed_at else ""
+            print(f"{d.service}:{d.consumer}#{d.stream_seq} {d.subject} percobaan={d.attempts} "
+                  f"{d.created_at}{state}\n    {d.error}")
+    return 1 if failed else 0
+
+
+def _context(settings: Settings, store):
+    from .platform.service import ServiceContext
+
+    return ServiceContext(settings, store, _standards(settings))
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .platform.store import ServiceStore
+    from .services import definition
+    from .services.desk.users import UserError, add_user
+
+    settings = _settings(args)
+    if sys.stdin.isatty():
+        password = getpass.getpass("Kata sandi / password: ")
+        if getpass.getpass("Ulangi / repeat: ") != password:
+            print("Kata sandi tidak sama. / Passwords differ.", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    store = ServiceStore("desk", settings, definition("desk").tables)
+    try:
+        add_user(store, _standards(settings), args.tenant, args.username, args.role, password)
+    except UserError as exc:
+        print(f"Gagal: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"Pengguna `{args.username}` ({args.role}, unit {args.tenant}) dibuat.")
+    return 0
+
+
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from .platform.store import ServiceStore
+    from .services import definition
+    from .services.notify import webhooks
+    from .services.notify.application import utc_text
+
+    settings = _settings(args)
+    store = ServiceStore("notify", settings, definition("notify").tables)
+    try:
+        if args.action == "list":
+            rows = webhooks.listing(store, "dead" if args.dead else None)
+            if args.json:
+                print(json.dumps([{**r.__dict__, "body": json.loads(r.body)} for r in rows]))
+            elif not rows:
+                print("Tidak ada pengiriman webhook. / No webhook deliveries.")
+            for r in [] if args.json else rows:
+                print(f"{r.id} {r.status} percobaan={r.attempts} {r.event_type} -> {r.url}"
+                      + (f"\n    {r.last_error}" if r.last_error else ""))
+            return 0
+        dead = [r.id for r in webhooks.listing(store, "dead")]
+        wanted = dead if args.id is None else [i for i in dead if i == args.id]
+        if not wanted:
+            print("Tidak ada webhook mati yang cocok. / No matching dead delivery.", file=sys.stderr)
+            return 1
+        for delivery_id in wanted:
+            webhooks.replay(store, delivery_id, utc_text(datetime.now(UTC)))
+            print(f"dijadwalkan ulang / queued again: {delivery_id}")
+        return 0
+    finally:
+        store.close()
