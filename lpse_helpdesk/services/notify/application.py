@@ -70,7 +70,7 @@ class NotifyService:
         if state is None or standard is None:
             return Decision(writes=writes)
         writes += webhooks.deliveries(self.store, event, standard, utc_text(self.now()))
-        writes += warnings.watch(self.store, events, standard, self.now(), utc_text)
+        writes += warnings.watch(self.store, events, standard, state.received.occurred_at, utc_text)
         number = state.received.number
         token = self.signer.reporter_token(event.ticket_id)
         status_url = f"{self.public_url}/api/v1/tickets/{number}?token={token}"

@@ -1,8 +1,9 @@
 """SLA warnings: staff of the acting tier are told once, before a clock runs out.
 
 Every ticket event re-folds the ticket's clocks (the same fold the escalation timer uses) and
-keeps one watch row per running clock; a warning is due when three quarters of the time left
-at the last event have passed. The warning's mail row and its guard row are stored together,
+keeps one watch row per running clock; a warning is due three quarters of the way from the
+ticket's receipt to the due time. (Anchored to receipt, not to the latest event: otherwise
+every event, even a notification, would push the warning further out.) The warning's mail row and its guard row are stored together,
 so it is sent once per due time, across restarts.
 """
 
@@ -23,11 +24,11 @@ TABLES = (
 )
 
 
-def watch(store: ServiceStore, events, standard, now: datetime, utc_text) -> list[Write]:
+def watch(store: ServiceStore, events, standard, started: datetime, utc_text) -> list[Write]:
     rows = []
     for clock in fold_clocks(events, standard):
         due = clock.due_at if not clock.met else None
-        warn = now + (due - now) * 0.75 if due and due > now else None
+        warn = started + (due - started) * 0.75 if due and due > started else None
         rows.append(Write(
             f"INSERT INTO {store.prefix}_sla_watch VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT"
             " (ticket_id, target) DO UPDATE SET tier = excluded.tier, due_at = excluded.due_at,"
