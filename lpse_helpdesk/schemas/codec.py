@@ -11,15 +11,19 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from .events import AnyTicketEvent, TicketEvent
+from typing import Union
+
+from .events import ALL_EVENTS, AnyTicketEvent, TicketEvent
+from .faq import FAQ_EVENTS, FaqEvent
 
 STREAM = "TICKETS"
 SUBJECT_PREFIX = "helpdesk"
-# Every ticket event of every unit; the `*` is the tenant.
-STREAM_SUBJECTS = [f"{SUBJECT_PREFIX}.*.ticket.>"]
+# Every ticket and FAQ event of every unit; the `*` is the tenant.
+STREAM_SUBJECTS = [f"{SUBJECT_PREFIX}.*.ticket.>", f"{SUBJECT_PREFIX}.*.faq.>"]
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(AnyTicketEvent)
+# One decoder for everything on the bus: ticket events and FAQ entry events.
+_decoder = msgspec.json.Decoder(Union[(*ALL_EVENTS, *FAQ_EVENTS)])  # type: ignore[valid-type]
 
 
 class InvalidEvent(ValueError):
@@ -39,12 +43,14 @@ def decode_event(data: bytes | str) -> AnyTicketEvent:
         raise InvalidEvent(f"pesan bukan JSON yang sah / malformed JSON: {exc}") from None
 
 
-def event_name(event: TicketEvent) -> str:
-    """`ticket.received` -> `received`: the last token of the subject."""
-    return event.tag.removeprefix("ticket.")
+def event_name(event) -> str:
+    """`ticket.received` -> `received`, `faq.published` -> `published`: the subject's last token."""
+    return event.tag.split(".", 1)[1]
 
 
-def subject_for(event: TicketEvent) -> str:
+def subject_for(event) -> str:
+    if isinstance(event, FaqEvent):
+        return f"{SUBJECT_PREFIX}.{event.tenant}.faq.{event.entry_id}.{event_name(event)}"
     return f"{SUBJECT_PREFIX}.{event.tenant}.ticket.{event.ticket_id}.{event_name(event)}"
 
 

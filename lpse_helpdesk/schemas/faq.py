@@ -1,0 +1,70 @@
+"""FAQ entry events (owned by faq_publisher): answered questions published for a unit.
+
+Their envelope names the entry, not a ticket; they travel on `helpdesk.<tenant>.faq.<entry>.*`
+in the same stream. Personal data never reaches these events: drafts are built from scrubbed
+text, and `removed` says only what kinds of data were taken out and how many.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from .events import SCHEMA_VERSION, Actor, Category, LongText, Tenant
+
+Question = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class FaqEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    event_id: uuid.UUID
+    entry_id: uuid.UUID
+    tenant: Tenant
+    occurred_at: datetime
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def tag(self) -> str:
+        return self.__struct_config__.tag  # type: ignore[return-value]
+
+
+class FaqDrafted(FaqEvent, frozen=True, kw_only=True, tag="faq.drafted"):
+    source_ticket_id: uuid.UUID
+    category: Category | None = None
+    question: Question
+    answer: LongText
+    removed: dict[str, int] = {}  # e.g. {"email": 1, "NIK": 1}: what the scrubber took out
+    similar: list[uuid.UUID] = []  # published entries asking nearly the same
+
+
+class FaqEdited(FaqEvent, frozen=True, kw_only=True, tag="faq.edited"):
+    question: Question
+    answer: LongText
+    actor: Actor
+
+
+class FaqPublished(FaqEvent, frozen=True, kw_only=True, tag="faq.published"):
+    actor: Actor
+
+
+class FaqRejected(FaqEvent, frozen=True, kw_only=True, tag="faq.rejected"):
+    reason: LongText = ""
+    actor: Actor
+
+
+class FaqRetracted(FaqEvent, frozen=True, kw_only=True, tag="faq.retracted"):
+    reason: LongText = ""
+    actor: Actor
+
+
+class FaqMerged(FaqEvent, frozen=True, kw_only=True, tag="faq.merged"):
+    """A draft folded into an entry that already answers it: the entry counts one more asker."""
+
+    into: uuid.UUID
+    actor: Actor
+
+
+FAQ_EVENTS = (FaqDrafted, FaqEdited, FaqPublished, FaqRejected, FaqRetracted, FaqMerged)
+FaqStatus = Literal["draft", "published", "rejected", "retracted", "merged"]
