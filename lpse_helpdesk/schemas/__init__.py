@@ -3,6 +3,7 @@
 from .codec import (
     STREAM,
     STREAM_SUBJECTS,
+    SUBJECT_PREFIX,
     InvalidEvent,
     decode_event,
     encode_event,
@@ -19,6 +20,7 @@ __all__ = [
     "OWNERS",
     "STREAM",
     "STREAM_SUBJECTS",
+    "SUBJECT_PREFIX",
     "AnyTicketEvent",
     "InvalidEvent",
     "TicketEvent",

@@ -1,6 +1,19 @@
-"""faq_publisher: closed, publishable tickets become FAQ entries (owns FAQ drafted/published). Its decisions arrive with issue 7; today it runs its store and outbox."""
+"""faq_publisher: closed tickets flagged as publishable become FAQ entries without leaking who
+asked; the unit's reviewers publish them; the public FAQ is searchable (owns FAQ events)."""
 
-from ...platform.service import ServiceDefinition
-from .application import FaqPublisherService
+from ...platform.service import ConsumerSpec, ServiceDefinition
+from ...schemas import SUBJECT_PREFIX, subject_filter
+from .application import TABLES, FaqService
+from .http import routes
 
-SERVICE = ServiceDefinition(name="faq_publisher", build=FaqPublisherService)
+
+def consumers(app: FaqService) -> list[ConsumerSpec]:
+    return [
+        ConsumerSpec("faq-drafts", subject_filter()[0], app.on_ticket_event),
+        ConsumerSpec("faq-view", f"{SUBJECT_PREFIX}.*.faq.>", app.on_faq_event),
+    ]
+
+
+SERVICE = ServiceDefinition(
+    name="faq_publisher", build=FaqService, tables=TABLES, consumers=consumers, routes=routes
+)

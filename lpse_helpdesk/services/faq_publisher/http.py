@@ -1,0 +1,134 @@
+"""FAQ HTTP entrypoints: public listing, search, feed, page and "helpful" counts; staff review."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import MediaType, Request, get, post
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from ...platform.auth import require_staff
+from ...platform.store import IntegrityError
+from ...workflow.rules import ActionRefused
+from . import views
+from .application import REVIEWERS, FaqService
+
+_pages = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                     autoescape=select_autoescape(["html"]))
+Text = Annotated[str, msgspec.Meta(max_length=20_000)]
+
+
+class PublicEntry(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    question: str
+    answer: str
+    category: str | None
+    asked: int
+    helpful_yes: int
+    helpful_no: int
+
+
+class Review(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: Text = ""
+    question: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] | None = None
+    answer: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)] | None = None
+    into: uuid.UUID | None = None
+
+
+class Helpful(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    helpful: bool
+
+
+def public(entry: views.Entry) -> PublicEntry:
+    return PublicEntry(id=entry.id, question=entry.question, answer=entry.answer,
+                       category=entry.category, asked=entry.asked,
+                       helpful_yes=entry.helpful_yes, helpful_no=entry.helpful_no)
+
+
+def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
+    def unit(tenant: str):
+        standard = service.standards.get(tenant)
+        if standard is None or not standard.faq.publish:
+            raise HTTPException(status_code=404, detail=f"Unit `{tenant}` tidak menerbitkan FAQ")
+        return standard
+
+    @get("/api/v1/faq", tags=["faq"], summary="FAQ terbit, dengan pencarian")
+    async def list_faq(tenant: FromQuery[str], q: FromQuery[str] = "") -> list[PublicEntry]:
+        unit(tenant)
+        found = await asyncio.to_thread(views.search if q else views.entries, service.store,
+                                        tenant, *([q] if q else []))
+        return [public(e) for e in found]
+
+    @get("/api/v1/faq/feed", tags=["faq"], summary="JSON Feed 1.1 untuk situs lain")
+    async def feed(request: Request, tenant: FromQuery[str]) -> dict:
+        standard = unit(tenant)
+        found = await asyncio.to_thread(views.entries, service.store, tenant)
+        base = str(request.base_url).rstrip("/")
+        return {"version": "https://jsonfeed.org/version/1.1",
+                "title": f"FAQ {standard.name}", "home_page_url": f"{base}/faq/{tenant}",
+                "feed_url": f"{base}/api/v1/faq/feed?tenant={tenant}", "language": "id",
+                "items": [{"id": str(e.id), "title": e.question.split("\n")[0],
+                           "content_text": f"{e.question}\n\nJawaban: {e.answer}",
+                           "tags": [e.category] if e.category else []} for e in found]}
+
+    @get("/faq/{tenant:str}", media_type=MediaType.HTML, include_in_schema=False)
+    async def page(tenant: FromPath[str], q: FromQuery[str] = "") -> str:
+        standard = unit(tenant)
+        found = await asyncio.to_thread(views.search if q else views.entries, service.store,
+                                        tenant, *([q] if q else []))
+        return _pages.get_template("faq.html").render(unit=standard, entries=found, query=q)
+
+    @post("/api/v1/faq/{entry_id:uuid}/helpful", tags=["faq"], status_code=204,
+          summary="Apakah jawaban ini membantu?")
+    async def helpful(entry_id: FromPath[uuid.UUID], data: JSONBody[Helpful]) -> None:
+        await asyncio.to_thread(views.rate, service.store, entry_id, data.helpful)
+
+    @get("/api/v1/faq/drafts", tags=["faq"], summary="Draf FAQ untuk ditinjau (staf)")
+    async def drafts(request: Request, tenant: FromQuery[str]) -> list[views.Entry]:
+        require_staff(request, service.signer, tenant, REVIEWERS)
+        return await asyncio.to_thread(views.entries, service.store, tenant, "draft")
+
+    async def act(request: Request, action: str, entry_id: uuid.UUID) -> dict:
+        staff = require_staff(request, service.signer, roles=REVIEWERS)
+        raw = await request.body()
+        try:
+            body = msgspec.json.decode(raw or b"{}", type=Review)
+        except msgspec.ValidationError as exc:
+            raise HTTPException(status_code=400, detail=f"Data tidak valid: {exc}") from None
+        if action == "edit" and not (body.question and body.answer):
+            raise HTTPException(status_code=400, detail="Kolom `question` dan `answer` wajib diisi",
+                                extra={"field": "question"})
+        if action == "merge" and body.into is None:
+            raise HTTPException(status_code=400, detail="Kolom `into` wajib diisi",
+                                extra={"field": "into"})
+        try:
+            event = await asyncio.to_thread(service.review, action, entry_id, body, staff)
+        except ActionRefused as exc:
+            raise HTTPException(status_code=exc.status_code, detail=str(exc)) from None
+        except IntegrityError:
+            raise HTTPException(status_code=409, detail="Peninjau lain baru saja memutuskan") from None
+        return {"id": str(entry_id), "type": event.tag}
+
+    @post("/api/v1/faq/drafts/{entry_id:uuid}/{action:str}", tags=["faq"], status_code=200,
+          summary="Terbitkan atau tolak draf (publish, reject)")
+    async def review_draft(request: Request, entry_id: FromPath[uuid.UUID],
+                           action: FromPath[str]) -> dict:
+        if action not in ("publish", "reject"):
+            raise HTTPException(status_code=404, detail=f"aksi `{action}` tidak dikenal")
+        return await act(request, action, entry_id)
+
+    @post("/api/v1/faq/{entry_id:uuid}/{action:str}", tags=["faq"], status_code=200,
+          summary="Ubah, tarik, atau gabungkan entri (edit, retract, merge)")
+    async def review_entry(request: Request, entry_id: FromPath[uuid.UUID],
+                           action: FromPath[str]) -> dict:
+        if action not in ("edit", "retract", "merge"):
+            raise HTTPException(status_code=404, detail=f"aksi `{action}` tidak dikenal")
+        return await act(request, action, entry_id)
+
+    return [list_faq, feed, page, helpful, drafts, review_draft, review_entry]
