@@ -180,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="helpdesk, koordinator, admin_ppe, lkpp, kepala_unit atau admin")
     add.set_defaults(func=cli_admin.cmd_users_add)
 
+    rebuild = sub.add_parser("rebuild", help="bangun ulang read model layanan dari stream")
+    rebuild.add_argument("service")
+    common(rebuild)
+    rebuild.add_argument("--nats", help="nats://host:port (HELPDESK_NATS_URL)")
+    rebuild.set_defaults(func=cli_admin.cmd_rebuild)
+
     hooks = sub.add_parser("webhooks", help="pengiriman webhook ke sistem lain")
     hooks.add_argument("action", choices=["list", "replay"])
     common(hooks)

@@ -136,3 +136,30 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .platform import rebuild
+    from .platform.service import ServiceContext
+    from .platform.store import ServiceStore
+    from .services import definition
+
+    settings = _settings(args)
+    spec = definition(args.service)
+    store = ServiceStore(spec.name, settings, spec.tables)
+    try:
+        app = spec.build(ServiceContext(settings, store, _standards(settings)))
+        views = [c for c in spec.consumers(app) if c.rebuild_tables]
+        if not views:
+            print(f"Layanan `{spec.name}` tidak punya read model yang bisa dibangun ulang.",
+                  file=sys.stderr)
+            return 1
+        names = rebuild.reset_tables(store, views)
+        asyncio.run(rebuild.delete_consumers(settings.nats_url, names))
+    finally:
+        store.close()
+    print(f"Read model {', '.join(names)} dikosongkan; jalankan layanan `{spec.name}` lagi untuk "
+          "memutar ulang stream dari awal. / Emptied; start the service to replay the stream.")
+    return 0

@@ -22,7 +22,9 @@ class Desk:
         sys.stdin = io.StringIO(PASSWORD + "\n")
         try:
             with redirect_stdout(io.StringIO()):
+                database = self.hd.settings.database_url
                 code = main(["users", "add", "--data-dir", str(self.hd.settings.data_dir),
+                             *(["--database", database] if database else []),
                              "--tenant", tenant or self.tenant, "--username", username,
                              "--role", role])
         finally:

@@ -56,8 +56,7 @@ class TrackedConsumer:
     settings: Settings
     metrics: Metrics | None = None
     on_recorded: Callable[[], None] = lambda: None
-    # faststream hands a fetched batch to concurrent tasks; one at a time keeps stream order,
-    # which read models that fold a ticket's events rely on.
+    # Belt and braces with batch_size=1: one message at a time per consumer in this process.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     # --- wiring ------------------------------------------------------------------------------
@@ -66,7 +65,10 @@ class TrackedConsumer:
             self.subject,
             stream=JStream(STREAM, declare=False),
             durable=self.name,
-            pull_sub=PullSub(batch_size=32, timeout=1.0),
+            # One message per fetch: faststream runs a fetched batch as concurrent tasks, which
+            # may reorder them (a replayed "merged" was seen applied before its "drafted").
+            # It awaits each batch before the next fetch, so a batch of one keeps stream order.
+            pull_sub=PullSub(batch_size=1, timeout=1.0),
             ack_policy=AckPolicy.MANUAL,  # never REJECT_ON_ERROR: it would drop the message
             config=ConsumerConfig(
                 durable_name=self.name,

@@ -5,6 +5,7 @@ Validation errors are answered in Indonesian (English after the slash), naming t
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from prometheus_client import generate_latest
 if TYPE_CHECKING:
     from .runtime import Runtime
 
+log = logging.getLogger("lpse_helpdesk.http")
 _MSGSPEC_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`")
 
 
@@ -75,7 +77,7 @@ def _http_handler(request: Request, exc: HTTPException) -> Response:
 
 
 def _crash_handler(request: Request, exc: Exception) -> Response:
-    request.logger.exception("kesalahan internal pada %s", request.url.path)
+    log.error("kesalahan internal pada %s", request.url.path, exc_info=exc)
     return Response(
         {"status_code": 500, "detail": "Terjadi kesalahan internal; tidak ada data yang hilang."},
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,

@@ -23,6 +23,8 @@ class ConsumerSpec:
     name: str  # durable consumer name, unique on the stream
     subject: str  # NATS subject filter
     handler: Handler
+    # A pure projection names the tables it fills: `rebuild` may empty them and replay.
+    rebuild_tables: tuple[str, ...] = ()
 
 
 def utc_now() -> datetime:

@@ -155,9 +155,13 @@ class ServiceStore(Application):
         if self.is_postgres:
             sql = for_postgres(sql)
         with datastore.transaction(commit=False) as cursor:
+            if self.is_postgres:  # eventsourcing's connections return dicts: duplicate column
+                from psycopg.rows import tuple_row  # names (two COALESCE) would collapse
+
+                cursor.row_factory = tuple_row
             cursor.execute(sql, tuple(params))
             rows = cursor.fetchall()
-        return [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in rows]
+        return [tuple(row) for row in rows]
 
     def history(self, originator_id: uuid.UUID) -> list[Stored]:
         return list(self.events.get(originator_id))  # type: ignore[arg-type]

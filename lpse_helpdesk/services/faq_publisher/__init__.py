@@ -10,7 +10,8 @@ from .http import routes
 def consumers(app: FaqService) -> list[ConsumerSpec]:
     return [
         ConsumerSpec("faq-drafts", subject_filter()[0], app.on_ticket_event),
-        ConsumerSpec("faq-view", f"{SUBJECT_PREFIX}.*.faq.>", app.on_faq_event),
+        ConsumerSpec("faq-view", f"{SUBJECT_PREFIX}.*.faq.>", app.on_faq_event,
+                     rebuild_tables=("entries", "search")),
     ]
 
 

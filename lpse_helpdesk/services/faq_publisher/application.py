@@ -59,6 +59,7 @@ class FaqService:
             similar=views.similar_published(self.store, event.tenant, question),
         )
         decision.events.append(Stored(draft, entry_id, 1))
+        decision.writes += views.project(self.store, draft).writes
         return decision
 
     def _envelope(self, entry_id: uuid.UUID, tenant: str) -> dict:
@@ -97,7 +98,8 @@ class FaqService:
                                           actor=actor),
             "merge": lambda: faq.FaqMerged(**envelope, into=body.into, actor=actor),
         }[action]()
-        self.store.record([Stored(event, entry_id, own[-1].originator_version + 1)])
+        self.store.record([Stored(event, entry_id, own[-1].originator_version + 1)],
+                          writes=views.project(self.store, event).writes)
         return event
 
     @staticmethod

@@ -23,7 +23,8 @@ TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_entries ("
     " entry_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, status TEXT NOT NULL,"
     " question TEXT NOT NULL, answer TEXT NOT NULL, category TEXT, asked INTEGER NOT NULL,"
-    " removed TEXT NOT NULL, similar_ids TEXT NOT NULL, terms TEXT NOT NULL, updated_at TEXT NOT NULL)",
+    " removed TEXT NOT NULL, similar_ids TEXT NOT NULL, terms TEXT NOT NULL, updated_at TEXT NOT NULL,"
+    " merged_into TEXT)",
     "CREATE TABLE IF NOT EXISTS {p}_helpful ("
     " entry_id TEXT PRIMARY KEY, yes INTEGER NOT NULL, no INTEGER NOT NULL)",
 )
@@ -57,12 +58,14 @@ def terms(question: str, answer: str) -> str:
 
 
 def project(store: ServiceStore, event: faq.FaqEvent) -> Decision:
-    """Rows for one FAQ event; the entry's state row is rewritten from the event."""
+    """Rows for one FAQ event. Every statement is idempotent: the deciding action writes them
+    in its own transaction (so a retraction leaves search at once), and the projection of the
+    stream writes them again (which is how the read model is rebuilt)."""
     p, entry = store.prefix, str(event.entry_id)
     writes: list[Write] = []
     if isinstance(event, faq.FaqDrafted):
         writes.append(Write(
-            f"INSERT INTO {p}_entries VALUES (?, ?, 'draft', ?, ?, ?, 1, ?, ?, ?, ?)"
+            f"INSERT INTO {p}_entries VALUES (?, ?, 'draft', ?, ?, ?, 1, ?, ?, ?, ?, NULL)"
             " ON CONFLICT DO NOTHING",
             (entry, event.tenant, event.question, event.answer, event.category,
              json.dumps(event.removed), json.dumps([str(s) for s in event.similar]),
@@ -73,9 +76,11 @@ def project(store: ServiceStore, event: faq.FaqEvent) -> Decision:
                             (event.question, event.answer, terms(event.question, event.answer),
                              event.occurred_at.isoformat(), entry)))
     elif isinstance(event, faq.FaqMerged):
-        writes.append(Write(f"UPDATE {p}_entries SET status = 'merged' WHERE entry_id = ?", (entry,)))
-        writes.append(Write(f"UPDATE {p}_entries SET asked = asked + 1 WHERE entry_id = ?",
-                            (str(event.into),)))
+        writes.append(Write(f"UPDATE {p}_entries SET status = 'merged', merged_into = ?"
+                            " WHERE entry_id = ?", (str(event.into), entry)))
+        writes.append(Write(f"UPDATE {p}_entries SET asked = 1 + (SELECT COUNT(*) FROM {p}_entries m"
+                            " WHERE m.merged_into = ?) WHERE entry_id = ?",
+                            (str(event.into), str(event.into))))
     else:
         status = {faq.FaqPublished: "published", faq.FaqRejected: "rejected",
                   faq.FaqRetracted: "retracted"}[type(event)]

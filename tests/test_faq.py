@@ -1,0 +1,160 @@
+"""FAQ entries from closed tickets: no personal data, review, Indonesian search, retraction,
+near-duplicates, and a rebuild from the stream that gives the same FAQ."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from conftest import eventually, make_settings, running_helpdesk
+from lpse_helpdesk.cli import main
+from scenario import Desk
+
+PERSONAL = ["budi.santoso@majujaya.co.id", "0812-3456-7890", "3171012345678901",
+            "01.234.567.8-901.000", "Budi Santoso", "CV Maju Jaya", "token=rahasia123"]
+
+
+async def close_for_faq(d: Desk, helpdesk: str, subject: str, description: str, resolution: str,
+                        **reporter) -> dict:
+    t = await d.report(subject=subject, description=description,
+                       reporter={"name": "Pelapor", **reporter})
+    await d.act(helpdesk, t, "close", {"resolution": resolution, "publish_faq": True})
+    return t
+
+
+async def drafts(hd, d: Desk, reviewer: str, tenant: str, count: int) -> list[dict]:
+    async def probe():
+        r = await hd.http.get("/api/v1/faq/drafts", params={"tenant": tenant},
+                              headers={"Authorization": f"Bearer {d.tokens[reviewer]}"})
+        return r.json() if r.status_code == 200 and len(r.json()) >= count else None
+    return await eventually(probe, what=f"{count} draf FAQ")
+
+
+async def review(hd, d: Desk, reviewer: str, path: str, body: dict | None = None) -> dict:
+    r = await hd.http.post(path, json=body or {}, headers={"Authorization": f"Bearer {d.tokens[reviewer]}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def faq(hd, tenant: str, q: str = "") -> list[dict]:
+    r = await hd.http.get("/api/v1/faq", params={"tenant": tenant, "q": q})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_published_entry_holds_no_personal_data_and_search_works(tmp_path, nats_server,
+                                                                       database_url):
+    settings = make_settings(tmp_path, nats_server.url, database_url)
+    async with running_helpdesk(settings) as hd:
+        d = Desk(hd, "batubara")
+        helpdesk, ppe = await d.staff("hd.btb", "helpdesk"), await d.staff("ppe.btb", "admin_ppe")
+        await close_for_faq(
+            d, helpdesk, "Gagal mengunggah dokumen penawaran",
+            "Saya Budi Santoso dari CV Maju Jaya tidak bisa upload dokumen penawaran. Hubungi "
+            "budi.santoso@majujaya.co.id atau 0812-3456-7890, NIK 3171012345678901, NPWP "
+            "01.234.567.8-901.000, link https://lpse.example/x?token=rahasia123",
+            "Perkecil ukuran berkas di bawah 20 MB lalu unggah ulang dokumen penawaran.",
+            name="Budi Santoso", email="budi.santoso@majujaya.co.id", organization="CV Maju Jaya")
+        await close_for_faq(d, helpdesk, "Sertifikat elektronik kedaluwarsa",
+                            "Sertifikat saya tidak bisa dipakai saat tender",
+                            "Perbarui sertifikat melalui BSrE lalu impor ulang.")
+        await close_for_faq(d, helpdesk, "Jadwal pelatihan penyedia",
+                            "Kapan ada pelatihan untuk penyedia baru?",
+                            "Pelatihan diadakan setiap Kamis pertama tiap bulan.")
+        found = await drafts(hd, d, ppe, "batubara", 3)
+        upload = next(x for x in found if "penawaran" in x["question"])
+        assert upload["removed"] == {"email": 1, "telepon": 1, "NIK": 1, "NPWP": 1,
+                                     "URL bertoken": 1, "nama": 1, "perusahaan/instansi": 1}
+        for draft in found:
+            await review(hd, d, ppe, f"/api/v1/faq/drafts/{draft['id']}/publish")
+
+        everything = json.dumps(await faq(hd, "batubara"))
+        page = (await hd.http.get("/faq/batubara")).text
+        feed = json.dumps((await hd.http.get("/api/v1/faq/feed", params={"tenant": "batubara"})).json())
+        faq_events = [n.state.decode() for n in
+                      hd.runtime.service("faq_publisher").store.notifications(0, 1000)]
+        for secret in PERSONAL:
+            for where in (everything, page, feed, *faq_events):
+                assert secret.lower() not in where.lower(), (secret, where[:300])
+
+        # Indonesian search: affixes and synonyms ("mengunggah" = "unggah" = "upload").
+        hits = await faq(hd, "batubara", "cara unggah berkas penawaran")
+        assert hits and "penawaran" in hits[0]["question"]
+        assert (await faq(hd, "batubara", "BSrE"))[0]["question"].startswith("Sertifikat")  # answer
+        assert (await faq(hd, "batubara", "pelatihan"))[0]["question"].startswith("Jadwal")
+        assert await faq(hd, "batubara", "swakelola konstruksi") == []
+
+        # Retracting removes the entry from search at once.
+        await review(hd, d, ppe, f"/api/v1/faq/{hits[0]['id']}/retract", {"reason": "usang"})
+        assert all("penawaran" not in e["question"] for e in await faq(hd, "batubara", "penawaran"))
+
+
+async def test_units_without_faq_get_none(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        d = Desk(hd, "tuban")  # Tuban's standard publishes no FAQ
+        helpdesk = await d.staff("hd.tbn", "helpdesk")
+        t = await close_for_faq(d, helpdesk, "Lupa kata sandi", "Mohon reset", "Sudah direset",
+                                email="a@b.id", phone="0812")
+        await d.until(t, lambda x: x["status"] == "closed", "ditutup")
+        store = hd.runtime.service("faq_publisher").store
+        await eventually(lambda: store.query(
+            "SELECT COUNT(*) FROM faq_publisher_ticket_events WHERE type = 'ticket.closed'")[0][0] == 1,
+            what="penutupan terbaca")
+        assert store.notifications(0, 10) == []
+        assert (await hd.http.get("/api/v1/faq", params={"tenant": "tuban"})).status_code == 404
+
+
+async def test_near_duplicates_grouped_and_rebuild_gives_the_same_faq(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        d = Desk(hd, "basarnas")
+        helpdesk, ppe = await d.staff("hd.bsn", "helpdesk"), await d.staff("ppe.bsn", "admin_ppe")
+        body = {"documents": {"screenshot": "terlampir"}}
+        t1 = await d.report(subject="Tidak bisa login SPSE", description="Akun penyedia tidak bisa login", **body)
+        await d.act(helpdesk, t1, "close", {"resolution": "Reset kata sandi lewat menu lupa sandi.",
+                                            "publish_faq": True})
+        [first] = await drafts(hd, d, ppe, "basarnas", 1)
+        await review(hd, d, ppe, f"/api/v1/faq/drafts/{first['id']}/publish")
+        t2 = await d.report(subject="Tidak bisa login ke SPSE", description="Akun penyedia saya tidak bisa login", **body)
+        await d.act(helpdesk, t2, "close", {"resolution": "Reset kata sandi.", "publish_faq": True})
+        [second] = await drafts(hd, d, ppe, "basarnas", 1)
+        assert second["similar"] == [first["id"]]  # shown to the reviewer as a candidate
+        await review(hd, d, ppe, f"/api/v1/faq/{second['id']}/merge", {"into": first["id"]})
+        [entry] = await faq(hd, "basarnas")
+        assert entry["asked"] == 2
+        r = await hd.http.post(f"/api/v1/faq/{entry['id']}/helpful", json={"helpful": True})
+        assert r.status_code == 204
+        # An update of a published entry, and a rejected draft.
+        await review(hd, d, ppe, f"/api/v1/faq/{entry['id']}/edit", {
+            "question": entry["question"], "answer": "Gunakan menu Lupa Kata Sandi di SPSE."})
+        assert (await faq(hd, "basarnas", "menu sandi"))[0]["answer"].startswith("Gunakan menu")
+        t3 = await d.report(subject="Tes coba", description="Abaikan saja", **body)
+        await d.act(helpdesk, t3, "close", {"resolution": "Tidak perlu", "publish_faq": True})
+        [third] = await drafts(hd, d, ppe, "basarnas", 1)
+        await review(hd, d, ppe, f"/api/v1/faq/drafts/{third['id']}/reject", {"reason": "uji"})
+        r = await hd.http.post(f"/api/v1/faq/drafts/{third['id']}/publish",
+                               headers={"Authorization": f"Bearer {d.tokens[ppe]}"})
+        assert r.status_code == 409 and "rejected" in r.json()["detail"]
+        helpdesk_try = await hd.http.post(f"/api/v1/faq/{entry['id']}/retract", json={},
+                                          headers={"Authorization": f"Bearer {d.tokens[helpdesk]}"})
+        assert helpdesk_try.status_code == 403
+        before = await faq(hd, "basarnas")
+        before_search = await faq(hd, "basarnas", "login")
+
+    # As an operator runs it, with the service stopped (a thread: main() runs its own loop).
+    assert await asyncio.to_thread(main, ["rebuild", "faq_publisher", "--data-dir",
+                                          str(settings.data_dir), "--nats", nats_server.url]) == 0
+    from lpse_helpdesk.platform.store import ServiceStore
+    from lpse_helpdesk.services import definition
+
+    store = ServiceStore("faq_publisher", settings, definition("faq_publisher").tables)
+    assert store.query("SELECT COUNT(*) FROM faq_publisher_entries") == [(0,)]
+    store.close()
+    async with running_helpdesk(settings) as hd:
+        await eventually(lambda: _same(hd, before), what="FAQ dibangun ulang sama")
+        assert await faq(hd, "basarnas", "login") == before_search
+
+
+async def _same(hd, before):
+    return await faq(hd, "basarnas") == before
