@@ -113,15 +113,18 @@ def test_new_field_with_default_keeps_old_events_decodable():
 
 def test_json_schema_and_asyncapi_cover_every_event(tmp_path):
     schemas = json_schemas()
-    assert set(schemas) == {t.__struct_config__.tag for t in ALL_EVENTS}
+    from lpse_helpdesk.schemas.faq import FAQ_EVENTS
+
+    assert set(schemas) == {t.__struct_config__.tag for t in (*ALL_EVENTS, *FAQ_EVENTS)}
     received = schemas["ticket.received"]["$defs"]["TicketReceived"]
     assert {"event_id", "ticket_id", "tenant", "occurred_at", "number"} <= set(received["required"])
     doc = asyncapi()
     assert doc["asyncapi"].startswith("3.")
     assert doc["channels"]["received"]["address"] == "helpdesk.{tenant}.ticket.{ticket_id}.received"
     assert doc["operations"]["publish_classified"]["x-owner"] == "triage"
+    assert doc["channels"]["faq_published"]["address"] == "helpdesk.{tenant}.faq.{entry_id}.published"
     assert main(["schemas", "--out", str(tmp_path)]) == 0
     written = sorted(p.name for p in tmp_path.iterdir())
     assert "asyncapi.json" in written and "ticket.closed.schema.json" in written
-    assert len(written) == len(ALL_EVENTS) + 1
+    assert len(written) == len(ALL_EVENTS) + len(FAQ_EVENTS) + 1
     msgspec.json.decode((tmp_path / "asyncapi.json").read_bytes())  # valid JSON

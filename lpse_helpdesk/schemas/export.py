@@ -12,6 +12,9 @@ import msgspec
 
 from .codec import STREAM, STREAM_SUBJECTS, SUBJECT_PREFIX
 from .events import ALL_EVENTS, OWNERS, SCHEMA_VERSION
+from .faq import FAQ_EVENTS
+
+EVERY_EVENT = (*ALL_EVENTS, *FAQ_EVENTS)
 
 
 def _tag(event_type: type) -> str:
@@ -21,7 +24,7 @@ def _tag(event_type: type) -> str:
 def json_schemas() -> dict[str, dict]:
     """One standalone JSON Schema document per event tag."""
     out = {}
-    for event_type in ALL_EVENTS:
+    for event_type in EVERY_EVENT:
         schema = msgspec.json.schema(event_type)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = _tag(event_type)
@@ -31,13 +34,16 @@ def json_schemas() -> dict[str, dict]:
 
 def asyncapi() -> dict:
     _, components = msgspec.json.schema_components(
-        ALL_EVENTS, ref_template="#/components/schemas/{name}"
+        EVERY_EVENT, ref_template="#/components/schemas/{name}"
     )
     owner_of = {_tag(t): svc for svc, types in OWNERS.items() for t in types}
+    owner_of.update({_tag(t): "faq_publisher" for t in FAQ_EVENTS})
     channels, operations, messages = {}, {}, {}
-    for event_type in ALL_EVENTS:
+    for event_type in EVERY_EVENT:
         tag = _tag(event_type)
-        name = tag.removeprefix("ticket.")
+        kind, short = tag.split(".", 1)
+        name = short if kind == "ticket" else f"faq_{short}"
+        key = "ticket_id" if kind == "ticket" else "entry_id"
         messages[name] = {
             "name": tag,
             "title": tag,
@@ -48,10 +54,10 @@ def asyncapi() -> dict:
             "payload": {"$ref": f"#/components/schemas/{event_type.__name__}"},
         }
         channels[name] = {
-            "address": f"{SUBJECT_PREFIX}.{{tenant}}.ticket.{{ticket_id}}.{name}",
+            "address": f"{SUBJECT_PREFIX}.{{tenant}}.{kind}.{{{key}}}.{short}",
             "parameters": {
                 "tenant": {"description": "unit id: batubara, lampung, tuban, basarnas, batam"},
-                "ticket_id": {"description": "UUID of the ticket"},
+                key: {"description": f"UUID of the {'ticket' if kind == 'ticket' else 'FAQ entry'}"},
             },
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
         }
