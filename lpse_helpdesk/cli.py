@@ -122,6 +122,12 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     return accuracy.main([args.path] if args.path else [])
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run
+
+    return run(args.quick, args.json, args.tickets, args.concurrency)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lpse-helpdesk", description="Helpdesk LPSE (Layanan dan Dukungan), event-sourced."
@@ -193,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument("--id", help="replay: hanya pengiriman ini (default: semua yang mati)")
     hooks.add_argument("--json", action="store_true")
     hooks.set_defaults(func=cli_admin.cmd_webhooks)
+
+    bench = sub.add_parser("bench", help="ukur kinerja deployment tertanam di mesin ini")
+    bench.add_argument("--quick", action="store_true", help="300 tiket, kurang dari semenit")
+    bench.add_argument("--json", action="store_true", help="baris terakhir: satu objek JSON")
+    bench.add_argument("--tickets", type=int, default=None)
+    bench.add_argument("--concurrency", type=int, default=32)
+    bench.set_defaults(func=cmd_bench)
 
     acc = sub.add_parser("classifier-accuracy", help="akurasi klasifikasi pada set berlabel")
     acc.add_argument("path", nargs="?")

@@ -37,3 +37,14 @@ def test_classifier_accuracy_command_prints_the_figure():
     line = next(x for x in result.stdout.splitlines() if x.startswith("Akurasi"))
     percent = float(line.split(":")[1].split("%")[0])
     assert percent >= 90.0, line
+
+
+def test_bench_prints_its_figures_as_json():
+    result = subprocess.run([*CLI, "bench", "--tickets", "20", "--concurrency", "4", "--json"],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = __import__("json").loads(result.stdout.strip().splitlines()[-1])
+    for key in ("tickets_per_s", "p99_ms", "rebuild_events_per_s", "peak_rss_mb",
+                "raw_publish_per_s"):
+        assert figures[key] > 0, (key, figures)
+    assert figures["tickets"] == 20
