@@ -69,11 +69,10 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
 SYSTEM = Actor(id="system", role="system")
 
 
-class TicketEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    """The envelope every ticket event carries."""
+class Envelope(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """What every event on the bus carries, ticket or FAQ entry."""
 
     event_id: uuid.UUID
-    ticket_id: uuid.UUID
     tenant: Tenant
     occurred_at: datetime
     schema_version: int = SCHEMA_VERSION
@@ -81,6 +80,12 @@ class TicketEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     @property
     def tag(self) -> str:
         return self.__struct_config__.tag  # type: ignore[return-value]
+
+
+class TicketEvent(Envelope, frozen=True, kw_only=True):
+    """The envelope of a ticket's events: the ticket they belong to."""
+
+    ticket_id: uuid.UUID
 
 
 # --- intake ---------------------------------------------------------------------------------

@@ -8,26 +8,19 @@ text, and `removed` says only what kinds of data were taken out and how many.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
 
-from .events import SCHEMA_VERSION, Actor, Category, LongText, Tenant
+from .events import Actor, Category, Envelope, LongText
 
 Question = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 
-class FaqEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    event_id: uuid.UUID
-    entry_id: uuid.UUID
-    tenant: Tenant
-    occurred_at: datetime
-    schema_version: int = SCHEMA_VERSION
+class FaqEvent(Envelope, frozen=True, kw_only=True):
+    """The envelope of an FAQ entry's events: the entry they belong to."""
 
-    @property
-    def tag(self) -> str:
-        return self.__struct_config__.tag  # type: ignore[return-value]
+    entry_id: uuid.UUID
 
 
 class FaqDrafted(FaqEvent, frozen=True, kw_only=True, tag="faq.drafted"):
