@@ -1,5 +1,5 @@
-"""notify: mails to reporters and staff about their tickets (owns notification sent/failed).
-Webhooks for downstream systems arrive with the rest of issue 6."""
+"""notify: mails to reporters and staff, SLA warnings, and webhooks to downstream systems about
+tickets (owns notification sent/failed)."""
 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
