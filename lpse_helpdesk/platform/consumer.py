@@ -55,9 +55,6 @@ class TrackedConsumer:
     store: ServiceStore
     settings: Settings
     metrics: Metrics | None = None
-    on_recorded: Callable[[], None] = lambda: None
-    # Belt and braces with batch_size=1: one message at a time per consumer in this process.
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     # --- wiring ------------------------------------------------------------------------------
     def register(self, broker: NatsBroker) -> None:
@@ -85,8 +82,7 @@ class TrackedConsumer:
         raw = message.raw_message
         meta = raw.metadata
         seq, attempt = meta.sequence.stream, meta.num_delivered
-        async with self._lock:
-            outcome = await self.process(raw.subject, message.body, seq, attempt)
+        outcome = await self.process(raw.subject, message.body, seq, attempt)
         if outcome == "retry":
             await message.nack(delay=self.backoff(attempt))
         else:
@@ -114,8 +110,6 @@ class TrackedConsumer:
             event=getattr(event, "tag", None), ticket_id=getattr(event, "ticket_id", None),
             ms=round(elapsed * 1000, 2), error=error,
         )
-        if outcome in ("done", "dead_letter"):
-            self.on_recorded()
         return outcome
 
     def _process(self, subject: str, body: bytes, seq: int, attempt: int):

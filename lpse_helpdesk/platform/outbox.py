@@ -37,7 +37,6 @@ class OutboxRelay:
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.published = 0
 
     # position -------------------------------------------------------------------------------
     def load_position(self) -> int:
@@ -94,7 +93,6 @@ class OutboxRelay:
                 if duplicate:
                     self.metrics.publish_duplicates.labels(self.store.service).inc()
         await asyncio.to_thread(self.save_position, batch[-1].id)
-        self.published += len(batch)
         return len(batch)
 
     async def run(self, stop: asyncio.Event) -> None:

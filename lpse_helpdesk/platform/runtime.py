@@ -69,6 +69,7 @@ class Runtime:
         self.nats_ready = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._server: _QuietServer | None = None
+        self._server_task: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # --- start -------------------------------------------------------------------------------
@@ -115,10 +116,11 @@ class Runtime:
             log_level="warning", access_log=False, lifespan="on",
         )
         self._server = _QuietServer(config)
-        self._tasks.append(asyncio.create_task(self._server.serve()))
+        self._server_task = asyncio.create_task(self._server.serve())
+        self._tasks.append(self._server_task)
         while not self._server.started:
-            if self._tasks[-1].done():  # e.g. the port is taken: surface the error now
-                self._tasks[-1].result()
+            if self._server_task.done():  # e.g. the port is taken: surface the error now
+                self._server_task.result()
                 raise RuntimeError(f"HTTP tidak bisa mulai di port {self.settings.http_port}")
             await asyncio.sleep(0.02)
 
@@ -173,10 +175,8 @@ class Runtime:
         self.stop_event.set()
         if self._server is not None:  # let uvicorn finish its lifespan before anything is cancelled
             self._server.should_exit = True
-            server_task = next((t for t in self._tasks if t.get_coro().__name__ == "serve"), None)
-            if server_task is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(asyncio.shield(server_task), 5.0)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._server_task), 5.0)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.broker.stop(), 5.0)
         for task in self._tasks:

@@ -8,7 +8,7 @@ text, and `removed` says only what kinds of data were taken out and how many.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
@@ -60,4 +60,3 @@ class FaqMerged(FaqEvent, frozen=True, kw_only=True, tag="faq.merged"):
 
 
 FAQ_EVENTS = (FaqDrafted, FaqEdited, FaqPublished, FaqRejected, FaqRetracted, FaqMerged)
-FaqStatus = Literal["draft", "published", "rejected", "retracted", "merged"]

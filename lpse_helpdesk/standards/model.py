@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Iterable, Literal, NamedTuple, get_args
+from typing import Annotated, Literal, NamedTuple, get_args
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
 import msgspec
 from msgspec import Meta
 
@@ -131,15 +130,6 @@ class Calendar(_Base, kw_only=True):
 
     def work_minutes_per_day(self) -> int:
         return sum((b.hour * 60 + b.minute) - (a.hour * 60 + a.minute) for a, b in self.intervals())
-
-    def holidays_for(self, years: Iterable[int]) -> dict[dt.date, str]:
-        """Public holidays (+ categories) for the years, plus `extra_holidays`."""
-        found = dict(holidays_lib.country_holidays(
-            self.holidays, years=list(years), categories=self.holiday_categories))
-        for day in self.extra_holidays:
-            found.setdefault(day, "Libur tambahan unit")
-        return found
-
 
 class Requirements(_Base, kw_only=True):
     """Reporter data required per channel (Persyaratan). Empty list: nothing beyond the question."""

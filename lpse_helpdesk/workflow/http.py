@@ -14,11 +14,7 @@ from litestar.params import FromPath, JSONBody
 from ..platform.auth import Principal, TokenSigner, require_staff
 from ..platform.store import IntegrityError
 from ..schemas.api import ActionResult
-from .rules import ActionRefused
-
-
-class TicketNotFound(LookupError):
-    pass
+from .rules import ActionRefused, TicketNotFound
 
 
 def action_route(action: str, body_type: type, signer: TokenSigner,

@@ -13,6 +13,10 @@ REPORTER_FACING = ("reply", "request-info", "close")
 ANY_STAFF = ("helpdesk", "koordinator", "admin_ppe", "lkpp", "kepala_unit", "admin")
 
 
+class TicketNotFound(LookupError):
+    """No such ticket, or (for a reporter) not theirs: answered alike, so numbers can't be probed."""
+
+
 class ActionRefused(Exception):
     def __init__(self, status_code: int, message: str):
         super().__init__(message)

@@ -24,7 +24,7 @@ from ...schemas.events import AttachmentRef
 from ...sla.units import due
 from ...workflow import history, rules
 from ...workflow.guard import Decided, guard_for, guarded
-from ...workflow.http import TicketNotFound
+from ...workflow.rules import TicketNotFound
 from ...workflow.state import fold_state
 from ..intake.application import sha256
 from . import users, views

@@ -14,7 +14,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from ...platform.attachments import AttachmentMissing
 from ...platform.auth import bearer, require_staff
 from ...schemas.api import TicketView
-from ...workflow.http import TicketNotFound, action_route
+from ...workflow.http import action_route
+from ...workflow.rules import TicketNotFound
 from . import reports
 from .application import ACTIONS, DeskService, NotYourUnit
 from .users import AccountLocked, LoginFailed

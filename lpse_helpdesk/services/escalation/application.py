@@ -30,7 +30,7 @@ from ...sla.tickets import fold_clocks, pauses_of
 from ...sla.units import due
 from ...workflow import history, rules
 from ...workflow.guard import Decided, guard_for, guarded
-from ...workflow.http import TicketNotFound
+from ...workflow.rules import TicketNotFound
 from ...workflow.state import TicketState, fold_state
 
 log = logging.getLogger("lpse_helpdesk.escalation")

@@ -19,7 +19,7 @@ from ...platform.store import IntegrityError, Stored, Write
 from ...schemas import TicketEvent, new_envelope
 from ...schemas.api import CounterEntry, CounterReceipt, Feedback, NewTicket, TicketCreated
 from ...schemas.events import AttachmentRef, ReporterFeedback, ReporterReplied, TicketReceived
-from ...workflow.http import TicketNotFound
+from ...workflow.rules import TicketNotFound
 from . import requirements
 
 TABLES = (

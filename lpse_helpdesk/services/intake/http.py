@@ -17,7 +17,7 @@ from ...platform.attachments import AttachmentRejected, AttachmentStore, check
 from ...platform.auth import require_staff
 from ...schemas.events import AttachmentRef
 from ...schemas.api import CounterEntry, CounterReceipt, Feedback, Message, NewTicket, TicketCreated
-from ...workflow.http import TicketNotFound
+from ...workflow.rules import TicketNotFound
 from .application import IdempotencyMismatch, IntakeService, UnknownTenant, UnknownUpload
 from .requirements import RequirementsNotMet
 

@@ -17,7 +17,7 @@ from aiosmtpd.smtp import SMTP
 from ...platform.attachments import AttachmentRejected, AttachmentStore, check
 from ...platform.observability import log_event
 from ...schemas.api import NewTicket
-from ...workflow.http import TicketNotFound
+from ...workflow.rules import TicketNotFound
 from .application import DuplicateMail, IntakeService, UnknownTenant
 from .mail import MalformedMail, parse
 from .requirements import RequirementsNotMet
