@@ -110,7 +110,7 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
     from .platform.store import ServiceStore
     from .services import definition
     from .services.notify import webhooks
-    from .services.notify.application import utc_text
+    from .platform.store import utc_text
 
     settings = _settings(args)
     store = ServiceStore("notify", settings, definition("notify").tables)

@@ -7,7 +7,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from conftest import make_settings, running_helpdesk
-from lpse_helpdesk.services.escalation.application import TIER_DEADLINE, from_utc_text
+from lpse_helpdesk.platform.store import from_utc_text
+from lpse_helpdesk.services.escalation.application import TIER_DEADLINE
 from scenario import Desk, types
 
 SERVICES = ["intake", "triage", "escalation", "desk"]

@@ -11,6 +11,7 @@ from aiosmtpd.controller import Controller
 
 from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.platform.natsserver import free_port
+from lpse_helpdesk.platform.store import from_utc_text
 from scenario import Desk
 
 REPORTER = "budi@contoh.co.id"
@@ -154,9 +155,8 @@ async def test_staff_are_warned_once_before_a_clock_runs_out(tmp_path, nats_serv
             "SELECT warn_at, due_at FROM notify_sla_watch WHERE target = 'first_response'"),
             what="jam dipantau")
         await eventually(lambda: len(sink.messages) == 2, what="dua surat awal")
-        parse = lambda text: datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)  # noqa: E731
-        now["t"] = parse(warn_at) + timedelta(seconds=1)
-        assert now["t"] < parse(due_at)
+        now["t"] = from_utc_text(warn_at) + timedelta(seconds=1)
+        assert now["t"] < from_utc_text(due_at)
         subject = f"[{t['number']}] Peringatan: batas waktu tanggapan pertama segera tiba"
         await eventually(lambda: any(str(m["Subject"]).startswith(subject) for _, m in sink.messages),
                          what="peringatan")
@@ -177,8 +177,7 @@ async def test_automatic_escalation_tells_the_head_of_unit_once(tmp_path, nats_s
         [(due_at,)] = await eventually(lambda: escalation.query(
             "SELECT due_at FROM escalation_sla_clocks WHERE target = 'tier_deadline'"
             " AND due_at IS NOT NULL"), what="tenggat tingkat")
-        now["t"] = datetime.strptime(due_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) \
-            + timedelta(seconds=1)
+        now["t"] = from_utc_text(due_at) + timedelta(seconds=1)
         subject = f"[{t['number']}] Perhatian Kepala Unit: eskalasi otomatis"
         await eventually(lambda: any(str(m["Subject"]) == subject for _, m in sink.messages),
                          timeout=20, what="Kepala Unit diberi tahu")

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from conftest import eventually, make_settings, running_helpdesk
+from lpse_helpdesk.platform.store import from_utc_text
 from lpse_helpdesk.schemas import events as ev
 from lpse_helpdesk.sla.tickets import fold_clocks
 
@@ -111,7 +112,7 @@ async def test_breach_fires_once_at_the_due_time_even_across_restarts(tmp_path, 
         assert store.query(f"SELECT COUNT(*) FROM {p}_sla_breaches")[0][0] == 0
 
     # The service is down while the due time passes; it fires on restart, once.
-    now["t"] = datetime.strptime(first_due, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) + timedelta(seconds=1)
+    now["t"] = from_utc_text(first_due) + timedelta(seconds=1)
     for _ in range(2):
         async with running_helpdesk(settings, services=services, now=lambda: now["t"]) as hd:
             store = hd.runtime.service("escalation").store

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -29,7 +30,20 @@ from ..schemas import TicketEvent, decode_event, encode_event
 from ..settings import Settings
 from .recorders import Write, for_postgres
 
-__all__ = ["IntegrityError", "ServiceStore", "Stored", "Write", "Tracking"]
+__all__ = ["IntegrityError", "ServiceStore", "Stored", "Write", "Tracking", "utc_text",
+           "from_utc_text"]
+
+# Times kept in read-model columns: fixed-width UTC text, so both databases compare them as
+# strings in the right order (isoformat drops the microseconds when they are zero).
+UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def utc_text(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).strftime(UTC_TEXT) if moment is not None else None
+
+
+def from_utc_text(text: str) -> datetime:
+    return datetime.strptime(text, UTC_TEXT).replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

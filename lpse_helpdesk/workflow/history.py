@@ -55,6 +55,11 @@ def load(store: ServiceStore, ticket_id: uuid.UUID) -> Loaded:
     return Loaded(events, own[-1].originator_version if own else 0)
 
 
+def event_ids(store: ServiceStore, ticket_id: uuid.UUID) -> set[uuid.UUID]:
+    """What this service knows has happened to the ticket (for the decision guard's wait)."""
+    return {e.event_id for e in load(store, ticket_id).events}
+
+
 def including(events: list[AnyTicketEvent], event: AnyTicketEvent) -> list[AnyTicketEvent]:
     """The history with `event` in its place (unchanged when it is already there)."""
     if any(e.event_id == event.event_id for e in events):

@@ -9,6 +9,7 @@ two staff members racing on one ticket cannot both win (the loser gets a version
 from __future__ import annotations
 
 import hmac
+from functools import partial
 
 import msgspec
 
@@ -51,14 +52,11 @@ class DeskService:
         known = history.including(loaded.events, event)
         decision = views.project(self.store, event, stream_seq, self.standards, known)
         if isinstance(event, ev.ReporterFeedback) and not event.solved:
-            reopen = guarded(self.guard, event.ticket_id, self._event_ids(event.ticket_id),
+            reopen = guarded(self.guard, event.ticket_id, partial(history.event_ids, self.store, event.ticket_id),
                              lambda: self._reopen_on_not_solved(event))
             if reopen is not None:
                 decision.events.append(Stored(reopen.event, event.ticket_id, reopen.version + 1))
         return decision
-
-    def _event_ids(self, ticket_id):
-        return lambda: {e.event_id for e in history.load(self.store, ticket_id).events}
 
     def _reopen_on_not_solved(self, event: ev.ReporterFeedback) -> Decided | None:
         """A reporter's "not solved" within the unit's window reopens it to whoever closed it."""
@@ -102,7 +100,7 @@ class DeskService:
 
         # A note changes no state, so it needs no guard against other deciders.
         decided = decide() if action == "notes" else guarded(
-            self.guard, ticket_id, self._event_ids(ticket_id), decide)
+            self.guard, ticket_id, partial(history.event_ids, self.store, ticket_id), decide)
         event = decided.event
         self.store.record([Stored(event, ticket_id, decided.version + 1)])
         after = fold_state(history.load(self.store, ticket_id).events)

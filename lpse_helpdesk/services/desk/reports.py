@@ -6,8 +6,7 @@ from datetime import datetime
 
 import msgspec
 
-from ...platform.store import ServiceStore
-from .views import utc_text
+from ...platform.store import ServiceStore, utc_text
 
 
 class QueueItem(msgspec.Struct, frozen=True, kw_only=True):

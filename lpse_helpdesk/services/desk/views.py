@@ -8,12 +8,11 @@ at a time, so the state row always reflects the history it was computed from.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import msgspec
 
 from ...platform.consumer import Decision
-from ...platform.store import ServiceStore, Write
+from ...platform.store import ServiceStore, Write, utc_text
 from ...schemas import AnyTicketEvent
 from ...schemas import events as ev
 from ...schemas.api import TicketView, TimelineEntry
@@ -34,10 +33,6 @@ TABLES = (
     " resolution_due TEXT, resolution_target TEXT, closed_at TEXT, escalations INTEGER NOT NULL,"
     " breached INTEGER NOT NULL, kind TEXT NOT NULL)",
 )
-
-
-def utc_text(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
 
 
 def project(store: ServiceStore, event: AnyTicketEvent, stream_seq: int, standards: dict,

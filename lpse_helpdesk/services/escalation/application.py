@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
+from functools import partial
 
 from ...platform.auth import Principal
 from ...platform.consumer import Decision
 from ...platform.observability import log_event
 from ...platform.service import ServiceContext
-from ...platform.store import IntegrityError, Stored, Write
+from ...platform.store import IntegrityError, Stored, Write, from_utc_text, utc_text
 from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas import events as ev
 from ...schemas.api import ActionResult
@@ -47,15 +47,6 @@ TABLES = (
     " PRIMARY KEY (ticket_id, target))",
 )
 TIER_DEADLINE = "tier_deadline"
-
-
-def utc_text(moment: datetime) -> str:
-    """Fixed-width UTC text, so the database compares due times as strings correctly."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_utc_text(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 class EscalationService:
@@ -86,7 +77,7 @@ class EscalationService:
                 " (ticket_id, target) DO UPDATE SET tier = excluded.tier,"
                 " due_at = excluded.due_at, met = excluded.met",
                 (str(event.ticket_id), target, event.tenant, tier,
-                 utc_text(due_at) if due_at else None, int(met)),
+                 utc_text(due_at), int(met)),
             ))
         return Decision(writes=writes)
 
@@ -124,7 +115,7 @@ class EscalationService:
                                               message=body.message, actor=actor)
             return Decided(event, loaded.version)
 
-        decided = guarded(self.guard, ticket_id, self._event_ids(ticket_id), decide)
+        decided = guarded(self.guard, ticket_id, partial(history.event_ids, self.store, ticket_id), decide)
         event = decided.event
         self.store.record([Stored(event, ticket_id, decided.version + 1)])
         after = fold_state(history.load(self.store, ticket_id).events)
@@ -161,7 +152,7 @@ class EscalationService:
             ticket = uuid.UUID(ticket_id)
             try:
                 if target == TIER_DEADLINE:  # a workflow decision: one winner with staff actions
-                    decided = guarded(self.guard, ticket, self._event_ids(ticket),
+                    decided = guarded(self.guard, ticket, partial(history.event_ids, self.store, ticket),
                                       lambda t=ticket, v=tier: self._auto_escalation(t, v))
                     guard_key = tier
                 else:
@@ -183,9 +174,6 @@ class EscalationService:
             recorded += 1
             log_event(log, "tenggat terlewati", ticket_id=ticket_id, target=target, event=event.tag)
         return recorded
-
-    def _event_ids(self, ticket_id):
-        return lambda: {e.event_id for e in history.load(self.store, ticket_id).events}
 
     def _auto_escalation(self, ticket_id: uuid.UUID, tier_visit: str) -> Decided | None:
         loaded = history.load(self.store, ticket_id)

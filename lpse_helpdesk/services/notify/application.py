@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -23,7 +23,7 @@ import httpx
 from ...platform.consumer import Decision
 from ...platform.observability import log_event
 from ...platform.service import ServiceContext
-from ...platform.store import IntegrityError, Stored, Write
+from ...platform.store import IntegrityError, Stored, Write, from_utc_text, utc_text
 from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas import events as ev
 from ...workflow import history
@@ -49,10 +49,6 @@ TABLES = (
 )
 
 
-def utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 class NotifyService:
     def __init__(self, ctx: ServiceContext):
         self.store, self.standards, self.now = ctx.store, ctx.standards, ctx.now
@@ -70,7 +66,7 @@ class NotifyService:
         if state is None or standard is None:
             return Decision(writes=writes)
         writes += webhooks.deliveries(self.store, event, standard, utc_text(self.now()))
-        writes += warnings.watch(self.store, events, standard, state.received.occurred_at, utc_text)
+        writes += warnings.watch(self.store, events, standard, state.received.occurred_at)
         number = state.received.number
         token = self.signer.reporter_token(event.ticket_id)
         status_url = f"{self.public_url}/api/v1/tickets/{number}?token={token}"
@@ -99,7 +95,7 @@ class NotifyService:
             state = fold_state(history.load(self.store, uuid.UUID(ticket_id)).events)
             if standard is None or state is None:
                 continue
-            due = datetime.strptime(due_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+            due = from_utc_text(due_at)
             mail = Planned("staff_warning", standard.mailbox(acting_role(standard, state)), {
                 "unit": standard, "number": state.received.number,
                 "subject_line": state.received.subject, "tier": tier,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ...platform.store import ServiceStore, Write
+from ...platform.store import ServiceStore, Write, utc_text
 from ...sla.tickets import fold_clocks
 
 TABLES = (
@@ -24,7 +24,7 @@ TABLES = (
 )
 
 
-def watch(store: ServiceStore, events, standard, started: datetime, utc_text) -> list[Write]:
+def watch(store: ServiceStore, events, standard, started: datetime) -> list[Write]:
     rows = []
     for clock in fold_clocks(events, standard):
         due = clock.due_at if not clock.met else None
@@ -34,7 +34,7 @@ def watch(store: ServiceStore, events, standard, started: datetime, utc_text) ->
             " (ticket_id, target) DO UPDATE SET tier = excluded.tier, due_at = excluded.due_at,"
             " warn_at = excluded.warn_at",
             (str(events[0].ticket_id), clock.target, events[0].tenant, clock.tier,
-             utc_text(due) if due else None, utc_text(warn) if warn else None),
+             utc_text(due), utc_text(warn)),
         ))
     return rows
 
