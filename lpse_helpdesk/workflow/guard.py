@@ -22,6 +22,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 
 from .rules import ActionRefused
+from .state import fold_state
 
 BUCKET = "TICKET_DECISIONS"
 
@@ -32,6 +33,10 @@ class Decided:
 
     event: object
     version: int  # the decider's last version of the ticket, read with the state
+    known: tuple = ()  # the history it was checked against, to report the state after it
+
+    def state_after(self):
+        return fold_state([*self.known, self.event])
 
 
 class BusUnavailable(ActionRefused):

@@ -96,14 +96,15 @@ class DeskService:
         def decide() -> Decided:
             loaded = history.load(self.store, ticket_id)
             rules.check(action, fold_state(loaded.events), staff.role, self.standards[tenant])
-            return Decided(build(new_envelope(ticket_id, tenant, self.now())), loaded.version)
+            return Decided(build(new_envelope(ticket_id, tenant, self.now())), loaded.version,
+                           tuple(loaded.events))
 
         # A note changes no state, so it needs no guard against other deciders.
         decided = decide() if action == "notes" else guarded(
             self.guard, ticket_id, partial(history.event_ids, self.store, ticket_id), decide)
         event = decided.event
         self.store.record([Stored(event, ticket_id, decided.version + 1)])
-        after = fold_state(history.load(self.store, ticket_id).events)
+        after = decided.state_after()
         return ActionResult(number=number, type=event.tag, event_id=event.event_id,
                             status=after.status, tier=after.tier)
 

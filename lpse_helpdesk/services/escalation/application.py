@@ -113,12 +113,12 @@ class EscalationService:
                 event = ev.EscalationAnswered(**new_envelope(ticket_id, state.tenant, self.now()),
                                               from_tier=state.tier, to_tier=target,
                                               message=body.message, actor=actor)
-            return Decided(event, loaded.version)
+            return Decided(event, loaded.version, tuple(loaded.events))
 
         decided = guarded(self.guard, ticket_id, partial(history.event_ids, self.store, ticket_id), decide)
         event = decided.event
         self.store.record([Stored(event, ticket_id, decided.version + 1)])
-        after = fold_state(history.load(self.store, ticket_id).events)
+        after = decided.state_after()
         return ActionResult(number=number, type=event.tag, event_id=event.event_id,
                             status=after.status, tier=after.tier)
 
