@@ -38,13 +38,14 @@ log = logging.getLogger("lpse_helpdesk.escalation")
 TABLES = (
     *history.TABLES,
     "CREATE TABLE IF NOT EXISTS {p}_numbers (number TEXT PRIMARY KEY, ticket_id TEXT NOT NULL)",
+    # `once_key` names what a passed clock may cause only once: a breach per target, an
+    # automatic escalation per visit of a tier ("tier:helpdesk@<arrival>").
     "CREATE TABLE IF NOT EXISTS {p}_sla_clocks ("
     " ticket_id TEXT NOT NULL, target TEXT NOT NULL, tenant TEXT NOT NULL, tier TEXT NOT NULL,"
-    " due_at TEXT, met INTEGER NOT NULL, PRIMARY KEY (ticket_id, target))",
-    # Guards: one breach per (ticket, target); one automatic escalation per tier visit.
+    " due_at TEXT, met INTEGER NOT NULL, once_key TEXT NOT NULL, PRIMARY KEY (ticket_id, target))",
     "CREATE TABLE IF NOT EXISTS {p}_sla_breaches ("
-    " ticket_id TEXT NOT NULL, target TEXT NOT NULL, recorded_at TEXT NOT NULL,"
-    " PRIMARY KEY (ticket_id, target))",
+    " ticket_id TEXT NOT NULL, once_key TEXT NOT NULL, recorded_at TEXT NOT NULL,"
+    " PRIMARY KEY (ticket_id, once_key))",
 )
 TIER_DEADLINE = "tier_deadline"
 
@@ -68,29 +69,29 @@ class EscalationService:
                                 (event.number, str(event.ticket_id))))
         standard = self.standards.get(event.tenant)
         state = fold_state(events)
-        clocks = [(c.target, c.tier, c.due_at, c.met) for c in fold_clocks(events, standard)]
+        clocks = [(c.target, c.tier, c.due_at, c.met, c.target)
+                  for c in fold_clocks(events, standard)]
         if state is not None and standard is not None:
             clocks.append(self._tier_deadline(state, events, standard))
-        for target, tier, due_at, met in clocks:
+        for target, tier, due_at, met, once_key in clocks:
             writes.append(Write(
-                f"INSERT INTO {p}_sla_clocks VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT"
+                f"INSERT INTO {p}_sla_clocks VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
                 " (ticket_id, target) DO UPDATE SET tier = excluded.tier,"
-                " due_at = excluded.due_at, met = excluded.met",
-                (str(event.ticket_id), target, event.tenant, tier,
-                 utc_text(due_at), int(met)),
+                " due_at = excluded.due_at, met = excluded.met, once_key = excluded.once_key",
+                (str(event.ticket_id), target, event.tenant, tier, utc_text(due_at), int(met),
+                 once_key),
             ))
         return Decision(writes=writes)
 
     def _tier_deadline(self, state: TicketState, events, standard):
         """When the current tier must have acted, or None (no deadline, top of chain, closed)."""
         deadline = standard.tier(state.tier).deadline
+        visit = f"tier:{state.tier}@{utc_text(state.tier_since)}"  # a later visit: a new key
         if (deadline is None or state.status in ("closed", "waiting_reporter")
                 or standard.tier_after(state.tier) is None):
-            return (TIER_DEADLINE, state.tier, None, False)
-        since = state.tier_since
-        at = due(standard, since, deadline, pauses_of(events))
-        # The guard key includes the tier visit, so a later visit of the same tier gets its own.
-        return (TIER_DEADLINE, f"{state.tier}@{utc_text(since)}", at, False)
+            return (TIER_DEADLINE, state.tier, None, False, visit)
+        at = due(standard, state.tier_since, deadline, pauses_of(events))
+        return (TIER_DEADLINE, state.tier, at, False, visit)
 
     # --- staff actions -----------------------------------------------------------------------
     def act(self, action: str, number: str, body, staff: Principal) -> ActionResult:
@@ -141,32 +142,30 @@ class EscalationService:
         """Act on every clock past its due time that has not been acted on yet."""
         p = self.store.prefix
         overdue = self.store.query(
-            f"SELECT c.ticket_id, c.target, c.tenant, c.tier, c.due_at FROM {p}_sla_clocks c"
-            f" WHERE c.met = 0 AND c.due_at IS NOT NULL AND c.due_at <= ? AND NOT EXISTS"
-            f" (SELECT 1 FROM {p}_sla_breaches b WHERE b.ticket_id = c.ticket_id"
-            " AND b.target = (CASE WHEN c.target = ? THEN c.tier ELSE c.target END))",
-            (utc_text(self.now()), TIER_DEADLINE),
+            f"SELECT c.ticket_id, c.target, c.tenant, c.tier, c.due_at, c.once_key"
+            f" FROM {p}_sla_clocks c WHERE c.met = 0 AND c.due_at IS NOT NULL AND c.due_at <= ?"
+            f" AND NOT EXISTS (SELECT 1 FROM {p}_sla_breaches b WHERE b.ticket_id = c.ticket_id"
+            " AND b.once_key = c.once_key)",
+            (utc_text(self.now()),),
         )
         recorded = 0
-        for ticket_id, target, tenant, tier, due_at in overdue:
+        for ticket_id, target, tenant, tier, due_at, once_key in overdue:
             ticket = uuid.UUID(ticket_id)
             try:
                 if target == TIER_DEADLINE:  # a workflow decision: one winner with staff actions
                     decided = guarded(self.guard, ticket, partial(history.event_ids, self.store, ticket),
                                       lambda t=ticket, v=tier: self._auto_escalation(t, v))
-                    guard_key = tier
                 else:
                     breach = ev.SlaBreached(**new_envelope(ticket, tenant, self.now()),
                                             target=target, tier=tier, due_at=from_utc_text(due_at))
                     decided = Decided(breach, history.load(self.store, ticket).version)
-                    guard_key = target
             except rules.ActionRefused:
                 continue  # a staff decision is in flight: look again at the next tick
             if decided is None:
                 continue
             event = decided.event
             once = Write(f"INSERT INTO {p}_sla_breaches VALUES (?, ?, ?)",
-                         (ticket_id, guard_key, utc_text(self.now())))
+                         (ticket_id, once_key, utc_text(self.now())))
             try:
                 self.store.record([Stored(event, ticket, decided.version + 1)], writes=[once])
             except IntegrityError:
@@ -175,10 +174,9 @@ class EscalationService:
             log_event(log, "tenggat terlewati", ticket_id=ticket_id, target=target, event=event.tag)
         return recorded
 
-    def _auto_escalation(self, ticket_id: uuid.UUID, tier_visit: str) -> Decided | None:
+    def _auto_escalation(self, ticket_id: uuid.UUID, tier: str) -> Decided | None:
         loaded = history.load(self.store, ticket_id)
         state = fold_state(loaded.events)
-        tier = tier_visit.split("@", 1)[0]
         standard = self.standards.get(state.tenant) if state else None
         if state is None or standard is None or state.tier != tier or state.status == "closed":
             return None  # the ticket moved on since the clock was written
