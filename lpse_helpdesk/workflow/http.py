@@ -18,8 +18,10 @@ from .rules import ActionRefused, TicketNotFound
 
 
 def action_route(action: str, body_type: type, signer: TokenSigner,
-                 decide: Callable[[str, object, Principal], ActionResult]):
-    """A route for one action; `decide(number, body, staff)` runs in a worker thread."""
+                 decide: Callable[[str, object, Principal], object],
+                 result_type: type = ActionResult):
+    """A route for one action; `decide(number, body, staff)` runs in a worker thread and
+    returns a `result_type`; it refuses with TicketNotFound or ActionRefused."""
 
     async def handler(request, number, data):
         staff = require_staff(request, signer)
@@ -37,6 +39,6 @@ def action_route(action: str, body_type: type, signer: TokenSigner,
     handler.__name__ = f"ticket_{action.replace('-', '_')}"
     # Set here, not in the signature: Litestar reads the body type from the annotations.
     handler.__annotations__ = {"request": Request, "number": FromPath[str],
-                               "data": JSONBody[body_type], "return": ActionResult}
+                               "data": JSONBody[body_type], "return": result_type}
     return post(f"/api/v1/tickets/{{number:str}}/{action}", status_code=200, tags=["staf"],
                 summary=f"Aksi staf: {action}")(handler)

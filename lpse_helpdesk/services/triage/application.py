@@ -16,8 +16,12 @@ from ...platform.service import ServiceContext
 from ...platform.store import Stored, Write
 from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas.events import Actor, Category, TicketClassified, TicketReceived
+from ...platform.auth import Principal
 from ...sla.units import due
+from ...workflow.rules import TicketNotFound, conflict, forbidden
 from .classifier import TicketClassifier
+
+CLASSIFYING_ROLES = ("helpdesk", "koordinator", "admin_ppe", "admin")
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_tickets ("
@@ -75,6 +79,23 @@ class TriageService:
             f"SELECT ticket_id, tenant FROM {self.store.prefix}_tickets WHERE number = ?", (number,)
         )
         return (uuid.UUID(rows[0][0]), rows[0][1]) if rows else None
+
+    def classify(self, number: str, body, staff: Principal) -> TicketClassified:
+        """A staff member's classification over HTTP: checked for unit and role."""
+        found = self.ticket_by_number(number)
+        if found is None:
+            raise TicketNotFound(number)
+        ticket_id, tenant = found
+        if staff.role not in CLASSIFYING_ROLES:
+            raise forbidden(f"Peran `{staff.role}` tidak boleh mengklasifikasi (boleh: "
+                            f"{', '.join(CLASSIFYING_ROLES)})")
+        if not staff.may_act_in(tenant):
+            raise forbidden(f"Akun unit `{staff.tenant}` tidak boleh bertindak atas tiket unit `{tenant}`")
+        try:
+            return self.reclassify(ticket_id, body.category, Actor(id=staff.username, role=staff.role),
+                                   body.reason)
+        except NotClassifiable as exc:
+            raise conflict(str(exc)) from None
 
     def reclassify(self, ticket_id: uuid.UUID, category: Category, actor: Actor,
                    reason: str) -> TicketClassified:
