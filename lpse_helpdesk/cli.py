@@ -21,6 +21,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         http_port=getattr(args, "http_port", None),
         smtp_port=getattr(args, "smtp_port", None),
         http_host=getattr(args, "http_host", None),
+        stream_replicas=getattr(args, "stream_replicas", None),
     )
 
 
@@ -47,6 +48,10 @@ async def _serve(settings: Settings, definitions, nats=None) -> int:
                 print(f"Peringatan: NATS {settings.nats_url} belum terhubung; terus mencoba.",
                       file=sys.stderr)
             print("LPSE Helpdesk siap / ready:", flush=True)
+            if "web" in runtime.services:
+                print(f"  Portal publik  {base}/", flush=True)
+                print(f"  Staf helpdesk  {base}/staf/masuk (akun: lpse-helpdesk users add)",
+                      flush=True)
             print(f"  API tiket      {base}/api/v1/tickets", flush=True)
             print(f"  OpenAPI        {base}/schema/openapi.json (dokumen: {base}/schema)", flush=True)
             print(f"  Kesehatan      {base}/health  {base}/ready  {base}/metrics", flush=True)
@@ -82,7 +87,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     except PortTaken as exc:
         print(exc, file=sys.stderr)
         return 2
-    settings = replace(settings, nats_url=nats.url)
+    # One embedded, unclustered nats-server holds one copy; replicas need `run` on a cluster.
+    settings = replace(settings, nats_url=nats.url, stream_replicas=1)
     print(f"nats-server (JetStream) berjalan di {nats.url}, data di {nats.store_dir}", flush=True)
     try:
         return asyncio.run(_serve(settings, all_definitions(), nats))
@@ -149,7 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="jalankan satu layanan terhadap NATS dan database tertentu")
     run.add_argument("service")
     common(run)
-    run.add_argument("--nats", help="nats://host:port (HELPDESK_NATS_URL)")
+    run.add_argument("--nats", help="nats://host:port (HELPDESK_NATS_URL); a cluster: "
+                     "nats://a:4222,nats://b:4222,nats://c:4222")
+    run.add_argument("--stream-replicas", type=int, default=None,
+                     help="salinan stream/bucket JetStream, mis. 3 pada kluster tiga node "
+                          "(HELPDESK_STREAM_REPLICAS, default 1)")
     run.add_argument("--http-port", type=int, default=None)
     run.add_argument("--http-host", default=None)
     run.add_argument("--smtp-port", type=int, default=None,

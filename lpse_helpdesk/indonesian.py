@@ -4,6 +4,7 @@ stripping. Used by triage's classifier and by the FAQ search, so both understand
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Chat-style Indonesian: reporters write "gak bisa", "tdk", "gmn", "udh"; folding these
@@ -41,6 +42,7 @@ _PREFIXES = ("meng", "meny", "mem", "men", "me", "peng", "peny", "pem", "pen",
              "per", "pe", "ter", "ber", "di", "ke")
 
 
+@functools.lru_cache(maxsize=65536)  # pure; words repeat, and triage stems every ticket
 def _stem(word: str) -> str:
     """Very light affix stripping: enough to meet "pendaftaran"/"daftar" halfway.
 

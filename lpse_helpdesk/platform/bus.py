@@ -1,19 +1,28 @@
 """The NATS side: one faststream broker per process, the TICKETS stream, publishing.
 
 The broker reconnects forever: a helpdesk must ride out a NATS restart, not give up after
-faststream's default of 60 attempts.
+faststream's default of 60 attempts. `HELPDESK_NATS_URL` may name every node of a cluster,
+separated by commas; the client then fails over between them.
+
+On a cluster, `Settings.stream_replicas` (3) makes JetStream keep that many copies of the
+TICKETS stream, the TICKET_DECISIONS bucket and the ATTACHMENTS object store, so losing one
+node loses neither events nor decisions. All three are created (or brought to that replica
+count) here, when a process connects; the services only open them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 
 from faststream.nats import NatsBroker
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.api import KeyValueConfig, ObjectStoreConfig, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 
 from ..schemas import STREAM, STREAM_SUBJECTS
+from ..workflow.guard import BUCKET as DECISIONS_BUCKET
+from .attachments import BUCKET as ATTACHMENTS_BUCKET
 
 log = logging.getLogger("lpse_helpdesk.bus")
 
@@ -22,9 +31,14 @@ log = logging.getLogger("lpse_helpdesk.bus")
 DUPLICATE_WINDOW_S = 600.0
 
 
+def nats_servers(nats_url: str) -> list[str]:
+    """`nats://a:4222,nats://b:4222` as the list of servers nats-py expects."""
+    return [url.strip() for url in nats_url.split(",") if url.strip()]
+
+
 def make_broker(nats_url: str) -> NatsBroker:
     return NatsBroker(
-        nats_url,
+        nats_servers(nats_url),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         connect_timeout=2,
@@ -51,6 +65,27 @@ async def ensure_stream(broker: NatsBroker, replicas: int = 1) -> None:
         await js.update_stream(config)
 
 
+async def ensure_buckets(broker: NatsBroker, replicas: int = 1) -> None:
+    """The key-value bucket of workflow decisions and the attachments' object store, with
+    `replicas` copies. An existing one keeps its data and only changes its replica count."""
+    js = broker.connection.jetstream()
+    try:
+        await js.key_value(DECISIONS_BUCKET)
+    except BucketNotFoundError:
+        await js.create_key_value(KeyValueConfig(
+            bucket=DECISIONS_BUCKET, history=1, storage=StorageType.FILE, replicas=replicas))
+    try:
+        await js.object_store(ATTACHMENTS_BUCKET)
+    except (BucketNotFoundError, NotFoundError):
+        await js.create_object_store(ATTACHMENTS_BUCKET, ObjectStoreConfig(
+            storage=StorageType.FILE, replicas=replicas))
+    for name in (f"KV_{DECISIONS_BUCKET}", f"OBJ_{ATTACHMENTS_BUCKET}"):
+        info = await js.stream_info(name)
+        if info.config.num_replicas != replicas:
+            info.config.num_replicas = replicas
+            await js.update_stream(info.config)
+
+
 async def connect_with_retry(broker: NatsBroker, stop: asyncio.Event, url: str) -> bool:
     """Connect, retrying with backoff until connected or asked to stop."""
     delay = 0.2
@@ -74,3 +109,38 @@ async def publish_event(broker: NatsBroker, subject: str, body: bytes, event_id:
         body, subject, headers={"Nats-Msg-Id": event_id}, stream=STREAM, timeout=5.0
     )
     return bool(ack and ack.duplicate)
+
+
+_contexts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> its js
+
+
+async def publish_events(broker: NatsBroker, items: list[tuple[str, bytes, str]],
+                         timeout: float = 10.0) -> list[bool]:
+    """Publish stored events in order, pipelined; True for each the stream dropped as a duplicate.
+
+    Each `publish_async` call writes its message to the connection before the next is made, so
+    the stream receives them in the order given (the per-ticket order the consumers rely on);
+    the acks are awaited together. One round trip per event (`publish_event`) capped a relay at
+    a few thousand events per second on a busy event loop; this is one round trip per batch.
+    If any ack fails or times out the whole batch counts as not published and the relay retries
+    it from its saved position: `Nats-Msg-Id` makes the republished ones duplicates.
+    """
+    connection = broker.connection
+    entry = _contexts.get(connection)
+    if entry is None:  # one context per connection: each creates its own reply subscription
+        entry = _contexts[connection] = (connection.jetstream(), asyncio.Lock())
+    js, lock = entry
+    futures = []
+    try:
+        # The lock: relays of several services share the context, and its lazy reply-inbox
+        # set-up is not safe against concurrent first calls. Writing is quick; acks are not held.
+        async with lock:
+            for subject, body, event_id in items:
+                futures.append(await js.publish_async(
+                    subject, body, stream=STREAM, headers={"Nats-Msg-Id": event_id}))
+        acks = await asyncio.wait_for(asyncio.gather(*futures), timeout)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return [bool(ack.duplicate) for ack in acks]

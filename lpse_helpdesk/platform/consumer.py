@@ -2,7 +2,8 @@
 
 For each message: if its stream sequence is already tracked, ack and do nothing (a redelivery).
 Otherwise the handler decides (new events and/or read-model rows) and the decision is stored
-together with a tracking record for (consumer, stream sequence) in one transaction. Two replicas
+together with a tracking record for (consumer, stream sequence) in one transaction (a fetched
+batch shares one transaction, with a savepoint and a tracking row per message). Two replicas
 racing on one message: the tracking primary key lets only one commit. Acks are explicit; a
 failing handler is retried with backoff (`nak(delay)`) up to `max_attempts`, then the message is
 kept as a dead letter (stored with its tracking record) and acked: never silently dropped.
@@ -13,17 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from faststream.middlewares import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 from ..schemas import STREAM, AnyTicketEvent, InvalidEvent, decode_event
 from ..settings import Settings
@@ -56,37 +56,81 @@ class TrackedConsumer:
     settings: Settings
     metrics: Metrics | None = None
 
-    # --- wiring ------------------------------------------------------------------------------
-    def register(self, broker: NatsBroker) -> None:
-        subscriber = broker.subscriber(
-            self.subject,
-            stream=JStream(STREAM, declare=False),
-            durable=self.name,
-            # One message per fetch: faststream runs a fetched batch as concurrent tasks, which
-            # may reorder them (a replayed "merged" was seen applied before its "drafted").
-            # It awaits each batch before the next fetch, so a batch of one keeps stream order.
-            pull_sub=PullSub(batch_size=1, timeout=1.0),
-            ack_policy=AckPolicy.MANUAL,  # never REJECT_ON_ERROR: it would drop the message
-            config=ConsumerConfig(
-                durable_name=self.name,
-                ack_policy=JsAckPolicy.EXPLICIT,
-                ack_wait=30,
-                max_deliver=-1,  # we count attempts ourselves and dead-letter at the limit
-                deliver_policy=DeliverPolicy.ALL,
-                max_ack_pending=1000,
-            ),
-        )
-        subscriber(self.on_message)
+    batch_size: int = 64
 
-    async def on_message(self, message: NatsMessage) -> None:
-        raw = message.raw_message
-        meta = raw.metadata
-        seq, attempt = meta.sequence.stream, meta.num_delivered
-        outcome = await self.process(raw.subject, message.body, seq, attempt)
-        if outcome == "retry":
-            await message.nack(delay=self.backoff(attempt))
-        else:
-            await message.ack()
+    # --- wiring ------------------------------------------------------------------------------
+    def consumer_config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.name,
+            ack_policy=JsAckPolicy.EXPLICIT,
+            ack_wait=30,
+            max_deliver=-1,  # we count attempts ourselves and dead-letter at the limit
+            deliver_policy=DeliverPolicy.ALL,
+            max_ack_pending=1000,
+            filter_subject=self.subject,
+        )
+
+    async def run(self, connection, stop: asyncio.Event) -> None:
+        """Fetch batches from the durable pull consumer and handle each batch in stream order.
+
+        Why not faststream's subscriber: it runs a fetched batch as concurrent tasks, which
+        reorders them (a replayed "merged" was seen applied before its "drafted"), so it could
+        only be used with one message per fetch: a round trip, a worker-thread hop and a commit
+        per message. Here a fetch returns what is waiting (up to `batch_size`, in stream order),
+        the whole batch is decided in ONE worker-thread hop, strictly one message after the
+        other, and stored in ONE transaction (`ServiceStore.batch`: a savepoint and a tracking
+        row per message, one commit). Acks are sent only after that commit.
+        Trade-off: the batch holds the store's write lock, so a handler that waits (the
+        decision guard's wait for an in-flight decision, at most its 5 s) also delays the
+        service's other writers for that long; before, only this consumer was held up.
+        """
+        js = connection.jetstream()
+        delay = 0.2
+        subscription = None
+        try:
+            while not stop.is_set():
+                try:
+                    if subscription is None:
+                        subscription = await js.pull_subscribe(
+                            self.subject, durable=self.name, stream=STREAM,
+                            config=self.consumer_config(),
+                        )
+                    try:
+                        messages = await subscription.fetch(self.batch_size, timeout=1.0)
+                    except TimeoutError:  # nothing waiting (nats' TimeoutError is one too)
+                        continue
+                    await self.handle_batch(messages)
+                    delay = 0.2
+                except (asyncio.CancelledError, KeyboardInterrupt):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - NATS reconnecting, consumer deleted
+                    log_event(log, "consumer gagal mengambil pesan; dicoba lagi", logging.WARNING,
+                              service=self.store.service, consumer=self.name, error=repr(exc),
+                              retry_in=delay)
+                    if subscription is not None and isinstance(exc, NotFoundError):
+                        with contextlib.suppress(Exception):  # subscribe again: recreates it
+                            await subscription.unsubscribe()
+                        subscription = None
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), delay)
+                    delay = min(delay * 2, 5.0)
+        finally:
+            if subscription is not None:  # before the connection closes and drains it
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
+
+    async def handle_batch(self, messages: list) -> None:
+        items = []
+        for message in messages:
+            meta = message.metadata
+            items.append((message.subject, message.data, meta.sequence.stream,
+                          meta.num_delivered))
+        outcomes = await self.process_batch(items)
+        for message, (subject, body, seq, attempt), outcome in zip(messages, items, outcomes):
+            if outcome == "retry":
+                await message.nak(delay=self.backoff(attempt))
+            else:
+                await message.ack()
 
     def backoff(self, attempt: int) -> float:
         s = self.settings
@@ -95,25 +139,50 @@ class TrackedConsumer:
     # --- the decision ------------------------------------------------------------------------
     async def process(self, subject: str, body: bytes, seq: int, attempt: int) -> str:
         """Handle one delivery; returns the outcome: done, duplicate, retry or dead_letter."""
-        started = time.perf_counter()
-        outcome, event, error = await asyncio.to_thread(self._process, subject, body, seq, attempt)
-        elapsed = time.perf_counter() - started
-        if self.metrics is not None:
-            self.metrics.events_in.labels(self.store.service, self.name, outcome).inc()
-            self.metrics.handle_seconds.labels(self.store.service, self.name).observe(elapsed)
-            if outcome == "dead_letter":
-                self.metrics.dead_letters.labels(self.store.service, self.name).inc()
-        level = logging.INFO if outcome in ("done", "duplicate") else logging.WARNING
-        log_event(
-            log, "event ditangani", level, service=self.store.service, consumer=self.name,
-            seq=seq, attempt=attempt, outcome=outcome, subject=subject,
-            event=getattr(event, "tag", None), ticket_id=getattr(event, "ticket_id", None),
-            ms=round(elapsed * 1000, 2), error=error,
-        )
-        return outcome
+        return (await self.process_batch([(subject, body, seq, attempt)]))[0]
 
-    def _process(self, subject: str, body: bytes, seq: int, attempt: int):
-        if self.store.is_tracked(self.name, seq):
+    async def process_batch(self, items: list[tuple[str, bytes, int, int]]) -> list[str]:
+        """Handle deliveries in order, in one worker-thread hop; returns an outcome each."""
+        results = await asyncio.to_thread(self._process_batch, items)
+        for (subject, _, seq, attempt), (outcome, event, error, elapsed) in zip(items, results):
+            if self.metrics is not None:
+                self.metrics.events_in.labels(self.store.service, self.name, outcome).inc()
+                self.metrics.handle_seconds.labels(self.store.service, self.name).observe(elapsed)
+                if outcome == "dead_letter":
+                    self.metrics.dead_letters.labels(self.store.service, self.name).inc()
+            level = logging.INFO if outcome in ("done", "duplicate") else logging.WARNING
+            if log.isEnabledFor(level):
+                log_event(
+                    log, "event ditangani", level, service=self.store.service,
+                    consumer=self.name, seq=seq, attempt=attempt, outcome=outcome,
+                    subject=subject, event=getattr(event, "tag", None),
+                    ticket_id=getattr(event, "ticket_id", None), ms=round(elapsed * 1000, 2),
+                    error=error,
+                )
+        return [r[0] for r in results]
+
+    def _process_batch(self, items: list[tuple[str, bytes, int, int]]) -> list[tuple]:
+        """One transaction for the batch (see `ServiceStore.batch`). A failed commit stores
+        nothing of it, so every message of the batch is then retried (none was acked)."""
+        results = []
+        try:
+            with self.store.batch():
+                # One query for the batch's duplicates instead of one per message. Inside the
+                # batch we hold the write lock, so no other writer can track one meanwhile.
+                tracked = self.store.tracked_among(self.name, [item[2] for item in items])
+                for subject, body, seq, attempt in items:
+                    started = time.perf_counter()
+                    outcome, event, error = self._process(subject, body, seq, attempt,
+                                                          seq in tracked)
+                    results.append((outcome, event, error, time.perf_counter() - started))
+        except Exception as exc:  # noqa: BLE001 - the commit failed (disk, lock timeout)
+            error = f"batch tidak tersimpan / batch not stored: {type(exc).__name__}: {exc}"
+            return [("retry", None, error, 0.0) for _ in items]
+        return results
+
+    def _process(self, subject: str, body: bytes, seq: int, attempt: int,
+                 tracked: bool | None = None):
+        if tracked if tracked is not None else self.store.is_tracked(self.name, seq):
             return "duplicate", None, None
         event = None
         try:

@@ -1,6 +1,9 @@
 """The Litestar app of a process: the services' routes plus health, readiness and metrics.
 
 Validation errors are answered in Indonesian (English after the slash), naming the bad field.
+Every error has one body shape (`ErrorBody`), and the OpenAPI document names, per operation,
+the error statuses it can answer (`errors()`, `document_errors()`): `tests/test_api_fuzz.py`
+holds the server to that document.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 from prometheus_client import generate_latest
 
@@ -22,12 +27,95 @@ log = logging.getLogger("lpse_helpdesk.http")
 _MSGSPEC_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`")
 
 
+class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
+    """Every error answer: the status again, the reason (Indonesian first), and the field or
+    header at fault when there is one. Some errors add keys (e.g. `missing`)."""
+
+    status_code: int
+    detail: str
+    field: str | None = None
+
+
+_REASONS = {
+    401: "Perlu token akses pelapor atau login staf / authentication required",
+    403: "Peran atau unit tidak boleh melakukan ini / forbidden",
+    404: "Tidak ditemukan / not found",
+    409: "Keadaan tiket menolak aksi ini, atau kalah balapan / conflict",
+    413: "Badan permintaan terlalu besar / request body too large",
+    415: "Tipe berkas tidak diterima unit ini / unsupported media type",
+    422: "Idempotency-Key sama dengan badan berbeda / idempotency key reused",
+    429: "Akun terkunci sementara / too many failed logins",
+    503: "NATS atau penyimpanan lampiran sementara tidak tersedia / unavailable",
+}
+
+
+def errors(*codes: int) -> dict[int, ResponseSpec]:
+    """`responses=` for a route decorator: the error statuses it answers, with `ErrorBody`."""
+    return {code: ResponseSpec(ErrorBody, generate_examples=False, description=_REASONS[code])
+            for code in codes}
+
+
+# Error statuses of the services' routes, by "METHOD path". Route decorators may declare their
+# own with `responses=errors(...)`; both are merged. Every POST also declares 413 (the body
+# limit) and Litestar declares 400 for any route with parameters or a body.
+ROUTE_ERRORS: dict[str, tuple[int, ...]] = {
+    "POST /api/v1/tickets": (422,),
+    "POST /api/v1/tickets/{number}/replies": (401, 404, 409),
+    "POST /api/v1/tickets/{number}/feedback": (401, 404, 409),
+    "POST /api/v1/tickets/{number}/survey": (401, 404, 409),
+    "POST /api/v1/counter/visits": (401, 403),
+    "POST /api/v1/counter/calls": (401, 403),
+    "POST /api/v1/attachments": (415, 503),
+    "POST /api/v1/auth/token": (401, 429),
+    "GET /api/v1/tickets/{number}": (401, 403, 404),
+    "GET /api/v1/tickets/{number}/attachments/{attachment_id}": (401, 403, 404),
+    "GET /api/v1/queues": (401, 403),
+    "GET /api/v1/units/{tenant}/figures": (401, 403, 404),
+    "GET /api/v1/units/{tenant}/report.csv": (401, 403, 404),
+    "GET /api/v1/faq": (404,),
+    "GET /api/v1/faq/feed": (404,),
+    "POST /api/v1/faq/{entry_id}/helpful": (404,),
+    "GET /api/v1/faq/drafts": (401, 403),
+    "POST /api/v1/faq/drafts/{entry_id}/{action}": (401, 403, 404, 409),
+    "POST /api/v1/faq/{entry_id}/{action}": (401, 403, 404, 409),
+}
+_PATH_TYPE = re.compile(r"\{(\w+):\w+\}")
+
+
+def document_errors(handlers: list[Any]) -> None:
+    """Add the error statuses each handler answers to its OpenAPI responses."""
+    for handler in handlers:
+        if not hasattr(handler, "http_methods"):
+            continue  # a Router (the web pages, static files): not in the API's schema
+        codes: set[int] = set()
+        for method in handler.http_methods:
+            if method in ("POST", "PUT", "PATCH"):
+                codes.add(413)
+            for path in handler.paths:
+                plain = _PATH_TYPE.sub(r"{\1}", path)  # /tickets/{number:str} -> {number}
+                codes.update(ROUTE_ERRORS.get(f"{method} {plain}", ()))
+        if codes:
+            handler.responses = {**errors(*sorted(codes)), **(handler.responses or {})}
+
+
+class ClosedStructSchemaPlugin(StructSchemaPlugin):
+    """A body struct with `forbid_unknown_fields` refuses unknown keys (400); its OpenAPI schema
+    says so with `additionalProperties: false`, or clients and fuzzers believe they may add
+    keys."""
+
+    def to_openapi_schema(self, field_definition, schema_creator):
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        if msgspec.inspect.type_info(field_definition.type_).forbid_unknown_fields:
+            schema.additional_properties = False
+        return schema
+
+
 def field_of(message: str) -> str | None:
     """msgspec says `... - at `$.reporter.email``; the field is `reporter.email`. For a missing
     or unknown key msgspec names the object and the key separately: join them."""
     match = _MSGSPEC_PATH.search(message)
     path = match.group("path") if match else ""
-    key = re.search(r"(?:missing required|unknown) field `(\w+)`", message)
+    key = re.search(r"(?:missing required|unknown) field `([^`]+)`", message)
     parts = [part for part in (path, key.group(1) if key else "") if part]
     return ".".join(parts) or None
 
@@ -40,9 +128,11 @@ def translate(message: str) -> str:
         (r"Expected `(\w+)`, got `(\w+)`", r"harus bertipe \1, bukan \2"),
         (r"Expected `str` of length <= (\d+)", r"teks terlalu panjang (maksimal \1 karakter)"),
         (r"Expected `str` of length >= (\d+)", r"teks terlalu pendek (minimal \1 karakter)"),
+        (r"Expected `(?:int|float)` <= ([-\d.]+)", r"nilai maksimal \1"),
+        (r"Expected `(?:int|float)` >= ([-\d.]+)", r"nilai minimal \1"),
         (r"Invalid enum value '([^']*)'", r"nilai '\1' tidak dikenal"),
         (r"Expected `str` matching regex '([^']*)'", r"format tidak sah (pola \1)"),
-        (r"Object contains unknown field `(\w+)`", r"kolom `\1` tidak dikenal"),
+        (r"Object contains unknown field `([^`]*)`", r"kolom `\1` tidak dikenal"),
         (r"JSON is malformed.*", r"badan permintaan bukan JSON yang sah"),
         (r"^Malformed body.*", r"badan permintaan bukan JSON yang sah"),
         (r"Input data was truncated", r"JSON terpotong"),
@@ -98,8 +188,10 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
     async def metrics() -> bytes:
         return generate_latest(runtime.metrics.registry)
 
+    document_errors(routes)
     return Litestar(
         route_handlers=[health, ready, metrics, *routes],
+        plugins=[ClosedStructSchemaPlugin()],
         request_max_body_size=runtime.settings.max_body_bytes,
         exception_handlers={
             ValidationException: _validation_handler,

@@ -13,6 +13,7 @@ import nats
 from nats.js.errors import NotFoundError
 
 from ..schemas import STREAM
+from .bus import nats_servers
 from .service import ConsumerSpec
 from .store import ServiceStore, Write
 
@@ -29,7 +30,7 @@ def reset_tables(store: ServiceStore, specs: list[ConsumerSpec]) -> list[str]:
 
 
 async def delete_consumers(nats_url: str, names: list[str]) -> None:
-    nc = await nats.connect(nats_url, connect_timeout=5)
+    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5)
     try:
         js = nc.jetstream()
         for name in names:

@@ -20,7 +20,14 @@ import uvicorn
 from ..schemas import STREAM
 from ..settings import Settings
 from .auth import TokenSigner, load_secret
-from .bus import connect_with_retry, ensure_stream, make_broker, publish_event
+from .bus import (
+    connect_with_retry,
+    ensure_buckets,
+    ensure_stream,
+    make_broker,
+    publish_event,
+    publish_events,
+)
 from .consumer import TrackedConsumer
 from .http import build_http_app
 from .observability import Metrics, log_event
@@ -68,7 +75,9 @@ class Runtime:
         self.stop_event = asyncio.Event()
         self.nats_ready = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        self._consumer_tasks: list[asyncio.Task] = []  # stopped before the broker closes
         self._server: _QuietServer | None = None
+        self.http_app = None  # the Litestar app once HTTP serves (tests walk its routes)
         self._server_task: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -97,20 +106,21 @@ class Runtime:
         async def publish(subject: str, body: bytes, msg_id: str) -> bool:
             return await publish_event(self.broker, subject, body, msg_id)
 
-        relay = OutboxRelay(store, publish, self.metrics)
+        async def publish_batch(items: list[tuple[str, bytes, str]]) -> list[bool]:
+            return await publish_events(self.broker, items)
+
+        relay = OutboxRelay(store, publish, self.metrics, publish_batch=publish_batch)
         store.listeners.append(relay.wake)
         running = RunningService(definition, store, app, relay)
         for spec in definition.consumers(app):
-            consumer = TrackedConsumer(
+            running.consumers.append(TrackedConsumer(
                 spec.name, spec.subject, spec.handler, store, self.settings, self.metrics
-            )
-            consumer.register(self.broker)
-            running.consumers.append(consumer)
+            ))
         return running
 
     async def _start_http(self) -> None:
         routes = [r for s in self.services.values() for r in s.definition.routes(s.app)]
-        app = build_http_app(self, routes)
+        app = self.http_app = build_http_app(self, routes)  # tests walk its routes
         config = uvicorn.Config(
             app, host=self.settings.http_host, port=self.settings.http_port,
             log_level="warning", access_log=False, lifespan="on",
@@ -129,12 +139,18 @@ class Runtime:
             return
         while not self.stop_event.is_set():
             try:
-                await ensure_stream(self.broker)
+                await ensure_stream(self.broker, self.settings.stream_replicas)
+                await ensure_buckets(self.broker, self.settings.stream_replicas)
                 await self.broker.start()
                 break
             except Exception as exc:  # noqa: BLE001 - JetStream not ready yet: retry
                 log_event(log, "JetStream belum siap", logging.WARNING, error=repr(exc))
                 await asyncio.sleep(1.0)
+        # Each tracked consumer runs its own ordered fetch loop (see TrackedConsumer.run).
+        for running in self.services.values():
+            for consumer in running.consumers:
+                self._consumer_tasks.append(asyncio.create_task(
+                    consumer.run(self.broker.connection, self.stop_event)))
         self.nats_ready.set()
         log_event(log, "terhubung ke NATS", nats=self.settings.nats_url,
                   services=list(self.services))
@@ -177,6 +193,9 @@ class Runtime:
             self._server.should_exit = True
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._server_task), 5.0)
+        for task in self._consumer_tasks:  # they unsubscribe their pull subscriptions
+            task.cancel()
+        await asyncio.gather(*self._consumer_tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.broker.stop(), 5.0)
         for task in self._tasks:

@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath, JSONBody
 
 from ..platform.auth import Principal, TokenSigner, require_staff
+from ..platform.http import errors
 from ..platform.store import IntegrityError
 from ..schemas.api import ActionResult
 from .rules import ActionRefused, TicketNotFound
@@ -41,4 +42,6 @@ def action_route(action: str, body_type: type, signer: TokenSigner,
     handler.__annotations__ = {"request": Request, "number": FromPath[str],
                                "data": JSONBody[body_type], "return": result_type}
     return post(f"/api/v1/tickets/{{number:str}}/{action}", status_code=200, tags=["staf"],
-                summary=f"Aksi staf: {action}")(handler)
+                summary=f"Aksi staf: {action}",
+                # 503: the decision guard needs NATS (workflow/guard.py BusUnavailable)
+                responses=errors(401, 403, 404, 409, 503))(handler)

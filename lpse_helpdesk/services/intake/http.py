@@ -31,7 +31,10 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
         ] = None,
     ) -> Response[TicketCreated]:
         try:
-            result = await asyncio.to_thread(service.submit, data, idempotency_key)
+            # Grouped with concurrent submissions into one commit (ServiceStore.grouped): the
+            # 201 still waits for its ticket to be durably stored.
+            result = await asyncio.wrap_future(
+                service.store.grouped(service.submit, data, idempotency_key))
         except UnknownTenant as exc:
             raise HTTPException(status_code=400, detail=f"Kolom `tenant`: {exc}",
                                 extra={"field": "tenant"}) from None
