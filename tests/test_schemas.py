@@ -49,6 +49,9 @@ def sample(event_type: type) -> ev.TicketEvent:
         ev.NoteAdded: dict(message="cek log server", actor=STAFF),
         ev.TicketClosed: dict(resolution="Sertifikat diperbarui", publish_faq=True, actor=STAFF),
         ev.TicketReopened: dict(reason="masih gagal", actor=ev.Actor(id="pelapor", role="reporter")),
+        ev.SurveySubmitted: dict(scores=ev.SkmScores(
+            persyaratan=4, prosedur=3, waktu=2, biaya=4, produk=3, kompetensi=4, perilaku=4,
+            pengaduan=1, sarana=3), comment="pelayanan cepat"),
         ev.NotificationSent: dict(recipient="budi@contoh.co.id", template="received"),
         ev.NotificationFailed: dict(recipient="budi@contoh.co.id", template="received", attempt=1,
                                     error="SMTP tidak terjangkau"),

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from .events import Category, Channel, DocumentKind, LongText, Reporter, ShortText, Tenant, Tier
+from .survey import SkmScores
 
 NonEmptyShort = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 NonEmptyLong = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
@@ -65,6 +66,12 @@ class TicketView(msgspec.Struct, kw_only=True):
     kind: str = "ticket"  # "complaint": pengaduan, saran, masukan
     acting_role: str = "helpdesk"  # who acts on it now (a complaint: the Kepala Unit)
     queue_number: str = ""
+    # The reporter's SKM survey was filled (once per ticket): a portal offers it when this is
+    # false and the ticket is closed.
+    survey_submitted: bool = False
+    # Staff view only: what this staff member's role may do now (`classify`, `reply`,
+    # `request-info`, `notes`, `escalate`, `answer`, `close`, `reopen`); empty for reporters.
+    allowed_actions: list[str] = []
     timeline: list[TimelineEntry] = []
 
 
@@ -90,6 +97,19 @@ class Feedback(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     solved: bool
     message: LongText = ""
+
+
+class Survey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`POST /api/v1/tickets/{number}/survey?token=`: the reporter's SKM of a closed ticket."""
+
+    scores: SkmScores
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class SurveyReceipt(msgspec.Struct, frozen=True, kw_only=True):
+    number: str
+    type: str
+    event_id: uuid.UUID
 
 
 class ActionResult(msgspec.Struct, frozen=True, kw_only=True):

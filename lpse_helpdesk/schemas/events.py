@@ -15,6 +15,8 @@ from typing import Annotated, Literal, Union
 
 import msgspec
 
+from .survey import SKM_ELEMENTS, SkmScores  # noqa: F401  (re-exported with the events)
+
 SCHEMA_VERSION = 1
 
 # Tenant ids are short lowercase unit names (batubara, lampung, ...); they are also a token of
@@ -208,6 +210,13 @@ class TicketReopened(TicketEvent, frozen=True, kw_only=True, tag="ticket.reopene
     assignee: ShortText = ""
 
 
+class SurveySubmitted(TicketEvent, frozen=True, kw_only=True, tag="ticket.survey_submitted"):
+    """The reporter's satisfaction survey (SKM, PermenPANRB 14/2017) of a closed ticket, once."""
+
+    scores: SkmScores
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
 # --- notify ---------------------------------------------------------------------------------
 
 
@@ -245,6 +254,7 @@ ALL_EVENTS: tuple[type[TicketEvent], ...] = (
     NoteAdded,
     TicketClosed,
     TicketReopened,
+    SurveySubmitted,
     NotificationSent,
     NotificationFailed,
 )
@@ -257,6 +267,7 @@ OWNERS: dict[str, tuple[type[TicketEvent], ...]] = {
     "intake": (TicketReceived, ReporterReplied, ReporterFeedback),
     "triage": (TicketClassified,),
     "escalation": (EscalatedToCoordinator, EscalatedToLkpp, EscalationAnswered, SlaBreached),
-    "desk": (TicketReplied, InfoRequested, NoteAdded, TicketClosed, TicketReopened),
+    "desk": (TicketReplied, InfoRequested, NoteAdded, TicketClosed, TicketReopened,
+             SurveySubmitted),
     "notify": (NotificationSent, NotificationFailed),
 }

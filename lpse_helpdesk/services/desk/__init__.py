@@ -1,9 +1,10 @@
-"""desk: the helpdesk's actions (owns replied, info requested, notes, closed, reopened), staff
-accounts, and the ticket read model every other view is built on."""
+"""desk: the helpdesk's actions (owns replied, info requested, notes, closed, reopened, and the
+reporter's survey_submitted), staff accounts, and the ticket read model every other view is
+built on."""
 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
-from . import users, views
+from . import surveys, users, views
 from .application import DeskService
 from .http import routes
 
@@ -13,6 +14,6 @@ def consumers(app: DeskService) -> list[ConsumerSpec]:
 
 
 SERVICE = ServiceDefinition(
-    name="desk", build=DeskService, tables=(*views.TABLES, *users.TABLES),
+    name="desk", build=DeskService, tables=(*views.TABLES, *users.TABLES, *surveys.TABLES),
     consumers=consumers, routes=routes,
 )

@@ -17,10 +17,10 @@ from ...platform.auth import Principal, TokenSigner
 from ...platform.attachments import AttachmentStore
 from ...platform.consumer import Decision
 from ...platform.service import ServiceContext
-from ...platform.store import Stored
+from ...platform.store import IntegrityError, Stored
 from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas import events as ev
-from ...schemas.api import ActionResult, Close, Message, Reason, TicketView
+from ...schemas.api import ActionResult, Close, Message, Reason, Survey, TicketView
 from ...schemas.events import AttachmentRef
 from ...sla.units import due
 from ...workflow import history, rules
@@ -28,7 +28,7 @@ from ...workflow.guard import Decided, guard_for, guarded
 from ...workflow.rules import TicketNotFound
 from ...workflow.state import fold_state
 from ..intake.application import sha256
-from . import users, views
+from . import surveys, users, views
 
 REPORTER = ev.Actor(id="pelapor", role="reporter")
 
@@ -128,7 +128,7 @@ class DeskService:
             raise TicketNotFound(number)
         if not staff.may_act_in(found[1]):
             raise NotYourUnit(number)
-        return self._view(found[0], number, include_internal=True)
+        return self._view(found[0], number, include_internal=True, role=staff.role)
 
     def attachment(self, number: str, attachment_id: str, token: str | None,
                    staff: Principal | None):
@@ -141,13 +141,43 @@ class DeskService:
                     return msgspec.convert(ref, AttachmentRef)
         raise TicketNotFound(number)
 
-    def _view(self, ticket_id, number: str, include_internal: bool) -> TicketView:
+    def _view(self, ticket_id, number: str, include_internal: bool,
+              role: str | None = None) -> TicketView:
         events = history.load(self.store, ticket_id).events
         standard = self.standards.get(events[0].tenant) if events else None
-        view = views.fold(events, include_internal, standard)
+        view = views.fold(events, include_internal, standard, role)
         if view is None:
             raise TicketNotFound(number)
         return view
+
+    # --- the reporter's satisfaction survey (SKM) --------------------------------------------
+    def submit_survey(self, number: str, token: str, body: Survey) -> ev.SurveySubmitted:
+        """The reporter's SKM of a closed ticket, once per ticket: the survey's row (primary key
+        ticket_id) is stored in the event's transaction, so a second survey cannot slip in."""
+        found = views.find_ticket(self.store, number)
+        if found is None or not hmac.compare_digest(found[2], sha256(token)):
+            raise TicketNotFound(number)
+        ticket_id, tenant, _ = found
+        for _attempt in range(5):
+            if surveys.exists(self.store, ticket_id):
+                raise rules.conflict(
+                    f"survei kepuasan tiket {number} sudah diisi; survei hanya sekali per tiket "
+                    "/ the survey of this ticket was already submitted")
+            loaded = history.load(self.store, ticket_id)
+            state = fold_state(loaded.events)
+            if state is None or state.status != "closed":
+                raise rules.conflict(
+                    f"tiket {number} belum ditutup; survei kepuasan dapat diisi setelah tiket "
+                    "selesai / the ticket is not closed yet")
+            event = ev.SurveySubmitted(**new_envelope(ticket_id, tenant, self.now()),
+                                       scores=body.scores, comment=body.comment)
+            try:
+                self.store.record([Stored(event, ticket_id, loaded.version + 1)],
+                                  writes=[surveys.row(self.store, event)])
+            except IntegrityError:
+                continue  # another survey (seen above next round) or a staff action won the race
+            return event
+        raise rules.conflict(f"tiket {number} sedang diubah; coba lagi / please retry")
 
 
 ACTIONS = {"reply": Message, "request-info": Message, "notes": Message, "close": Close,

@@ -1,4 +1,5 @@
-"""Desk's HTTP entrypoints: staff login and the ticket view."""
+"""Desk's HTTP entrypoints: staff login, the ticket view, the reporter's survey, queues, and the
+head-of-unit figures and CSV report."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from ...platform.attachments import AttachmentMissing
 from ...platform.auth import bearer, require_staff
-from ...schemas.api import TicketView
+from ...schemas.api import Survey, SurveyReceipt, TicketView
 from ...workflow.http import action_route
-from ...workflow.rules import TicketNotFound
+from ...workflow.rules import ActionRefused, TicketNotFound
 from . import reports
 from .application import ACTIONS, DeskService, NotYourUnit
 from .users import AccountLocked, LoginFailed
@@ -34,6 +35,17 @@ class Login(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class AccessToken(msgspec.Struct, frozen=True):
     access_token: str
     token_type: str = "bearer"
+
+
+# Who reads the head-of-unit figures and the unit's CSV report.
+REPORT_ROLES = ("kepala_unit", "koordinator", "admin_ppe", "admin")
+ReporterToken = Annotated[str | None, QueryParameter(name="token", required=False, max_length=200)]
+DateFrom = Annotated[str | None, QueryParameter(
+    name="from", required=False,
+    description="Tanggal awal (YYYY-MM-DD, zona waktu unit), inklusif; bawaan: `to` - 29 hari")]
+DateTo = Annotated[str | None, QueryParameter(
+    name="to", required=False,
+    description="Tanggal akhir (YYYY-MM-DD, zona waktu unit), inklusif; bawaan: hari ini")]
 
 
 def routes(service: DeskService) -> list:
@@ -85,12 +97,54 @@ def routes(service: DeskService) -> list:
         return await asyncio.to_thread(
             reports.queue, service.store, tenant, service.now(), tier, status, category, kind)
 
+    def unit_period(request: Request, tenant: str, date_from: str | None, date_to: str | None):
+        require_staff(request, service.signer, tenant, REPORT_ROLES)
+        standard = service.standards.get(tenant)
+        if standard is None:
+            raise HTTPException(status_code=404, extra={"field": "tenant"},
+                                detail=f"Unit `{tenant}` tidak dikenal / unknown unit")
+        try:
+            start, end = reports.period(standard.zone, service.now(), date_from, date_to)
+        except reports.BadPeriod as exc:
+            raise HTTPException(status_code=400, detail=str(exc),
+                                extra={"field": exc.field}) from None
+        return standard, start, end
+
     @get("/api/v1/units/{tenant:str}/figures", tags=["staf"],
          summary="Angka kinerja unit untuk Kepala Unit / head-of-unit figures")
-    async def unit_figures(request: Request, tenant: FromPath[str]) -> reports.Figures:
-        require_staff(request, service.signer, tenant,
-                      ("kepala_unit", "koordinator", "admin_ppe", "admin"))
-        return await asyncio.to_thread(reports.figures, service.store, tenant, service.now())
+    async def unit_figures(request: Request, tenant: FromPath[str], date_from: DateFrom = None,
+                           date_to: DateTo = None) -> reports.Figures:
+        standard, start, end = unit_period(request, tenant, date_from, date_to)
+        return await asyncio.to_thread(reports.figures, service.store, tenant, service.now(),
+                                       standard, start, end)
+
+    @get("/api/v1/units/{tenant:str}/report.csv", tags=["staf"],
+         summary="Laporan tiket unit (CSV) / the unit's ticket report as CSV",
+         media_type="text/csv; charset=utf-8")
+    async def unit_report(request: Request, tenant: FromPath[str], date_from: DateFrom = None,
+                          date_to: DateTo = None) -> Response:
+        standard, start, end = unit_period(request, tenant, date_from, date_to)
+        text = await asyncio.to_thread(reports.report_csv, service.store, tenant, standard.zone,
+                                       start, end)
+        return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition":
+                f'attachment; filename="laporan-{safe_name(tenant)}-{start}-{end}.csv"'})
+
+    @post("/api/v1/tickets/{number:str}/survey", status_code=201, tags=["pelapor"],
+          summary="Survei kepuasan (SKM) pelapor atas tiket yang ditutup / satisfaction survey")
+    async def reporter_survey(number: FromPath[str], data: JSONBody[Survey],
+                              token: ReporterToken = None) -> SurveyReceipt:
+        if not token:
+            raise HTTPException(status_code=401, extra={"field": "token"},
+                                detail="Sertakan token akses pelapor (?token=) / token required")
+        try:
+            event = await asyncio.to_thread(service.submit_survey, number, token, data)
+        except TicketNotFound:
+            raise HTTPException(status_code=404, detail=(
+                f"Tiket {number} tidak ditemukan atau token salah / not found")) from None
+        except ActionRefused as exc:
+            raise HTTPException(status_code=exc.status_code, detail=str(exc)) from None
+        return SurveyReceipt(number=number, type=event.tag, event_id=event.event_id)
 
     @get("/api/v1/tickets/{number:str}/attachments/{attachment_id:str}", tags=["tiket"],
          summary="Unduh lampiran / download an attachment", media_type="application/octet-stream")
@@ -98,6 +152,9 @@ def routes(service: DeskService) -> list:
                        token: Annotated[str | None, QueryParameter(
                            name="token", required=False, max_length=200)] = None) -> Response:
         staff = require_staff(request, service.signer) if bearer(request) else None
+        if staff is None and not token:
+            raise HTTPException(status_code=401, extra={"field": "token"}, detail=(
+                "Sertakan token akses pelapor (?token=) atau login staf / login required"))
         try:
             ref = await asyncio.to_thread(service.attachment, number, attachment_id, token, staff)
             data = await service.attachments.get(ref)
@@ -114,4 +171,5 @@ def routes(service: DeskService) -> list:
                      lambda number, data, staff, name=name: service.act(name, number, data, staff))
         for name, body in ACTIONS.items()
     ]
-    return [login, view_ticket, open_queue, unit_figures, download, *actions]
+    return [login, view_ticket, open_queue, unit_figures, unit_report, reporter_survey, download,
+            *actions]

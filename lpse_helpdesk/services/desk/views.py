@@ -18,8 +18,10 @@ from ...schemas import events as ev
 from ...schemas.api import TicketView, TimelineEntry
 from ...sla.tickets import fold_clocks
 from ...workflow import history
+from ...workflow import rules
 from ...workflow.rules import acting_role
 from ...workflow.state import TicketState, fold_state
+from ..triage.application import CLASSIFYING_ROLES  # the owner's rule, not a copy
 
 TABLES = (
     *history.TABLES,
@@ -87,10 +89,35 @@ def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] 
     return uuid.UUID(ticket_id), tenant, token_hash
 
 
+# Every staff action on a ticket, in the order a staff page offers them.
+STAFF_ACTIONS = ("classify", "reply", "request-info", "notes", "escalate", "answer", "close",
+                 "reopen")
+
+
+def allowed_actions(state: TicketState, role: str, standard) -> list[str]:
+    """What `role` (staff of the ticket's unit) may do in the ticket's current state: the same
+    checks the owning services make (`workflow.rules.check`; triage's roles for `classify`)."""
+    if standard is None:
+        return []
+    allowed = []
+    for action in STAFF_ACTIONS:
+        if action == "classify":
+            if role in CLASSIFYING_ROLES and state.status != "closed":
+                allowed.append(action)
+            continue
+        try:
+            rules.check(action, state, role, standard)
+        except rules.ActionRefused:
+            continue
+        allowed.append(action)
+    return allowed
+
+
 def fold(events: list[AnyTicketEvent], include_internal: bool = False,
-         standard=None) -> TicketView | None:
+         standard=None, role: str | None = None) -> TicketView | None:
     """The ticket as the API shows it. With the unit's standard, the due times are the effective
-    ones (pauses and tier targets applied), as escalation's timer sees them."""
+    ones (pauses and tier targets applied), as escalation's timer sees them. With a staff `role`,
+    `allowed_actions` lists what that role may do now."""
     state = fold_state(events)
     if state is None:
         return None
@@ -101,9 +128,12 @@ def fold(events: list[AnyTicketEvent], include_internal: bool = False,
         subject=r.subject, description=r.description, reporter=r.reporter,
         first_response_breached=state.first_response_breached,
         resolution_breached=state.resolution_breached, kind=r.kind, queue_number=r.queue_number,
+        survey_submitted=any(isinstance(e, ev.SurveySubmitted) for e in events),
     )
     if standard is not None:
         view.acting_role = acting_role(standard, state)
+    if role is not None:
+        view.allowed_actions = allowed_actions(state, role, standard)
     classified = [e for e in events if isinstance(e, ev.TicketClassified)]
     if classified:
         view.first_response_due = classified[-1].first_response_due
