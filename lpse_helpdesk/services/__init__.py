@@ -7,7 +7,7 @@ import importlib
 
 from ..platform.service import ServiceDefinition
 
-NAMES = ("intake", "triage", "escalation", "desk", "notify", "faq_publisher")
+NAMES = ("intake", "triage", "escalation", "desk", "notify", "faq_publisher", "web")
 
 
 def definition(name: str) -> ServiceDefinition:

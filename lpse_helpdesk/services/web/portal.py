@@ -1,0 +1,199 @@
+"""The public portal (LPSE Support-like, Bahasa Indonesia): the units, a new ticket with the
+unit's required data and attachments, the ticket's status by number and access token, the
+reporter's reply, confirmation and satisfaction survey, and the unit's FAQ.
+
+Plain forms and redirects (post/redirect/get): every step works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.datastructures import UploadFile
+from litestar.response import Redirect
+
+from ...schemas.survey import SKM_ELEMENTS
+from ..intake.requirements import LABELS, REPORTER_FIELDS
+from .answers import passthrough, refusal, unavailable
+from .application import ApiUnavailable, WebFrontend
+from .render import page
+
+REPORTER_INPUTS = [("name", "Nama lengkap", "text"), ("email", "Alamat email", "email"),
+                   ("phone", "Nomor telepon/WA", "tel"),
+                   ("organization", "Instansi/perusahaan", "text")]
+MAX_FILES = 10
+
+
+def form_field(api_field: str | None) -> str:
+    """The API names `reporter.email` or `documents.company_npwp`; the form, `email`/`doc_…`."""
+    if not api_field:
+        return ""
+    head, _, rest = api_field.partition(".")
+    if head == "reporter":
+        return rest
+    if head == "documents":
+        return f"doc_{rest}"
+    return "files" if head == "attachments" else head
+
+
+def _status_url(number: str, token: str) -> str:
+    return f"/portal/status?nomor={number}&token={token}"
+
+
+def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
+    def new_ticket_page(request: Request, unit, values: dict, errors: dict, status: int = 200,
+                        error: str = "") -> Response:
+        required = set(unit.required_fields("web"))
+        documents = [(name, LABELS.get(name, name)) for name in unit.required_fields("web")
+                     if name not in REPORTER_FIELDS]
+        return page(request, "new_ticket.html", status=status, unit=unit, values=values,
+                    errors=errors, error=error, required_fields=required | {"name"},
+                    reporter_fields=REPORTER_INPUTS, document_fields=documents)
+
+    @get("/", include_in_schema=False)
+    async def home(request: Request) -> Response:
+        return page(request, "home.html", units=web.units())
+
+    @get("/portal/{tenant:str}/tiket-baru", include_in_schema=False)
+    async def new_ticket_form(request: Request, tenant: FromPath[str]) -> Response:
+        unit = web.unit(tenant)
+        if unit is None:
+            return page(request, "error.html", status=404, heading="Unit tidak dikenal",
+                        message=f"Tidak ada unit LPSE `{tenant}` di helpdesk ini.")
+        return new_ticket_page(request, unit, {}, {})
+
+    @post("/portal/{tenant:str}/tiket-baru", include_in_schema=False,
+          request_max_body_size=60_000_000)
+    async def submit(request: Request, tenant: FromPath[str]) -> Response:
+        unit = web.unit(tenant)
+        if unit is None:
+            return page(request, "error.html", status=404, heading="Unit tidak dikenal",
+                        message=f"Tidak ada unit LPSE `{tenant}` di helpdesk ini.")
+        form = await request.form()
+        values = {k: v for k, v in form.items() if isinstance(v, str) and k != "_csrf_token"}
+        files = [f for f in (form.getall("files") if "files" in form else [])
+                 if isinstance(f, UploadFile) and f.filename]
+        if len(files) > MAX_FILES:
+            return new_ticket_page(request, unit, values, {"files": f"Maksimal {MAX_FILES} berkas."},
+                                   status=400)
+        try:
+            ids = []
+            for upload in files:
+                answer = await web.call(
+                    "POST", "/api/v1/attachments", content=await upload.read(),
+                    params={"tenant": tenant, "filename": upload.filename[:200]},
+                    headers={"Content-Type": upload.content_type or "application/octet-stream"})
+                if not answer.ok:
+                    return new_ticket_page(request, unit, values, {
+                        "files": f"{upload.filename}: {answer.detail}"}, status=answer.status)
+                ids.append(answer.body["id"])
+            body = {
+                "tenant": tenant, "channel": "web", "kind": values.get("kind", "ticket"),
+                "reporter": {"name": values.get("name", "").strip(),
+                             "email": values.get("email", "").strip(),
+                             "phone": values.get("phone", "").strip(),
+                             "organization": values.get("organization", "").strip(),
+                             "kind": values.get("reporter_kind", "other")},
+                "subject": values.get("subject", "").strip(),
+                "description": values.get("description", "").strip(),
+                "documents": {k[4:]: v.strip() for k, v in values.items()
+                              if k.startswith("doc_") and v.strip()},
+                "attachments": ids,
+            }
+            answer = await web.call("POST", "/api/v1/tickets", json=body)
+        except ApiUnavailable:
+            return unavailable(request)
+        if answer.status == 201:
+            created = answer.body
+            return Redirect("/portal/tiket-diterima", status_code=303, query_params={
+                "nomor": created["number"], "token": created["access_token"]})
+        missing = answer.body.get("missing") if isinstance(answer.body, dict) else None
+        fields = [form_field(f) for f in (missing or [answer.field])]
+        errors = {f: answer.detail for f in fields if f}
+        return new_ticket_page(request, unit, values, errors, status=answer.status,
+                               error=f"Laporan belum terkirim: {answer.detail}")
+
+    @get("/portal/tiket-diterima", include_in_schema=False)
+    async def created(request: Request, nomor: FromQuery[str], token: FromQuery[str]) -> Response:
+        return page(request, "created.html", number=nomor, token=token, email="")
+
+    async def status_page(request: Request, number: str, token: str, status: int = 200,
+                          error: str = "") -> Response:
+        answer = await web.call("GET", f"/api/v1/tickets/{number}", params={"token": token})
+        if not answer.ok:
+            return page(request, "status_lookup.html", status=answer.status, number=number,
+                        error=answer.detail if answer.status != 404 else
+                        "Nomor tiket atau token akses salah.")
+        ticket = answer.body
+        return page(request, "status.html", status=status, t=ticket, token=token,
+                    unit=web.unit(ticket["tenant"]), skm_elements=SKM_ELEMENTS, error=error)
+
+    @get("/portal/status", include_in_schema=False)
+    async def status(request: Request, nomor: FromQuery[str] = "",
+                     token: FromQuery[str] = "") -> Response:
+        if not nomor or not token:
+            return page(request, "status_lookup.html", number=nomor)
+        try:
+            return await status_page(request, nomor.strip(), token.strip())
+        except ApiUnavailable:
+            return unavailable(request)
+
+    async def follow_up(request: Request, number: str, path: str, body_of, done: str) -> Response:
+        form = await request.form()
+        token = form.get("token", "")
+        try:
+            answer = await web.call("POST", f"/api/v1/tickets/{number}/{path}",
+                                    params={"token": token}, json=body_of(form))
+            if not answer.ok:
+                if answer.status == 404:
+                    return refusal(request, answer, back="/portal/status")
+                return await status_page(request, number, token, status=answer.status,
+                                         error=answer.detail)
+        except ApiUnavailable:
+            return unavailable(request)
+        return Redirect("/portal/status", status_code=303,
+                        query_params={"nomor": number, "token": token, "pesan": done})
+
+    @post("/portal/tiket/{number:str}/balas", include_in_schema=False)
+    async def reply(request: Request, number: FromPath[str]) -> Response:
+        return await follow_up(request, number, "replies",
+                               lambda f: {"message": f.get("message", "").strip()},
+                               "Balasan Anda terkirim ke helpdesk.")
+
+    @post("/portal/tiket/{number:str}/konfirmasi", include_in_schema=False)
+    async def confirm(request: Request, number: FromPath[str]) -> Response:
+        return await follow_up(
+            request, number, "feedback",
+            lambda f: {"solved": f.get("solved") == "1", "message": f.get("message", "").strip()},
+            "Terima kasih atas konfirmasi Anda.")
+
+    @post("/portal/tiket/{number:str}/survei", include_in_schema=False)
+    async def survey(request: Request, number: FromPath[str]) -> Response:
+        def body(form) -> dict:
+            scores = {}
+            for key, _title in SKM_ELEMENTS:
+                raw = form.get(key, "")
+                scores[key] = int(raw) if raw.isdigit() else 0  # 0: refused below, naming it
+            return {"scores": scores, "comment": form.get("comment", "").strip()}
+        return await follow_up(request, number, "survey", body,
+                               "Terima kasih, survei kepuasan Anda tersimpan.")
+
+    @get("/portal/tiket/{number:str}/lampiran/{attachment_id:str}", include_in_schema=False)
+    async def attachment(request: Request, number: FromPath[str],
+                         attachment_id: FromPath[str], token: FromQuery[str] = "") -> Response:
+        return await passthrough(web, request, f"/api/v1/tickets/{number}/attachments/{attachment_id}",
+                                 params={"token": token})
+
+    @get("/portal/{tenant:str}/faq", include_in_schema=False)
+    async def faq(request: Request, tenant: FromPath[str], q: FromQuery[str] = "") -> Response:
+        unit = web.unit(tenant)
+        try:
+            answer = await web.call("GET", "/api/v1/faq", params={"tenant": tenant, "q": q})
+        except ApiUnavailable:
+            return unavailable(request)
+        if unit is None or not answer.ok:
+            return refusal(request, answer)
+        return page(request, "faq.html", unit=unit, entries=answer.body, query=q)
+
+    return [home, new_ticket_form, submit, created, status, reply, confirm, survey, attachment,
+            faq]

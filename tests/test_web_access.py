@@ -1,0 +1,204 @@
+"""The staff web view and the portal over real HTTP (no browser): logins, sessions, CSRF,
+lock-out, unit boundaries on every page, the queue's filters, and the portal's form errors."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from conftest import eventually, make_settings, running_helpdesk
+from scenario import Desk
+from webclient import WebClient, text_of
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+# Answer without a login by design: the portal, the public FAQ, the reporter's own routes
+# (they need the ticket's access token instead), login itself, and health/metrics probes.
+PUBLIC = [
+    ("GET", r"^/$"), ("GET", r"^/(health|ready|metrics)$"), ("GET", r"^/schema"),
+    ("GET", r"^/static/"), ("GET", r"^/staf/masuk$"), ("POST", r"^/staf/(masuk|keluar)$"),
+    ("GET", r"^/portal/"), ("POST", r"^/portal/"), ("GET", r"^/faq/"),
+    ("GET", r"^/api/v1/faq(/feed)?$"), ("POST", r"^/api/v1/faq/[^/]+/helpful$"),
+    ("POST", r"^/api/v1/(tickets|attachments|auth/token)$"),
+]
+
+
+def is_public(method: str, path: str) -> bool:
+    return any(m == method and re.search(pattern, path) for m, pattern in PUBLIC)
+
+
+async def _two_units(hd) -> tuple[dict, dict, Desk, Desk]:
+    batam, tuban = Desk(hd, "batam"), Desk(hd, "tuban")
+    upload = await hd.http.post("/api/v1/attachments", params={"tenant": "tuban", "filename": "a.png"},
+                                content=PNG, headers={"Content-Type": "image/png"})
+    assert upload.status_code == 201, upload.text
+    theirs = await tuban.report(attachments=[upload.json()["id"]])
+    ours = await batam.report()
+    return ours, {**theirs, "attachment": upload.json()["id"]}, batam, tuban
+
+
+async def test_no_page_or_api_answers_without_login(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        _, theirs, _, _ = await _two_units(hd)
+        values = {"number": theirs["number"], "tenant": "tuban", "action": "reply",
+                  "attachment_id": theirs["attachment"], "file_path": "helpdesk.css"}
+        checked = 0
+        async with WebClient(str(hd.http.base_url)) as web:
+            token = await web.csrf("/staf/masuk")
+            for route in hd.runtime.http_app.routes:
+                path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), str(uuid.uuid4())),
+                              route.path)
+                for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+                    if is_public(method, route.path):
+                        continue
+                    data = {"_csrf_token": token} if not path.startswith("/api/") else None
+                    r = await web.http.request(method, path, data=data, params={"tenant": "tuban"})
+                    checked += 1
+                    assert r.status_code < 200 or r.status_code >= 300, (method, path, r.status_code)
+                    if method == "GET":
+                        to_login = r.status_code == 303 and r.headers["location"].startswith("/staf/masuk")
+                        assert r.status_code == 401 or to_login, (method, path, r.status_code, r.text[:200])
+        assert checked >= 25  # every staff page and staff API route was tried
+
+
+async def test_staff_of_one_unit_cannot_reach_another_units_tickets(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        ours, theirs, batam, _ = await _two_units(hd)
+        await batam.staff("hd.btm", "helpdesk")
+        await batam.staff("kepala.btm", "kepala_unit")
+        async with WebClient(str(hd.http.base_url)) as web:
+            assert (await web.login("hd.btm")).status_code == 303
+            own = await web.http.get(f"/staf/tiket/{ours['number']}")
+            assert own.status_code == 200 and ours["number"] in own.text
+            assert "Balas pelapor" in own.text and "Jawab eskalasi" not in own.text
+            number = theirs["number"]
+            pages = [f"/staf/tiket/{number}", f"/staf/tiket/{number}/lampiran/{theirs['attachment']}",
+                     "/staf/antrean?tenant=tuban", "/staf/antrean/tabel?tenant=tuban"]
+            for path in pages:
+                r = await web.http.get(path)
+                assert r.status_code == 403, (path, r.status_code)
+            acted = await web.form(f"/staf/tiket/{number}/aksi/reply", {"message": "bukan unit saya"})
+            assert acted.status_code == 403 and "unit" in text_of(acted)
+            dashboard = await web.http.get("/staf/dasbor")
+            assert dashboard.status_code == 403  # a helpdesk user sees no head-of-unit figures
+        async with WebClient(str(hd.http.base_url)) as head:
+            await head.login("kepala.btm")
+            assert (await head.http.get("/staf/dasbor")).status_code == 200
+            assert (await head.http.get("/staf/dasbor?tenant=tuban")).status_code == 403
+            assert (await head.http.get("/staf/dasbor.csv?tenant=tuban")).status_code == 403
+            csv = await head.http.get("/staf/dasbor.csv")
+            assert csv.status_code == 200 and ours["number"] in csv.text
+        tuban_view = await hd.http.get(f"/api/v1/tickets/{number}",
+                                       headers={"Authorization": f"Bearer {batam.tokens['hd.btm']}"})
+        assert not any(e["type"] == "ticket.replied" for e in tuban_view.json().get("timeline", []))
+
+
+async def test_login_session_csrf_and_lockout(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings, services=["desk", "web"]) as hd:
+        await Desk(hd, "batam").staff("hd.btm", "helpdesk")
+        async with WebClient(str(hd.http.base_url)) as web:
+            no_csrf = await web.http.post("/staf/masuk", data={"username": "hd.btm", "password": "x"})
+            assert no_csrf.status_code == 403 and "CSRF" in no_csrf.text
+            wrong = await web.login("hd.btm", "salah-sekali")
+            assert wrong.status_code == 401 and "kata sandi salah" in text_of(wrong)
+            evil = await web.form("/staf/masuk", {"username": "hd.btm", "password": "rahasia-sekali-123",
+                                                  "lanjut": "//evil.example/x"})
+            assert evil.status_code == 303 and evil.headers["location"] == "/staf/antrean"
+            cookie = evil.headers["set-cookie"].lower()
+            assert "lpse_staf=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+            assert (await web.http.get("/staf/antrean")).status_code == 200
+            out = await web.form("/staf/keluar", {}, page="/staf/antrean")
+            assert out.status_code == 303
+            assert (await web.http.get("/staf/antrean")).status_code == 303
+            for _ in range(5):
+                await web.login("hd.btm", "salah-sekali")
+            locked = await web.login("hd.btm")
+            assert locked.status_code == 429 and "terkunci" in text_of(locked)
+
+
+async def test_queue_filters_sorting_and_overdue(tmp_path, nats_server):
+    later = {"shift": timedelta(0)}
+    clock = lambda: datetime.now(UTC) + later["shift"]  # noqa: E731
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings, now=clock) as hd:
+        desk = Desk(hd, "batam")
+        first = await desk.report(subject="Tidak bisa login SPSE", channel="web")
+        second = await desk.report(subject="Minta reset akun", channel="email")
+        await desk.staff("hd.btm", "helpdesk")
+        async with WebClient(str(hd.http.base_url)) as web:
+            await web.login("hd.btm")
+            page = await web.http.get("/staf/antrean")
+            assert first["number"] in page.text and second["number"] in page.text
+            assert 'class="terlambat"' not in page.text and "0 terlambat" in page.text
+            only_email = await web.http.get("/staf/antrean/tabel?channel=email")
+            assert second["number"] in only_email.text and first["number"] not in only_email.text
+            by_number = await web.http.get("/staf/antrean?sort=nomor&urutan=turun")
+            assert by_number.text.index(second["number"]) < by_number.text.index(first["number"])
+            later["shift"] = timedelta(days=30)
+            overdue = await web.http.get("/staf/antrean/tabel")
+            assert overdue.text.count('class="terlambat"') == 2 and "TERLAMBAT" in overdue.text
+
+
+async def test_portal_form_names_the_missing_field_and_keeps_the_input(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        async with WebClient(str(hd.http.base_url)) as web:
+            page = "/portal/lampung/tiket-baru"
+            form = await web.http.get(page)
+            assert 'name="doc_company_npwp"' in form.text  # Lampung asks for the company NPWP
+            data = {"name": "Rina", "email": "rina@contoh.co.id", "phone": "0812",
+                    "organization": "PT Sinar", "subject": "Gagal unggah penawaran",
+                    "description": "Tombol unggah tidak merespons."}
+            refused = await web.form(page, data, page=page)
+            assert refused.status_code == 400
+            assert re.search(r'id="doc_company_npwp"[^>]*aria-invalid="true"', refused.text)
+            assert "NPWP perusahaan" in text_of(refused) and "Gagal unggah penawaran" in refused.text
+            bad_file = await web.form("/portal/batam/tiket-baru", data, page="/portal/batam/tiket-baru",
+                                      files={"files": ("x.sh", b"#!/bin/sh", "text/x-sh")})
+            assert bad_file.status_code == 415 and 'id="files-galat"' in bad_file.text
+            ok = await web.form("/portal/batam/tiket-baru", data, page="/portal/batam/tiket-baru",
+                                files={"files": ("layar.png", PNG, "image/png")})
+            assert ok.status_code == 303
+            done = await web.http.get(ok.headers["location"])
+            number = re.search(r'id="nomor-tiket">([^<]+)<', done.text).group(1)
+            token = re.search(r'id="token-akses">([^<]+)<', done.text).group(1)
+
+            async def shown():
+                r = await web.http.get("/portal/status", params={"nomor": number, "token": token})
+                return r if "Diklasifikasi" in r.text else None
+            status = await eventually(shown, what="status tiket di portal")
+            link = re.search(r'href="(/portal/tiket/[^"]+/lampiran/[^"]+)"', status.text).group(1)
+            assert (await web.http.get(link.replace("&amp;", "&"))).content == PNG
+            wrong = await web.http.get("/portal/status", params={"nomor": number, "token": "x" * 32})
+            assert wrong.status_code == 404 and "token akses salah" in text_of(wrong)
+
+
+async def test_canned_replies_come_from_the_units_faq_and_the_portal_searches_it(tmp_path, nats_server):
+    from test_faq import close_for_faq, drafts, review
+
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        d = Desk(hd, "batubara")
+        helpdesk, ppe = await d.staff("hd.bb", "helpdesk"), await d.staff("ppe.bb", "admin_ppe")
+        await close_for_faq(d, helpdesk, "Cara mengunggah dokumen penawaran",
+                            "Bagaimana cara unggah dokumen penawaran di SPSE?",
+                            "Gunakan Apendo versi terbaru lalu unggah lewat menu Penawaran.")
+        [draft] = await drafts(hd, d, ppe, "batubara", 1)
+        await review(hd, d, ppe, f"/api/v1/faq/drafts/{draft['id']}/publish")
+        asked = await d.report(subject="Gagal unggah dokumen penawaran",
+                               description="Dokumen penawaran tidak bisa diunggah.")
+        async with WebClient(str(hd.http.base_url)) as web:
+            await web.login("hd.bb")
+            page = await web.http.get(f"/staf/tiket/{asked['number']}")
+            assert f"?faq={draft['id']}" in page.text and "Jawaban siap pakai" in page.text
+            chosen = await web.http.get(f"/staf/tiket/{asked['number']}?faq={draft['id']}")
+            reply_box = re.search(r'<textarea id="message-reply"[^>]*>([^<]*)<', chosen.text)
+            assert reply_box and "Apendo versi terbaru" in reply_box.group(1)
+            found = await web.http.get("/portal/batubara/faq", params={"q": "mengunggah penawaran"})
+            assert found.status_code == 200 and "Apendo versi terbaru" in found.text
+            none = await web.http.get("/portal/batam/faq")  # Batam publishes no FAQ
+            assert none.status_code == 404
