@@ -75,3 +75,20 @@ def test_tracking_is_per_position_not_a_maximum(store):
     assert not store.is_tracked("c", 5)
     store.record((), tracking=Tracking("c", 5))
     assert store.is_tracked("c", 5)
+
+
+def test_replicas_starting_together_on_an_empty_postgres_database_all_open(tmp_path, pg_url):
+    """Two replicas of a service creating their tables at the same moment: PostgreSQL can fail
+    one on its catalogue (`pg_type_typname_nsp_index`) unless creation is serialised."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from lpse_helpdesk.platform.store import ServiceStore;"
+              "from lpse_helpdesk.services.desk import views, users;"
+              "from lpse_helpdesk.settings import Settings;"
+              "s = ServiceStore('desk', Settings(database_url=sys.argv[1]),"
+              " (*views.TABLES, *users.TABLES)); s.close()")
+    replicas = [subprocess.Popen([sys.executable, "-c", script, pg_url], stderr=subprocess.PIPE,
+                                 text=True) for _ in range(4)]
+    failures = [p.stderr.read() for p in replicas if p.wait(timeout=60) != 0]
+    assert not failures, failures[0][-800:]

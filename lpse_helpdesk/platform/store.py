@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+
 import queue
 import sqlite3
 import threading
@@ -118,12 +119,43 @@ def persistence_env(service: str, settings: Settings) -> dict[str, str]:
     }
 
 
+@contextmanager
+def tables_created_one_at_a_time(settings: Settings):
+    """PostgreSQL: hold a session advisory lock while a store creates its tables.
+
+    Two replicas starting at once on an empty database both run `CREATE TABLE IF NOT EXISTS`,
+    and PostgreSQL can then fail one of them on its catalogue's unique index
+    (`pg_type_typname_nsp_index`); seen with two replicas of one service. SQLite files are
+    per service and process-locked, so they need nothing."""
+    if not settings.uses_postgres:
+        yield
+        return
+    import psycopg
+
+    env = persistence_env("ddl", settings)
+    with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
+                         port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
+                         password=env["POSTGRES_PASSWORD"] or None, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK_KEY,))
+
+
+DDL_LOCK_KEY = 0x4C505345  # "LPSE": any fixed number shared by every helpdesk process
+
+
 class ServiceStore(Application):
     """One service's events, tracking records and read-model tables, in one database."""
 
     def __init__(self, service: str, settings: Settings, tables: Sequence[str] = ()):
         self.name = service  # eventsourcing uses it to prefix PostgreSQL tables
         self.service = service
+        with tables_created_one_at_a_time(settings):
+            self._open(service, settings, tables)
+
+    def _open(self, service: str, settings: Settings, tables: Sequence[str]) -> None:
         super().__init__(persistence_env(service, settings))
         self.is_postgres = settings.uses_postgres
         self._tracking_table = getattr(self.recorder, "tracking_table_name", "tracking")
