@@ -107,6 +107,7 @@ async def test_reporter_and_staff_close_the_loop_in_a_browser(tmp_path, nats_ser
             await expect(reporter.get_by_text("Silakan hapus cache peramban")).to_be_visible()
             await reporter.get_by_role("button", name="Ya, sudah selesai").click()
             await expect(reporter.get_by_role("status")).to_contain_text("konfirmasi")
+            await expect(reporter.get_by_role("button", name="Ya, sudah selesai")).to_have_count(0)
             for index, key in enumerate(SKM_KEYS):
                 await reporter.locator(f'input[name="{key}"][value="{4 if index % 2 else 3}"]').check()
             await reporter.get_by_label("Saran atau masukan").fill("Cepat dan jelas.")

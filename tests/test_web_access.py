@@ -202,3 +202,32 @@ async def test_canned_replies_come_from_the_units_faq_and_the_portal_searches_it
             assert found.status_code == 200 and "Apendo versi terbaru" in found.text
             none = await web.http.get("/portal/batam/faq")  # Batam publishes no FAQ
             assert none.status_code == 404
+
+
+async def test_escalation_and_its_answer_through_the_ticket_page(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        d = Desk(hd, "batam")  # Batam: Helpdesk -> Koordinator Helpdesk -> LKPP
+        await d.staff("hd.btm", "helpdesk")
+        await d.staff("koord.btm", "koordinator")
+        ticket = await d.report()
+        page = f"/staf/tiket/{ticket['number']}"
+        async with WebClient(str(hd.http.base_url)) as helpdesk:
+            await helpdesk.login("hd.btm")
+            sent = await helpdesk.form(f"{page}/aksi/escalate", {"reason": "Perlu hak akses admin"},
+                                       page=page)
+            assert sent.status_code == 303
+            after = await helpdesk.http.get(sent.headers["location"])
+            # escalation decides in its own service; the page already shows it
+            assert "Dieskalasi ke tingkat kedua" in after.text and "Dieskalasi</dd>" in after.text
+            assert "Balas pelapor" not in after.text  # not while the ticket is at tier 2
+            refused = await helpdesk.form(f"{page}/aksi/close", {"resolution": "x"}, page=page)
+            assert refused.status_code == 409 and "koordinator" in text_of(refused)
+        async with WebClient(str(hd.http.base_url)) as koordinator:
+            await koordinator.login("koord.btm")
+            mine = await koordinator.http.get(page)
+            assert "Jawab eskalasi" in mine.text
+            answered = await koordinator.form(f"{page}/aksi/answer",
+                                              {"message": "Hak akses sudah diberikan."}, page=page)
+            back = await koordinator.http.get(answered.headers["location"])
+            assert "Eskalasi dijawab" in back.text and "Hak akses sudah diberikan." in back.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -22,6 +23,7 @@ class Classification(msgspec.Struct, frozen=True):
     category: Category
     first_response_due: datetime | None
     resolution_due: datetime | None
+    event_id: uuid.UUID | None = None  # the ticket.classified event this decision stored
 
 
 def routes(service: TriageService) -> list:
@@ -29,6 +31,6 @@ def routes(service: TriageService) -> list:
         event = service.classify(number, body, staff)
         return Classification(number=number, category=event.category,
                               first_response_due=event.first_response_due,
-                              resolution_due=event.resolution_due)
+                              resolution_due=event.resolution_due, event_id=event.event_id)
 
     return [action_route("classify", Classify, service.signer, classify, Classification)]

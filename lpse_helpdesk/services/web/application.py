@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import asyncio
 import logging
 
 import httpx
@@ -102,6 +103,22 @@ class WebFrontend:
             if answer.ok:
                 found += [e for e in answer.body if e["id"] not in {f["id"] for f in found}]
         return found[:limit]
+
+    async def until_shown(self, number: str, event_id: str, *, staff_token: str | None = None,
+                          token: str | None = None, timeout: float = 3.0) -> bool:
+        """Wait until the ticket view includes an event just decided, so the page the user
+        is sent to next shows what they did. The decision may belong to another service
+        (escalation, intake) and reach the desk's view one bus round trip later."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            answer = await self.call("GET", f"/api/v1/tickets/{number}", staff_token=staff_token,
+                                     params={"token": token} if token else None)
+            timeline = answer.body.get("timeline", []) if answer.ok else []
+            if any(str(e["event"].get("event_id")) == str(event_id) for e in timeline):
+                return True
+            if asyncio.get_running_loop().time() > deadline:
+                return False  # the page says it was done; the timeline catches up on reload
+            await asyncio.sleep(0.05)
 
     async def close_on_stop(self, stop) -> None:
         """A runtime task: the API client lives as long as the process."""

@@ -36,8 +36,16 @@ def form_field(api_field: str | None) -> str:
     return "files" if head == "attachments" else head
 
 
-def _status_url(number: str, token: str) -> str:
-    return f"/portal/status?nomor={number}&token={token}"
+def _feedback_since_close(timeline: list[dict]) -> dict | None:
+    """The reporter's confirmation of the latest close, if they gave one (the form is then
+    replaced by what they said; a reopen and a new close ask again)."""
+    answered = None
+    for entry in timeline:
+        if entry["type"] == "ticket.closed":
+            answered = None
+        elif entry["type"] == "ticket.reporter_feedback":
+            answered = entry["event"]
+    return answered
 
 
 def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
@@ -126,7 +134,8 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
                         "Nomor tiket atau token akses salah.")
         ticket = answer.body
         return page(request, "status.html", status=status, t=ticket, token=token,
-                    unit=web.unit(ticket["tenant"]), skm_elements=SKM_ELEMENTS, error=error)
+                    unit=web.unit(ticket["tenant"]), skm_elements=SKM_ELEMENTS, error=error,
+                    answered=_feedback_since_close(ticket["timeline"]))
 
     @get("/portal/status", include_in_schema=False)
     async def status(request: Request, nomor: FromQuery[str] = "",
@@ -149,6 +158,7 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
                     return refusal(request, answer, back="/portal/status")
                 return await status_page(request, number, token, status=answer.status,
                                          error=answer.detail)
+            await web.until_shown(number, answer.body["event_id"], token=token)
         except ApiUnavailable:
             return unavailable(request)
         return Redirect("/portal/status", status_code=303,

@@ -203,6 +203,8 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
             if not answer.ok:
                 return await ticket_page(request, who, number, status=answer.status,
                                          error=answer.detail, opened=action)
+            if answer.body.get("event_id"):
+                await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
         except ApiUnavailable:
             return unavailable(request, who[0])
         done = f"{labels.label(labels.ACTION, action)}: berhasil."
