@@ -198,9 +198,9 @@ async def test_canned_replies_come_from_the_units_faq_and_the_portal_searches_it
             chosen = await web.http.get(f"/staf/tiket/{asked['number']}?faq={draft['id']}")
             reply_box = re.search(r'<textarea id="message-reply"[^>]*>([^<]*)<', chosen.text)
             assert reply_box and "Apendo versi terbaru" in reply_box.group(1)
-            found = await web.http.get("/portal/batubara/faq", params={"q": "mengunggah penawaran"})
+            found = await web.http.get("/faq/batubara", params={"q": "mengunggah penawaran"})
             assert found.status_code == 200 and "Apendo versi terbaru" in found.text
-            none = await web.http.get("/portal/batam/faq")  # Batam publishes no FAQ
+            none = await web.http.get("/faq/batam")  # Batam publishes no FAQ
             assert none.status_code == 404
 
 

@@ -1,15 +1,15 @@
-"""FAQ HTTP entrypoints: public listing, search, feed, page and "helpful" counts; staff review."""
+"""FAQ HTTP entrypoints: public listing, search, feed and "helpful" counts; staff review.
+
+The public FAQ page (`/faq/{tenant}`) is the web part's, built on this API."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 from typing import Annotated
 
 import msgspec
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import MediaType, Request, get, post
+from litestar import Request, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -19,8 +19,6 @@ from ...workflow.rules import ActionRefused
 from . import views
 from .application import REVIEWERS, FaqService
 
-_pages = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                     autoescape=select_autoescape(["html"]))
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 
 
@@ -77,13 +75,6 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
                            "content_text": f"{e.question}\n\nJawaban: {e.answer}",
                            "tags": [e.category] if e.category else []} for e in found]}
 
-    @get("/faq/{tenant:str}", media_type=MediaType.HTML, include_in_schema=False)
-    async def page(tenant: FromPath[str], q: FromQuery[str] = "") -> str:
-        standard = unit(tenant)
-        found = await asyncio.to_thread(views.search if q else views.entries, service.store,
-                                        tenant, *([q] if q else []))
-        return _pages.get_template("faq.html").render(unit=standard, entries=found, query=q)
-
     @post("/api/v1/faq/{entry_id:uuid}/helpful", tags=["faq"], status_code=204,
           summary="Apakah jawaban ini membantu?")
     async def helpful(entry_id: FromPath[uuid.UUID], data: JSONBody[Helpful]) -> None:
@@ -131,4 +122,4 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
             raise HTTPException(status_code=404, detail=f"aksi `{action}` tidak dikenal")
         return await act(request, action, entry_id)
 
-    return [list_faq, feed, page, helpful, drafts, review_draft, review_entry]
+    return [list_faq, feed, helpful, drafts, review_draft, review_entry]

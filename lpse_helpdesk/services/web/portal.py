@@ -1,6 +1,7 @@
 """The public portal (LPSE Support-like, Bahasa Indonesia): the units, a new ticket with the
 unit's required data and attachments, the ticket's status by number and access token, the
-reporter's reply, confirmation and satisfaction survey, and the unit's FAQ.
+reporter's reply, confirmation and satisfaction survey, and the unit's FAQ (`/faq/<unit>`, the
+address the FAQ feed and older links use).
 
 Plain forms and redirects (post/redirect/get): every step works without JavaScript.
 """
@@ -194,7 +195,7 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
         return await passthrough(web, request, f"/api/v1/tickets/{number}/attachments/{attachment_id}",
                                  params={"token": token})
 
-    @get("/portal/{tenant:str}/faq", include_in_schema=False)
+    @get("/faq/{tenant:str}", include_in_schema=False)
     async def faq(request: Request, tenant: FromPath[str], q: FromQuery[str] = "") -> Response:
         unit = web.unit(tenant)
         try:
