@@ -156,10 +156,21 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             print(f"Layanan `{spec.name}` tidak punya read model yang bisa dibangun ulang.",
                   file=sys.stderr)
             return 1
-        names = rebuild.reset_tables(store, views)
-        asyncio.run(rebuild.delete_consumers(settings.nats_url, names))
+        # Bulk (desk's view): replayed here, in large batches; the consumer resumes after it.
+        bulk = [c for c in views if c.bulk is not None]
+        for spec_, result in zip(bulk, asyncio.run(rebuild.rebuild_in_bulk(
+                store, bulk, settings.nats_url, settings.max_body_bytes))):
+            print(f"Read model {spec_.name} dibangun ulang dari {result.replayed} pesan stream; "
+                  f"consumer lanjut dari urutan {result.resume_at}. / Rebuilt from "
+                  f"{result.replayed} stream messages; the consumer resumes at {result.resume_at}.")
+        # The others (the FAQ's): emptied, and the live consumer replays the stream.
+        names = rebuild.reset_tables(store, [c for c in views if c.bulk is None])
+        if names:
+            asyncio.run(rebuild.delete_consumers(settings.nats_url, names))
     finally:
         store.close()
-    print(f"Read model {', '.join(names)} dikosongkan; jalankan layanan `{spec.name}` lagi untuk "
-          "memutar ulang stream dari awal. / Emptied; start the service to replay the stream.")
+    if names:
+        print(f"Read model {', '.join(names)} dikosongkan; jalankan layanan `{spec.name}` lagi "
+              "untuk memutar ulang stream dari awal. / Emptied; start the service to replay the "
+              "stream.")
     return 0

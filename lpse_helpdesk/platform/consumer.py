@@ -17,7 +17,7 @@ import base64
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -45,12 +45,37 @@ class Decision:
 Handler = Callable[[AnyTicketEvent, int], Decision]
 
 
+def subjects_of(subject: str | Sequence[str]) -> list[str]:
+    return [subject] if isinstance(subject, str) else list(subject)
+
+
+def consumer_config(name: str, subjects: Sequence[str],
+                    start_seq: int | None = None) -> ConsumerConfig:
+    """A tracked consumer's durable config. Several subjects use `filter_subjects` (NATS
+    >= 2.10; the embedded nats-server is 2.15), still delivered in stream order. `start_seq`:
+    begin there instead of at the first message (set by a bulk `rebuild`)."""
+    subjects = list(subjects)
+    return ConsumerConfig(
+        name=name,
+        durable_name=name,
+        ack_policy=JsAckPolicy.EXPLICIT,
+        ack_wait=30,
+        max_deliver=-1,  # we count attempts ourselves and dead-letter at the limit
+        deliver_policy=DeliverPolicy.ALL if start_seq is None else DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=start_seq,
+        max_ack_pending=1000,
+        filter_subject=subjects[0] if len(subjects) == 1 else None,
+        filter_subjects=subjects if len(subjects) > 1 else None,
+    )
+
+
 @dataclass
 class TrackedConsumer:
-    """A durable consumer `name` of `subject`, whose `handler` runs in a worker thread."""
+    """A durable consumer `name` of `subject` (one NATS subject filter, or several), whose
+    `handler` runs in a worker thread."""
 
     name: str
-    subject: str
+    subject: str | Sequence[str]
     handler: Handler
     store: ServiceStore
     settings: Settings
@@ -59,16 +84,46 @@ class TrackedConsumer:
     batch_size: int = 64
 
     # --- wiring ------------------------------------------------------------------------------
-    def consumer_config(self) -> ConsumerConfig:
-        return ConsumerConfig(
-            durable_name=self.name,
-            ack_policy=JsAckPolicy.EXPLICIT,
-            ack_wait=30,
-            max_deliver=-1,  # we count attempts ourselves and dead-letter at the limit
-            deliver_policy=DeliverPolicy.ALL,
-            max_ack_pending=1000,
-            filter_subject=self.subject,
-        )
+    @property
+    def subjects(self) -> list[str]:
+        return subjects_of(self.subject)
+
+    def consumer_config(self, start_seq: int | None = None) -> ConsumerConfig:
+        return consumer_config(self.name, self.subjects, start_seq)
+
+    async def ensure_consumer(self, js) -> None:
+        """Create the durable consumer, or bring an existing one's filter up to date.
+
+        A release may narrow what a consumer receives (issue 9: each consumer gets only the
+        event types its handler acts on). JetStream (>= 2.10) updates a durable consumer's
+        filter in place when it is created again under its name with the new filter and
+        otherwise the same settings; its position (delivered / ack floor) is kept. So the
+        existing config is reused (including a `rebuild`'s start sequence) with only the
+        filter replaced.
+        Narrowing is safe: messages no longer matched were of no use to the handler. Widening
+        is not a replay: messages before the consumer's position that only the new filter
+        matches are never delivered; a consumer whose filter grows must be rebuilt or reset
+        (`rebuild`, or delete the durable consumer and let its tracking rows skip duplicates).
+        """
+        wanted = sorted(self.subjects)
+        try:
+            info = await js.consumer_info(STREAM, self.name)
+        except NotFoundError:
+            await js.add_consumer(STREAM, config=self.consumer_config())
+            return
+        config = info.config
+        current = sorted(config.filter_subjects or
+                         ([config.filter_subject] if config.filter_subject else []))
+        if current == wanted:
+            return
+        if len(wanted) == 1:
+            config.filter_subject, config.filter_subjects = wanted[0], None
+        else:
+            config.filter_subject, config.filter_subjects = None, wanted
+        config.name = config.durable_name = self.name
+        await js.add_consumer(STREAM, config=config)
+        log_event(log, "filter subjek consumer diperbarui", service=self.store.service,
+                  consumer=self.name, before=current, after=wanted)
 
     async def run(self, connection, stop: asyncio.Event) -> None:
         """Fetch batches from the durable pull consumer and handle each batch in stream order.
@@ -91,10 +146,9 @@ class TrackedConsumer:
             while not stop.is_set():
                 try:
                     if subscription is None:
-                        subscription = await js.pull_subscribe(
-                            self.subject, durable=self.name, stream=STREAM,
-                            config=self.consumer_config(),
-                        )
+                        await self.ensure_consumer(js)
+                        subscription = await js.pull_subscribe_bind(
+                            durable=self.name, stream=STREAM)
                     try:
                         messages = await subscription.fetch(self.batch_size, timeout=1.0)
                     except TimeoutError:  # nothing waiting (nats' TimeoutError is one too)

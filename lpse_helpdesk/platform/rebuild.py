@@ -5,11 +5,21 @@ tracking, and delete its durable JetStream consumer; the service's next start cr
 consumer again from the first message and replays everything. Run it with the service stopped.
 Only pure projections declare tables: replaying a consumer that also decides (sends mail,
 reopens tickets) would decide again.
+
+A consumer that declares a bulk projection (`ConsumerSpec.bulk`: desk's view) is rebuilt here
+instead (`rebuild_in_bulk`): the stream is read in large batches, each ticket folded once, the
+rows written with executemany in one transaction with the tracking rows, and the durable
+consumer set to resume after the rebuilt point. That works for a consumer that also decides,
+because only its projection is rebuilt (see `bulk_rebuild`).
 """
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
+
 import nats
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from ..schemas import STREAM
@@ -19,6 +29,8 @@ from .store import ServiceStore, Write
 
 
 def reset_tables(store: ServiceStore, specs: list[ConsumerSpec]) -> list[str]:
+    if not specs:
+        return []
     tracking = store._tracking_table  # noqa: SLF001 - the store owns that name
     writes, names = [], []
     for spec in specs:
@@ -38,5 +50,148 @@ async def delete_consumers(nats_url: str, names: list[str]) -> None:
                 await js.delete_consumer(STREAM, name)
             except NotFoundError:
                 pass
+    finally:
+        await nc.close()
+
+
+# --- bulk rebuild ------------------------------------------------------------------------------
+# Replaying through the live consumer costs a fetch round trip, a savepoint, a tracking row, a
+# history read and a whole re-fold of the ticket (state and SLA clocks) per event: about
+# 3,000 events/s. The bulk path reads the stream in large batches, folds each ticket once, and
+# writes each table with one executemany, in one transaction.
+
+
+@dataclass
+class BulkResult:
+    replayed: int  # stream messages read
+    projected: int  # events whose rows were rebuilt
+    tracked: int  # tracking rows written (the live consumer skips these as duplicates)
+    resume_at: int  # the stream sequence the live consumer starts from
+
+
+async def read_stream(connection, subjects: list[str], batch: int = 5000,
+                      ) -> list[tuple[int, str, bytes]]:
+    """Every message of `TICKETS` on `subjects`, in stream order, as (seq, subject, data):
+    an ephemeral pull consumer without acks, fetched `batch` at a time, up to the stream's last
+    message when the read began."""
+    js = connection.jetstream()
+    last = (await js.stream_info(STREAM)).state.last_seq
+    if not last:
+        return []
+    config = ConsumerConfig(
+        ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=60,
+        mem_storage=True, filter_subject=subjects[0] if len(subjects) == 1 else None,
+        filter_subjects=subjects if len(subjects) > 1 else None)
+    subscription = await js.pull_subscribe(subjects[0], stream=STREAM, config=config)
+    out: list[tuple[int, str, bytes]] = []
+    try:
+        # What matches when the read began: none (a fetch would wait for its timeout) or all.
+        if not (await subscription.consumer_info()).num_pending:
+            return out
+        while True:
+            try:
+                messages = await subscription.fetch(batch, timeout=2.0)
+            except TimeoutError:
+                break
+            done = False
+            for message in messages:
+                meta = message.metadata
+                seq = meta.sequence.stream
+                if seq > last:
+                    done = True
+                    break
+                out.append((seq, message.subject, message.data))
+                done = seq >= last or meta.num_pending == 0
+            if done or not messages:
+                break
+    finally:
+        with contextlib.suppress(Exception):
+            await subscription.unsubscribe()
+    return out
+
+
+def bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, messages: list[tuple[int, str, bytes]],
+                 max_body_bytes: int | None = None) -> BulkResult:
+    """Rebuild `spec`'s read-model tables from `messages` (the stream, in order) in one
+    transaction, and track the replayed sequences so the live consumer does not redo them.
+
+    Safe for a consumer that also decides (desk's reopen on a reporter's "not solved"):
+    - the rebuild only writes projection rows; it never calls the handler's decision part;
+    - a deciding event (`spec.decides`) the consumer had tracked before was decided then, and
+      what it decided is an event in the service's store and on the stream, replayed here as
+      rows like any other: nothing is decided twice;
+    - a deciding event the consumer had NOT tracked yet (it stopped before reaching it) is left
+      untracked, and the consumer is told to resume at the first such event (`resume_at`), so
+      the live consumer decides it: nothing is skipped. Invalid messages not yet dead-lettered
+      are left the same way. The projection's rows are idempotent upserts of the same values,
+      so the live consumer handling those events again changes nothing else.
+    Tracking rows already there are kept: a message handled before stays handled.
+    """
+    from ..schemas import InvalidEvent, decode_event
+
+    before = store.tracked(spec.name)
+    replayed: list = []
+    left: list[int] = []
+    for seq, _subject, data in messages:
+        try:
+            if max_body_bytes is not None and len(data) > max_body_bytes:
+                raise InvalidEvent("too large")
+            event = decode_event(data)
+        except InvalidEvent:
+            if seq not in before:
+                left.append(seq)
+            continue
+        replayed.append((seq, event))
+        if spec.decides is not None and seq not in before and spec.decides(event):
+            left.append(seq)
+    skip = set(left)
+    tracking = [(spec.name, seq) for seq, _, _ in messages if seq not in skip]
+    empty = [(f"DELETE FROM {store.prefix}_{table}", [()]) for table in spec.rebuild_tables]
+    track = (f"INSERT INTO {store.tracking_table} (application_name, notification_id)"
+             " VALUES (?, ?) ON CONFLICT DO NOTHING", tracking)
+    if spec.bulk is not None:
+        store.execute_many([*empty, *spec.bulk(replayed), track])
+    else:  # a small projection (the FAQ's): its own handler, in stream order, one transaction
+        with store.batch():
+            store.execute_many(empty)
+            for seq, event in replayed:
+                decision = spec.handler(event, seq)
+                if decision.events:
+                    raise RuntimeError(f"{spec.name} bukan proyeksi murni / not a pure projection")
+                store.execute(decision.writes)
+            store.execute_many([track])
+    resume_at = min(left) if left else (messages[-1][0] + 1 if messages else 1)
+    return BulkResult(len(messages), len(replayed), len(tracking), resume_at)
+
+
+async def reposition_consumer(connection, spec: ConsumerSpec, start_seq: int) -> None:
+    """Make the durable consumer start at `start_seq` (after a bulk rebuild): deleted and
+    created again with that start. Messages before it are all tracked (or were handled before),
+    so even a consumer replaying from the first message would only skip them as duplicates."""
+    from .consumer import consumer_config, subjects_of
+
+    js = connection.jetstream()
+    with contextlib.suppress(NotFoundError):
+        await js.delete_consumer(STREAM, spec.name)
+    await js.add_consumer(STREAM, config=consumer_config(spec.name, subjects_of(spec.subject),
+                                                         start_seq))
+
+
+async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_url: str,
+                          max_body_bytes: int | None = None) -> list[BulkResult]:
+    """`lpse-helpdesk rebuild SERVICE` for consumers with a bulk projection (service stopped)."""
+    import asyncio
+
+    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5)
+    try:
+        results = []
+        for spec in specs:
+            from .consumer import subjects_of
+
+            messages = await read_stream(nc, subjects_of(spec.subject))
+            result = await asyncio.to_thread(bulk_rebuild, store, spec, messages, max_body_bytes)
+            await reposition_consumer(nc, spec, result.resume_at)
+            results.append(result)
+        return results
     finally:
         await nc.close()

@@ -21,10 +21,20 @@ from .store import ServiceStore
 @dataclass(frozen=True)
 class ConsumerSpec:
     name: str  # durable consumer name, unique on the stream
-    subject: str  # NATS subject filter
+    # NATS subject filter(s): only the event types the handler acts on (or folds: a handler
+    # that folds a ticket's history must get every event type its fold reads).
+    subject: str | tuple[str, ...]
     handler: Handler
     # A pure projection names the tables it fills: `rebuild` may empty them and replay.
     rebuild_tables: tuple[str, ...] = ()
+    # Bulk rebuild (`platform/rebuild.py`): the rows of the `rebuild_tables` for a whole run of
+    # the stream at once, `[(seq, event)] -> [(sql, [params, ...])]` for executemany. With it,
+    # `rebuild` replays the stream itself instead of letting the live consumer replay it.
+    bulk: Callable[[list[tuple[int, Any]]], list[tuple[str, list[tuple]]]] | None = None
+    # For a consumer that also decides: the events whose handling may decide something. A bulk
+    # rebuild only projects, so it leaves such an event to the live consumer unless the
+    # consumer had already handled (tracked) it before the rebuild.
+    decides: Callable[[Any], bool] | None = None
 
 
 def utc_now() -> datetime:

@@ -366,6 +366,38 @@ class ServiceStore(Application):
         """Rows only, in one transaction (no events)."""
         self.record((), writes=writes)
 
+    def execute_many(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
+        """Bulk rows: each `(sql, [params, ...])` runs as one `executemany`, all of them in one
+        transaction (the thread's open `batch` if there is one). For a bulk rebuild: a
+        statement per table instead of a savepoint, a statement and a Python round trip per
+        row. Listeners are not called (no events are written)."""
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        if self.is_postgres:
+            with datastore.transaction(commit=True) as cursor:
+                for sql, rows in statements:
+                    if rows:
+                        cursor.executemany(for_postgres(sql), [tuple(r) for r in rows])
+            return
+        cursor = getattr(self._batch, "cursor", None)
+        if cursor is not None:
+            for sql, rows in statements:
+                if rows:
+                    cursor.executemany(sql, rows)
+            return
+        with self.batch():
+            self.execute_many(statements)
+
+    @property
+    def tracking_table(self) -> str:
+        return self._tracking_table
+
+    def tracked(self, consumer: str) -> set[int]:
+        """Every stream sequence the consumer has tracked."""
+        rows = self.query(
+            f"SELECT notification_id FROM {self._tracking_table} WHERE application_name = ?",
+            (consumer,))
+        return {int(row[0]) for row in rows}
+
     # reading --------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         datastore = self.recorder.datastore  # type: ignore[attr-defined]

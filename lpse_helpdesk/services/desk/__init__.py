@@ -10,7 +10,12 @@ from .http import routes
 
 
 def consumers(app: DeskService) -> list[ConsumerSpec]:
-    return [ConsumerSpec("desk-view", subject_filter()[0], app.project)]
+    # Every ticket event: the timeline shows them all and the state folds the whole history.
+    # Rebuildable in bulk (`rebuild desk`): only the projection's rows are rebuilt; the reopen
+    # this consumer may decide is left to the live consumer (see `platform/rebuild.py`).
+    return [ConsumerSpec("desk-view", subject_filter()[0], app.project,
+                         rebuild_tables=views.REBUILD_TABLES, bulk=app.bulk_project,
+                         decides=app.decides)]
 
 
 SERVICE = ServiceDefinition(

@@ -18,7 +18,7 @@ from ...platform.attachments import AttachmentStore
 from ...platform.consumer import Decision
 from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored
-from ...schemas import AnyTicketEvent, new_envelope
+from ...schemas import AnyTicketEvent, decode_event, new_envelope
 from ...schemas import events as ev
 from ...schemas.api import ActionResult, Close, Message, Reason, Survey, TicketView
 from ...schemas.events import AttachmentRef
@@ -57,6 +57,18 @@ class DeskService:
             if reopen is not None:
                 decision.events.append(Stored(reopen.event, event.ticket_id, reopen.version + 1))
         return decision
+
+    def bulk_project(self, replayed: list[tuple[int, AnyTicketEvent]]) -> list[tuple[str, list]]:
+        """The read-model rows of a whole replay at once (`rebuild desk`, `platform/rebuild.py`).
+        Only the projection: the decision `project` may add (the reopen on a reporter's "not
+        solved") is never taken here; see `decides`."""
+        own = [decode_event(n.state) for n in self.store.notifications(0, 10**12)]
+        return views.bulk_project(self.store, self.standards, replayed, own)
+
+    @staticmethod
+    def decides(event: AnyTicketEvent) -> bool:
+        """Whether handling `event` may decide (not only project): a reporter's "not solved"."""
+        return isinstance(event, ev.ReporterFeedback) and not event.solved
 
     def _reopen_on_not_solved(self, event: ev.ReporterFeedback) -> Decided | None:
         """A reporter's "not solved" within the unit's window reopens it to whoever closed it."""

@@ -37,6 +37,11 @@ TABLES = (
 )
 
 
+# What `project` fills, and so what a rebuild empties and refills (not users or surveys: those
+# are the desk's own rows, written with its decisions).
+REBUILD_TABLES = ("ticket_events", "tickets", "ticket_state")
+
+
 def project(store: ServiceStore, event: AnyTicketEvent, stream_seq: int, standards: dict,
             events: list[AnyTicketEvent]) -> Decision:
     """Rows for one event; `events` is the ticket's history including this event."""
@@ -54,28 +59,83 @@ def project(store: ServiceStore, event: AnyTicketEvent, stream_seq: int, standar
     return Decision(writes=writes)
 
 
-def _state_row(p: str, state: TicketState, events: list[AnyTicketEvent], standard) -> Write:
+STATE_COLUMNS = ("ticket_id, number, tenant, channel, subject, status, tier, category, priority,"
+                 " received_at, first_response_due, resolution_due, resolution_target, closed_at,"
+                 " escalations, breached, kind")
+
+
+def _state_sql(p: str) -> str:
+    updates = ", ".join(f"{c.strip()} = excluded.{c.strip()}"
+                        for c in STATE_COLUMNS.split(",")[1:])
+    marks = ", ".join("?" * len(STATE_COLUMNS.split(",")))
+    return (f"INSERT INTO {p}_ticket_state ({STATE_COLUMNS}) VALUES ({marks})"
+            f" ON CONFLICT (ticket_id) DO UPDATE SET {updates}")
+
+
+def _state_values(state: TicketState, events: list[AnyTicketEvent], standard) -> tuple:
     clocks = {c.target: c for c in fold_clocks(events, standard)}
     first, resolution = clocks.get("first_response"), clocks.get("resolution")
     # The resolution target as first set (kept when the clock stops), for "closed within target".
     target = next((e.resolution_due for e in reversed(events)
                    if isinstance(e, ev.TicketClassified) and e.resolution_due), None)
     r = state.received
-    values = (
+    return (
         str(r.ticket_id), r.number, r.tenant, r.channel, r.subject, state.status, state.tier,
         state.category, state.priority, utc_text(r.occurred_at),
         utc_text(first.due_at if first else None), utc_text(resolution.due_at if resolution else None),
         utc_text(target), utc_text(state.closed_at), state.escalations,
         int(state.first_response_breached or state.resolution_breached), r.kind,
     )
-    columns = ("ticket_id, number, tenant, channel, subject, status, tier, category, priority,"
-               " received_at, first_response_due, resolution_due, resolution_target, closed_at,"
-               " escalations, breached, kind")
-    updates = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in columns.split(",")[1:])
-    return Write(
-        f"INSERT INTO {p}_ticket_state ({columns}) VALUES ({', '.join('?' * len(values))})"
-        f" ON CONFLICT (ticket_id) DO UPDATE SET {updates}", values,
-    )
+
+
+def _state_row(p: str, state: TicketState, events: list[AnyTicketEvent], standard) -> Write:
+    return Write(_state_sql(p), _state_values(state, events, standard))
+
+
+def bulk_project(store: ServiceStore, standards: dict,
+                 replayed: list[tuple[int, AnyTicketEvent]],
+                 own: list[AnyTicketEvent] = ()) -> list[tuple[str, list[tuple]]]:
+    """The rows `project` leaves after handling every replayed event, computed at once: the
+    timeline rows and ticket index in stream order (the first sequence of an event id wins, as
+    `ON CONFLICT DO NOTHING` makes it), and ONE state row per ticket, folded once from its
+    whole history instead of once per event.
+
+    The history is ordered as `history.load` orders it when the live projection handles a
+    ticket's last event: the projected events in stream order, then the desk's own decisions
+    not (yet) on the stream (`own`), stable-sorted by decision time.
+    Returns `(sql, rows)` for `ServiceStore.execute_many`; the SQL is `project`'s own.
+    """
+    p = store.prefix
+    timeline, index = [], []
+    tickets: dict = {}
+    seen: set = set()
+    append_sql = ""
+    for seq, event in replayed:
+        if event.event_id in seen:
+            continue
+        seen.add(event.event_id)
+        append = history.append(store, event, seq)
+        append_sql = append.sql
+        timeline.append(append.params)
+        if isinstance(event, ev.TicketReceived):
+            index.append((str(event.ticket_id), event.number, event.tenant,
+                          event.access_token_sha256, event.occurred_at.isoformat()))
+        tickets.setdefault(event.ticket_id, []).append(event)
+    for event in own:
+        if event.event_id not in seen and event.ticket_id in tickets:
+            seen.add(event.event_id)
+            tickets[event.ticket_id].append(event)
+    states = []
+    for events in tickets.values():
+        events.sort(key=lambda e: e.occurred_at)  # stable: stream order among equal times
+        state = fold_state(events)
+        if state is not None:
+            states.append(_state_values(state, events, standards.get(state.tenant)))
+    return [
+        (append_sql, timeline),
+        (f"INSERT INTO {p}_tickets VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", index),
+        (_state_sql(p), states),
+    ]
 
 
 def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] | None:

@@ -3,13 +3,26 @@ SLA breaches and automatic escalation (owns escalated, escalation answered, SLA 
 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
+from ...schemas import events as ev
 from ...schemas.api import Message, Reason
 from ...workflow.http import action_route
 from .application import TABLES, EscalationService
 
 
+# Every event its folds read (`workflow.state.fold_state`, `sla.tickets.fold_clocks` and
+# `pauses_of`), which also covers every decision the cross-service guard may wait for (replied,
+# info requested, closed, reopened, escalated, answered, breached). Not: notes, the reporter's
+# feedback and survey, and notify's delivery outcomes: they change no state and no clock.
+CLOCK_EVENTS = (
+    ev.TicketReceived, ev.TicketClassified, ev.TicketReplied, ev.InfoRequested,
+    ev.ReporterReplied, ev.EscalatedToCoordinator, ev.EscalatedToLkpp, ev.EscalationAnswered,
+    ev.SlaBreached, ev.TicketClosed, ev.TicketReopened,
+)
+
+
 def consumers(app: EscalationService) -> list[ConsumerSpec]:
-    return [ConsumerSpec("escalation-sla", subject_filter()[0], app.on_ticket_event)]
+    return [ConsumerSpec("escalation-sla", tuple(subject_filter(CLOCK_EVENTS)),
+                         app.on_ticket_event)]
 
 
 def routes(app: EscalationService) -> list:

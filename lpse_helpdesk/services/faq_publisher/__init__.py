@@ -3,13 +3,18 @@ asked; the unit's reviewers publish them; the public FAQ is searchable (owns FAQ
 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import SUBJECT_PREFIX, subject_filter
+from ...schemas import events as ev
 from .application import TABLES, FaqService
 from .http import routes
+
+# What `on_ticket_event` reads: a close (which may become a draft), and from the ticket's
+# history only the report (question, reporter to scrub) and its category (classified).
+DRAFT_EVENTS = (ev.TicketReceived, ev.TicketClassified, ev.TicketClosed)
 
 
 def consumers(app: FaqService) -> list[ConsumerSpec]:
     return [
-        ConsumerSpec("faq-drafts", subject_filter()[0], app.on_ticket_event),
+        ConsumerSpec("faq-drafts", tuple(subject_filter(DRAFT_EVENTS)), app.on_ticket_event),
         ConsumerSpec("faq-view", f"{SUBJECT_PREFIX}.*.faq.>", app.on_faq_event,
                      rebuild_tables=("entries", "search")),
     ]
