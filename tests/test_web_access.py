@@ -231,3 +231,26 @@ async def test_escalation_and_its_answer_through_the_ticket_page(tmp_path, nats_
                                               {"message": "Hak akses sudah diberikan."}, page=page)
             back = await koordinator.http.get(answered.headers["location"])
             assert "Eskalasi dijawab" in back.text and "Hak akses sudah diberikan." in back.text
+
+
+async def test_survey_names_the_unscored_element_and_is_taken_once(tmp_path, nats_server):
+    from lpse_helpdesk.schemas.survey import SKM_KEYS
+
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        d = Desk(hd, "batam")
+        await d.staff("hd.btm", "helpdesk")
+        ticket = await d.report()
+        await d.act("hd.btm", ticket, "close", {"resolution": "Sudah dibantu."})
+        status = f"/portal/status?nomor={ticket['number']}&token={ticket['access_token']}"
+        survey = f"/portal/tiket/{ticket['number']}/survei"
+        scores = dict.fromkeys(SKM_KEYS, "4")
+        async with WebClient(str(hd.http.base_url)) as web:
+            missing = await web.form(survey, {"token": ticket["access_token"],
+                                              **{k: v for k, v in scores.items() if k != "waktu"}},
+                                     page=status)
+            assert missing.status_code == 400 and "Waktu penyelesaian" in text_of(missing)
+            taken = await web.form(survey, {"token": ticket["access_token"], **scores}, page=status)
+            assert taken.status_code == 303
+            again = await web.form(survey, {"token": ticket["access_token"], **scores}, page=status)
+            assert again.status_code == 409 and "sudah diisi" in text_of(again)

@@ -37,6 +37,15 @@ def form_field(api_field: str | None) -> str:
     return "files" if head == "attachments" else head
 
 
+def _explain(answer) -> str:
+    """A refusal as the reporter reads it: an unscored SKM element by its title."""
+    key = (answer.field or "").removeprefix("scores.")
+    titles = dict(SKM_ELEMENTS)
+    if answer.status == 400 and key in titles:
+        return f"Unsur “{titles[key]}” belum dinilai: pilih 1 sampai 4."
+    return answer.detail
+
+
 def _feedback_since_close(timeline: list[dict]) -> dict | None:
     """The reporter's confirmation of the latest close, if they gave one (the form is then
     replaced by what they said; a reopen and a new close ask again)."""
@@ -124,7 +133,7 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
 
     @get("/portal/tiket-diterima", include_in_schema=False)
     async def created(request: Request, nomor: FromQuery[str], token: FromQuery[str]) -> Response:
-        return page(request, "created.html", number=nomor, token=token, email="")
+        return page(request, "created.html", number=nomor, token=token)
 
     async def status_page(request: Request, number: str, token: str, status: int = 200,
                           error: str = "") -> Response:
@@ -158,7 +167,7 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
                 if answer.status == 404:
                     return refusal(request, answer, back="/portal/status")
                 return await status_page(request, number, token, status=answer.status,
-                                         error=answer.detail)
+                                         error=_explain(answer))
             await web.until_shown(number, answer.body["event_id"], token=token)
         except ApiUnavailable:
             return unavailable(request)
