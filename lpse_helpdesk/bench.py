@@ -174,7 +174,10 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, progress) -
         await nc.close()
         latencies = outcome["latencies"]
         duration = outcome["finished"] - outcome["started"]
-        rebuild_rate = await asyncio.to_thread(_rebuild_rate, runtime)
+    # The rebuild is timed once the services have stopped, as `lpse-helpdesk rebuild` runs
+    # (service stopped): timed beside the idle runtime, whose event loop and consumers' pull
+    # loops share the GIL, it measured about 5 % lower (docs/performance.md, part 3).
+    rebuild_rate = await asyncio.to_thread(_rebuild_rate, runtime)
     return {"tickets": tickets, "duration_s": round(duration, 2),
             "tickets_per_s": round(tickets / duration, 1),
             "p50_ms": round(statistics.median(latencies), 1),
@@ -189,8 +192,9 @@ def _rebuild_rate(runtime: Runtime) -> float:
     desk's (timeline, ticket index, ticket states) and the FAQ's (entries, search), exactly as
     `lpse-helpdesk rebuild` does it (`platform/rebuild.py`).
 
-    Timed from the first fetch to the last commit: reading each consumer's subjects from the
-    TICKETS stream on the running nats-server (an ephemeral pull consumer, 5000 a fetch),
+    Timed from the first fetch to the last commit, after the services have stopped: reading
+    each consumer's subjects from the TICKETS stream on the still running nats-server (an
+    ephemeral pull consumer, 5000 messages a pull request),
     decoding, folding each ticket once, and writing the rows and one tracking row per message
     with executemany in one transaction per read model (SQLite, synchronous=FULL).
     The rate is the messages replayed (desk's plus FAQ's) over that time.

@@ -41,7 +41,17 @@ UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def utc_text(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).strftime(UTC_TEXT) if moment is not None else None
+    if moment is None:
+        return None
+    moment = moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime writes such a year without its leading zeros
+        return moment.strftime(UTC_TEXT)
+    # The same text as strftime(UTC_TEXT) in less than half the time (strftime expands %f
+    # in Python; isoformat with a timespec is not much faster): a bulk rebuild writes four
+    # of these per ticket.
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
+        moment.microsecond)
 
 
 def from_utc_text(text: str) -> datetime:

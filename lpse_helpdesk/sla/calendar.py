@@ -84,10 +84,22 @@ class BusinessCalendar:
                 )
             except NotImplementedError as exc:
                 raise ValueError(f"holidays has no country {self.holiday_country!r}") from exc
+        # Per-day results, computed once per calendar and day: whether it is a working day,
+        # and its working intervals in UTC. Every due time walks these days again (a bulk
+        # rebuild folds thousands of tickets received on the same few days), and each day
+        # otherwise costs a holiday lookup and two zone conversions per interval. They are
+        # pure functions of the (frozen) calendar and the date, so the cache changes no result.
+        # Not fields: they take no part in equality or hashing. A day is a few hundred bytes,
+        # and only the days that clocks actually cross are ever cached.
+        object.__setattr__(self, "_working_days", {})
+        object.__setattr__(self, "_day_intervals", {})
+        object.__setattr__(self, "_days_after", {})  # (day, n) -> the n-th working day after
+        object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
+        object.__setattr__(self, "_holiday_cats", tuple(sorted(self.holiday_categories)))
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)  # ZoneInfo caches instances by key
+        return self._zone  # ZoneInfo(self.timezone), looked up once
 
     # --- days and moments -------------------------------------------------------
 
@@ -96,13 +108,16 @@ class BusinessCalendar:
             return True
         if self.holiday_country is None:
             return False
-        cats = tuple(sorted(self.holiday_categories))
-        return day in _holiday_dates(self.holiday_country, cats, day.year)
+        return day in _holiday_dates(self.holiday_country, self._holiday_cats, day.year)
 
     def is_working_day(self, day: date) -> bool:
         if isinstance(day, datetime):  # a datetime is a date subclass: its local day is meant
             raise TypeError("is_working_day takes a date; use is_working_time for a datetime")
-        return day.weekday() in self.work_days and not self.is_holiday(day)
+        known = self._working_days.get(day)
+        if known is None:
+            known = self._working_days[day] = (
+                day.weekday() in self.work_days and not self.is_holiday(day))
+        return known
 
     def is_working_time(self, moment: datetime) -> bool:
         _require_aware(moment, "moment")
@@ -114,15 +129,22 @@ class BusinessCalendar:
 
     def _intervals(self, first_day: date) -> Iterator[tuple[datetime, datetime]]:
         """Working intervals as UTC (start, end), in order, from `first_day` onward."""
-        tz, day = self.tz, first_day
+        day, one = first_day, timedelta(days=1)
         while True:  # terminates for callers: work_days is non-empty, holidays are finite
-            if self.is_working_day(day):
-                for start, end in self.work_hours:
-                    yield (
-                        datetime.combine(day, start, tzinfo=tz).astimezone(UTC),
-                        datetime.combine(day, end, tzinfo=tz).astimezone(UTC),
-                    )
-            day += timedelta(days=1)
+            yield from self._intervals_of(day)
+            day += one
+
+    def _intervals_of(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The working intervals of one day as UTC (start, end); none on a closed day."""
+        known = self._day_intervals.get(day)
+        if known is None:
+            tz = self._zone
+            known = self._day_intervals[day] = tuple(
+                (datetime.combine(day, start, tzinfo=tz).astimezone(UTC),
+                 datetime.combine(day, end, tzinfo=tz).astimezone(UTC))
+                for start, end in self.work_hours
+            ) if self.is_working_day(day) else ()
+        return known
 
     def next_working_moment(self, moment: datetime) -> datetime:
         """`moment` itself if in working time, else the next opening (UTC)."""
@@ -169,14 +191,18 @@ class BusinessCalendar:
         _require_aware(start, "start")
         if days < 0:
             raise ValueError(f"days must not be negative, got {days}")
-        local = self.next_working_moment(start).astimezone(self.tz)
-        day, counted = local.date(), 0
-        while counted < days:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                counted += 1
+        local = self.next_working_moment(start).astimezone(self._zone)
+        first = local.date()
+        day = self._days_after.get((first, days))
+        if day is None:
+            day, counted = first, 0
+            while counted < days:
+                day += timedelta(days=1)
+                if self.is_working_day(day):
+                    counted += 1
+            self._days_after[(first, days)] = day
         clock = local.time().replace(tzinfo=None)
-        return datetime.combine(day, clock, tzinfo=self.tz).astimezone(UTC)
+        return datetime.combine(day, clock, tzinfo=self._zone).astimezone(UTC)
 
     def business_time_between(self, start: datetime, end: datetime) -> timedelta:
         """Working time in [start, end); negative when end is before start."""

@@ -30,7 +30,9 @@ def _calendar(cal) -> BusinessCalendar:
     )
 
 
+@lru_cache(maxsize=256)
 def clock_target(target: StandardTarget) -> Target:
+    """Built once per (frozen, hashable) target: every due time asks for it."""
     return Target(amount=target.amount, unit=target.unit, clock=target.clock)
 
 

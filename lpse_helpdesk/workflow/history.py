@@ -26,11 +26,18 @@ TABLES = (
 
 
 def append(store: ServiceStore, event: AnyTicketEvent, stream_seq: int) -> Write:
-    return Write(
-        f"INSERT INTO {store.prefix}_ticket_events VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (str(event.event_id), str(event.ticket_id), stream_seq, event.tag,
-         event.occurred_at.isoformat(), encode_event(event).decode()),
-    )
+    return Write(append_sql(store), append_row(event, stream_seq))
+
+
+def append_sql(store: ServiceStore) -> str:
+    return f"INSERT INTO {store.prefix}_ticket_events VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+
+
+def append_row(event: AnyTicketEvent, stream_seq: int, ticket_text: str | None = None) -> tuple:
+    """`append`'s parameters; `ticket_text` is `str(event.ticket_id)` when the caller has it
+    (a bulk rebuild writes a ticket's rows together)."""
+    return (str(event.event_id), ticket_text or str(event.ticket_id), stream_seq, event.tag,
+            event.occurred_at.isoformat(), encode_event(event).decode())
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,8 @@ def _state_sql(p: str) -> str:
             f" ON CONFLICT (ticket_id) DO UPDATE SET {updates}")
 
 
-def _state_values(state: TicketState, events: list[AnyTicketEvent], standard) -> tuple:
+def _state_values(state: TicketState, events: list[AnyTicketEvent], standard,
+                  ticket_text: str | None = None) -> tuple:
     clocks = {c.target: c for c in fold_clocks(events, standard)}
     first, resolution = clocks.get("first_response"), clocks.get("resolution")
     # The resolution target as first set (kept when the clock stops), for "closed within target".
@@ -80,7 +81,7 @@ def _state_values(state: TicketState, events: list[AnyTicketEvent], standard) ->
                    if isinstance(e, ev.TicketClassified) and e.resolution_due), None)
     r = state.received
     return (
-        str(r.ticket_id), r.number, r.tenant, r.channel, r.subject, state.status, state.tier,
+        ticket_text or str(r.ticket_id), r.number, r.tenant, r.channel, r.subject, state.status, state.tier,
         state.category, state.priority, utc_text(r.occurred_at),
         utc_text(first.due_at if first else None), utc_text(resolution.due_at if resolution else None),
         utc_text(target), utc_text(state.closed_at), state.escalations,
@@ -107,35 +108,40 @@ def bulk_project(store: ServiceStore, standards: dict,
     """
     p = store.prefix
     timeline, index = [], []
-    tickets: dict = {}
+    tickets: dict = {}  # ticket id -> (its text, its events)
     seen: set = set()
-    append_sql = ""
+    append_row, received = history.append_row, ev.TicketReceived
     for seq, event in replayed:
         if event.event_id in seen:
             continue
         seen.add(event.event_id)
-        append = history.append(store, event, seq)
-        append_sql = append.sql
-        timeline.append(append.params)
-        if isinstance(event, ev.TicketReceived):
-            index.append((str(event.ticket_id), event.number, event.tenant,
+        ticket = tickets.get(event.ticket_id)
+        if ticket is None:  # str(uuid) is Python code: once per ticket, not once per row
+            ticket = tickets[event.ticket_id] = (str(event.ticket_id), [])
+        timeline.append(append_row(event, seq, ticket[0]))
+        if isinstance(event, received):
+            index.append((ticket[0], event.number, event.tenant,
                           event.access_token_sha256, event.occurred_at.isoformat()))
-        tickets.setdefault(event.ticket_id, []).append(event)
+        ticket[1].append(event)
     for event in own:
         if event.event_id not in seen and event.ticket_id in tickets:
             seen.add(event.event_id)
-            tickets[event.ticket_id].append(event)
+            tickets[event.ticket_id][1].append(event)
     states = []
-    for events in tickets.values():
-        events.sort(key=lambda e: e.occurred_at)  # stable: stream order among equal times
+    for ticket_text, events in tickets.values():
+        events.sort(key=_occurred_at)  # stable: stream order among equal times
         state = fold_state(events)
         if state is not None:
-            states.append(_state_values(state, events, standards.get(state.tenant)))
+            states.append(_state_values(state, events, standards.get(state.tenant), ticket_text))
     return [
-        (append_sql, timeline),
+        (history.append_sql(store), timeline),
         (f"INSERT INTO {p}_tickets VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", index),
         (_state_sql(p), states),
     ]
+
+
+def _occurred_at(event: AnyTicketEvent):
+    return event.occurred_at
 
 
 def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] | None:
