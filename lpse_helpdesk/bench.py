@@ -5,7 +5,7 @@ tickets through the public HTTP intake with C at a time, and times each from the
 POST to its `ticket.classified` on the bus. Then it measures a bulk rebuild of every
 rebuildable read model (desk's and FAQ's) from the stream, the peak memory of the processes,
 and the raw JetStream publish rate of this machine with nats-py, and prints every figure beside
-it as a ratio.
+it as a ratio. With `--split` every service runs as its own process instead (`benchsplit`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 import nats
 
 from .platform.natsserver import EmbeddedNats, free_port
+from .benchsplit import SplitServices
 from .platform.runtime import Runtime
 from .settings import Settings
 
@@ -30,14 +31,15 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def _peak_rss_mb(nats_pid: int | None) -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+def _peak_rss_mb(nats_pid: int | None, own: bool = True) -> float:
+    """nats-server's peak, plus this process's when the services ran in it (embedded)."""
+    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if own else 0.0  # KiB
     server = 0.0
     if nats_pid:
         for line in Path(f"/proc/{nats_pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 server = int(line.split()[1]) / 1024
-    return own + server
+    return mine + server
 
 
 async def _raw_publish_rate(url: str, count: int) -> float:
@@ -139,55 +141,69 @@ def _result_of(client, results):
                 return RuntimeError(f"proses klien bench berhenti (kode {client.exitcode})")
 
 
-async def _drive(settings: Settings, tickets: int, concurrency: int, progress) -> dict:
-    import multiprocessing
-
-    from .services import all_definitions
+async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool) -> dict:
+    """The load against the embedded default (every service in this process, as `up`), or with
+    `split` against every service as its own process (as `run SERVICE` in production)."""
+    from .services import NAMES, all_definitions
     from .standards import load_standards
 
-    runtime = Runtime(settings, all_definitions(), standards=load_standards())
-    async with runtime:
-        await asyncio.wait_for(runtime.nats_ready.wait(), 30)
-        context = multiprocessing.get_context("spawn")  # no fork of a running event loop
-        results = context.Queue()
-        client = context.Process(target=_client_main, args=(
-            settings.http_host, settings.http_port, settings.nats_url, tickets, concurrency,
-            results))
-        client.start()
-        outcome = await asyncio.to_thread(_result_of, client, results)
-        await asyncio.to_thread(client.join, 10)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        nc = await nats.connect(settings.nats_url)
-        js = nc.jetstream()
-        stream_events = (await js.stream_info("TICKETS")).state.messages
-        # The rebuild is timed on a quiet process: the other consumers (desk, escalation,
-        # notify, faq) are still working through the backlog when the last ticket is
-        # classified, and timing the replay beside them measured their share of the GIL.
-        names = [c.name for s in runtime.services.values() for c in s.consumers]
-        drained_by = time.monotonic() + 120
-        while time.monotonic() < drained_by:
-            infos = [await js.consumer_info("TICKETS", name) for name in names]
-            if all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos):
-                break
-            await asyncio.sleep(0.1)
-        await nc.close()
-        latencies = outcome["latencies"]
-        duration = outcome["finished"] - outcome["started"]
+    standards = load_standards()
+    if split:
+        services = SplitServices(settings, tuple(n for n in NAMES if n != "web"))
+        await asyncio.to_thread(services.start)
+        try:
+            figures = await _load(settings, services.ports["intake"], tickets, concurrency)
+            figures["services_rss_mb"] = services.peak_rss_mb()
+        finally:
+            await asyncio.to_thread(services.stop)
+    else:
+        async with Runtime(settings, all_definitions(), standards=standards) as runtime:
+            await asyncio.wait_for(runtime.nats_ready.wait(), 30)
+            figures = await _load(settings, settings.http_port, tickets, concurrency)
     # The rebuild is timed once the services have stopped, as `lpse-helpdesk rebuild` runs
     # (service stopped): timed beside the idle runtime, whose event loop and consumers' pull
     # loops share the GIL, it measured about 5 % lower (docs/performance.md, part 3).
-    rebuild_rate = await asyncio.to_thread(_rebuild_rate, runtime)
+    figures["rebuild_events_per_s"] = round(
+        await asyncio.to_thread(_rebuild_rate, settings.nats_url, standards), 1)
+    return figures
+
+
+async def _load(settings: Settings, port: int, tickets: int, concurrency: int) -> dict:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no fork of a running event loop
+    results = context.Queue()
+    client = context.Process(target=_client_main, args=(
+        settings.http_host, port, settings.nats_url, tickets, concurrency, results))
+    client.start()
+    outcome = await asyncio.to_thread(_result_of, client, results)
+    await asyncio.to_thread(client.join, 10)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    nc = await nats.connect(settings.nats_url)
+    js = nc.jetstream()
+    stream_events = (await js.stream_info("TICKETS")).state.messages
+    # Wait until every consumer (desk, escalation, notify, faq) has worked through the
+    # backlog that is still queued when the last ticket is classified, so that the rebuild is
+    # timed on a quiet machine.
+    drained_by = time.monotonic() + 120
+    while time.monotonic() < drained_by:
+        infos = await js.consumers_info("TICKETS")
+        if all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos):
+            break
+        await asyncio.sleep(0.1)
+    await nc.close()
+    latencies = outcome["latencies"]
+    duration = outcome["finished"] - outcome["started"]
     return {"tickets": tickets, "duration_s": round(duration, 2),
             "tickets_per_s": round(tickets / duration, 1),
             "p50_ms": round(statistics.median(latencies), 1),
             "p95_ms": round(_percentile(latencies, 95), 1),
             "p99_ms": round(_percentile(latencies, 99), 1),
-            "events_per_s": round(stream_events / duration, 1),
-            "rebuild_events_per_s": round(rebuild_rate, 1)}
+            "events_per_s": round(stream_events / duration, 1)}
 
 
-def _rebuild_rate(runtime: Runtime) -> float:
+def _rebuild_rate(nats_url: str, standards: dict) -> float:
     """A real rebuild of every rebuildable read model from the stream, into fresh stores: the
     desk's (timeline, ticket index, ticket states) and the FAQ's (entries, search), exactly as
     `lpse-helpdesk rebuild` does it (`platform/rebuild.py`).
@@ -199,10 +215,10 @@ def _rebuild_rate(runtime: Runtime) -> float:
     with executemany in one transaction per read model (SQLite, synchronous=FULL).
     The rate is the messages replayed (desk's plus FAQ's) over that time.
     """
-    return asyncio.run(_rebuild(runtime))
+    return asyncio.run(_rebuild(nats_url, standards))
 
 
-async def _rebuild(runtime: Runtime) -> float:
+async def _rebuild(nats_url: str, standards: dict) -> float:
     from .platform import rebuild
     from .platform.consumer import subjects_of
     from .platform.service import ServiceContext
@@ -210,7 +226,7 @@ async def _rebuild(runtime: Runtime) -> float:
     from .services import definition
 
     replayed = 0
-    nc = await nats.connect(runtime.settings.nats_url)
+    nc = await nats.connect(nats_url)
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder))
         stores, work = [], []
@@ -218,7 +234,7 @@ async def _rebuild(runtime: Runtime) -> float:
             spec = definition(name)
             store = ServiceStore(name, settings, spec.tables)
             stores.append(store)
-            app = spec.build(ServiceContext(settings, store, runtime.standards))
+            app = spec.build(ServiceContext(settings, store, standards))
             work += [(store, c) for c in spec.consumers(app) if c.rebuild_tables]
         started = time.perf_counter()
         for store, spec in work:
@@ -231,7 +247,8 @@ async def _rebuild(runtime: Runtime) -> float:
     return replayed / elapsed
 
 
-def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int = 32) -> int:
+def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int = 32,
+        split: bool = False) -> int:
     tickets = tickets or (300 if quick else 3000)
     with tempfile.TemporaryDirectory() as folder:
         server = EmbeddedNats(free_port(), Path(folder) / "nats")
@@ -239,12 +256,16 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
         try:
             settings = Settings(data_dir=Path(folder) / "data", nats_url=server.url,
                                 http_port=free_port())
-            print(f"bench: {tickets} tiket, {concurrency} bersamaan, data di {folder}", flush=True)
-            figures = asyncio.run(_drive(settings, tickets, concurrency,
-                                         lambda line: print(line, flush=True)))
+            layout = "tiap layanan satu proses" if split else "tertanam, satu proses"
+            print(f"bench: {tickets} tiket, {concurrency} bersamaan, {layout}, data di {folder}",
+                  flush=True)
+            figures = asyncio.run(_drive(settings, tickets, concurrency, split))
             figures["raw_publish_per_s"] = round(asyncio.run(
                 _raw_publish_rate(server.url, 5000 if quick else 20000)), 1)
-            figures["peak_rss_mb"] = round(_peak_rss_mb(server.process.pid), 1)
+            services = figures.pop("services_rss_mb", None)
+            figures["peak_rss_mb"] = round(
+                _peak_rss_mb(server.process.pid, own=services is None) + (services or 0), 1)
+            figures["layout"] = "split" if split else "embedded"
         finally:
             server.stop()
     raw = figures["raw_publish_per_s"]

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "lpse_helpdesk.cli"]
 
@@ -39,12 +41,14 @@ def test_classifier_accuracy_command_prints_the_figure():
     assert percent >= 90.0, line
 
 
-def test_bench_prints_its_figures_as_json():
-    result = subprocess.run([*CLI, "bench", "--tickets", "20", "--concurrency", "4", "--json"],
-                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+@pytest.mark.parametrize("layout", ["embedded", "split"])
+def test_bench_prints_its_figures_as_json(layout):
+    split = ["--split"] if layout == "split" else []
+    result = subprocess.run([*CLI, "bench", "--tickets", "20", "--concurrency", "4", "--json",
+                             *split], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     figures = __import__("json").loads(result.stdout.strip().splitlines()[-1])
     for key in ("tickets_per_s", "p99_ms", "rebuild_events_per_s", "peak_rss_mb",
                 "raw_publish_per_s"):
         assert figures[key] > 0, (key, figures)
-    assert figures["tickets"] == 20
+    assert figures["tickets"] == 20 and figures["layout"] == layout
