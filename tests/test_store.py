@@ -92,3 +92,38 @@ def test_replicas_starting_together_on_an_empty_postgres_database_all_open(tmp_p
                                  text=True) for _ in range(4)]
     failures = [p.stderr.read() for p in replicas if p.wait(timeout=60) != 0]
     assert not failures, failures[0][-800:]
+
+
+def test_close_waits_for_work_in_flight_and_refuses_new_work(tmp_path):
+    """A worker thread still inside a batch when the runtime stops: closing the connections
+    under it crashed the interpreter once (segfault); now close waits, and the batch's next
+    write is refused and rolled back."""
+    import threading
+    import time
+
+    from lpse_helpdesk.platform.store import StoreClosed
+
+    store = ServiceStore("desk", Settings(data_dir=tmp_path))
+    inside, outcome = threading.Event(), {}
+
+    def worker():
+        try:
+            with store.batch():
+                store.execute([Write("CREATE TABLE IF NOT EXISTS t (x INTEGER)")])
+                inside.set()
+                time.sleep(0.3)  # the close arrives now
+                store.execute([Write("INSERT INTO t VALUES (1)")])
+        except StoreClosed as exc:
+            outcome["refused"] = exc
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    inside.wait(5)
+    started = time.monotonic()
+    store.close()
+    assert time.monotonic() - started >= 0.2  # it waited for the batch
+    thread.join(5)
+    assert "refused" in outcome
+    reopened = ServiceStore("desk", Settings(data_dir=tmp_path))
+    assert reopened.query("SELECT name FROM sqlite_master WHERE name = 't'") == []  # rolled back
+    reopened.close()

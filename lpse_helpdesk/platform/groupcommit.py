@@ -73,7 +73,7 @@ class GroupCommit:
             yield  # PostgreSQL, or already inside a batch: records commit as usual / nest
             return
         datastore = self.recorder.datastore  # type: ignore[attr-defined]
-        with datastore.get_connection(commit=True) as connection:
+        with self.using(), datastore.get_connection(commit=True) as connection:
             cursor = connection._sqlite_conn.cursor()  # noqa: SLF001 - eventsourcing's wrapper
             cursor.execute("BEGIN IMMEDIATE")
             self._batch.cursor, self._batch.notified, self._batch.savepoints = cursor, False, 0

@@ -202,8 +202,10 @@ class Runtime:
             if not task.done():
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        # In a worker thread: a store waits for the calls still in flight (cancelled tasks leave
+        # their threads running), and those may need this event loop to finish (the guard).
         for running in self.services.values():
-            running.store.close()
+            await asyncio.to_thread(running.store.close)
 
     async def __aenter__(self) -> Runtime:
         try:

@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
     Notification,
+    PersistenceError,
     StoredEvent,
     Tracking,
 )
@@ -150,12 +153,31 @@ def tables_created_one_at_a_time(settings: Settings):
 DDL_LOCK_KEY = 0x4C505345  # "LPSE": any fixed number shared by every helpdesk process
 
 
+class StoreClosed(PersistenceError):
+    """The store is closing: the work is refused (and, in a consumer, retried later)."""
+
+
+def in_use(method):
+    """Count the call as a user of the store's connections, so that `close` waits for it.
+
+    Why: services call the store from worker threads (`asyncio.to_thread`), and cancelling the
+    task that awaits such a call does not stop the thread. Closing the SQLite connections
+    under a thread still using them crashed the interpreter (a segfault in a CI run)."""
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        with self.using():
+            return method(self, *args, **kwargs)
+    return guarded
+
+
 class ServiceStore(GroupCommit, Application):
     """One service's events, tracking records and read-model tables, in one database."""
 
     def __init__(self, service: str, settings: Settings, tables: Sequence[str] = ()):
         self.name = service  # eventsourcing uses it to prefix PostgreSQL tables
         self.service = service
+        self._users, self._closing = 0, False
+        self._users_changed = threading.Condition()
         with tables_created_one_at_a_time(settings):
             self._open(service, settings, tables)
 
@@ -185,6 +207,7 @@ class ServiceStore(GroupCommit, Application):
         return self.factory.process_recorder()
 
     # writing --------------------------------------------------------------------------------
+    @in_use
     def record(
         self,
         stored: Sequence[Stored] = (),
@@ -207,6 +230,7 @@ class ServiceStore(GroupCommit, Application):
         """Rows only, in one transaction (no events)."""
         self.record((), writes=writes)
 
+    @in_use
     def execute_many(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
         """Bulk rows: each `(sql, [params, ...])` runs as one `executemany`, all of them in one
         transaction (the thread's open `batch` if there is one). For a bulk rebuild: a
@@ -240,6 +264,7 @@ class ServiceStore(GroupCommit, Application):
         return {int(row[0]) for row in rows}
 
     # reading --------------------------------------------------------------------------------
+    @in_use
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         datastore = self.recorder.datastore  # type: ignore[attr-defined]
         if self.is_postgres:
@@ -253,9 +278,11 @@ class ServiceStore(GroupCommit, Application):
             rows = cursor.fetchall()
         return [tuple(row) for row in rows]
 
+    @in_use
     def history(self, originator_id: uuid.UUID) -> list[Stored]:
         return list(self.events.get(originator_id))  # type: ignore[arg-type]
 
+    @in_use
     def next_version(self, originator_id: uuid.UUID) -> int:
         history = self.recorder.select_events(originator_id, desc=True, limit=1)
         return history[0].originator_version + 1 if history else 1
@@ -279,15 +306,34 @@ class ServiceStore(GroupCommit, Application):
         )
         return {int(row[0]) for row in rows}
 
+    @in_use
     def notifications(self, after: int, limit: int = 200) -> Sequence[Notification]:
         return self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
         )
 
+    @in_use
     def max_notification_id(self) -> int:
         return self.recorder.max_notification_id() or 0
 
-    def close(self) -> None:
+    @contextmanager
+    def using(self) -> Iterator[None]:
+        with self._users_changed:
+            if self._closing:
+                raise StoreClosed(f"penyimpanan {self.service} sedang ditutup / store closing")
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._users_changed:
+                self._users -= 1
+                self._users_changed.notify_all()
+
+    def close(self, wait: float = 30.0) -> None:
+        """Refuse new work, wait (up to `wait` seconds) for the calls in flight, then close."""
+        with self._users_changed:
+            self._closing = True
+            self._users_changed.wait_for(lambda: self._users == 0, timeout=wait)
         self._stop_group_commit()
         self.factory.close()
 
