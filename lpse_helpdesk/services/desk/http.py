@@ -15,8 +15,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from ...platform.attachments import AttachmentMissing
 from ...platform.auth import bearer, require_staff
 from ...schemas.api import Survey, SurveyReceipt, TicketView
-from ...workflow.http import action_route
-from ...workflow.rules import ActionRefused, TicketNotFound
+from ...workflow.http import ReporterToken, action_route, as_reporter, ticket_not_found
+from ...workflow.rules import TicketNotFound
 from . import reports
 from .application import ACTIONS, DeskService, NotYourUnit
 from .users import AccountLocked, LoginFailed
@@ -39,7 +39,6 @@ class AccessToken(msgspec.Struct, frozen=True):
 
 # Who reads the head-of-unit figures and the unit's CSV report.
 REPORT_ROLES = ("kepala_unit", "koordinator", "admin_ppe", "admin")
-ReporterToken = Annotated[str | None, QueryParameter(name="token", required=False, max_length=200)]
 DateFrom = Annotated[str | None, QueryParameter(
     name="from", required=False,
     description="Tanggal awal (YYYY-MM-DD, zona waktu unit), inklusif; bawaan: `to` - 29 hari")]
@@ -63,12 +62,8 @@ def routes(service: DeskService) -> list:
     async def view_ticket(
         request: Request,
         number: FromPath[str],
-        token: Annotated[
-            str | None, QueryParameter(name="token", required=False, max_length=200)
-        ] = None,
+        token: ReporterToken = None,
     ) -> TicketView:
-        not_found = HTTPException(
-            status_code=404, detail=f"Tiket {number} tidak ditemukan atau token salah / not found")
         try:
             if bearer(request):
                 staff = require_staff(request, service.signer)
@@ -76,7 +71,7 @@ def routes(service: DeskService) -> list:
             if token:
                 return await asyncio.to_thread(service.ticket_for_reporter, number, token)
         except TicketNotFound:
-            raise not_found from None
+            raise ticket_not_found(number) from None
         except NotYourUnit:
             raise HTTPException(status_code=403, detail=(
                 f"Tiket {number} milik unit lain / belongs to another unit")) from None
@@ -134,23 +129,13 @@ def routes(service: DeskService) -> list:
           summary="Survei kepuasan (SKM) pelapor atas tiket yang ditutup / satisfaction survey")
     async def reporter_survey(number: FromPath[str], data: JSONBody[Survey],
                               token: ReporterToken = None) -> SurveyReceipt:
-        if not token:
-            raise HTTPException(status_code=401, extra={"field": "token"},
-                                detail="Sertakan token akses pelapor (?token=) / token required")
-        try:
-            event = await asyncio.to_thread(service.submit_survey, number, token, data)
-        except TicketNotFound:
-            raise HTTPException(status_code=404, detail=(
-                f"Tiket {number} tidak ditemukan atau token salah / not found")) from None
-        except ActionRefused as exc:
-            raise HTTPException(status_code=exc.status_code, detail=str(exc)) from None
+        event = await as_reporter(number, token, service.submit_survey, data)
         return SurveyReceipt(number=number, type=event.tag, event_id=event.event_id)
 
     @get("/api/v1/tickets/{number:str}/attachments/{attachment_id:str}", tags=["tiket"],
          summary="Unduh lampiran / download an attachment", media_type="application/octet-stream")
     async def download(request: Request, number: FromPath[str], attachment_id: FromPath[str],
-                       token: Annotated[str | None, QueryParameter(
-                           name="token", required=False, max_length=200)] = None) -> Response:
+                       token: ReporterToken = None) -> Response:
         staff = require_staff(request, service.signer) if bearer(request) else None
         if staff is None and not token:
             raise HTTPException(status_code=401, extra={"field": "token"}, detail=(

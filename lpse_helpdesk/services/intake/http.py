@@ -10,14 +10,13 @@ import msgspec
 
 from litestar import Request, Response, post
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
-from ...platform.store import IntegrityError
 from ...platform.attachments import AttachmentRejected, AttachmentStore, check
 from ...platform.auth import require_staff
 from ...schemas.events import AttachmentRef
 from ...schemas.api import CounterEntry, CounterReceipt, Feedback, Message, NewTicket, TicketCreated
-from ...workflow.rules import TicketNotFound
+from ...workflow.http import ReporterToken, as_reporter
 from .application import IdempotencyMismatch, IntakeService, UnknownTenant, UnknownUpload
 from .requirements import RequirementsNotMet
 
@@ -52,16 +51,7 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
         return Response(result.created, status_code=201, headers=headers)
 
     async def follow_up(number: str, token: str | None, body) -> FollowUp:
-        if not token:
-            raise HTTPException(status_code=401, extra={"field": "token"},
-                                detail="Sertakan token akses pelapor (?token=)")
-        try:
-            event = await asyncio.to_thread(service.reporter_follow_up, number, token, body)
-        except TicketNotFound:
-            raise HTTPException(status_code=404, detail=(
-                f"Tiket {number} tidak ditemukan atau token salah / not found")) from None
-        except IntegrityError:
-            raise HTTPException(status_code=409, detail="Coba kirim lagi / please retry") from None
+        event = await as_reporter(number, token, service.reporter_follow_up, body)
         return FollowUp(number=number, type=event.tag, event_id=event.event_id)
 
     @post("/api/v1/tickets/{number:str}/replies", status_code=201, tags=["pelapor"],
@@ -130,9 +120,6 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
 
 
 COUNTER_ROLES = ("helpdesk", "koordinator", "kepala_unit", "admin")
-
-
-ReporterToken = Annotated[str | None, QueryParameter(name="token", required=False, max_length=200)]
 
 
 class FollowUp(msgspec.Struct, frozen=True):
