@@ -28,15 +28,14 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import httpx
 import nats
-from aiosmtpd.controller import Controller
 from nats.js.api import DiscardPolicy
 
 from conftest import ALL_DOCUMENTS, eventually
+from mailsink import MailSink
 from lpse_helpdesk.platform.bus import stream_config
 from lpse_helpdesk.platform.natsserver import EmbeddedNats, free_port
 from lpse_helpdesk.schemas import STREAM
@@ -48,26 +47,6 @@ TICKET_CONSUMERS = {("triage", "triage"), ("desk", "desk-view"), ("escalation", 
                     ("notify", "notify"), ("faq_publisher", "faq-drafts")}
 BURST = 4  # tickets posted at once just before a service is killed
 UNIT_BOX = "lpse@batam.go.id"  # Kota Batam's helpdesk_email (deploy/standards/batam.toml)
-
-
-class Sink:
-    """A real SMTP server (aiosmtpd) that keeps (recipient, Message-ID, Subject) per delivery."""
-
-    def __init__(self, port: int):
-        self.port, self.deliveries, self.controller = port, [], None
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        for rcpt in envelope.rcpt_tos:
-            self.deliveries.append((rcpt, str(message["Message-ID"]), str(message["Subject"])))
-        return "250 OK"
-
-    def start(self):
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        self.controller.stop()
 
 
 @dataclass
@@ -215,12 +194,12 @@ async def subject_counts(js, subjects: str) -> dict[str, int]:
 async def test_kill9_nats_restart_poison_and_quota_lose_and_duplicate_nothing(tmp_path):
     started = time.monotonic()
     (tmp_path / "logs").mkdir()
-    sink = Sink(free_port())
+    sink = MailSink()
     sink.start()
     server = EmbeddedNats(free_port(), tmp_path / "nats")
     server.start()
     procs = Processes(server.url, tmp_path / "data", tmp_path / "logs",
-                      f"smtp://127.0.0.1:{sink.port}")
+                      sink.url)
     nc = None
     try:
         for name in SERVICES:
@@ -312,7 +291,7 @@ async def test_kill9_nats_restart_poison_and_quota_lose_and_duplicate_nothing(tm
 
             def receipts() -> dict[str, set]:
                 found = defaultdict(set)
-                for rcpt, message_id, subject in sink.deliveries:
+                for rcpt, message_id, subject in sink.deliveries():
                     found[(rcpt, subject)].add(message_id)
                 return found
 
@@ -377,12 +356,12 @@ async def test_kill9_nats_restart_poison_and_quota_lose_and_duplicate_nothing(tm
             for mail in expected_mails():
                 assert len(found[mail]) == 1, (mail, found[mail])
             assert all(len(v) == 1 for v in found.values()), found
-            deliveries = Counter((rcpt, mid) for rcpt, mid, _ in sink.deliveries)
+            deliveries = Counter((rcpt, mid) for rcpt, mid, _ in sink.deliveries())
             resent = {k: n for k, n in deliveries.items() if n > 1}
             assert sum(n - 1 for n in resent.values()) <= 1, resent
 
             print(f"\nfaults: {len(load.accepted)} tickets, {sum(load.retried.values())} retried "
-                  f"posts ({load.replayed} replayed), {len(sink.deliveries)} mails, resent "
+                  f"posts ({load.replayed} replayed), {len(sink.deliveries())} mails, resent "
                   f"{resent}, {time.monotonic() - started:.1f}s")
     finally:
         if nc is not None:

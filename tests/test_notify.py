@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from conftest import eventually, make_settings, running_helpdesk
-from lpse_helpdesk.platform.natsserver import free_port
+from mailsink import MailSink
 from lpse_helpdesk.platform.store import from_utc_text
 from scenario import Desk
 
@@ -18,31 +16,9 @@ REPORTER = "budi@contoh.co.id"
 UNIT_BOX = "lpsepemkabbatubara@yahoo.co.id"  # Batu Bara's helpdesk address (seed 000)
 
 
-class Sink:
-    """An SMTP server that keeps what it receives."""
-
-    def __init__(self, port: int):
-        self.port, self.messages, self.controller = port, [], None
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((envelope.rcpt_tos[0], message))
-        return "250 OK"
-
-    def start(self):
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        self.controller.stop()
-
-    def subjects(self) -> Counter:
-        return Counter((to, str(m["Subject"])) for to, m in self.messages)
-
-
 @pytest.fixture
 def sink():
-    s = Sink(free_port())
+    s = MailSink()
     s.start()
     yield s
     s.stop()
@@ -50,7 +26,7 @@ def sink():
 
 @pytest.fixture
 async def hd(tmp_path, nats_server, sink):
-    settings = make_settings(tmp_path, nats_server.url, smtp_url=f"smtp://127.0.0.1:{sink.port}")
+    settings = make_settings(tmp_path, nats_server.url, smtp_url=sink.url)
     async with running_helpdesk(settings) as running:
         running.runtime.service("notify").app.base_delay = 0.2
         yield running
@@ -147,7 +123,7 @@ async def test_staff_are_warned_once_before_a_clock_runs_out(tmp_path, nats_serv
     from datetime import UTC, datetime, timedelta
 
     now = {"t": datetime.now(UTC)}
-    settings = make_settings(tmp_path, nats_server.url, smtp_url=f"smtp://127.0.0.1:{sink.port}")
+    settings = make_settings(tmp_path, nats_server.url, smtp_url=sink.url)
     async with running_helpdesk(settings, now=lambda: now["t"]) as hd:
         d = Desk(hd, "batubara")
         t = await d.report(reporter={"name": "Budi", "email": REPORTER})
@@ -170,7 +146,7 @@ async def test_automatic_escalation_tells_the_head_of_unit_once(tmp_path, nats_s
     from datetime import UTC, datetime, timedelta
 
     now = {"t": datetime.now(UTC)}
-    settings = make_settings(tmp_path, nats_server.url, smtp_url=f"smtp://127.0.0.1:{sink.port}")
+    settings = make_settings(tmp_path, nats_server.url, smtp_url=sink.url)
     async with running_helpdesk(settings, now=lambda: now["t"]) as hd:
         d = Desk(hd, "batam")  # Batam: helpdesk tier deadline 4 working hours; Kepala Unit monitors
         t = await d.report(reporter={"name": "Budi", "email": REPORTER})
