@@ -136,6 +136,9 @@ async def test_queue_filters_sorting_and_overdue(tmp_path, nats_server):
             assert 'class="terlambat"' not in page.text and "0 terlambat" in page.text
             only_email = await web.http.get("/staf/antrean/tabel?channel=email")
             assert second["number"] in only_email.text and first["number"] not in only_email.text
+            form = await web.http.get("/staf/antrean?channel=email")
+            assert '<option value="email" selected>Email</option>' in form.text
+            assert '<select name="category"><option value="">semua</option>' in form.text
             by_number = await web.http.get("/staf/antrean?sort=nomor&urutan=turun")
             assert by_number.text.index(second["number"]) < by_number.text.index(first["number"])
             later["shift"] = timedelta(days=30)

@@ -42,6 +42,18 @@ def _action_body(action: str, form) -> dict:
     return {"message": text("message")}
 
 
+def _filter_choices(unit) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The queue's filters: (field, title, [(value, label), ...]) for one select each."""
+    options = [
+        ("tier", "Tingkat", labels.TIER, [t.tier for t in unit.escalation]),
+        ("status", "Status", labels.STATUS, ["new", "open", "waiting_reporter", "escalated"]),
+        ("category", "Kategori", labels.CATEGORY, [c.id for c in unit.categories]),
+        ("channel", "Kanal", labels.CHANNEL, list(labels.CHANNEL)),
+    ]
+    return [(field, title, [(v, labels.label(table, v)) for v in values])
+            for field, title, table, values in options]
+
+
 def _sorted(items: list[dict], key: str, desc: bool) -> list[dict]:
     if key == "sisa":  # most urgent first; clocks paused (no due time) last
         ordered = sorted(items, key=lambda i: (i["seconds_left"] is None, i["seconds_left"] or 0))
@@ -121,9 +133,7 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
         return dict(
             unit=unit, units=units_for(principal), filters=filters, query=query,
             items=_sorted(items, filters["sort"], filters["desc"]), headings=QUEUE_HEADINGS,
-            sort_links=sort_links, tiers=[t.tier for t in unit.escalation],
-            statuses=["new", "open", "waiting_reporter", "escalated"],
-            categories=[c.id for c in unit.categories], channels=list(labels.CHANNEL),
+            sort_links=sort_links, choices=_filter_choices(unit),
             updated=labels.local_time(web.now(), unit.calendar.timezone),
         ), None
 
