@@ -252,3 +252,21 @@ async def test_two_replicas_share_the_durable_consumer_without_double_effects(
             done = [rt.metrics.events_in.labels("triage", "triage", "done")._value.get()
                     for rt in (hd.runtime, replica)]
             assert sum(done) == 30, done
+
+
+async def test_a_decision_before_nats_ever_connected_is_refused_with_503():
+    """Between HTTP starting and the first NATS connection, faststream raises its own
+    IncorrectState; the guard must answer "NATS unavailable" (503), not crash (500)."""
+    import asyncio
+    import uuid
+
+    from lpse_helpdesk.platform.bus import make_broker
+    from lpse_helpdesk.platform.natsserver import free_port
+    from lpse_helpdesk.workflow.guard import BusUnavailable, DecisionGuard
+
+    guard = DecisionGuard(make_broker(f"nats://127.0.0.1:{free_port()}"),
+                          asyncio.get_running_loop())
+    decided = []
+    with pytest.raises(BusUnavailable) as refused:
+        await asyncio.to_thread(guard.decide, uuid.uuid4(), set, lambda: decided.append(1))
+    assert refused.value.status_code == 503 and not decided  # nothing decided without the guard

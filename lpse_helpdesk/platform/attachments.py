@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from nats.js.api import ObjectStoreConfig, StorageType
 from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundError
 
 from ..schemas.events import AttachmentRef
+from .natsclient import BusDown, jetstream
 
 BUCKET = "ATTACHMENTS"
 
@@ -40,12 +40,10 @@ class AttachmentStore:
 
     async def _store(self):
         if self._bucket is None:
-            js = self.broker.connection.jetstream()
-            try:
-                self._bucket = await js.object_store(BUCKET)
-            except (BucketNotFoundError, NotFoundError):
-                self._bucket = await js.create_object_store(
-                    BUCKET, ObjectStoreConfig(storage=StorageType.FILE))
+            try:  # created, with the configured replicas, by `bus.ensure_buckets` on connect
+                self._bucket = await jetstream(self.broker).object_store(BUCKET)
+            except (BucketNotFoundError, NotFoundError) as exc:
+                raise BusDown(f"object store {BUCKET} belum ada; NATS belum siap") from exc
         return self._bucket
 
     async def put(self, data: bytes, filename: str, content_type: str) -> AttachmentRef:

@@ -7,7 +7,8 @@ separated by commas; the client then fails over between them.
 On a cluster, `Settings.stream_replicas` (3) makes JetStream keep that many copies of the
 TICKETS stream, the TICKET_DECISIONS bucket and the ATTACHMENTS object store, so losing one
 node loses neither events nor decisions. All three are created (or brought to that replica
-count) here, when a process connects; the services only open them.
+count) here, when a process connects, before the process counts as connected; the services
+only open them (`natsclient.jetstream`).
 """
 
 from __future__ import annotations

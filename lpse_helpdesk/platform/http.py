@@ -8,6 +8,7 @@ holds the server to that document.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -68,7 +69,7 @@ ROUTE_ERRORS: dict[str, tuple[int, ...]] = {
     "POST /api/v1/attachments": (415, 503),
     "POST /api/v1/auth/token": (401, 429),
     "GET /api/v1/tickets/{number}": (401, 403, 404),
-    "GET /api/v1/tickets/{number}/attachments/{attachment_id}": (401, 403, 404),
+    "GET /api/v1/tickets/{number}/attachments/{attachment_id}": (401, 403, 404, 503),
     "GET /api/v1/queues": (401, 403),
     "GET /api/v1/units/{tenant}/figures": (401, 403, 404),
     "GET /api/v1/units/{tenant}/report.csv": (401, 403, 404),
@@ -181,7 +182,7 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
 
     @get("/ready", media_type=MediaType.JSON, include_in_schema=False)
     async def ready() -> Response:
-        state = runtime.readiness()
+        state = await asyncio.to_thread(runtime.readiness)  # it asks every store: blocking I/O
         return Response(state, status_code=200 if state["ready"] else 503)
 
     @get("/metrics", media_type="text/plain; version=0.0.4", include_in_schema=False)

@@ -13,14 +13,16 @@ crashed after the compare-and-set and before storing), it is treated as abandone
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nats.js.api import KeyValueConfig, StorageType
+from nats.errors import Error as NatsError
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 
+from ..platform.natsclient import BusDown, jetstream
 from .rules import ActionRefused
 from .state import fold_state
 
@@ -57,12 +59,10 @@ class DecisionGuard:
 
     async def _bucket(self):
         if self._kv is None:
-            js = self.broker.connection.jetstream()
-            try:
-                self._kv = await js.key_value(BUCKET)
-            except BucketNotFoundError:
-                self._kv = await js.create_key_value(
-                    KeyValueConfig(bucket=BUCKET, history=1, storage=StorageType.FILE))
+            try:  # created, with the configured replicas, by `bus.ensure_buckets` on connect
+                self._kv = await jetstream(self.broker).key_value(BUCKET)
+            except BucketNotFoundError as exc:
+                raise BusDown(f"bucket {BUCKET} belum ada; NATS belum siap") from exc
         return self._kv
 
     async def _read(self, key: str) -> tuple[int, str | None, float]:
@@ -87,25 +87,33 @@ class DecisionGuard:
         """Run `decide()` (check the state, build the event) under the ticket's guard, then
         claim the decision for its event. None from `decide()` claims nothing."""
         key = str(ticket_id)
-        try:
+        with _bus_refusals():
             revision, last, stamp = self._run(self._read(key))
-            deadline = time.monotonic() + self.wait_seconds
-            while last is not None and uuid.UUID(last) not in history_ids():
-                if time.time() - stamp > self.abandon_after:
-                    break  # its decider died before storing it
-                if time.monotonic() > deadline:
-                    raise ActionRefused(409, "keputusan lain atas tiket ini masih diproses; "
-                                        "coba lagi sebentar / another decision is in flight")
-                time.sleep(0.05)
-            result = decide()
-            if result is not None:
+        deadline = time.monotonic() + self.wait_seconds
+        while last is not None and uuid.UUID(last) not in history_ids():
+            if time.time() - stamp > self.abandon_after:
+                break  # its decider died before storing it
+            if time.monotonic() > deadline:
+                raise ActionRefused(409, "keputusan lain atas tiket ini masih diproses; "
+                                    "coba lagi sebentar / another decision is in flight")
+            time.sleep(0.05)
+        result = decide()  # outside the bus's errors: a bug in a decision is not "NATS down"
+        if result is not None:
+            with _bus_refusals():
                 self._run(self._write(key, revision, result.event.event_id))
-        except (KeyWrongLastSequenceError, KeyNotFoundError) as exc:
-            raise ActionRefused(409, "tiket ini baru saja diputuskan staf lain; muat ulang lalu "
-                                "coba lagi / another decision on this ticket won") from exc
-        except (ConnectionError, TimeoutError, AttributeError) as exc:
-            raise BusUnavailable(f"NATS tidak tersedia, aksi ditunda: {exc}") from exc
         return result
+
+
+@contextlib.contextmanager
+def _bus_refusals():
+    """The compare-and-set's outcomes as refusals: lost the race (409) or no NATS (503)."""
+    try:
+        yield
+    except (KeyWrongLastSequenceError, KeyNotFoundError) as exc:
+        raise ActionRefused(409, "tiket ini baru saja diputuskan staf lain; muat ulang lalu "
+                            "coba lagi / another decision on this ticket won") from exc
+    except (ConnectionError, TimeoutError, NatsError) as exc:
+        raise BusUnavailable(f"NATS tidak tersedia, aksi ditunda: {exc}") from exc
 
 
 def guarded(guard: DecisionGuard | None, ticket_id: uuid.UUID, history_ids: Callable[[], set],

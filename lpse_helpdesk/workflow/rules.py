@@ -7,10 +7,10 @@ anywhere in its units); notes are open to every staff role of the unit.
 
 from __future__ import annotations
 
+from ..platform.auth import STAFF_ROLES as ANY_STAFF
 from .state import TicketState
 
 REPORTER_FACING = ("reply", "request-info", "close")
-ANY_STAFF = ("helpdesk", "koordinator", "admin_ppe", "lkpp", "kepala_unit", "admin")
 
 
 class TicketNotFound(LookupError):

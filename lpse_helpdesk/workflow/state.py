@@ -12,9 +12,7 @@ STATUS_AFTER = {
     "ticket.replied": "open",
     "ticket.info_requested": "waiting_reporter",
     "ticket.reporter_replied": "open",
-    "ticket.closed": "closed",
-    "ticket.reopened": "open",
-}
+}  # closed and reopened have their own arms below
 
 
 @dataclass
@@ -30,7 +28,6 @@ class TicketState:
     escalations: int = 0
     first_response_breached: bool = False
     resolution_breached: bool = False
-    version: int = 0  # how many events were folded: a cheap "has it changed" marker
 
     @property
     def tenant(self) -> str:
@@ -43,7 +40,6 @@ def fold_state(events: list[AnyTicketEvent]) -> TicketState | None:
         return None
     state = TicketState(received=received, tier_since=received.occurred_at)
     for event in events:
-        state.version += 1
         match event:
             case ev.TicketClassified():
                 state.category, state.priority = event.category, event.priority

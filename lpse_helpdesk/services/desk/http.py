@@ -147,6 +147,9 @@ def routes(service: DeskService) -> list:
             raise HTTPException(status_code=404, detail="Lampiran tidak ditemukan") from None
         except NotYourUnit:
             raise HTTPException(status_code=403, detail="Lampiran tiket unit lain") from None
+        except ConnectionError:  # the object store lives on NATS (natsclient.BusDown)
+            raise HTTPException(status_code=503, detail=(
+                "Penyimpanan lampiran (NATS) sementara tidak tersedia; coba lagi")) from None
         return Response(data, media_type=ref.content_type, headers={
             "Content-Disposition": f'attachment; filename="{safe_name(ref.filename)}"',
             "X-Content-SHA256": ref.sha256})
