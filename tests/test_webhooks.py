@@ -3,6 +3,7 @@ listed and replayed from the command line."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import io
@@ -83,6 +84,11 @@ async def test_receiver_failing_three_times_gets_the_event_once_signed(tmp_path,
         assert str(event.ticket_id) == created["id"] and headers["X-Helpdesk-Event"] == event.tag
         deliveries = [h["X-Helpdesk-Delivery"] for h, b in receiver.requests if b == body]
         assert len(set(deliveries)) == 1  # retries carry the same delivery id
+        # A subscription to every event: the deliveries' own outcomes (notification_sent) are
+        # not delivered again, or each delivery would cause the next, without end.
+        await asyncio.sleep(2.0)
+        sent = sorted(json.loads(b)["type"] for _, b in receiver.accepted)
+        assert sent == ["ticket.classified", "ticket.received"], sent
 
 
 async def test_dead_after_the_limit_listed_and_replayed(tmp_path, nats_server, capsys):
