@@ -67,17 +67,21 @@ async def test_the_reporter_and_staff_get_exactly_the_mails_of_a_tickets_life(hd
     assert sink.subjects() == expected  # and nothing more
     received = next(m for to, m in sink.messages if "sudah kami terima" in str(m["Subject"]))
     text = received.get_body(("plain",)).get_content()
-    assert "Yth. Budi" in text and f"/api/v1/tickets/{n}?token=" in text
-    assert received.get_body(("html",)) is not None
-    token = text.split("token=")[1].split()[0]
-    assert (await hd.http.get(f"/api/v1/tickets/{n}", params={"token": token})).status_code == 200
+    assert "Yth. Budi" in text and received.get_body(("html",)) is not None
+    link = next(word for word in text.split() if "/portal/status?" in word)
+    page = await hd.http.get(link.removeprefix(str(hd.http.base_url).rstrip("/")))
+    assert page.status_code == 200 and f"Tiket {n}" in page.text  # the link opens the portal
     closed = next(m for to, m in sink.messages if "diselesaikan" in str(m["Subject"]))
-    assert "Jadwal tender diperbaiki." in closed.get_body(("plain",)).get_content()
-    assert "Survei Kepuasan" in closed.get_body(("plain",)).get_content()
+    closed_text = closed.get_body(("plain",)).get_content()
+    assert "Jadwal tender diperbaiki." in closed_text and "Survei Kepuasan" in closed_text
+    assert f"/portal/status?nomor={n}&token=" in closed_text and "#survei" in closed_text
     view = await d.until(t, lambda x: sum(e["type"] == "ticket.notification_sent"
                                           for e in x["timeline"]) == 9, "riwayat notifikasi",
                          who=helpdesk)
     assert view["status"] == "closed"
+    mine = await d.view(t)  # the reporter's view: who was mailed, and how it went, is staff-only
+    assert mine["status"] == "closed" and not [
+        e for e in mine["timeline"] if e["type"].startswith("ticket.notification_")]
 
 
 async def test_mail_server_down_then_back_all_arrive_none_twice(hd, sink):

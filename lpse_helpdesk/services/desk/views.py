@@ -179,6 +179,11 @@ def allowed_actions(state: TicketState, role: str, standard) -> list[str]:
     return allowed
 
 
+# Never shown to the reporter: internal notes, and notify's delivery outcomes (they name the
+# staff mailboxes and webhook URLs, and carry mail servers' error texts).
+STAFF_ONLY = (ev.NoteAdded, ev.NotificationSent, ev.NotificationFailed)
+
+
 def fold(events: list[AnyTicketEvent], include_internal: bool = False,
          standard=None, role: str | None = None) -> TicketView | None:
     """The ticket as the API shows it. With the unit's standard, the due times are the effective
@@ -213,6 +218,6 @@ def fold(events: list[AnyTicketEvent], include_internal: bool = False,
     view.timeline = [
         TimelineEntry(type=e.tag, occurred_at=e.occurred_at, event=msgspec.to_builtins(e))
         for e in events
-        if include_internal or not isinstance(e, ev.NoteAdded)  # notes are staff-only
+        if include_internal or not isinstance(e, STAFF_ONLY)
     ]
     return view

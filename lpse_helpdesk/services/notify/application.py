@@ -69,8 +69,9 @@ class NotifyService:
         writes += warnings.watch(self.store, events, standard, state.received.occurred_at)
         number = state.received.number
         token = self.signer.reporter_token(event.ticket_id)
-        status_url = f"{self.public_url}/api/v1/tickets/{number}?token={token}"
-        survey_url = standard.notify.survey_url or f"{self.public_url}/portal/survei/{number}?token={token}"
+        # The portal's status page: the reporter reads, replies, confirms and rates there.
+        status_url = f"{self.public_url}/portal/status?nomor={number}&token={token}"
+        survey_url = standard.notify.survey_url or f"{status_url}#survei"
         for mail in plan(event, state, standard, status_url, survey_url):
             writes.append(self._mail_row(f"{event.event_id}", event.ticket_id, event.tenant, mail))
         return Decision(writes=writes)
