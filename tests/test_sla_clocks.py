@@ -168,3 +168,21 @@ def test_ticket_view_shows_effective_due_times_and_the_pause(standards):
     view = fold(t.events, standard=standards["lampung"])
     assert view.status == "open" and not view.sla_paused
     assert view.resolution_due == at("2026-11-30T09:00")
+
+
+def test_a_reporters_reply_to_a_closed_ticket_does_not_reopen_it(standards):
+    """'Terima kasih' in answer to the closing mail: the ticket stays closed and its clocks
+    stay stopped (escalation's timer would otherwise escalate a closed ticket)."""
+    from lpse_helpdesk.workflow.state import fold_state
+
+    t = Ticket("batam", "2026-11-23T09:00").classify("2026-11-23T09:00", "gangguan")
+    t.add(ev.TicketClosed, "2026-11-23T10:00", resolution="Selesai", actor=STAFF)
+    t.add(ev.ReporterReplied, "2026-11-23T11:00", message="Terima kasih")
+    assert fold_state(t.events).status == "closed"
+    assert clocks(t, standards)["resolution"].due_at is None
+    t.add(ev.TicketReopened, "2026-11-24T09:00", reason="belum selesai", actor=STAFF)
+    assert fold_state(t.events).status == "open"
+    # The clock stood still from the close to the reopen, the reply notwithstanding.
+    without_reply = [e for e in t.events if not isinstance(e, ev.ReporterReplied)]
+    expected = fold_clocks(without_reply, standards["batam"])[1].due_at
+    assert expected is not None and clocks(t, standards)["resolution"].due_at == expected

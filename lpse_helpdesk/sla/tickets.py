@@ -37,11 +37,16 @@ def pauses_of(events: list[AnyTicketEvent]) -> tuple[tuple[datetime, datetime | 
     """Intervals the clocks stand still: waiting for the reporter, and closed until reopened.
     A clock ignores the part of a pause before it started (sla.clock.due_at)."""
     pauses: list[tuple[datetime, datetime | None]] = []
+    closed = False
     for event in events:
         if isinstance(event, (ev.InfoRequested, ev.TicketClosed)):
+            closed = closed or isinstance(event, ev.TicketClosed)
             if not pauses or pauses[-1][1] is not None:
                 pauses.append((event.occurred_at, None))
-        elif isinstance(event, (ev.ReporterReplied, ev.TicketReopened)):
+        # A reporter's reply ends a wait for them, but not a close: only a reopen does.
+        elif isinstance(event, ev.TicketReopened) or (
+                isinstance(event, ev.ReporterReplied) and not closed):
+            closed = False
             if pauses and pauses[-1][1] is None:
                 pauses[-1] = (pauses[-1][0], event.occurred_at)
     return tuple(pauses)
@@ -51,8 +56,7 @@ def fold_clocks(events: list[AnyTicketEvent], standard) -> list[ClockState]:
     received = next((e for e in events if isinstance(e, ev.TicketReceived)), None)
     if received is None or standard is None:
         return []
-    category = tier = None
-    tier = "helpdesk"
+    category, tier = None, "helpdesk"
     first_met = closed = False
     pauses = pauses_of(events)
     for event in events:
@@ -69,7 +73,7 @@ def fold_clocks(events: list[AnyTicketEvent], standard) -> list[ClockState]:
         if isinstance(event, ev.TicketClosed):
             closed = True
         elif isinstance(event, ev.TicketReopened):
-            closed = False
+            closed, tier = False, "helpdesk"  # as workflow.state: a reopen is the helpdesk's
     if category is None:
         return []
     targets = standard.category(category)
@@ -80,10 +84,9 @@ def fold_clocks(events: list[AnyTicketEvent], standard) -> list[ClockState]:
         override = None
     resolution = override or resolution
     started = received.occurred_at
-    frozen = pauses
     paused = bool(pauses) and pauses[-1][1] is None
-    first_due = None if first_met else due(standard, started, targets.first_response, frozen)
-    resolution_due = None if closed else due(standard, started, resolution, frozen)
+    first_due = None if first_met else due(standard, started, targets.first_response, pauses)
+    resolution_due = None if closed else due(standard, started, resolution, pauses)
     return [
         ClockState("first_response", first_due, first_met, tier, paused and not first_met),
         ClockState("resolution", resolution_due, closed, tier, paused and not closed),

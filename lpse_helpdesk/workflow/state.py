@@ -60,6 +60,8 @@ def fold_state(events: list[AnyTicketEvent]) -> TicketState | None:
                 state.status, state.closed_by, state.closed_at = "closed", event.actor, event.occurred_at
             case ev.TicketReopened():
                 state.status, state.tier, state.tier_since = "open", "helpdesk", event.occurred_at
-            case _ if event.tag in STATUS_AFTER and state.status != "escalated":
+            # A reporter's late reply to a closed ticket stays in its timeline, but only a
+            # reopen (staff, or the reporter's "not solved") opens it again.
+            case _ if event.tag in STATUS_AFTER and state.status not in ("escalated", "closed"):
                 state.status = STATUS_AFTER[event.tag]
     return state
