@@ -11,6 +11,9 @@ from ..platform.auth import STAFF_ROLES as ANY_STAFF
 from .state import TicketState
 
 REPORTER_FACING = ("reply", "request-info", "close")
+# Who may (re)classify a ticket, in any state: a closed ticket too, so the unit's figures count
+# it under the right category.
+CLASSIFYING_ROLES = ("helpdesk", "koordinator", "admin_ppe", "admin")
 
 
 class TicketNotFound(LookupError):
@@ -39,9 +42,18 @@ def acting_role(standard, state: TicketState) -> str:
     return standard.tier(state.tier).role
 
 
+def check_classifier(role: str) -> None:
+    """(Re)classifying needs no state: triage checks it without folding the ticket."""
+    if role not in CLASSIFYING_ROLES:
+        raise forbidden(f"Peran `{role}` tidak boleh mengklasifikasi (boleh: "
+                        f"{', '.join(CLASSIFYING_ROLES)})")
+
+
 def check(action: str, state: TicketState, role: str, standard) -> str | None:
     """Raise ActionRefused with the reason, or return the target tier (escalate/answer)."""
     number = state.received.number
+    if action == "classify":
+        return check_classifier(role)
     if action == "notes":
         if role not in ANY_STAFF:
             raise forbidden(f"peran `{role}` tidak boleh menulis catatan")

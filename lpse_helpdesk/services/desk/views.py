@@ -21,7 +21,6 @@ from ...workflow import history
 from ...workflow import rules
 from ...workflow.rules import acting_role
 from ...workflow.state import TicketState, fold_state
-from ..triage.application import CLASSIFYING_ROLES  # the owner's rule, not a copy
 
 TABLES = (
     *history.TABLES,
@@ -161,16 +160,12 @@ STAFF_ACTIONS = ("classify", "reply", "request-info", "notes", "escalate", "answ
 
 
 def allowed_actions(state: TicketState, role: str, standard) -> list[str]:
-    """What `role` (staff of the ticket's unit) may do in the ticket's current state: the same
-    checks the owning services make (`workflow.rules.check`; triage's roles for `classify`)."""
+    """What `role` (staff of the ticket's unit) may do in the ticket's current state: the
+    checks the owning services make (`workflow.rules`)."""
     if standard is None:
         return []
     allowed = []
     for action in STAFF_ACTIONS:
-        if action == "classify":
-            if role in CLASSIFYING_ROLES and state.status != "closed":
-                allowed.append(action)
-            continue
         try:
             rules.check(action, state, role, standard)
         except rules.ActionRefused:

@@ -18,10 +18,9 @@ from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas.events import Actor, Category, TicketClassified, TicketReceived
 from ...platform.auth import Principal
 from ...sla.units import due
-from ...workflow.rules import TicketNotFound, conflict, forbidden
+from ...workflow.rules import TicketNotFound, check_classifier, conflict, forbidden
 from .classifier import TicketClassifier
 
-CLASSIFYING_ROLES = ("helpdesk", "koordinator", "admin_ppe", "admin")
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_tickets ("
@@ -86,9 +85,7 @@ class TriageService:
         if found is None:
             raise TicketNotFound(number)
         ticket_id, tenant = found
-        if staff.role not in CLASSIFYING_ROLES:
-            raise forbidden(f"Peran `{staff.role}` tidak boleh mengklasifikasi (boleh: "
-                            f"{', '.join(CLASSIFYING_ROLES)})")
+        check_classifier(staff.role)
         if not staff.may_act_in(tenant):
             raise forbidden(f"Akun unit `{staff.tenant}` tidak boleh bertindak atas tiket unit `{tenant}`")
         try:
