@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 
 from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.cli import main
@@ -125,6 +126,9 @@ async def test_near_duplicates_grouped_and_rebuild_gives_the_same_faq(tmp_path, 
         assert entry["asked"] == 2
         r = await hd.http.post(f"/api/v1/faq/{entry['id']}/helpful", json={"helpful": True})
         assert r.status_code == 204
+        made_up = await hd.http.post(f"/api/v1/faq/{uuid.uuid4()}/helpful", json={"helpful": True})
+        merged = await hd.http.post(f"/api/v1/faq/{second['id']}/helpful", json={"helpful": True})
+        assert made_up.status_code == 404 and merged.status_code == 404  # only published entries
         # An update of a published entry, and a rejected draft.
         await review(hd, d, ppe, f"/api/v1/faq/{entry['id']}/edit", {
             "question": entry["question"], "answer": "Gunakan menu Lupa Kata Sandi di SPSE."})

@@ -78,7 +78,8 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
     @post("/api/v1/faq/{entry_id:uuid}/helpful", tags=["faq"], status_code=204,
           summary="Apakah jawaban ini membantu?")
     async def helpful(entry_id: FromPath[uuid.UUID], data: JSONBody[Helpful]) -> None:
-        await asyncio.to_thread(views.rate, service.store, entry_id, data.helpful)
+        if not await asyncio.to_thread(views.rate, service.store, entry_id, data.helpful):
+            raise HTTPException(status_code=404, detail="Entri FAQ tidak ditemukan / not found")
 
     @get("/api/v1/faq/drafts", tags=["faq"], summary="Draf FAQ untuk ditinjau (staf)")
     async def drafts(request: Request, tenant: FromQuery[str]) -> list[views.Entry]:

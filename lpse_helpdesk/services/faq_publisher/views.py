@@ -135,12 +135,18 @@ def search(store: ServiceStore, tenant: str, query: str, limit: int = 20) -> lis
     return [_entry(r) for r in rows]
 
 
-def rate(store: ServiceStore, entry_id: uuid.UUID, helpful: bool) -> None:
+def rate(store: ServiceStore, entry_id: uuid.UUID, helpful: bool) -> bool:
+    """Count a reader's vote on a published entry; False (nothing stored) for any other id,
+    so the public route cannot grow the table with made-up ids."""
+    if not store.query(f"SELECT 1 FROM {store.prefix}_entries WHERE entry_id = ?"
+                       " AND status = 'published'", (str(entry_id),)):
+        return False
     column = "yes" if helpful else "no"
     store.execute([Write(
         f"INSERT INTO {store.prefix}_helpful VALUES (?, ?, ?) ON CONFLICT (entry_id) DO UPDATE"
         f" SET {column} = {column} + 1",
         (str(entry_id), int(helpful), int(not helpful)))])
+    return True
 
 
 def similar_published(store: ServiceStore, tenant: str, question: str,
