@@ -21,6 +21,7 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
 
 from ..settings import Settings
@@ -109,23 +110,45 @@ class TokenSigner:
         return _b64(hmac.new(self.secret, body.encode(), hashlib.sha256).digest())
 
 
-def bearer(request: Request) -> str | None:
+def bearer(request: ASGIConnection) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def require_staff(request: Request, signer: TokenSigner, tenant: str | None = None,
-                  roles: tuple[str, ...] = STAFF_ROLES) -> Principal:
-    """The staff member behind the request, allowed to act in `tenant` with one of `roles`."""
-    token = bearer(request)
+def _logged_in(connection: ASGIConnection, signer: TokenSigner) -> Principal:
+    token = bearer(connection)
     if token is None:
         raise HTTPException(status_code=401, detail="Perlu login staf (Authorization: Bearer) / "
                             "staff login required")
     try:
-        principal = signer.verify(token)
+        return signer.verify(token)
     except InvalidToken as exc:
         raise HTTPException(status_code=401, detail=str(exc)) from None
+
+
+def staff_login(connection: ASGIConnection, _handler) -> None:
+    """Litestar guard of staff routes: a valid staff token, checked before the body or the
+    query is read, so an anonymous caller gets 401 and learns nothing else (not even what the
+    body should hold). The handler still checks role and unit (`require_staff`)."""
+    _logged_in(connection, connection.app.state.signer)
+
+
+def reporter_or_staff(connection: ASGIConnection, _handler) -> None:
+    """Guard of the reporter's routes: the ticket's access token (`?token=`, checked by the
+    service) or a valid staff token, before anything else is read."""
+    if bearer(connection) is not None:
+        _logged_in(connection, connection.app.state.signer)
+    elif not connection.query_params.get("token"):
+        raise HTTPException(status_code=401, extra={"field": "token"}, detail=(
+            "Sertakan token akses pelapor (?token=) atau login staf / the reporter's access "
+            "token or a staff login is required"))
+
+
+def require_staff(request: Request, signer: TokenSigner, tenant: str | None = None,
+                  roles: tuple[str, ...] = STAFF_ROLES) -> Principal:
+    """The staff member behind the request, allowed to act in `tenant` with one of `roles`."""
+    principal = _logged_in(request, signer)
     if principal.role not in roles:
         raise HTTPException(status_code=403, detail=(
             f"Peran `{principal.role}` tidak boleh melakukan ini (boleh: {', '.join(roles)})"))

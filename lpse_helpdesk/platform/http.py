@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from litestar.datastructures import State
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.exceptions import HTTPException, ValidationException
@@ -192,6 +193,7 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
     document_errors(routes)
     return Litestar(
         route_handlers=[health, ready, metrics, *routes],
+        state=State({"signer": runtime.signer}),  # for the login guards (auth.staff_login)
         plugins=[ClosedStructSchemaPlugin()],
         request_max_body_size=runtime.settings.max_body_bytes,
         exception_handlers={

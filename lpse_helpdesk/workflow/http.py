@@ -18,7 +18,7 @@ from litestar import Request, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from ..platform.auth import Principal, TokenSigner, require_staff
+from ..platform.auth import Principal, TokenSigner, require_staff, staff_login
 from ..platform.http import errors
 from ..platform.store import IntegrityError
 from ..schemas.api import ActionResult
@@ -49,12 +49,10 @@ def refusals(number: str) -> Iterator[None]:
 
 
 async def as_reporter(number: str, token: str | None, decide: Callable, *args):
-    """`decide(number, token, *args)` in a worker thread, for the reporter holding `token`."""
-    if not token:
-        raise HTTPException(status_code=401, extra={"field": "token"}, detail=(
-            "Sertakan token akses pelapor (?token=) / the reporter's access token is required"))
+    """`decide(number, token, *args)` in a worker thread, for the reporter holding `token`
+    (its route has the `auth.reporter_or_staff` guard, so a missing token never gets here)."""
     with refusals(number):
-        return await asyncio.to_thread(decide, number, token, *args)
+        return await asyncio.to_thread(decide, number, token or "", *args)
 
 
 def action_route(action: str, body_type: type, signer: TokenSigner,
@@ -73,6 +71,7 @@ def action_route(action: str, body_type: type, signer: TokenSigner,
     handler.__annotations__ = {"request": Request, "number": FromPath[str],
                                "data": JSONBody[body_type], "return": result_type}
     return post(f"/api/v1/tickets/{{number:str}}/{action}", status_code=200, tags=["staf"],
+                guards=[staff_login],
                 summary=f"Aksi staf: {action}",
                 # 503: the decision guard needs NATS (workflow/guard.py BusUnavailable)
                 responses=errors(401, 403, 404, 409, 503))(handler)

@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from ...platform.attachments import AttachmentMissing
-from ...platform.auth import bearer, require_staff
+from ...platform.auth import bearer, reporter_or_staff, require_staff, staff_login
 from ...schemas.api import Survey, SurveyReceipt, TicketView
 from ...workflow.http import ReporterToken, action_route, as_reporter, ticket_not_found
 from ...workflow.rules import TicketNotFound
@@ -58,30 +58,24 @@ def routes(service: DeskService) -> list:
             raise HTTPException(status_code=401, detail=str(exc)) from None
         return AccessToken(access_token=token)
 
-    @get("/api/v1/tickets/{number:str}", summary="Lihat tiket / view a ticket", tags=["tiket"])
+    @get("/api/v1/tickets/{number:str}", guards=[reporter_or_staff], summary="Lihat tiket / view a ticket", tags=["tiket"])
     async def view_ticket(
         request: Request,
         number: FromPath[str],
         token: ReporterToken = None,
     ) -> TicketView:
-        try:
+        try:  # the guard let through a staff login or a reporter's token
             if bearer(request):
                 staff = require_staff(request, service.signer)
                 return await asyncio.to_thread(service.ticket_for_staff, number, staff)
-            if token:
-                return await asyncio.to_thread(service.ticket_for_reporter, number, token)
+            return await asyncio.to_thread(service.ticket_for_reporter, number, token or "")
         except TicketNotFound:
             raise ticket_not_found(number) from None
         except NotYourUnit:
             raise HTTPException(status_code=403, detail=(
                 f"Tiket {number} milik unit lain / belongs to another unit")) from None
-        raise HTTPException(
-            status_code=401, extra={"field": "token"},
-            detail="Sertakan token akses pelapor (?token=) atau login staf (Authorization: "
-                   "Bearer) / reporter token or staff login required",
-        )
 
-    @get("/api/v1/queues", summary="Antrean tiket terbuka / open tickets by urgency",
+    @get("/api/v1/queues", guards=[staff_login], summary="Antrean tiket terbuka / open tickets by urgency",
          tags=["staf"])
     async def open_queue(
         request: Request, tenant: FromQuery[str], tier: FromQuery[str | None] = None,
@@ -105,7 +99,7 @@ def routes(service: DeskService) -> list:
                                 extra={"field": exc.field}) from None
         return standard, start, end
 
-    @get("/api/v1/units/{tenant:str}/figures", tags=["staf"],
+    @get("/api/v1/units/{tenant:str}/figures", guards=[staff_login], tags=["staf"],
          summary="Angka kinerja unit untuk Kepala Unit / head-of-unit figures")
     async def unit_figures(request: Request, tenant: FromPath[str], date_from: DateFrom = None,
                            date_to: DateTo = None) -> reports.Figures:
@@ -113,7 +107,7 @@ def routes(service: DeskService) -> list:
         return await asyncio.to_thread(reports.figures, service.store, tenant, service.now(),
                                        standard, start, end)
 
-    @get("/api/v1/units/{tenant:str}/report.csv", tags=["staf"],
+    @get("/api/v1/units/{tenant:str}/report.csv", guards=[staff_login], tags=["staf"],
          summary="Laporan tiket unit (CSV) / the unit's ticket report as CSV",
          media_type="text/csv; charset=utf-8")
     async def unit_report(request: Request, tenant: FromPath[str], date_from: DateFrom = None,
@@ -125,21 +119,18 @@ def routes(service: DeskService) -> list:
             "Content-Disposition":
                 f'attachment; filename="laporan-{safe_name(tenant)}-{start}-{end}.csv"'})
 
-    @post("/api/v1/tickets/{number:str}/survey", status_code=201, tags=["pelapor"],
+    @post("/api/v1/tickets/{number:str}/survey", guards=[reporter_or_staff], status_code=201, tags=["pelapor"],
           summary="Survei kepuasan (SKM) pelapor atas tiket yang ditutup / satisfaction survey")
     async def reporter_survey(number: FromPath[str], data: JSONBody[Survey],
                               token: ReporterToken = None) -> SurveyReceipt:
         event = await as_reporter(number, token, service.submit_survey, data)
         return SurveyReceipt(number=number, type=event.tag, event_id=event.event_id)
 
-    @get("/api/v1/tickets/{number:str}/attachments/{attachment_id:str}", tags=["tiket"],
+    @get("/api/v1/tickets/{number:str}/attachments/{attachment_id:str}", guards=[reporter_or_staff], tags=["tiket"],
          summary="Unduh lampiran / download an attachment", media_type="application/octet-stream")
     async def download(request: Request, number: FromPath[str], attachment_id: FromPath[str],
                        token: ReporterToken = None) -> Response:
         staff = require_staff(request, service.signer) if bearer(request) else None
-        if staff is None and not token:
-            raise HTTPException(status_code=401, extra={"field": "token"}, detail=(
-                "Sertakan token akses pelapor (?token=) atau login staf / login required"))
         try:
             ref = await asyncio.to_thread(service.attachment, number, attachment_id, token, staff)
             data = await service.attachments.get(ref)

@@ -13,7 +13,7 @@ from litestar import Request, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from ...platform.auth import require_staff
+from ...platform.auth import require_staff, staff_login
 from ...platform.store import IntegrityError
 from ...workflow.rules import ActionRefused
 from . import views
@@ -81,7 +81,7 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
         if not await asyncio.to_thread(views.rate, service.store, entry_id, data.helpful):
             raise HTTPException(status_code=404, detail="Entri FAQ tidak ditemukan / not found")
 
-    @get("/api/v1/faq/drafts", tags=["faq"], summary="Draf FAQ untuk ditinjau (staf)")
+    @get("/api/v1/faq/drafts", guards=[staff_login], tags=["faq"], summary="Draf FAQ untuk ditinjau (staf)")
     async def drafts(request: Request, tenant: FromQuery[str]) -> list[views.Entry]:
         require_staff(request, service.signer, tenant, REVIEWERS)
         return await asyncio.to_thread(views.entries, service.store, tenant, "draft")
@@ -107,7 +107,7 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
             raise HTTPException(status_code=409, detail="Peninjau lain baru saja memutuskan") from None
         return {"id": str(entry_id), "type": event.tag}
 
-    @post("/api/v1/faq/drafts/{entry_id:uuid}/{action:str}", tags=["faq"], status_code=200,
+    @post("/api/v1/faq/drafts/{entry_id:uuid}/{action:str}", guards=[staff_login], tags=["faq"], status_code=200,
           summary="Terbitkan atau tolak draf (publish, reject)")
     async def review_draft(request: Request, entry_id: FromPath[uuid.UUID],
                            action: FromPath[str]) -> dict:
@@ -115,7 +115,7 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
             raise HTTPException(status_code=404, detail=f"aksi `{action}` tidak dikenal")
         return await act(request, action, entry_id)
 
-    @post("/api/v1/faq/{entry_id:uuid}/{action:str}", tags=["faq"], status_code=200,
+    @post("/api/v1/faq/{entry_id:uuid}/{action:str}", guards=[staff_login], tags=["faq"], status_code=200,
           summary="Ubah, tarik, atau gabungkan entri (edit, retract, merge)")
     async def review_entry(request: Request, entry_id: FromPath[uuid.UUID],
                            action: FromPath[str]) -> dict:

@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from ...platform.attachments import AttachmentRejected, AttachmentStore, check
-from ...platform.auth import require_staff
+from ...platform.auth import reporter_or_staff, require_staff, staff_login
 from ...schemas.events import AttachmentRef
 from ...schemas.api import CounterEntry, CounterReceipt, Feedback, Message, NewTicket, TicketCreated
 from ...workflow.http import ReporterToken, as_reporter
@@ -54,13 +54,13 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
         event = await as_reporter(number, token, service.reporter_follow_up, body)
         return FollowUp(number=number, type=event.tag, event_id=event.event_id)
 
-    @post("/api/v1/tickets/{number:str}/replies", status_code=201, tags=["pelapor"],
+    @post("/api/v1/tickets/{number:str}/replies", guards=[reporter_or_staff], status_code=201, tags=["pelapor"],
           summary="Balasan pelapor / reporter's reply")
     async def reporter_reply(number: FromPath[str], data: JSONBody[Message],
                              token: ReporterToken = None) -> FollowUp:
         return await follow_up(number, token, data)
 
-    @post("/api/v1/tickets/{number:str}/feedback", status_code=201, tags=["pelapor"],
+    @post("/api/v1/tickets/{number:str}/feedback", guards=[reporter_or_staff], status_code=201, tags=["pelapor"],
           summary="Pelapor mengonfirmasi jawaban atau menyatakan belum selesai")
     async def reporter_feedback(number: FromPath[str], data: JSONBody[Feedback],
                                 token: ReporterToken = None) -> FollowUp:
@@ -77,12 +77,12 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
             raise HTTPException(status_code=400, detail=f"Kolom `tenant`: {exc}",
                                 extra={"field": "tenant"}) from None
 
-    @post("/api/v1/counter/visits", status_code=201, tags=["loket"],
+    @post("/api/v1/counter/visits", guards=[staff_login], status_code=201, tags=["loket"],
           summary="Catat tamu loket (buku tamu) dan beri nomor antrean")
     async def walk_in(request: Request, data: JSONBody[CounterEntry]) -> CounterReceipt:
         return await counter(request, data, "walk_in")
 
-    @post("/api/v1/counter/calls", status_code=201, tags=["loket"],
+    @post("/api/v1/counter/calls", guards=[staff_login], status_code=201, tags=["loket"],
           summary="Catat panggilan telepon sebagai tiket")
     async def phone_call(request: Request, data: JSONBody[CounterEntry]) -> CounterReceipt:
         return await counter(request, data, "phone")
