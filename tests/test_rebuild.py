@@ -4,6 +4,7 @@ consumer resumes after it without redoing or skipping anything (issue 9)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import nats
 
@@ -165,12 +166,21 @@ async def test_an_existing_consumer_gets_its_narrower_filter(tmp_path, nats_serv
         js = nc.jetstream()
         await js.add_stream(StreamConfig(name=STREAM, subjects=STREAM_SUBJECTS))
         await js.add_consumer(STREAM, config=consumer_config("faq-drafts", subject_filter()))
+        # It had handled three messages that the new filter no longer matches.
+        for _ in range(3):
+            await js.publish(f"helpdesk.batam.ticket.{uuid.uuid4()}.notification_sent", b"{}")
+        old = await js.pull_subscribe_bind(durable="faq-drafts", stream=STREAM)
+        for message in await old.fetch(3, timeout=5):
+            await message.ack_sync()
+        await old.unsubscribe()
         settings = make_settings(tmp_path, nats_server.url)
         async with running_helpdesk(settings, services=["faq_publisher"]):
             async def updated():
-                config = (await js.consumer_info(STREAM, "faq-drafts")).config
-                return sorted(config.filter_subjects or []) == sorted(
-                    subject_filter(DRAFT_EVENTS))
-            await eventually(updated, what="filter faq-drafts diperbarui")
+                info = await js.consumer_info(STREAM, "faq-drafts")
+                return sorted(info.config.filter_subjects or []) == sorted(
+                    subject_filter(DRAFT_EVENTS)) and info
+            info = await eventually(updated, what="filter faq-drafts diperbarui")
+            # Updated in place: a recreated consumer would start again from the first message.
+            assert info.ack_floor.stream_seq == 3 and info.delivered.stream_seq == 3
     finally:
         await nc.close()

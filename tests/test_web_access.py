@@ -261,3 +261,23 @@ async def test_survey_names_the_unscored_element_and_is_taken_once(tmp_path, nat
             assert taken.status_code == 303
             again = await web.form(survey, {"token": ticket["access_token"], **scores}, page=status)
             assert again.status_code == 409 and "sudah diisi" in text_of(again)
+
+
+async def test_the_session_cookie_is_secure_when_the_helpdesk_is_published_over_https(
+        tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url, public_url="https://helpdesk.contoh.go.id")
+    async with running_helpdesk(settings, services=["desk", "web"]) as hd:
+        await Desk(hd, "batam").staff("hd.btm", "helpdesk")
+        async with WebClient(str(hd.http.base_url)) as web:
+            form = await web.http.get("/staf/masuk")
+            csrf_cookie = form.headers["set-cookie"]
+            assert "; secure" in csrf_cookie.lower()
+            # The test speaks plain HTTP, so its client keeps Secure cookies to itself: send the
+            # CSRF cookie by hand, as a browser would over HTTPS.
+            token = re.search(r'name="_csrf_token" value="([^"]*)"', form.text).group(1)
+            r = await web.http.post("/staf/masuk", headers={"Cookie": csrf_cookie.split(";")[0]},
+                                    data={"_csrf_token": token, "username": "hd.btm",
+                                          "password": "rahasia-sekali-123"})
+            cookie = r.headers["set-cookie"].lower()
+            assert r.status_code == 303 and "lpse_staf=" in cookie
+            assert "; secure" in cookie and "httponly" in cookie
