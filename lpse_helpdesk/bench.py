@@ -21,7 +21,7 @@ from pathlib import Path
 import nats
 
 from .platform.natsserver import EmbeddedNats, free_port
-from .benchsplit import SplitServices
+from .benchsplit import SplitServices, peak_rss_of
 from .platform.runtime import Runtime
 from .settings import Settings
 
@@ -34,12 +34,7 @@ def _percentile(values: list[float], p: float) -> float:
 def _peak_rss_mb(nats_pid: int | None, own: bool = True) -> float:
     """nats-server's peak, plus this process's when the services ran in it (embedded)."""
     mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if own else 0.0  # KiB
-    server = 0.0
-    if nats_pid:
-        for line in Path(f"/proc/{nats_pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                server = int(line.split()[1]) / 1024
-    return mine + server
+    return mine + (peak_rss_of(nats_pid) if nats_pid else 0.0)
 
 
 async def _raw_publish_rate(url: str, count: int) -> float:
@@ -205,8 +200,9 @@ async def _load(settings: Settings, port: int, tickets: int, concurrency: int) -
 
 def _rebuild_rate(nats_url: str, standards: dict) -> float:
     """A real rebuild of every rebuildable read model from the stream, into fresh stores: the
-    desk's (timeline, ticket index, ticket states) and the FAQ's (entries, search), exactly as
-    `lpse-helpdesk rebuild` does it (`platform/rebuild.py`).
+    desk's (timeline, ticket index, ticket states) as `lpse-helpdesk rebuild desk` does it, and
+    the FAQ's (entries, search) with the same bulk path (`platform/rebuild.py`; the command
+    itself rebuilds the FAQ by letting its consumer replay the stream).
 
     Timed from the first fetch to the last commit, after the services have stopped: reading
     each consumer's subjects from the TICKETS stream on the still running nats-server (an

@@ -21,6 +21,14 @@ from .platform.natsserver import free_port
 from .settings import Settings
 
 
+def peak_rss_of(pid: int) -> float:
+    """A running process's peak resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 class SplitServices:
     """Every service as its own `run SERVICE` process; intake's HTTP port takes the load."""
 
@@ -34,12 +42,12 @@ class SplitServices:
         self.logs.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "HELPDESK_SECRET": os.environ.get("HELPDESK_SECRET", "bench-" * 6)}
         for name in self.names:
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "lpse_helpdesk.cli", "run", name,
-                 "--nats", self.settings.nats_url, "--data-dir", str(self.settings.data_dir),
-                 "--http-port", str(self.ports[name])],
-                env=env, stdout=subprocess.DEVNULL,
-                stderr=(self.logs / f"{name}.log").open("w"))
+            with (self.logs / f"{name}.log").open("w") as log:  # the child keeps its own copy
+                self.processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", "lpse_helpdesk.cli", "run", name,
+                     "--nats", self.settings.nats_url, "--data-dir", str(self.settings.data_dir),
+                     "--http-port", str(self.ports[name])],
+                    env=env, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + timeout
         for name in self.names:
             while not self._ready(name):
@@ -55,12 +63,7 @@ class SplitServices:
 
     def peak_rss_mb(self) -> float:
         """The services' peak resident memory, summed (read while they still run)."""
-        total = 0.0
-        for process in self.processes.values():
-            for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1]) / 1024
-        return total
+        return sum(peak_rss_of(process.pid) for process in self.processes.values())
 
     def stop(self) -> None:
         for process in self.processes.values():

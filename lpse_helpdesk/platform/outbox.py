@@ -106,7 +106,7 @@ class OutboxRelay:
         position = self.load_position()
         batch = self.store.notifications(position, self.batch_size)
         last = batch[-1].id if batch else position
-        if self.metrics is not None:
+        if len(batch) == self.batch_size:  # only a full batch may leave more behind it
             last = self.store.max_notification_id()
         return position, batch, last
 

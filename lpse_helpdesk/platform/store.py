@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -40,6 +41,7 @@ __all__ = ["IntegrityError", "ServiceStore", "Stored", "Write", "Tracking", "utc
 
 # Times kept in read-model columns: fixed-width UTC text, so both databases compare them as
 # strings in the right order (isoformat drops the microseconds when they are zero).
+log = logging.getLogger("lpse_helpdesk.store")
 UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -333,7 +335,9 @@ class ServiceStore(GroupCommit, Application):
         """Refuse new work, wait (up to `wait` seconds) for the calls in flight, then close."""
         with self._users_changed:
             self._closing = True
-            self._users_changed.wait_for(lambda: self._users == 0, timeout=wait)
+            if not self._users_changed.wait_for(lambda: self._users == 0, timeout=wait):
+                log.error("penyimpanan %s ditutup dengan %d panggilan masih berjalan (lewat %ss)",
+                          self.service, self._users, wait)
         self._stop_group_commit()
         self.factory.close()
 

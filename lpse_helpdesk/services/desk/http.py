@@ -80,11 +80,11 @@ def routes(service: DeskService) -> list:
     async def open_queue(
         request: Request, tenant: FromQuery[str], tier: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None, category: FromQuery[str | None] = None,
-        kind: FromQuery[str | None] = None,
+        kind: FromQuery[str | None] = None, channel: FromQuery[str | None] = None,
     ) -> list[reports.QueueItem]:
         require_staff(request, service.signer, tenant)
-        return await asyncio.to_thread(
-            reports.queue, service.store, tenant, service.now(), tier, status, category, kind)
+        return await asyncio.to_thread(reports.queue, service.store, tenant, service.now(), tier,
+                                       status, category, kind, channel)
 
     def unit_period(request: Request, tenant: str, date_from: str | None, date_to: str | None):
         require_staff(request, service.signer, tenant, REPORT_ROLES)

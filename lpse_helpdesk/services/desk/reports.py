@@ -116,13 +116,13 @@ def _when(text: str | None) -> datetime | None:
 
 def queue(store: ServiceStore, tenant: str, now: datetime, tier: str | None = None,
           status: str | None = None, category: str | None = None,
-          kind: str | None = None) -> list[QueueItem]:
+          kind: str | None = None, channel: str | None = None) -> list[QueueItem]:
     sql = (f"SELECT number, kind, subject, channel, status, tier, category, priority,"
            f" first_response_due, resolution_due FROM {store.prefix}_ticket_state"
            " WHERE tenant = ? AND status <> 'closed'")
     params: list = [tenant]
     for column, value in (("tier", tier), ("status", status), ("category", category),
-                          ("kind", kind)):
+                          ("kind", kind), ("channel", channel)):
         if value:
             sql += f" AND {column} = ?"
             params.append(value)

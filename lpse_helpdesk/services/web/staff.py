@@ -119,10 +119,11 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
                    "kind": q.get("kind", ""), "sort": q.get("sort", "sisa"),
                    "desc": q.get("urutan") == "turun"}
         answer = await web.call("GET", "/api/v1/queues", staff_token=token, params={
-            "tenant": unit.tenant, **{k: filters[k] for k in ("tier", "status", "category", "kind")}})
+            "tenant": unit.tenant,
+            **{k: filters[k] for k in ("tier", "status", "category", "kind", "channel")}})
         if not answer.ok:
             return None, answer
-        items = [i for i in answer.body if not filters["channel"] or i["channel"] == filters["channel"]]
+        items = answer.body
         base = {"tenant": unit.tenant, **{k: v for k, v in filters.items()
                                          if k not in ("sort", "desc") and v}}
         sort_links = {key: urlencode({**base, "sort": key, **(
