@@ -1,8 +1,9 @@
 """The desk's read models: every ticket's history (the timeline), a ticket index (number, unit,
 reporter token hash) and one state row per ticket for queues and the head-of-unit figures.
 
-A ticket's state is folded from its history in stream order; the consumer handles one message
-at a time, so the state row always reflects the history it was computed from.
+A ticket's state is folded from its history in decision order (`workflow.history`); the
+consumer handles its messages one after another, so the state row always reflects the history
+it was computed from.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """triage: classification (Gangguan / Permasalahan / Permintaan Layanan) and SLA due times
-(owns classified, reassigned)."""
+(owns classified)."""
 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter

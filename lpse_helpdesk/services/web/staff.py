@@ -23,7 +23,6 @@ QUEUE_HEADINGS = [("nomor", "Nomor"), ("subjek", "Judul"), ("kanal", "Kanal"),
 SORT_KEYS = {"nomor": "number", "subjek": "subject", "kanal": "channel", "kategori": "category",
              "prioritas": "priority", "status": "status", "tingkat": "tier"}
 PRIORITY_ORDER = {"tinggi": 0, "sedang": 1, "rendah": 2}
-FIGURE_ROLES = ("kepala_unit", "koordinator", "admin_ppe", "admin")
 
 
 def _safe_next(target: str) -> str:
