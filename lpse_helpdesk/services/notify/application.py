@@ -14,8 +14,6 @@ import asyncio
 import logging
 import uuid
 from datetime import timedelta
-from email.message import EmailMessage
-from urllib.parse import parse_qs, unquote, urlparse
 
 import aiosmtplib
 import httpx
@@ -30,11 +28,13 @@ from ...workflow import history
 from ...workflow.state import fold_state
 from . import warnings, webhooks
 from ...workflow.rules import acting_role
+from .mailer import Mailer, Unreachable, build_message
 from .messages import TARGET_LABELS, Planned, plan, render
 
 log = logging.getLogger("lpse_helpdesk.notify")
 MAIL_NAMESPACE = uuid.UUID("6f1c1f4e-58a2-4d0e-9a53-0d6f2a7c9b11")
 MAX_ATTEMPTS = 12
+SEND_ROUND = 200  # mails per SMTP connection and per outcome transaction
 
 TABLES = (
     *history.TABLES,
@@ -128,14 +128,16 @@ class NotifyService:
         sent = await self.post_due_webhooks()
         if not self.settings.smtp_url:
             return sent  # no mail server configured: mails wait, visible as pending
-        rows = await asyncio.to_thread(
-            self.store.query,
-            f"SELECT id, ticket_id, tenant, template, recipient, subject, text_body, html_body,"
-            f" attempts FROM {self.store.prefix}_mails WHERE status = 'pending' AND"
-            " next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 50", (utc_text(self.now()),))
-        for row in rows:
-            sent += await self._deliver(*row)
-        return sent
+        while True:  # rounds until nothing is due: a full round means more are waiting
+            rows = await asyncio.to_thread(
+                self.store.query,
+                f"SELECT id, ticket_id, tenant, template, recipient, subject, text_body, html_body,"
+                f" attempts FROM {self.store.prefix}_mails WHERE status = 'pending' AND"
+                f" next_attempt_at <= ? ORDER BY next_attempt_at LIMIT {SEND_ROUND}",
+                (utc_text(self.now()),))
+            sent += await self._deliver_round(rows)
+            if len(rows) < SEND_ROUND:
+                return sent
 
     async def post_due_webhooks(self) -> int:
         due = await asyncio.to_thread(webhooks.due, self.store, utc_text(self.now()))
@@ -167,38 +169,38 @@ class NotifyService:
     def _backoff(self, attempt: int) -> timedelta:
         return timedelta(seconds=min(self.base_delay * 2 ** (attempt - 1), 600))
 
-    async def _deliver(self, mail_id, ticket_id, tenant, template, recipient, subject, text, html,
-                       attempts) -> int:
-        attempt = attempts + 1
-        try:
-            await self._smtp_send(mail_id, tenant, recipient, subject, text, html)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            will_retry = attempt < MAX_ATTEMPTS
-            await asyncio.to_thread(self._record_outcome, mail_id, ticket_id, tenant, template,
-                                    recipient, attempt, str(exc) or type(exc).__name__,
-                                    "pending" if will_retry else "failed", self._backoff(attempt))
-            return 0
-        await asyncio.to_thread(self._record_outcome, mail_id, ticket_id, tenant, template,
-                                recipient, attempt, None, "sent", None)
-        return 1
+    async def _deliver_round(self, rows) -> int:
+        """Send a round of mails over one SMTP connection, then record every outcome in one
+        transaction (one commit instead of one per mail). A crash before that commit resends
+        the round's mails once, each with its own stable Message-ID, as before."""
+        outcomes, unreachable = [], None
+        async with Mailer(self.settings.smtp_url) as mailer:
+            for mail_id, ticket_id, tenant, template, recipient, subject, text, html, attempts in rows:
+                attempt, error = attempts + 1, unreachable
+                if error is None:
+                    standard = self.standards[tenant]
+                    try:
+                        await mailer.send(build_message(
+                            mail_id, f"Helpdesk {standard.name} <{standard.helpdesk_email}>",
+                            recipient, subject, text, html))
+                    except Unreachable as exc:
+                        error = unreachable = str(exc)
+                    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                        error = str(exc) or type(exc).__name__
+                if error is None:
+                    outcomes.append((mail_id, ticket_id, tenant, template, recipient, attempt,
+                                     None, "sent", None))
+                else:
+                    outcomes.append((mail_id, ticket_id, tenant, template, recipient, attempt,
+                                     error, "pending" if attempt < MAX_ATTEMPTS else "failed",
+                                     self._backoff(attempt)))
+        await asyncio.to_thread(self._record_outcomes, outcomes)
+        return sum(outcome[7] == "sent" for outcome in outcomes)
 
-    async def _smtp_send(self, mail_id, tenant, recipient, subject, text, html) -> None:
-        standard = self.standards[tenant]
-        message = EmailMessage()
-        message["From"] = f"Helpdesk {standard.name} <{standard.helpdesk_email}>"
-        message["To"], message["Subject"] = recipient, subject
-        message["Message-ID"] = f"<{mail_id}@lpse-helpdesk>"
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
-        url = urlparse(self.settings.smtp_url)
-        query = parse_qs(url.query)
-        await aiosmtplib.send(
-            message, hostname=url.hostname or "127.0.0.1", port=url.port or 25,
-            username=unquote(url.username) if url.username else None,
-            password=unquote(url.password) if url.password else None,
-            use_tls=url.scheme == "smtps", start_tls=query.get("starttls", ["0"])[0] == "1",
-            timeout=10,
-        )
+    def _record_outcomes(self, outcomes) -> None:
+        with self.store.batch():
+            for outcome in outcomes:
+                self._record_outcome(*outcome)
 
     def _record_outcome(self, row_id, ticket_id, tenant, template, recipient, attempt, error,
                         status, delay, channel="email") -> None:

@@ -1,0 +1,56 @@
+"""notify's Mailer against a real SMTP listener: one session for a round of mails, a fresh
+session after a refused mail, and `Unreachable` when no session can be opened at all."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailsink import MailSink
+from lpse_helpdesk.platform.natsserver import free_port
+from lpse_helpdesk.services.notify.mailer import Mailer, Unreachable, build_message
+
+
+class CountingSink(MailSink):
+    """Counts SMTP sessions (one EHLO each) and refuses one recipient."""
+
+    sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address == "ditolak@contoh.go.id":
+            return "550 kotak surat tidak ada"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def mail(i: int, to: str = "pelapor@contoh.co.id"):
+    return build_message(f"id-{i}", "Helpdesk Uji <lpse@uji.go.id>", to, f"Surat {i}",
+                         "isi", "<p>isi</p>")
+
+
+async def test_a_round_of_mails_shares_one_session_and_a_refusal_starts_a_new_one():
+    sink = CountingSink()
+    sink.start()
+    try:
+        async with Mailer(sink.url) as mailer:
+            for i in range(3):
+                await mailer.send(mail(i))
+            with pytest.raises(Exception, match="550"):
+                await mailer.send(mail(3, "ditolak@contoh.go.id"))
+            await mailer.send(mail(4))
+        assert [str(m["Subject"]) for _, m in sink.messages] == [
+            "Surat 0", "Surat 1", "Surat 2", "Surat 4"]
+        assert str(sink.messages[0][1]["Message-ID"]) == "<id-0@lpse-helpdesk>"
+        assert sink.sessions == 2  # the three first mails in one, the last after the refusal
+    finally:
+        sink.stop()
+
+
+async def test_no_server_is_unreachable():
+    with pytest.raises(Unreachable):
+        async with Mailer(f"smtp://127.0.0.1:{free_port()}", timeout=2) as mailer:
+            await mailer.send(mail(0))
