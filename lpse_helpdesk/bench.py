@@ -2,7 +2,8 @@
 
 Starts its own nats-server and every service (as `up` does) in a temporary folder, posts N
 tickets through the public HTTP intake with C at a time, and times each from the start of its
-POST to its `ticket.classified` on the bus. Then it measures a bulk rebuild of every
+POST to its `ticket.classified` on the bus and to the reporter's receipt mail at a real SMTP
+listener (`benchclient`). Then it measures a bulk rebuild of every
 rebuildable read model (desk's and FAQ's) from the stream, the peak memory of the processes,
 and the raw JetStream publish rate of this machine with nats-py, and prints every figure beside
 it as a ratio. With `--split` every service runs as its own process instead (`benchsplit`).
@@ -17,11 +18,13 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import nats
 
-from .platform.natsserver import EmbeddedNats, free_port
+from .benchclient import client_main
 from .benchsplit import SplitServices, peak_rss_of
+from .platform.natsserver import EmbeddedNats, free_port
 from .platform.runtime import Runtime
 from .settings import Settings
 
@@ -50,78 +53,6 @@ async def _raw_publish_rate(url: str, count: int) -> float:
     await js.delete_stream("BENCHRAW")
     await nc.close()
     return rate
-
-
-BODY = {"tenant": "batubara", "channel": "web", "reporter": {"name": "Penguji"},
-        "subject": "Gagal unggah dokumen penawaran",
-        "description": "Muncul error 500 saat unggah dokumen penawaran tender."}
-
-
-async def _post_all(host: str, port: int, nats_url: str, tickets: int, concurrency: int,
-                    progress) -> dict:
-    """The load: `concurrency` keep-alive HTTP/1.1 connections posting tickets, and a NATS
-    subscription timing each `ticket.classified`.
-
-    It runs in its own process (see `_client_main`), with a bare asyncio HTTP client: measured
-    with httpx inside the helpdesk's process, the client took more of the interpreter than the
-    intake it was loading (about a third of the GIL-held samples in py-spy) and capped the figure.
-    Times are `time.monotonic()`, the same clock in both processes.
-    """
-    classified_at: dict[str, float] = {}
-    nc = await nats.connect(nats_url)
-
-    async def on_classified(msg):
-        classified_at[msg.subject.split(".")[3]] = time.monotonic()
-
-    subscription = await nc.subscribe("helpdesk.*.ticket.*.classified", cb=on_classified)
-    await nc.flush()
-    payload = json.dumps(BODY).encode()
-    request = (f"POST /api/v1/tickets HTTP/1.1\r\nHost: {host}:{port}\r\n"
-               f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
-               ).encode() + payload
-    posted_at: dict[str, float] = {}
-    remaining = [tickets]
-
-    async def worker():
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            while remaining[0] > 0:
-                remaining[0] -= 1
-                sent = time.monotonic()
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head.split(b" ", 2)[1])
-                length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length:"))
-                body = await reader.readexactly(length)
-                if status != 201:
-                    raise RuntimeError(f"POST gagal {status}: {body[:300]!r}")
-                posted_at[json.loads(body)["id"]] = sent
-                if len(posted_at) % max(1, tickets // 10) == 0:
-                    progress(f"  {len(posted_at)}/{tickets} tiket dikirim")
-        finally:
-            writer.close()
-
-    started = time.monotonic()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    deadline = time.monotonic() + 120
-    while len(posted_at.keys() & classified_at.keys()) < tickets:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"hanya {len(classified_at)} dari {tickets} terklasifikasi")
-        await asyncio.sleep(0.01)
-    finished = max(classified_at[t] for t in posted_at)
-    await subscription.unsubscribe()
-    await nc.close()
-    return {"started": started, "finished": finished,
-            "latencies": [(classified_at[t] - posted_at[t]) * 1000 for t in posted_at]}
-
-
-def _client_main(host, port, nats_url, tickets, concurrency, results) -> None:
-    try:
-        results.put(asyncio.run(_post_all(host, port, nats_url, tickets, concurrency,
-                                          lambda line: print(line, flush=True))))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent
-        results.put(exc)
 
 
 def _result_of(client, results):
@@ -168,8 +99,9 @@ async def _load(settings: Settings, port: int, tickets: int, concurrency: int) -
 
     context = multiprocessing.get_context("spawn")  # no fork of a running event loop
     results = context.Queue()
-    client = context.Process(target=_client_main, args=(
-        settings.http_host, port, settings.nats_url, tickets, concurrency, results))
+    smtp_port = urlparse(settings.smtp_url).port
+    client = context.Process(target=client_main, args=(
+        settings.http_host, port, settings.nats_url, tickets, concurrency, smtp_port, results))
     client.start()
     outcome = await asyncio.to_thread(_result_of, client, results)
     await asyncio.to_thread(client.join, 10)
@@ -188,14 +120,23 @@ async def _load(settings: Settings, port: int, tickets: int, concurrency: int) -
             break
         await asyncio.sleep(0.1)
     await nc.close()
-    latencies = outcome["latencies"]
+    latencies, receipts = outcome["latencies"], outcome["receipt_latencies"]
     duration = outcome["finished"] - outcome["started"]
-    return {"tickets": tickets, "duration_s": round(duration, 2),
-            "tickets_per_s": round(tickets / duration, 1),
-            "p50_ms": round(statistics.median(latencies), 1),
-            "p95_ms": round(_percentile(latencies, 95), 1),
-            "p99_ms": round(_percentile(latencies, 99), 1),
-            "events_per_s": round(stream_events / duration, 1)}
+    figures = {"tickets": tickets, "duration_s": round(duration, 2),
+               "tickets_per_s": round(tickets / duration, 1),
+               "p50_ms": round(statistics.median(latencies), 1),
+               "p95_ms": round(_percentile(latencies, 95), 1),
+               "p99_ms": round(_percentile(latencies, 99), 1),
+               "events_per_s": round(stream_events / duration, 1),
+               # Post -> the reporter's receipt mail at the SMTP listener (notify's sender).
+               "receipts": len(receipts), "mails": outcome["mails_received"],
+               "receipts_per_s": round(
+                   len(receipts) / (outcome["receipts_finished"] - outcome["started"]), 1)}
+    if receipts:
+        figures.update(receipt_p50_ms=round(statistics.median(receipts), 1),
+                       receipt_p95_ms=round(_percentile(receipts, 95), 1),
+                       receipt_p99_ms=round(_percentile(receipts, 99), 1))
+    return figures
 
 
 def _rebuild_rate(nats_url: str, standards: dict) -> float:
@@ -251,7 +192,7 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
         server.start()
         try:
             settings = Settings(data_dir=Path(folder) / "data", nats_url=server.url,
-                                http_port=free_port())
+                                http_port=free_port(), smtp_url=f"smtp://127.0.0.1:{free_port()}")
             layout = "tiap layanan satu proses" if split else "tertanam, satu proses"
             print(f"bench: {tickets} tiket, {concurrency} bersamaan, {layout}, data di {folder}",
                   flush=True)
@@ -269,6 +210,12 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
           f"  ({figures['tickets_per_s'] / raw:.1%} dari publish mentah)")
     print(f"latensi kirim -> terklasifikasi: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']}"
           f" ms, p99 {figures['p99_ms']} ms")
+    if figures["receipts"]:
+        print(f"latensi kirim -> surat tanda terima pelapor: p50 {figures['receipt_p50_ms']} ms,"
+              f" p95 {figures['receipt_p95_ms']} ms, p99 {figures['receipt_p99_ms']} ms"
+              f"  ({figures['receipts']}/{figures['tickets']} surat, {figures['receipts_per_s']}/detik)")
+    else:
+        print(f"surat tanda terima pelapor: tidak ada yang sampai dari {figures['tickets']} tiket")
     print(f"event/detik lewat bus: {figures['events_per_s']}  ({figures['events_per_s'] / raw:.1%}"
           " dari publish mentah)")
     print(f"bangun ulang read model (desk + FAQ) dari stream: {figures['rebuild_events_per_s']}"

@@ -40,7 +40,8 @@ class SplitServices:
 
     def start(self, timeout: float = 60.0) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "HELPDESK_SECRET": os.environ.get("HELPDESK_SECRET", "bench-" * 6)}
+        env = {**os.environ, "HELPDESK_SECRET": os.environ.get("HELPDESK_SECRET", "bench-" * 6),
+               "HELPDESK_SMTP_URL": self.settings.smtp_url}
         for name in self.names:
             with (self.logs / f"{name}.log").open("w") as log:  # the child keeps its own copy
                 self.processes[name] = subprocess.Popen(
