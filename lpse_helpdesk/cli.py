@@ -31,16 +31,27 @@ def _standards(settings: Settings) -> dict:
     return load_standards(settings.standards_dir)
 
 
-async def _serve(settings: Settings, definitions, nats=None) -> int:
+async def _serve(settings: Settings, definitions, nats=None, work=None, worker=None) -> int:
+    """Run `definitions` here until Ctrl-C or SIGTERM; with `worker` (up), the worker process
+    too, started once this process serves and restarted if it dies."""
     from .platform.runtime import Runtime
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runtime = Runtime(settings, definitions, standards=_standards(settings))
+    runtime = Runtime(settings, definitions, standards=_standards(settings), work=work)
+    if worker is not None:
+        runtime.companions["worker"] = worker.status
     try:
         async with runtime:
+            if worker is not None:
+                try:
+                    await worker.started()
+                except RuntimeError as exc:
+                    print(f"Gagal memulai proses pekerja: {exc}", file=sys.stderr)
+                    return 1
+                runtime.add_task(worker.watch(runtime.stop_event))
             base = f"http://{settings.http_host}:{settings.http_port}"
             try:
                 await asyncio.wait_for(runtime.nats_ready.wait(), 30)
@@ -65,6 +76,8 @@ async def _serve(settings: Settings, definitions, nats=None) -> int:
             await stop.wait()
             print("Berhenti... / stopping...", flush=True)
     finally:
+        if worker is not None:  # before NATS, so its consumers stop cleanly
+            await asyncio.to_thread(worker.stop)
         if nats is not None:
             nats.stop()
     print("Semua proses berhenti. / Everything stopped.", flush=True)
@@ -72,6 +85,7 @@ async def _serve(settings: Settings, definitions, nats=None) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from .platform.embedded import FRONT, WorkerProcess
     from .platform.natsserver import EmbeddedNats, PortTaken, port_is_free
     from .services import all_definitions
 
@@ -91,7 +105,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = replace(settings, nats_url=nats.url, stream_replicas=1)
     print(f"nats-server (JetStream) berjalan di {nats.url}, data di {nats.store_dir}", flush=True)
     try:
-        return asyncio.run(_serve(settings, all_definitions(), nats))
+        return asyncio.run(_serve(settings, all_definitions(), nats, work=FRONT,
+                                  worker=WorkerProcess(settings)))
     finally:
         nats.stop()
 

@@ -32,6 +32,45 @@ def _pids_using(path: Path) -> list[int]:
     return pids
 
 
+def _workers_of(parent: int) -> list[int]:
+    """`up`'s worker process (multiprocessing spawn children of `parent`)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                cmdline = (entry / "cmdline").read_bytes()
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == parent and b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def _ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5) as response:
+            return json.load(response)["worker"] == "ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _wait_projected(port: int, created: dict, timeout: float = 30) -> None:
+    url = (f"http://127.0.0.1:{port}/api/v1/tickets/{created['number']}"
+           f"?token={created['access_token']}")
+    deadline, timeline = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                timeline = [e["type"] for e in json.load(response)["timeline"]]
+        except urllib.error.HTTPError as error:  # 404 until the desk has projected it
+            assert error.code == 404, error
+        if "ticket.classified" in timeline:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{created['number']} tidak sampai ke desk: {timeline}")
+
+
 def test_up_refuses_a_taken_nats_port_and_names_the_flag(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -77,12 +116,30 @@ def test_up_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 201
-            assert json.load(response)["number"].startswith("TBN-")
+            created = json.load(response)
+            assert created["number"].startswith("TBN-")
         with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=10) as m:
             assert b"helpdesk_events_out_total" in m.read()
+        # The desk's view is the worker process's work: the ticket shows up classified there.
+        _wait_projected(http_port, created)
+        workers = _workers_of(proc.pid)
+        assert len(workers) == 1, workers
+
+        # A worker killed with SIGKILL is started again, and the work goes on.
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+                _workers_of(proc.pid) not in ([], workers) and _ready(http_port)):
+            time.sleep(0.2)
+        assert _ready(http_port) and _workers_of(proc.pid) not in ([], workers)
+        request.data = body.replace("Lupa password", "Tidak bisa unggah").encode()
+        with urllib.request.urlopen(request, timeout=10) as response:
+            _wait_projected(http_port, json.load(response))
+        workers = _workers_of(proc.pid)
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers), workers
         assert "Semua proses berhenti" in proc.stdout.read()
         assert any('"msg": "event ditangani"' in x for x in proc.stderr.read().splitlines())
         deadline = time.monotonic() + 5

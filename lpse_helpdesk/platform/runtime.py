@@ -1,7 +1,8 @@
 """Runs one or more services in this process: stores, relays, tracked consumers, HTTP.
 
-`lpse-helpdesk up` runs every service here beside an embedded nats-server; `lpse-helpdesk run
-SERVICE` runs one. The HTTP server starts first and NATS is connected in the background, so a
+`lpse-helpdesk run SERVICE` runs one. `lpse-helpdesk up` runs two: this process serves HTTP
+for every service and does the work of the front services (`work`), and a worker process does
+the rest (`platform/embedded.py`). The HTTP server starts first and NATS is connected in the background, so a
 service whose NATS is down still answers health checks and (intake) still accepts tickets.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -63,10 +64,17 @@ class Runtime:
         standards: dict[str, Any] | None = None,
         serve_http: bool = True,
         now: Callable[[], datetime] = utc_now,
+        work: Collection[str] | None = None,
     ):
         self.settings, self.definitions = settings, list(definitions)
         self.standards = standards if standards is not None else {}
         self.serve_http = serve_http
+        # The services whose consumers and background loops run here (None: all of them).
+        # The others only serve their HTTP routes and publish their own outbox; another
+        # process runs their work on the same stores.
+        self.work = set(work) if work is not None else {d.name for d in self.definitions}
+        # Other parts /ready reports on (name -> "ok" or why not), e.g. `up`'s worker process.
+        self.companions: dict[str, Callable[[], str]] = {}
         self.now = now
         self.signer = TokenSigner(load_secret(settings))
         self.metrics = Metrics()
@@ -88,6 +96,8 @@ class Runtime:
             self.services[definition.name] = await asyncio.to_thread(self._build, definition)
         for running in self.services.values():
             self._tasks.append(asyncio.create_task(running.relay.run(self.stop_event)))
+            if running.definition.name not in self.work:
+                continue
             for loop in running.definition.tasks(running.app):
                 self._tasks.append(asyncio.create_task(loop(self.stop_event)))
         if self.serve_http:
@@ -112,7 +122,7 @@ class Runtime:
         relay = OutboxRelay(store, publish, self.metrics, publish_batch=publish_batch)
         store.listeners.append(relay.wake)
         running = RunningService(definition, store, app, relay)
-        for spec in definition.consumers(app):
+        for spec in definition.consumers(app) if definition.name in self.work else ():
             running.consumers.append(TrackedConsumer(
                 spec.name, spec.subject, spec.handler, store, self.settings, self.metrics
             ))
@@ -169,6 +179,10 @@ class Runtime:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), 5.0)
 
+    def add_task(self, coroutine) -> None:
+        """A loop of the runtime's owner, cancelled with the runtime's own on stop."""
+        self._tasks.append(asyncio.create_task(coroutine))
+
     # --- state -------------------------------------------------------------------------------
     def readiness(self) -> dict[str, Any]:
         connection = self.broker._connection  # None until connected
@@ -180,8 +194,10 @@ class Runtime:
                 stores[name] = "ok"
             except Exception as exc:  # noqa: BLE001 - reported, not raised
                 stores[name] = f"error: {exc}"
-        ready = nats_ok and all(v == "ok" for v in stores.values())
-        return {"ready": ready, "nats": "ok" if nats_ok else "disconnected", "stores": stores}
+        companions = {name: check() for name, check in self.companions.items()}
+        ready = nats_ok and all(v == "ok" for v in (*stores.values(), *companions.values()))
+        return {"ready": ready, "nats": "ok" if nats_ok else "disconnected", "stores": stores,
+                **companions}
 
     def service(self, name: str) -> RunningService:
         return self.services[name]

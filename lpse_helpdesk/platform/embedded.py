@@ -1,0 +1,133 @@
+"""The embedded default (`lpse-helpdesk up`, and `bench`) as two processes on the same stores.
+
+Why two: every service in one interpreter is bound by that interpreter (the profiles in
+docs/performance.md), and a ticket's path to `ticket.classified` shared it with the four
+consumers that follow. Six processes (one per service, as in production) use both cores but
+about 80 MB each. Two processes use both cores within the memory target:
+
+- the front (the `up` process): HTTP for every service on one port, intake's SMTP listener,
+  and the work of intake, triage and web: the path from a report to its classification;
+- the worker (spawned here): the consumers and timers of escalation, desk, notify and
+  faq_publisher, with no HTTP.
+
+Both open the same stores (SQLite files in the data folder, or PostgreSQL), as replicas of a
+service do: the front records staff actions, the worker records what it consumes, and each
+publishes its store's outbox (a shared position; JetStream drops a repeat by its msg id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import signal
+import time
+
+from ..settings import Settings
+from .natsserver import _die_with_parent
+from .observability import log_event
+
+log = logging.getLogger("lpse_helpdesk.embedded")
+
+FRONT = ("intake", "triage", "web")
+BACKGROUND = ("escalation", "desk", "notify", "faq_publisher")
+
+
+def _worker_main(settings: Settings, names: tuple[str, ...], ready, stop) -> None:
+    """The worker process: `names`' consumers and timers until `stop` is set or SIGTERM."""
+    _die_with_parent()  # no worker outlives `up`, even after a kill -9 of it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches `up`, which stops us in order
+    from ..services import definition
+    from ..standards import load_standards
+    from .observability import setup_logging  # noqa: PLC0415 - in the spawned child only
+    from .runtime import Runtime
+
+    setup_logging()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        runtime = Runtime(settings, [definition(n) for n in names],
+                          standards=load_standards(settings.standards_dir), serve_http=False)
+        async with runtime:
+            await runtime.nats_ready.wait()
+            ready.set()
+            while not stop.is_set():
+                await asyncio.sleep(0.2)
+
+    asyncio.run(main())
+
+
+class WorkerProcess:
+    """Starts, watches and stops the worker. `spawn`, not fork: the parent runs an event loop
+    and threads that a forked child must not inherit."""
+
+    def __init__(self, settings: Settings, names: tuple[str, ...] = BACKGROUND):
+        self.settings, self.names = settings, names
+        self._context = multiprocessing.get_context("spawn")
+        self._process = None
+        self._stop = self._ready = None
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> None:
+        """Spawn it, from the thread that will outlive it: Linux sends the parent-death signal
+        when the spawning *thread* ends, so never from a short-lived worker thread."""
+        self._stop, self._ready = self._context.Event(), self._context.Event()
+        self._process = self._context.Process(
+            target=_worker_main, args=(self.settings, self.names, self._ready, self._stop),
+            name="lpse-helpdesk-worker", daemon=False)
+        self._process.start()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Block until it is connected to NATS, or raise with why not."""
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.1):
+            if not self._process.is_alive():
+                raise RuntimeError(f"proses pekerja berhenti saat mulai (kode "
+                                   f"{self._process.exitcode}); lihat log di atas")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"proses pekerja tidak siap dalam {timeout:.0f} detik")
+
+    async def started(self, timeout: float = 60.0) -> None:
+        """`start` here, then wait for it without blocking the event loop."""
+        self.start()
+        await asyncio.to_thread(self.wait_ready, timeout)
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def status(self) -> str:
+        """For /ready: "ok", or why the worker's services are not working."""
+        if self.alive() and self._ready.is_set():
+            return "ok"
+        return "proses pekerja tidak berjalan / worker process not running"
+
+    async def watch(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+        """Start the worker again whenever it has died (a crash, the OOM killer): its
+        consumers are durable, so it resumes where it stopped."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+            if stop.is_set() or self.alive():
+                continue
+            self.restarts += 1
+            log_event(log, "proses pekerja mati; dimulai lagi", logging.WARNING,
+                      exitcode=self._process.exitcode, restarts=self.restarts)
+            try:
+                await self.started()
+            except RuntimeError as exc:
+                log_event(log, "proses pekerja gagal dimulai lagi", logging.ERROR, error=str(exc))
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._process is None:
+            return
+        self._stop.set()
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
