@@ -69,7 +69,8 @@ def _result_of(client, results):
                 return RuntimeError(f"proses klien bench berhenti (kode {client.exitcode})")
 
 
-async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool) -> dict:
+async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool,
+                 rate: float | None) -> dict:
     """The load against the embedded default (every service in this process, as `up`), or with
     `split` against every service as its own process (as `run SERVICE` in production)."""
     from .services import NAMES, all_definitions
@@ -80,7 +81,7 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
         services = SplitServices(settings, tuple(n for n in NAMES if n != "web"))
         await asyncio.to_thread(services.start)
         try:
-            figures = await _load(settings, services.ports["intake"], tickets, concurrency)
+            figures = await _load(settings, services.ports["intake"], tickets, concurrency, rate)
             figures["services_rss_mb"] = services.peak_rss_mb()
         finally:
             await asyncio.to_thread(services.stop)
@@ -91,7 +92,8 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
             try:
                 await worker.started()
                 await asyncio.wait_for(runtime.nats_ready.wait(), 30)
-                figures = await _load(settings, settings.http_port, tickets, concurrency)
+                figures = await _load(settings, settings.http_port, tickets, concurrency,
+                                      rate)
                 figures["services_rss_mb"] = peak_rss_of(worker.pid)
             finally:
                 await asyncio.to_thread(worker.stop)
@@ -103,14 +105,16 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
     return figures
 
 
-async def _load(settings: Settings, port: int, tickets: int, concurrency: int) -> dict:
+async def _load(settings: Settings, port: int, tickets: int, concurrency: int,
+                rate: float | None) -> dict:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # no fork of a running event loop
     results = context.Queue()
     smtp_port = urlparse(settings.smtp_url).port
     client = context.Process(target=client_main, args=(
-        settings.http_host, port, settings.nats_url, tickets, concurrency, smtp_port, results))
+        settings.http_host, port, settings.nats_url, tickets, concurrency, smtp_port, rate,
+        results))
     client.start()
     outcome = await asyncio.to_thread(_result_of, client, results)
     await asyncio.to_thread(client.join, 10)
@@ -194,7 +198,7 @@ async def _rebuild(nats_url: str, standards: dict) -> float:
 
 
 def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int = 32,
-        split: bool = False) -> int:
+        split: bool = False, rate: float | None = None) -> int:
     tickets = tickets or (300 if quick else 3000)
     with tempfile.TemporaryDirectory() as folder:
         server = EmbeddedNats(free_port(), Path(folder) / "nats")
@@ -203,15 +207,18 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
             settings = Settings(data_dir=Path(folder) / "data", nats_url=server.url,
                                 http_port=free_port(), smtp_url=f"smtp://127.0.0.1:{free_port()}")
             layout = "tiap layanan satu proses" if split else "tertanam, dua proses"
-            print(f"bench: {tickets} tiket, {concurrency} bersamaan, {layout}, data di {folder}",
+            offered = f"{rate:g} tiket/detik ditawarkan" if rate else "secepat mungkin"
+            print(f"bench: {tickets} tiket, {concurrency} bersamaan, {offered}, {layout},"
+                  f" data di {folder}",
                   flush=True)
-            figures = asyncio.run(_drive(settings, tickets, concurrency, split))
+            figures = asyncio.run(_drive(settings, tickets, concurrency, split, rate))
             figures["raw_publish_per_s"] = round(asyncio.run(
                 _raw_publish_rate(server.url, 5000 if quick else 20000)), 1)
             services = figures.pop("services_rss_mb")
             figures["peak_rss_mb"] = round(  # the services ran here too unless split
                 _peak_rss_mb(server.process.pid, own=not split) + services, 1)
             figures["layout"] = "split" if split else "embedded"
+            figures["offered_per_s"] = rate or 0  # 0: closed loop, as fast as it answers
         finally:
             server.stop()
     raw = figures["raw_publish_per_s"]

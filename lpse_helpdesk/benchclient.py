@@ -57,9 +57,10 @@ class ReceiptSink:
 
 
 async def post_all(host: str, port: int, nats_url: str, tickets: int, concurrency: int,
-                   smtp_port: int, progress, receipt_wait: float = 120.0) -> dict:
+                   smtp_port: int, progress, rate: float | None = None,
+                   receipt_wait: float = 120.0) -> dict:
     with ReceiptSink(smtp_port) as sink:
-        figures = await _post_and_time(host, port, nats_url, tickets, concurrency, progress)
+        figures = await _post_and_time(host, port, nats_url, tickets, concurrency, progress, rate)
         # The receipts trail the classifications (notify's sender works through its queue);
         # wait for them, but report what came if some never do.
         deadline = time.monotonic() + receipt_wait
@@ -75,7 +76,10 @@ async def post_all(host: str, port: int, nats_url: str, tickets: int, concurrenc
     return figures
 
 
-async def _post_and_time(host, port, nats_url, tickets, concurrency, progress) -> dict:
+async def _post_and_time(host, port, nats_url, tickets, concurrency, progress, rate) -> dict:
+    """Closed loop by default: each connection posts its next ticket as soon as the last one
+    was answered (the most the helpdesk takes). With `rate`, open loop: ticket i is due at
+    start + i/rate, and its latency counts from then, so a late send counts against it too."""
     classified_at: dict[str, float] = {}
     nc = await nats.connect(nats_url)
 
@@ -91,6 +95,7 @@ async def _post_and_time(host, port, nats_url, tickets, concurrency, progress) -
     posted_at: dict[str, float] = {}  # ticket id -> start of its POST
     numbers: dict[str, float] = {}  # ticket number -> start of its POST
     remaining = [tickets]
+    started = time.monotonic()
 
     async def worker():
         reader, writer = await asyncio.open_connection(host, port)
@@ -98,6 +103,9 @@ async def _post_and_time(host, port, nats_url, tickets, concurrency, progress) -
             while remaining[0] > 0:
                 remaining[0] -= 1
                 sent = time.monotonic()
+                if rate:
+                    sent = started + (tickets - remaining[0] - 1) / rate
+                    await asyncio.sleep(max(0.0, sent - time.monotonic()))
                 writer.write(request)
                 head = await reader.readuntil(b"\r\n\r\n")
                 status = int(head.split(b" ", 2)[1])
@@ -113,7 +121,6 @@ async def _post_and_time(host, port, nats_url, tickets, concurrency, progress) -
         finally:
             writer.close()
 
-    started = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     deadline = time.monotonic() + 120
     while len(posted_at.keys() & classified_at.keys()) < tickets:
@@ -127,10 +134,10 @@ async def _post_and_time(host, port, nats_url, tickets, concurrency, progress) -
             "latencies": [(classified_at[t] - posted_at[t]) * 1000 for t in posted_at]}
 
 
-def client_main(host, port, nats_url, tickets, concurrency, smtp_port, results) -> None:
+def client_main(host, port, nats_url, tickets, concurrency, smtp_port, rate, results) -> None:
     """The spawned process's entry point: the figures, or the error, go back on `results`."""
     try:
         results.put(asyncio.run(post_all(host, port, nats_url, tickets, concurrency, smtp_port,
-                                         lambda line: print(line, flush=True))))
+                                         lambda line: print(line, flush=True), rate)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
         results.put(exc)

@@ -146,7 +146,7 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run
 
-    return run(args.quick, args.json, args.tickets, args.concurrency, args.split)
+    return run(args.quick, args.json, args.tickets, args.concurrency, args.split, args.rate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="baris terakhir: satu objek JSON")
     bench.add_argument("--tickets", type=int, default=None)
     bench.add_argument("--concurrency", type=int, default=32)
+    bench.add_argument("--rate", type=float, default=None,
+                       help="tawarkan N tiket/detik (beban terbuka) dan ukur latensinya; "
+                            "default: secepat helpdesk menjawab")
     bench.add_argument("--split", action="store_true",
                        help="tiap layanan sebagai proses sendiri (tata letak produksi)")
     bench.set_defaults(func=cmd_bench)
