@@ -121,8 +121,12 @@ def persistence_env(service: str, settings: Settings) -> dict[str, str]:
         "POSTGRES_USER": unquote(url.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_SCHEMA": query.get("schema", [""])[0],
-        "POSTGRES_POOL_SIZE": "4",
-        "POSTGRES_MAX_OVERFLOW": "4",
+        # psycopg_pool opens POOL_SIZE connections per store at once and keeps them. With 4,
+        # each process held 28 idle connections (seven stores), and the cluster test's two
+        # replicas peaked at 75 of PostgreSQL's default 100 (measured). One stays open now
+        # (that test peaks at 36); up to 8 are opened under load and closed again when idle.
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "7",
         "SINGLE_ROW_TRACKING": "no",
         "PROCESS_RECORDER_TOPIC": "lpse_helpdesk.platform.recorders:HelpdeskPostgresRecorder",
     }
