@@ -1,13 +1,12 @@
 """`lpse-helpdesk bench`: figures of the embedded deployment on this machine.
 
 Starts its own nats-server and every service (in two processes, as `up` does) in a temporary
-folder, posts N
-tickets through the public HTTP intake with C at a time, and times each from the start of its
-POST to its `ticket.classified` on the bus and to the reporter's receipt mail at a real SMTP
-listener (`benchclient`). Then it measures a bulk rebuild of every
-rebuildable read model (desk's and FAQ's) from the stream, the peak memory of the processes,
-and the raw JetStream publish rate of this machine with nats-py, and prints every figure beside
-it as a ratio. With `--split` every service runs as its own process instead (`benchsplit`).
+folder. It posts N tickets through the public HTTP intake, C at a time (or R a second with
+`--rate`), and times each from the start of its POST to its `ticket.classified` on the bus and
+to the reporter's receipt mail at a real SMTP listener (`benchclient`). Then it measures a bulk
+rebuild of every rebuildable read model (desk's and FAQ's) from the stream, the peak memory of
+the processes, and the raw JetStream publish rate of this machine with nats-py, and prints every
+figure beside it as a ratio. With `--split` every service runs as its own process instead (`benchsplit`).
 """
 
 from __future__ import annotations

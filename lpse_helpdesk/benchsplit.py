@@ -1,9 +1,9 @@
 """`bench --split`: the same load against the scale-out layout, each service its own process.
 
-The embedded default runs every service in one interpreter, and the profiles show that
-interpreter as the limit (docs/performance.md). Production runs each service as `lpse-helpdesk
-run SERVICE` (docs/production.md); this measures that layout on the same machine, one process
-per service on one nats-server and one data folder, so the two figures can be compared.
+The embedded default runs the services in two processes (`platform/embedded.py`). Production
+runs each service as `lpse-helpdesk run SERVICE` (docs/production.md). This measures that
+layout on the same machine, one process per service on one nats-server and one data folder, so
+the two figures can be compared.
 """
 
 from __future__ import annotations
