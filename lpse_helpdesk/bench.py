@@ -6,7 +6,8 @@ folder. It posts N tickets through the public HTTP intake, C at a time (or R a s
 to the reporter's receipt mail at a real SMTP listener (`benchclient`). Then it measures a bulk
 rebuild of every rebuildable read model (desk's and FAQ's) from the stream, the peak memory of
 the processes, and the raw JetStream publish rate of this machine with nats-py, and prints every
-figure beside it as a ratio. With `--split` every service runs as its own process instead (`benchsplit`).
+figure beside it as a ratio. With `--split` every service runs as its own process instead
+(`benchsplit`).
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ def _result_of(client, results):
 
 async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool,
                  rate: float | None) -> dict:
-    """The load against the embedded default (every service in this process, as `up`), or with
-    `split` against every service as its own process (as `run SERVICE` in production)."""
+    """The load against the embedded default (this process and a worker process, as `up`), or
+    with `split` against every service as its own process (as `run SERVICE` in production)."""
     from .services import NAMES, all_definitions
     from .standards import load_standards
 

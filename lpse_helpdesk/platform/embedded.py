@@ -26,7 +26,7 @@ import signal
 import time
 
 from ..settings import Settings
-from .natsserver import _die_with_parent
+from .natsserver import die_with_parent
 from .observability import log_event
 
 log = logging.getLogger("lpse_helpdesk.embedded")
@@ -41,7 +41,7 @@ WORKER_NICENESS = 5
 
 def _worker_main(settings: Settings, names: tuple[str, ...], ready, stop) -> None:
     """The worker process: `names`' consumers and timers until `stop` is set or SIGTERM."""
-    _die_with_parent()  # no worker outlives `up`, even after a kill -9 of it
+    die_with_parent()  # no worker outlives `up`, even after a kill -9 of it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches `up`, which stops us in order
     os.nice(WORKER_NICENESS)
     from ..services import definition

@@ -2,8 +2,9 @@
 
 `lpse-helpdesk run SERVICE` runs one. `lpse-helpdesk up` runs two: this process serves HTTP
 for every service and does the work of the front services (`work`), and a worker process does
-the rest (`platform/embedded.py`). The HTTP server starts first and NATS is connected in the background, so a
-service whose NATS is down still answers health checks and (intake) still accepts tickets.
+the rest (`platform/embedded.py`). The HTTP server starts first and NATS is connected in the
+background, so a service whose NATS is down still answers health checks and (intake) still
+accepts tickets.
 """
 
 from __future__ import annotations
