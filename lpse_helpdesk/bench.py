@@ -88,7 +88,7 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
     else:  # as `up` runs it: this process and one worker process (platform/embedded.py)
         async with Runtime(settings, all_definitions(), standards=standards,
                            work=FRONT) as runtime:
-            worker = WorkerProcess(settings)
+            worker = WorkerProcess(settings, log_level="WARNING")
             try:
                 await worker.started()
                 await asyncio.wait_for(runtime.nats_ready.wait(), 30)

@@ -39,7 +39,7 @@ BACKGROUND = ("escalation", "desk", "notify", "faq_publisher")
 WORKER_NICENESS = 5
 
 
-def _worker_main(settings: Settings, names: tuple[str, ...], ready, stop) -> None:
+def _worker_main(settings: Settings, names: tuple[str, ...], log_level: str, ready, stop) -> None:
     """The worker process: `names`' consumers and timers until `stop` is set or SIGTERM."""
     die_with_parent()  # no worker outlives `up`, even after a kill -9 of it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches `up`, which stops us in order
@@ -49,7 +49,7 @@ def _worker_main(settings: Settings, names: tuple[str, ...], ready, stop) -> Non
     from .observability import setup_logging  # noqa: PLC0415 - in the spawned child only
     from .runtime import Runtime
 
-    setup_logging()
+    setup_logging(log_level)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -69,8 +69,11 @@ class WorkerProcess:
     """Starts, watches and stops the worker. `spawn`, not fork: the parent runs an event loop
     and threads that a forked child must not inherit."""
 
-    def __init__(self, settings: Settings, names: tuple[str, ...] = BACKGROUND):
-        self.settings, self.names = settings, names
+    def __init__(self, settings: Settings, names: tuple[str, ...] = BACKGROUND,
+                 log_level: str = "INFO"):
+        # `up` logs a line per handled event in both processes; `bench` logs warnings only, as
+        # its own (front) process does, so that both sides of it carry the same work.
+        self.settings, self.names, self.log_level = settings, names, log_level
         self._context = multiprocessing.get_context("spawn")
         self._process = None
         self._stop = self._ready = None
@@ -85,7 +88,8 @@ class WorkerProcess:
         when the spawning *thread* ends, so never from a short-lived worker thread."""
         self._stop, self._ready = self._context.Event(), self._context.Event()
         self._process = self._context.Process(
-            target=_worker_main, args=(self.settings, self.names, self._ready, self._stop),
+            target=_worker_main,
+            args=(self.settings, self.names, self.log_level, self._ready, self._stop),
             name="lpse-helpdesk-worker", daemon=False)
         self._process.start()
 
