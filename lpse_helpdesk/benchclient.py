@@ -48,6 +48,11 @@ class ReceiptSink:
                 self.arrived.setdefault(found.group(1).decode(), at)
         return "250 OK"
 
+    def snapshot(self) -> tuple[dict[str, float], int]:
+        """(ticket number -> receipt arrival, mails received), as of now."""
+        with self._lock:
+            return dict(self.arrived), self.mails
+
     def __enter__(self) -> ReceiptSink:
         self._controller.start()
         return self
@@ -67,9 +72,7 @@ async def post_all(host: str, port: int, nats_url: str, tickets: int, concurrenc
         numbers = figures.pop("numbers")
         while len(numbers.keys() & sink.arrived.keys()) < tickets and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        with sink._lock:
-            arrived = dict(sink.arrived)
-            figures["mails_received"] = sink.mails
+        arrived, figures["mails_received"] = sink.snapshot()
     figures["receipt_latencies"] = [(arrived[n] - sent) * 1000 for n, sent in numbers.items()
                                     if n in arrived]
     figures["receipts_finished"] = max(arrived.values(), default=figures["finished"])

@@ -120,7 +120,12 @@ class Runtime:
         async def publish_batch(items: list[tuple[str, bytes, str]]) -> list[bool]:
             return await publish_events(self.broker, items)
 
-        relay = OutboxRelay(store, publish, self.metrics, publish_batch=publish_batch)
+        # A service whose work runs in another process records here only what this process's
+        # HTTP routes decide, and every record wakes the relay; the other process's relay polls
+        # the shared store. Polling it here too every 0.5 s only read the same rows twice.
+        poll = 0.5 if definition.name in self.work else 5.0
+        relay = OutboxRelay(store, publish, self.metrics, publish_batch=publish_batch,
+                            poll_interval=poll)
         store.listeners.append(relay.wake)
         running = RunningService(definition, store, app, relay)
         for spec in definition.consumers(app) if definition.name in self.work else ():

@@ -195,7 +195,7 @@ class NotifyService:
                                      error, "pending" if attempt < MAX_ATTEMPTS else "failed",
                                      self._backoff(attempt)))
         await asyncio.to_thread(self._record_outcomes, outcomes)
-        return sum(outcome[7] == "sent" for outcome in outcomes)
+        return sum(error is None for *_, error, _status, _delay in outcomes)
 
     def _record_outcomes(self, outcomes) -> None:
         with self.store.batch():
