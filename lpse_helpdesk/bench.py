@@ -25,6 +25,7 @@ import nats
 
 from .benchclient import client_main
 from .benchsplit import SplitServices, peak_rss_of
+from .platform import eventloop
 from .platform.embedded import FRONT, WorkerProcess
 from .platform.natsserver import EmbeddedNats, free_port
 from .platform.runtime import Runtime
@@ -145,6 +146,11 @@ async def _load(settings: Settings, port: int, tickets: int, concurrency: int,
                "receipts": len(receipts), "mails": outcome["mails_received"],
                "receipts_per_s": round(
                    len(receipts) / (outcome["receipts_finished"] - outcome["started"]), 1)}
+    # The stages before `classified`, to tell where a slow tail comes from.
+    for stage in ("answer", "received"):
+        values = outcome[f"{stage}_latencies"]
+        figures.update({f"{stage}_p50_ms": round(statistics.median(values), 1),
+                        f"{stage}_p99_ms": round(_percentile(values, 99), 1)})
     if receipts:
         figures.update(receipt_p50_ms=round(statistics.median(receipts), 1),
                        receipt_p95_ms=round(_percentile(receipts, 95), 1),
@@ -165,7 +171,7 @@ def _rebuild_rate(nats_url: str, standards: dict) -> float:
     with executemany in one transaction per read model (SQLite, synchronous=FULL).
     The rate is the messages replayed (desk's plus FAQ's) over that time.
     """
-    return asyncio.run(_rebuild(nats_url, standards))
+    return eventloop.run(_rebuild(nats_url, standards))
 
 
 async def _rebuild(nats_url: str, standards: dict) -> float:
@@ -211,8 +217,8 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
             print(f"bench: {tickets} tiket, {concurrency} bersamaan, {offered}, {layout},"
                   f" data di {folder}",
                   flush=True)
-            figures = asyncio.run(_drive(settings, tickets, concurrency, split, rate))
-            figures["raw_publish_per_s"] = round(asyncio.run(
+            figures = eventloop.run(_drive(settings, tickets, concurrency, split, rate))
+            figures["raw_publish_per_s"] = round(eventloop.run(
                 _raw_publish_rate(server.url, 5000 if quick else 20000)), 1)
             services = figures.pop("services_rss_mb")
             figures["peak_rss_mb"] = round(  # the services ran here too unless split
@@ -226,6 +232,9 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
           f"  ({figures['tickets_per_s'] / raw:.1%} dari publish mentah)")
     print(f"latensi kirim -> terklasifikasi: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']}"
           f" ms, p99 {figures['p99_ms']} ms")
+    print(f"  tahap: kirim -> jawaban HTTP 201 p50 {figures['answer_p50_ms']} / p99"
+          f" {figures['answer_p99_ms']} ms; kirim -> ticket.received di bus p50"
+          f" {figures['received_p50_ms']} / p99 {figures['received_p99_ms']} ms")
     if figures["receipts"]:
         print(f"latensi kirim -> surat tanda terima pelapor: p50 {figures['receipt_p50_ms']} ms,"
               f" p95 {figures['receipt_p95_ms']} ms, p99 {figures['receipt_p99_ms']} ms"

@@ -19,6 +19,8 @@ import time
 import nats
 from aiosmtpd.controller import Controller
 
+from .platform import eventloop
+
 REPORTER_EMAIL = "penguji@contoh.co.id"
 BODY = {"tenant": "batubara", "channel": "web",
         "reporter": {"name": "Penguji", "email": REPORTER_EMAIL},
@@ -84,18 +86,24 @@ async def _post_and_time(host, port, nats_url, tickets, concurrency, progress, r
     was answered (the most the helpdesk takes). With `rate`, open loop: ticket i is due at
     start + i/rate, and its latency counts from then, so a late send counts against it too."""
     classified_at: dict[str, float] = {}
+    received_at: dict[str, float] = {}  # ticket id -> its `ticket.received` on the bus
     nc = await nats.connect(nats_url)
 
-    async def on_classified(msg):
-        classified_at[msg.subject.split(".")[3]] = time.monotonic()
+    async def on_event(msg):
+        _, _, _, ticket, name = msg.subject.split(".")
+        (classified_at if name == "classified" else received_at)[ticket] = time.monotonic()
 
-    subscription = await nc.subscribe("helpdesk.*.ticket.*.classified", cb=on_classified)
+    # Both stages, so that a slow tail can be told apart: intake's HTTP answer, its relay to
+    # the bus (`received`), and triage's decision (`classified`).
+    subscriptions = [await nc.subscribe(f"helpdesk.*.ticket.*.{name}", cb=on_event)
+                     for name in ("received", "classified")]
     await nc.flush()
     payload = json.dumps(BODY).encode()
     request = (f"POST /api/v1/tickets HTTP/1.1\r\nHost: {host}:{port}\r\n"
                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
                ).encode() + payload
     posted_at: dict[str, float] = {}  # ticket id -> start of its POST
+    answered: list[float] = []  # start of a POST -> its 201, ms
     numbers: dict[str, float] = {}  # ticket number -> start of its POST
     remaining = [tickets]
     started = time.monotonic()
@@ -117,6 +125,7 @@ async def _post_and_time(host, port, nats_url, tickets, concurrency, progress, r
                 body = await reader.readexactly(length)
                 if status != 201:
                     raise RuntimeError(f"POST gagal {status}: {body[:300]!r}")
+                answered.append((time.monotonic() - sent) * 1000)
                 created = json.loads(body)
                 posted_at[created["id"]], numbers[created["number"]] = sent, sent
                 if len(posted_at) % max(1, tickets // 10) == 0:
@@ -131,16 +140,20 @@ async def _post_and_time(host, port, nats_url, tickets, concurrency, progress, r
             raise TimeoutError(f"hanya {len(classified_at)} dari {tickets} terklasifikasi")
         await asyncio.sleep(0.01)
     finished = max(classified_at[t] for t in posted_at)
-    await subscription.unsubscribe()
+    for subscription in subscriptions:
+        await subscription.unsubscribe()
     await nc.close()
     return {"started": started, "finished": finished, "numbers": numbers,
-            "latencies": [(classified_at[t] - posted_at[t]) * 1000 for t in posted_at]}
+            "latencies": [(classified_at[t] - posted_at[t]) * 1000 for t in posted_at],
+            "answer_latencies": answered,
+            "received_latencies": [(received_at[t] - posted_at[t]) * 1000 for t in posted_at
+                                   if t in received_at]}
 
 
 def client_main(host, port, nats_url, tickets, concurrency, smtp_port, rate, results) -> None:
     """The spawned process's entry point: the figures, or the error, go back on `results`."""
     try:
-        results.put(asyncio.run(post_all(host, port, nats_url, tickets, concurrency, smtp_port,
+        results.put(eventloop.run(post_all(host, port, nats_url, tickets, concurrency, smtp_port,
                                          lambda line: print(line, flush=True), rate)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
         results.put(exc)

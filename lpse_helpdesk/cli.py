@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import cli_admin
+from .platform import eventloop
 from .settings import Settings
 
 
@@ -105,7 +106,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = replace(settings, nats_url=nats.url, stream_replicas=1)
     print(f"nats-server (JetStream) berjalan di {nats.url}, data di {nats.store_dir}", flush=True)
     try:
-        return asyncio.run(_serve(settings, all_definitions(), nats, work=FRONT,
+        return eventloop.run(_serve(settings, all_definitions(), nats, work=FRONT,
                                   worker=WorkerProcess(settings)))
     finally:
         nats.stop()
@@ -115,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .services import definition
 
     settings = _settings(args)
-    return asyncio.run(_serve(settings, [definition(args.service)]))
+    return eventloop.run(_serve(settings, [definition(args.service)]))
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:

@@ -139,9 +139,7 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from .platform import rebuild
+    from .platform import eventloop, rebuild
     from .platform.service import ServiceContext
     from .platform.store import ServiceStore
     from .services import definition
@@ -158,7 +156,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             return 1
         # Bulk (desk's view): replayed here, in large batches; the consumer resumes after it.
         bulk = [c for c in views if c.bulk is not None]
-        for spec_, result in zip(bulk, asyncio.run(rebuild.rebuild_in_bulk(
+        for spec_, result in zip(bulk, eventloop.run(rebuild.rebuild_in_bulk(
                 store, bulk, settings.nats_url, settings.max_body_bytes))):
             print(f"Read model {spec_.name} dibangun ulang dari {result.replayed} pesan stream; "
                   f"consumer lanjut dari urutan {result.resume_at}. / Rebuilt from "
@@ -166,7 +164,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         # The others (the FAQ's): emptied, and the live consumer replays the stream.
         names = rebuild.reset_tables(store, [c for c in views if c.bulk is None])
         if names:
-            asyncio.run(rebuild.delete_consumers(settings.nats_url, names))
+            eventloop.run(rebuild.delete_consumers(settings.nats_url, names))
     finally:
         store.close()
     if names:

@@ -56,3 +56,7 @@ def test_bench_prints_its_figures_as_json(layout):
     # mails are counted too, but the bench does not wait for the last of them).
     assert figures["receipts"] == 20 and figures["mails"] >= 20, figures
     assert figures["receipt_p50_ms"] <= figures["receipt_p99_ms"], figures
+    # The stages: triage classifies a ticket only after it was answered and is on the bus (the
+    # answer and the relay's publish race, so those two are not compared).
+    assert 0 < figures["answer_p50_ms"] <= figures["p50_ms"], figures
+    assert 0 < figures["received_p50_ms"] <= figures["p50_ms"], figures

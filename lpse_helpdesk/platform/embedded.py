@@ -26,6 +26,7 @@ import signal
 import time
 
 from ..settings import Settings
+from . import eventloop
 from .natsserver import die_with_parent
 from .observability import log_event
 
@@ -62,7 +63,7 @@ def _worker_main(settings: Settings, names: tuple[str, ...], log_level: str, rea
             while not stop.is_set():
                 await asyncio.sleep(0.2)
 
-    asyncio.run(main())
+    eventloop.run(main())
 
 
 class WorkerProcess:
