@@ -54,3 +54,25 @@ async def test_no_server_is_unreachable():
     with pytest.raises(Unreachable):
         async with Mailer(f"smtp://127.0.0.1:{free_port()}", timeout=2) as mailer:
             await mailer.send(mail(0))
+
+
+def test_the_built_mail_reads_back_as_written():
+    """build_message writes MIME by hand: a standard parser must read back every header and
+    both parts, Indonesian text and non-ASCII words included, and a subject cannot inject a
+    header."""
+    from email import message_from_bytes, policy
+
+    text = "Yth. Bu Siti,\nLaporan Anda — nomor BB-2026-000001 — sudah kami terima.\n" * 4
+    built = build_message("f3a1c2d4", "Helpdesk LPSE Kota Batu · Jatim <lpse@batu.go.id>",
+                          "siti@contoh.co.id", "[BB-2026-000001] Tanda terima — ok\r\nBcc: x@y.z",
+                          text, "<p>Laporan <b>diterima</b> ✓</p>")
+    assert built.sender == "lpse@batu.go.id" and built.recipient == "siti@contoh.co.id"
+    assert not built.smtputf8 and b"\n" not in built.raw.replace(b"\r\n", b"")
+    message = message_from_bytes(built.raw, policy=policy.default)
+    assert str(message["From"]) == "Helpdesk LPSE Kota Batu · Jatim <lpse@batu.go.id>"
+    assert str(message["Subject"]) == "[BB-2026-000001] Tanda terima — ok Bcc: x@y.z"
+    assert message["Bcc"] is None and message["Date"].datetime is not None
+    assert str(message["Message-ID"]) == "<f3a1c2d4@lpse-helpdesk>"
+    assert message.get_body(("plain",)).get_content() == text
+    assert message.get_body(("html",)).get_content() == "<p>Laporan <b>diterima</b> ✓</p>"
+    assert build_message("x", "a <a@b.id>", "bü@contoh.id", "s", "t", "h").smtputf8
