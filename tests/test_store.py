@@ -127,3 +127,29 @@ def test_close_waits_for_work_in_flight_and_refuses_new_work(tmp_path):
     reopened = ServiceStore("desk", Settings(data_dir=tmp_path))
     assert reopened.query("SELECT name FROM sqlite_master WHERE name = 't'") == []  # rolled back
     reopened.close()
+
+
+@pytest.mark.parametrize("inline", [True, False])
+async def test_an_inline_consumer_decides_on_the_loop_thread_only_on_sqlite(store, inline):
+    """`inline` runs a batch on the event loop's thread (no GIL hand-off per SQLite call);
+    on PostgreSQL, where every call is a network round trip, it stays in a worker thread. The
+    batch is stored either way."""
+    import threading
+
+    from lpse_helpdesk.platform.consumer import Decision, TrackedConsumer
+
+    threads = []
+
+    def handler(event, seq):
+        threads.append(threading.get_ident())
+        return Decision(writes=[Write("INSERT INTO {p}_rows VALUES (?, ?)".format(
+            p=store.prefix), (str(seq), seq))])
+
+    consumer = TrackedConsumer("uji", "helpdesk.>", handler, store, Settings(), inline=inline)
+    body = encode_event(reply(uuid.uuid4()))
+    outcomes = await consumer.process_batch([("s", body, 1, 1), ("s", body, 2, 1)])
+    assert outcomes == ["done", "done"]
+    rows = store.query(f"SELECT k FROM {store.prefix}_rows ORDER BY k")
+    assert [tuple(row) for row in rows] == [("1",), ("2",)]
+    on_loop = threads == [threading.get_ident()] * 2
+    assert on_loop == (inline and not store.is_postgres), (inline, store.is_postgres)

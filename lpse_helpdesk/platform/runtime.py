@@ -130,7 +130,8 @@ class Runtime:
         running = RunningService(definition, store, app, relay)
         for spec in definition.consumers(app) if definition.name in self.work else ():
             running.consumers.append(TrackedConsumer(
-                spec.name, spec.subject, spec.handler, store, self.settings, self.metrics
+                spec.name, spec.subject, spec.handler, store, self.settings, self.metrics,
+                inline=spec.inline,
             ))
         return running
 

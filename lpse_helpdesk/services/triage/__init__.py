@@ -9,7 +9,9 @@ from .http import routes
 
 
 def consumers(app: TriageService) -> list[ConsumerSpec]:
-    return [ConsumerSpec("triage", subject_filter((TicketReceived,))[0], app.on_received)]
+    # Inline: classifying is quick and waits for nothing, and it is what a reporter waits on.
+    return [ConsumerSpec("triage", subject_filter((TicketReceived,))[0], app.on_received,
+                         inline=True)]
 
 
 SERVICE = ServiceDefinition(
