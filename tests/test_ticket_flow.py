@@ -28,6 +28,13 @@ async def test_posted_ticket_is_classified_and_visible(tmp_path, nats_server, da
         assert ticket["category"] == "permintaan_layanan"
         assert ticket["first_response_due"] and ticket["resolution_due"]
         assert ticket["first_response_breached"] is False
+        # Reads on the loop's thread (docs/performance.md, part 6): only on SQLite, and never
+        # for a store whose consumer may wait for the loop (the decision guard).
+        sqlite = not database_url
+        inline = {name: s.relay.inline_reads for name, s in hd.runtime.services.items()}
+        assert inline == {name: sqlite and name in ("intake", "triage", "web")
+                          for name in inline}, inline
+        assert [c.inline for c in hd.runtime.services["triage"].consumers] == [True]
         assert [e["type"] for e in ticket["timeline"]] == ["ticket.received", "ticket.classified"]
         assert "access_token_sha256" in ticket["timeline"][0]["event"]
         assert created["access_token"] not in json.dumps(ticket)  # the secret is never echoed

@@ -124,11 +124,16 @@ class Runtime:
         # HTTP routes decide, and every record wakes the relay; the other process's relay polls
         # the shared store. Polling it here too every 0.5 s only read the same rows twice.
         poll = 0.5 if definition.name in self.work else 5.0
+        consumers = list(definition.consumers(app)) if definition.name in self.work else []
+        # The relay may read on the loop's thread only where no writer of the store waits for
+        # the loop (the decision guard of desk's and escalation's consumers does): such a read
+        # can queue behind a writer in eventsourcing's pool (OutboxRelay.inline_reads).
+        quick = definition.name in self.work and all(spec.inline for spec in consumers)
         relay = OutboxRelay(store, publish, self.metrics, publish_batch=publish_batch,
-                            poll_interval=poll)
+                            poll_interval=poll, inline_reads=quick and not store.is_postgres)
         store.listeners.append(relay.wake)
         running = RunningService(definition, store, app, relay)
-        for spec in definition.consumers(app) if definition.name in self.work else ():
+        for spec in consumers:
             running.consumers.append(TrackedConsumer(
                 spec.name, spec.subject, spec.handler, store, self.settings, self.metrics,
                 inline=spec.inline,
