@@ -205,3 +205,31 @@ def _wait_ready(port: int, timeout: float = 30) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"port {port} tidak siap")
+
+
+async def test_a_worker_that_cannot_start_is_restarted_less_and_less_often(tmp_path):
+    """A worker that dies at once (here: a service that does not exist) is started again after
+    a delay that doubles with each quick death, and a worker that had run a while gets the
+    base delay again."""
+    import asyncio
+
+    from lpse_helpdesk.platform.embedded import QUICK_DEATH, WorkerProcess
+    from lpse_helpdesk.settings import Settings
+
+    worker = WorkerProcess(Settings(data_dir=tmp_path), names=("tidak_ada",), log_level="ERROR")
+    with __import__("pytest").raises(RuntimeError, match="berhenti saat mulai"):
+        await worker.started(timeout=60)
+    stop = asyncio.Event()
+    watching = asyncio.create_task(worker.watch(stop, interval=0.05, base_delay=0.1))
+    deadline = time.monotonic() + 60
+    while worker.restarts < 3 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    stop.set()
+    await watching
+    assert worker.restarts >= 3 and worker.quick_deaths >= 3, (worker.restarts,
+                                                               worker.quick_deaths)
+    # The next wait doubles on; after a worker that ran longer than a minute it is the base.
+    deaths = worker.quick_deaths
+    assert worker.restart_delay(0.1) == 0.1 * 2 ** deaths
+    worker._started_at -= QUICK_DEATH  # as if the last start had lasted a minute
+    assert worker.restart_delay(0.1) == 0.1 and worker.quick_deaths == 0

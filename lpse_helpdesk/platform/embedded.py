@@ -66,6 +66,9 @@ def _worker_main(settings: Settings, names: tuple[str, ...], log_level: str, rea
     eventloop.run(main())
 
 
+QUICK_DEATH = 60.0  # seconds: a worker that dies sooner counts as not having started well
+
+
 class WorkerProcess:
     """Starts, watches and stops the worker. `spawn`, not fork: the parent runs an event loop
     and threads that a forked child must not inherit."""
@@ -79,6 +82,8 @@ class WorkerProcess:
         self._process = None
         self._stop = self._ready = None
         self.restarts = 0
+        self.quick_deaths = 0  # deaths in a row, each soon after its start (`restart_delay`)
+        self._started_at = 0.0
 
     @property
     def pid(self) -> int | None:
@@ -93,6 +98,18 @@ class WorkerProcess:
             args=(self.settings, self.names, self.log_level, self._ready, self._stop),
             name="lpse-helpdesk-worker", daemon=False)
         self._process.start()
+        self._started_at = time.monotonic()
+
+    def restart_delay(self, base: float = 1.0, cap: float = 60.0) -> float:
+        """How long to wait before the next start: `base` after a worker that ran a while, then
+        doubling while each start dies within a minute (a broken config, a full disk), up to
+        `cap`. Why: without it a worker that cannot start was restarted every second, filling
+        the log and the CPU, and a later success came no sooner."""
+        if time.monotonic() - self._started_at >= QUICK_DEATH:
+            self.quick_deaths = 0
+        else:
+            self.quick_deaths += 1
+        return min(base * 2 ** max(0, self.quick_deaths - 1), cap)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Block until it is connected to NATS, or raise with why not."""
@@ -118,17 +135,25 @@ class WorkerProcess:
             return "ok"
         return "proses pekerja tidak berjalan / worker process not running"
 
-    async def watch(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+    async def watch(self, stop: asyncio.Event, interval: float = 1.0,
+                    base_delay: float = 1.0) -> None:
         """Start the worker again whenever it has died (a crash, the OOM killer): its
-        consumers are durable, so it resumes where it stopped."""
+        consumers are durable, so it resumes where it stopped. A worker that keeps dying
+        soon after its start is restarted less and less often (`restart_delay`)."""
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
             if stop.is_set() or self.alive():
                 continue
-            self.restarts += 1
+            delay = self.restart_delay(base_delay)
             log_event(log, "proses pekerja mati; dimulai lagi", logging.WARNING,
-                      exitcode=self._process.exitcode, restarts=self.restarts)
+                      exitcode=self._process.exitcode, restarts=self.restarts + 1,
+                      retry_in=delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                return
+            self.restarts += 1
             try:
                 await self.started()
             except RuntimeError as exc:
