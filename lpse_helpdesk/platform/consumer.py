@@ -204,7 +204,8 @@ class TrackedConsumer:
         return (await self.process_batch([(subject, body, seq, attempt)]))[0]
 
     async def process_batch(self, items: list[tuple[str, bytes, int, int]]) -> list[str]:
-        """Handle deliveries in order, in one worker-thread hop; returns an outcome each."""
+        """Handle deliveries in order, in one worker-thread hop (on the loop's thread when
+        `inline`); returns an outcome each."""
         if self.inline and not self.store.is_postgres:  # PostgreSQL: a round trip per call
             results = self._process_batch(items)
         else:

@@ -16,6 +16,7 @@ T = TypeVar("T")
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(main)`, on uvloop when it is there."""
     try:
         import uvloop
     except ImportError:  # Windows, or installed without it

@@ -128,9 +128,9 @@ class Runtime:
         # The relay may read on the loop's thread only where no writer of the store waits for
         # the loop (the decision guard of desk's and escalation's consumers does): such a read
         # can queue behind a writer in eventsourcing's pool (OutboxRelay.inline_reads).
-        quick = definition.name in self.work and all(spec.inline for spec in consumers)
+        loop_safe = definition.name in self.work and all(spec.inline for spec in consumers)
         relay = OutboxRelay(store, publish, self.metrics, publish_batch=publish_batch,
-                            poll_interval=poll, inline_reads=quick and not store.is_postgres)
+                            poll_interval=poll, inline_reads=loop_safe and not store.is_postgres)
         store.listeners.append(relay.wake)
         running = RunningService(definition, store, app, relay)
         for spec in consumers:
