@@ -86,11 +86,16 @@ async def _serve(settings: Settings, definitions, nats=None, work=None, worker=N
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from .platform.metricsdir import share_between_processes
+
+    settings = _settings(args)
+    # Before anything imports prometheus_client (the modules below do): the worker's figures
+    # then show on the front's /metrics too.
+    share_between_processes(settings.data_dir / "metrics")
     from .platform.embedded import FRONT, WorkerProcess
     from .platform.natsserver import EmbeddedNats, PortTaken, port_is_free
     from .services import all_definitions
 
-    settings = _settings(args)
     for port, flag in ((settings.http_port, "--http-port"), (settings.smtp_port, "--smtp-port")):
         if not port_is_free(port, settings.http_host):
             print(f"Port {port} ({flag}) sudah dipakai proses lain. Pindahkan dengan {flag} PORT."

@@ -71,6 +71,18 @@ def _wait_projected(port: int, created: dict, timeout: float = 30) -> None:
     raise AssertionError(f"{created['number']} tidak sampai ke desk: {timeline}")
 
 
+def _events_handled(port: int) -> dict[tuple[str, str], float]:
+    """(consumer, outcome) -> helpdesk_events_in_total, as /metrics reports it."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {(s.labels["consumer"], s.labels["outcome"]): s.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "helpdesk_events_in" for s in family.samples
+            if s.name == "helpdesk_events_in_total"}
+
+
 def test_up_refuses_a_taken_nats_port_and_names_the_flag(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -118,10 +130,16 @@ def test_up_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
             assert response.status == 201
             created = json.load(response)
             assert created["number"].startswith("TBN-")
-        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=10) as m:
-            assert b"helpdesk_events_out_total" in m.read()
         # The desk's view is the worker process's work: the ticket shows up classified there.
         _wait_projected(http_port, created)
+        # One /metrics for both processes: triage counts in the front, desk in the worker.
+        # (The worker counts a batch just after committing it: give it that moment.)
+        deadline = time.monotonic() + 10
+        while (handled := _events_handled(http_port)).get(("desk-view", "done"), 0) < 2 \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert handled.get(("triage", "done"), 0) >= 1, handled
+        assert handled.get(("desk-view", "done"), 0) >= 2, handled  # received and classified
         workers = _workers_of(proc.pid)
         assert len(workers) == 1, workers
 

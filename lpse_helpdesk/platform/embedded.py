@@ -28,7 +28,7 @@ import time
 from ..settings import Settings
 from . import eventloop
 from .natsserver import die_with_parent
-from .observability import log_event
+from .observability import forget_process, log_event
 
 log = logging.getLogger("lpse_helpdesk.embedded")
 
@@ -145,6 +145,7 @@ class WorkerProcess:
                 await asyncio.wait_for(stop.wait(), interval)
             if stop.is_set() or self.alive():
                 continue
+            forget_process(self._process.pid)  # its gauges; its counters are still totals
             delay = self.restart_delay(base_delay)
             log_event(log, "proses pekerja mati; dimulai lagi", logging.WARNING,
                       exitcode=self._process.exitcode, restarts=self.restarts + 1,

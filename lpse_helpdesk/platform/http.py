@@ -20,7 +20,8 @@ from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugi
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
-from prometheus_client import generate_latest
+
+from .observability import exposition
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -188,7 +189,7 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
 
     @get("/metrics", media_type="text/plain; version=0.0.4", include_in_schema=False)
     async def metrics() -> bytes:
-        return generate_latest(runtime.metrics.registry)
+        return exposition(runtime.metrics.registry)
 
     document_errors(routes)
     return Litestar(

@@ -1,19 +1,27 @@
-"""Prometheus metrics and one-JSON-line-per-event logs, shared by every service."""
+"""Prometheus metrics and one-JSON-line-per-event logs, shared by every service.
+
+prometheus_client is imported only where metrics are made or served, not with this module:
+`up` must choose its multiprocess mode (`metricsdir`) before the first import, and every
+command imports this module for its logging.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from .metricsdir import ENV as SHARED_METRICS
 
 
 class Metrics:
     """One registry per process; labels say which service and consumer."""
 
     def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
         self.registry = CollectorRegistry()
         r = self.registry
         self.events_in = Counter(
@@ -33,16 +41,37 @@ class Metrics:
             registry=r,
         )
         self.outbox_lag = Gauge(
-            "helpdesk_outbox_lag_events", "Stored events not yet published", ["service"], registry=r
+            "helpdesk_outbox_lag_events", "Stored events not yet published", ["service"], registry=r,
+            multiprocess_mode="livemax",  # both `up` processes relay the same stores
         )
         self.consumer_lag = Gauge(
             "helpdesk_consumer_lag_messages", "Stream messages not yet delivered to a consumer",
-            ["service", "consumer"], registry=r,
+            ["service", "consumer"], registry=r, multiprocess_mode="livemax",
         )
         self.handle_seconds = Histogram(
             "helpdesk_handle_seconds", "Time to decide and record one message",
             ["service", "consumer"], registry=r,
         )
+
+
+def exposition(registry) -> bytes:
+    """The text /metrics serves: this process's registry, or with `up`'s shared folder
+    (`metricsdir`) the samples of every process that writes there."""
+    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+    if not os.environ.get(SHARED_METRICS):
+        return generate_latest(registry)
+    every_process = CollectorRegistry()
+    multiprocess.MultiProcessCollector(every_process)
+    return generate_latest(every_process)
+
+
+def forget_process(pid: int) -> None:
+    """A dead process's gauges stop counting (its counters stay: they are totals)."""
+    if os.environ.get(SHARED_METRICS):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
 
 
 class JsonFormatter(logging.Formatter):
