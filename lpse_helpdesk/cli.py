@@ -86,16 +86,12 @@ async def _serve(settings: Settings, definitions, nats=None, work=None, worker=N
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from .platform.metricsdir import share_between_processes
-
-    settings = _settings(args)
-    # Before anything imports prometheus_client (the modules below do): the worker's figures
-    # then show on the front's /metrics too.
-    share_between_processes(settings.data_dir / "metrics")
     from .platform.embedded import FRONT, WorkerProcess
+    from .platform.metricsdir import share_between_processes
     from .platform.natsserver import EmbeddedNats, PortTaken, port_is_free
     from .services import all_definitions
 
+    settings = _settings(args)
     for port, flag in ((settings.http_port, "--http-port"), (settings.smtp_port, "--smtp-port")):
         if not port_is_free(port, settings.http_host):
             print(f"Port {port} ({flag}) sudah dipakai proses lain. Pindahkan dengan {flag} PORT."
@@ -110,6 +106,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     # One embedded, unclustered nats-server holds one copy; replicas need `run` on a cluster.
     settings = replace(settings, nats_url=nats.url, stream_replicas=1)
     print(f"nats-server (JetStream) berjalan di {nats.url}, data di {nats.store_dir}", flush=True)
+    # Before the runtime imports prometheus_client, and only once the ports are ours (another
+    # `up` on this folder keeps its counts): the worker's figures show on /metrics too.
+    if not share_between_processes(settings.data_dir / "metrics"):
+        print("Peringatan: /metrics hanya menampilkan proses depan. / Warning: /metrics shows the"
+              " front process only.", file=sys.stderr)
     try:
         return eventloop.run(_serve(settings, all_definitions(), nats, work=FRONT,
                                   worker=WorkerProcess(settings)))
