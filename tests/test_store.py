@@ -130,10 +130,10 @@ def test_close_waits_for_work_in_flight_and_refuses_new_work(tmp_path):
 
 
 @pytest.mark.parametrize("inline", [True, False])
-async def test_an_inline_consumer_decides_on_the_loop_thread_only_on_sqlite(store, inline):
-    """`inline` runs a batch on the event loop's thread (no GIL hand-off per SQLite call);
-    on PostgreSQL, where every call is a network round trip, it stays in a worker thread. The
-    batch is stored either way."""
+async def test_an_inline_consumer_decides_on_the_loop_thread(store, inline):
+    """`inline` runs a batch on the event loop's thread (no GIL hand-off per SQLite call),
+    otherwise in a worker thread; the batch is stored either way. (Which consumers are inline,
+    SQLite only, the runtime decides: tests/test_ticket_flow.py.)"""
     import threading
 
     from lpse_helpdesk.platform.consumer import Decision, TrackedConsumer
@@ -151,5 +151,4 @@ async def test_an_inline_consumer_decides_on_the_loop_thread_only_on_sqlite(stor
     assert outcomes == ["done", "done"]
     rows = store.query(f"SELECT k FROM {store.prefix}_rows ORDER BY k")
     assert [tuple(row) for row in rows] == [("1",), ("2",)]
-    on_loop = threads == [threading.get_ident()] * 2
-    assert on_loop == (inline and not store.is_postgres), (inline, store.is_postgres)
+    assert (threads == [threading.get_ident()] * 2) == inline, threads

@@ -125,18 +125,21 @@ class Runtime:
         # the shared store. Polling it here too every 0.5 s only read the same rows twice.
         poll = 0.5 if definition.name in self.work else 5.0
         consumers = list(definition.consumers(app)) if definition.name in self.work else []
-        # The relay may read on the loop's thread only where no writer of the store waits for
-        # the loop (the decision guard of desk's and escalation's consumers does): such a read
-        # can queue behind a writer in eventsourcing's pool (OutboxRelay.inline_reads).
+        # Store work on the loop's thread (TrackedConsumer.inline, OutboxRelay.inline_reads) is
+        # decided here, once: only on SQLite (on PostgreSQL every call is a round trip that
+        # would hold the loop). The relay reads there only where no writer of the store waits
+        # for the loop (the decision guard of desk's and escalation's consumers does), because
+        # such a read can queue behind a writer in eventsourcing's pool.
+        sqlite = not store.is_postgres
         loop_safe = definition.name in self.work and all(spec.inline for spec in consumers)
         relay = OutboxRelay(store, publish, self.metrics, publish_batch=publish_batch,
-                            poll_interval=poll, inline_reads=loop_safe and not store.is_postgres)
+                            poll_interval=poll, inline_reads=sqlite and loop_safe)
         store.listeners.append(relay.wake)
         running = RunningService(definition, store, app, relay)
         for spec in consumers:
             running.consumers.append(TrackedConsumer(
                 spec.name, spec.subject, spec.handler, store, self.settings, self.metrics,
-                inline=spec.inline,
+                inline=sqlite and spec.inline,
             ))
         return running
 

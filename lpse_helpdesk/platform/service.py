@@ -35,8 +35,8 @@ class ConsumerSpec:
     # rebuild only projects, so it leaves such an event to the live consumer unless the
     # consumer had already handled (tracked) it before the rebuild.
     decides: Callable[[Any], bool] | None = None
-    # A quick handler that never waits (no decision guard, no network): on SQLite its batch
-    # runs on the event loop's thread instead of a worker thread (`TrackedConsumer.inline`).
+    # A quick handler that never waits (no decision guard, no network): on SQLite the runtime
+    # runs its batches on the event loop's thread, not a worker thread (`TrackedConsumer.inline`).
     inline: bool = False
 
 
