@@ -13,8 +13,9 @@ from lpse_helpdesk.platform.natsserver import free_port
 
 
 class MailSink:
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, smtputf8: bool = False):
         self.port = port or free_port()
+        self.smtputf8 = smtputf8  # offer SMTPUTF8 (RFC 6531): addresses that are not ASCII
         self.messages: list[tuple[str, EmailMessage]] = []  # (recipient, mail), one per recipient
         self.controller: Controller | None = None
 
@@ -28,7 +29,8 @@ class MailSink:
         return "250 OK"
 
     def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port,
+                                     enable_SMTPUTF8=self.smtputf8)
         self.controller.start()
 
     def stop(self) -> None:

@@ -76,3 +76,21 @@ def test_the_built_mail_reads_back_as_written():
     assert message.get_body(("plain",)).get_content() == text
     assert message.get_body(("html",)).get_content() == "<p>Laporan <b>diterima</b> ✓</p>"
     assert build_message("x", "a <a@b.id>", "bü@contoh.id", "s", "t", "h").smtputf8
+
+
+@pytest.mark.parametrize("offered", [True, False])
+async def test_an_address_that_is_not_ascii_goes_out_with_smtputf8(offered):
+    """A server that offers SMTPUTF8 gets the mail with its UTF-8 address; one that does not
+    refuses it with an error, and nothing is delivered."""
+    sink = MailSink(smtputf8=offered)
+    sink.start()
+    try:
+        async with Mailer(sink.url) as mailer:
+            if offered:
+                await mailer.send(mail(0, "bü@contoh.id"))
+            else:
+                with pytest.raises(Exception, match="(?i)smtputf8|utf8"):
+                    await mailer.send(mail(0, "bü@contoh.id"))
+        assert [to for to, _ in sink.messages] == (["bü@contoh.id"] if offered else [])
+    finally:
+        sink.stop()
