@@ -69,6 +69,33 @@ def test_concurrent_decision_on_one_ticket_loses(store):
     assert store.next_version(ticket) == 2
 
 
+def test_a_failed_write_does_not_break_the_postgres_connection(tmp_path, pg_url):
+    # Two intake replicas take the same ticket number now and then; the loser's write fails
+    # and it tries the next number. With psycopg's prepared statements on, that broke the
+    # connection for good (seen in the cluster test): psycopg prepares a statement on its
+    # sixth use and takes it as prepared before the server answers; when an earlier
+    # statement of the pipeline failed, the server skipped the parse, the transaction still
+    # ended in COMMIT, and every later use failed with "prepared statement ... does not
+    # exist". This is the pipeline eventsourcing writes with, on the store's own connection.
+    store = ServiceStore("intake", Settings(data_dir=tmp_path, database_url=pg_url), [ROWS])
+    try:
+        with store.recorder.datastore.get_connection() as conn:
+            outcomes = []
+            for i, key in enumerate(["n1", "n2", "n3", "n4", "n5", "n5", "n6", "n7"]):
+                failure = None
+                with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as cursor:
+                    try:
+                        cursor.execute(f"INSERT INTO {store.prefix}_rows VALUES (%s, %s)", (key, i))
+                        cursor.execute('NOTIFY "intake_events"')  # prepared on its sixth use
+                        pipeline.sync()
+                    except Exception as exc:  # what eventsourcing's insert_events does
+                        failure = exc
+                outcomes.append(type(failure).__name__ if failure else "stored")
+        assert outcomes == ["stored"] * 5 + ["UniqueViolation"] + ["stored"] * 2
+    finally:
+        store.close()
+
+
 def test_tracking_is_per_position_not_a_maximum(store):
     # A retried message processed after a later one must not look "already done".
     store.record((), tracking=Tracking("c", 7))

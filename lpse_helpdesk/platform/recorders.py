@@ -38,7 +38,25 @@ class HelpdeskSQLiteRecorder(SQLiteProcessRecorder):
 
 
 try:  # PostgreSQL is an optional extra (`pip install lpse-helpdesk[postgres]`).
-    from eventsourcing.postgres import PostgresProcessRecorder
+    from eventsourcing.postgres import PostgresFactory, PostgresProcessRecorder
+
+    class HelpdeskPostgresFactory(PostgresFactory):
+        """eventsourcing's PostgreSQL factory, with psycopg's prepared statements turned off.
+
+        Why: eventsourcing writes in a psycopg pipeline. psycopg prepares a statement on its
+        sixth use and takes it as prepared at once, before the server has answered. When an
+        earlier statement of the pipeline failed (a ticket number another replica took, a
+        decision that lost its race: routine here), the server skips that parse, yet the
+        transaction can still end in COMMIT, which does not clear psycopg's cache. From then
+        on every write on that connection fails with "prepared statement _pg3_N does not
+        exist" (seen in the cluster test; reproduced with psycopg 3.3.9 alone). Without
+        prepared statements there is no such state to lose; PgBouncer in transaction mode
+        needs them off as well."""
+
+        def __init__(self, env):
+            super().__init__(env)
+            # The pool opens lazily, at the first connection: every connection gets this.
+            self.datastore.pool.kwargs["prepare_threshold"] = None
 
     class HelpdeskPostgresRecorder(PostgresProcessRecorder):
         def _insert_events(
@@ -49,4 +67,4 @@ try:  # PostgreSQL is an optional extra (`pip install lpse-helpdesk[postgres]`).
                 curs.execute(for_postgres(write.sql), tuple(write.params))
 
 except ImportError:  # pragma: no cover - only without the extra
-    HelpdeskPostgresRecorder = None  # type: ignore[assignment,misc]
+    HelpdeskPostgresFactory = HelpdeskPostgresRecorder = None  # type: ignore[assignment,misc]
