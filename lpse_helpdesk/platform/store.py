@@ -114,7 +114,7 @@ def persistence_env(service: str, settings: Settings) -> dict[str, str]:
     url = urlparse(settings.database_url)
     query = parse_qs(url.query)
     return {
-        "PERSISTENCE_MODULE": "lpse_helpdesk.platform.recorders:HelpdeskPostgresFactory",
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(url.port or 5432),
