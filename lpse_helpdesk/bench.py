@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import statistics
 import tempfile
@@ -37,10 +38,23 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def _peak_rss_mb(nats_pid: int | None, own: bool = True) -> float:
-    """nats-server's peak, plus this process's when the services ran in it (embedded)."""
-    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if own else 0.0  # KiB
-    return mine + (peak_rss_of(nats_pid) if nats_pid else 0.0)
+def _own_peak_rss_mb() -> float:
+    """This process's peak (VmHWM, which `_reset_own_peak_rss` can reset; getrusage's maximum
+    cannot be: it also keeps the peak of every thread that has exited)."""
+    try:
+        return peak_rss_of(os.getpid())
+    except OSError:  # no /proc
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB
+
+
+def _reset_own_peak_rss() -> bool:
+    """Start this process's peak (VmHWM) again from its current size (Linux: clear_refs 5), so
+    that the rebuild's peak is its own and not the front's that served the load before it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
 
 
 async def _raw_publish_rate(url: str, count: int) -> float:
@@ -71,7 +85,7 @@ def _result_of(client, results):
 
 
 async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool,
-                 rate: float | None) -> dict:
+                 rate: float | None, nats_pid: int) -> dict:
     """The load against the embedded default (this process and a worker process, as `up`), or
     with `split` against every service as its own process (as `run SERVICE` in production)."""
     from .services import NAMES, all_definitions
@@ -83,7 +97,7 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
         await asyncio.to_thread(services.start)
         try:
             figures = await _load(settings, services.ports["intake"], tickets, concurrency, rate)
-            figures["services_rss_mb"] = services.peak_rss_mb()
+            figures["peak_rss_mb"] = round(services.peak_rss_mb() + peak_rss_of(nats_pid), 1)
         finally:
             await asyncio.to_thread(services.stop)
     else:  # as `up` runs it: this process and one worker process (platform/embedded.py)
@@ -95,14 +109,22 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
                 await asyncio.wait_for(runtime.nats_ready.wait(), 30)
                 figures = await _load(settings, settings.http_port, tickets, concurrency,
                                       rate)
-                figures["services_rss_mb"] = peak_rss_of(worker.pid)
+                # Each process's own peak while serving, summed: an upper bound of what they
+                # held together (their peaks need not coincide). Read before the rebuild and
+                # the raw publish test, which are measurements of their own.
+                figures["peak_rss_mb"] = round(
+                    _own_peak_rss_mb() + peak_rss_of(worker.pid) + peak_rss_of(nats_pid), 1)
             finally:
                 await asyncio.to_thread(worker.stop)
     # The rebuild is timed once the services have stopped, as `lpse-helpdesk rebuild` runs
     # (service stopped): timed beside the idle runtime, whose event loop and consumers' pull
     # loops share the GIL, it measured about 5 % lower (docs/performance.md, part 3).
+    reset = _reset_own_peak_rss()
     figures["rebuild_events_per_s"] = round(
         await asyncio.to_thread(_rebuild_rate, settings.nats_url, standards), 1)
+    # The rebuild holds the replayed messages in memory (platform/rebuild.py): it grows with
+    # the stream, so it is its own figure. Without the reset (not Linux) it includes the front.
+    figures["rebuild_peak_rss_mb"] = round(_own_peak_rss_mb() if reset else 0.0, 1) or None
     return figures
 
 
@@ -217,12 +239,10 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
             print(f"bench: {tickets} tiket, {concurrency} bersamaan, {offered}, {layout},"
                   f" data di {folder}",
                   flush=True)
-            figures = eventloop.run(_drive(settings, tickets, concurrency, split, rate))
+            figures = eventloop.run(_drive(settings, tickets, concurrency, split, rate,
+                                           server.process.pid))
             figures["raw_publish_per_s"] = round(eventloop.run(
                 _raw_publish_rate(server.url, 5000 if quick else 20000)), 1)
-            services = figures.pop("services_rss_mb")
-            figures["peak_rss_mb"] = round(  # the services ran here too unless split
-                _peak_rss_mb(server.process.pid, own=not split) + services, 1)
             figures["layout"] = "split" if split else "embedded"
             figures["offered_per_s"] = rate or 0  # 0: closed loop, as fast as it answers
         finally:
@@ -246,6 +266,9 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
     print(f"bangun ulang read model (desk + FAQ) dari stream: {figures['rebuild_events_per_s']}"
           " event/detik")
     print(f"memori puncak (semua proses helpdesk + nats-server): {figures['peak_rss_mb']} MB")
+    if figures["rebuild_peak_rss_mb"]:
+        print(f"memori puncak saat bangun ulang (proses yang membangun): "
+              f"{figures['rebuild_peak_rss_mb']} MB")
     print(f"publish JetStream mentah (nats-py) mesin ini: {raw} pesan/detik")
     if as_json:
         print(json.dumps(figures))
