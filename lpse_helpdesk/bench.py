@@ -198,7 +198,6 @@ def _rebuild_rate(nats_url: str, standards: dict) -> float:
 
 async def _rebuild(nats_url: str, standards: dict) -> float:
     from .platform import rebuild
-    from .platform.consumer import subjects_of
     from .platform.service import ServiceContext
     from .platform.store import ServiceStore
     from .services import definition
@@ -216,8 +215,7 @@ async def _rebuild(nats_url: str, standards: dict) -> float:
             work += [(store, c) for c in spec.consumers(app) if c.rebuild_tables]
         started = time.perf_counter()
         for store, spec in work:
-            messages = await rebuild.read_stream(nc, subjects_of(spec.subject))
-            replayed += rebuild.bulk_rebuild(store, spec, messages).replayed
+            replayed += (await rebuild.rebuild_from_stream(nc, store, spec)).replayed
         elapsed = time.perf_counter() - started
         for store in stores:
             store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 
 import nats
 
@@ -13,8 +14,10 @@ from lpse_helpdesk.cli import main
 from lpse_helpdesk.platform import rebuild
 from lpse_helpdesk.platform.service import ServiceContext
 from lpse_helpdesk.platform.store import ServiceStore
-from lpse_helpdesk.schemas import STREAM
+from lpse_helpdesk.schemas import STREAM, subject_filter
 from lpse_helpdesk.services import definition
+from lpse_helpdesk.services.desk import views
+from lpse_helpdesk.settings import Settings
 from lpse_helpdesk.standards import load_standards
 from scenario import Desk, types
 
@@ -102,25 +105,43 @@ async def test_bulk_rebuild_gives_the_rows_of_the_incremental_projection(tmp_pat
             "ticket.reporter_feedback", "ticket.reporter_replied"} <= kinds
     assert sorted(row[5] for row in before["ticket_state"]).count("closed") == 2
 
-    # 1. Into a fresh store, with the bulk path the bench times.
-    fresh = make_settings(tmp_path / "fresh", nats_server.url)
-    store = ServiceStore("desk", fresh, definition("desk").tables)
+    # 1. Into a fresh store, with the bulk path the bench times: streamed a pull at a time,
+    # and with pulls and a window so small that tickets are let go and read back mid-rebuild.
+    nc = await nats.connect(nats_server.url)
     try:
-        desk = definition("desk").build(ServiceContext(fresh, store, standards))
-        [spec] = definition("desk").consumers(desk)
-        nc = await nats.connect(nats_server.url)
-        try:
-            messages = await rebuild.read_stream(nc, [spec.subject])
-        finally:
-            await nc.close()
-        result = rebuild.bulk_rebuild(store, spec, messages)
-        assert result.replayed == len(messages) == len(before["ticket_events"])
-        # Not tracked before in this store, so the reporter's "not solved" is left to the live
-        # consumer (it would decide it), and the consumer would resume there.
-        assert result.tracked == len(messages) - 1
-        assert rows(store) == before
+        messages = await rebuild.read_stream(nc, [subject_filter()[0]])
     finally:
-        store.close()
+        await nc.close()
+    assert len(messages) == len(before["ticket_events"])
+    for window, pull in ((50_000, None), (3, 4)):
+        fresh = make_settings(tmp_path / f"fresh-{window}", nats_server.url)
+        store = ServiceStore("desk", fresh, definition("desk").tables)
+        try:
+            desk = definition("desk").build(ServiceContext(fresh, store, standards))
+            [spec] = definition("desk").consumers(desk)
+            if pull is None:
+                nc = await nats.connect(nats_server.url)
+                try:
+                    result = await rebuild.rebuild_from_stream(nc, store, spec)
+                finally:
+                    await nc.close()
+            else:
+                made = []
+
+                def small_window():
+                    made.append(views.BulkProjection(store, standards, (), window=window))
+                    return made[-1]
+
+                chunks = [messages[i:i + pull] for i in range(0, len(messages), pull)]
+                result = rebuild.bulk_rebuild(store, replace(spec, bulk=small_window), chunks)
+                assert made[0].read_back > 0  # tickets were let go and read back
+            assert result.replayed == len(messages)
+            # Not tracked before in this store, so the reporter's "not solved" is left to the
+            # live consumer (it would decide it), and the consumer would resume there.
+            assert result.tracked == len(messages) - 1
+            assert rows(store) == before, window
+        finally:
+            store.close()
 
     # 2. As an operator runs it, with the service stopped: same rows, and the live consumer
     # resumes after the rebuilt point (the "not solved" was decided once, before).
@@ -184,3 +205,54 @@ async def test_an_existing_consumer_gets_its_narrower_filter(tmp_path, nats_serv
             assert info.ack_floor.stream_seq == 3 and info.delivered.stream_seq == 3
     finally:
         await nc.close()
+
+
+def test_a_bounded_bulk_rebuild_reads_back_in_its_own_postgres_transaction(tmp_path, pg_url):
+    # On PostgreSQL the rows written so far are uncommitted: a ticket let go and read back must
+    # be read through the rebuild's own transaction, or its state would be folded from nothing.
+    from datetime import UTC, datetime, timedelta
+
+    from lpse_helpdesk.schemas import encode_event, new_envelope
+    from lpse_helpdesk.schemas import events as ev
+
+    standards = load_standards()
+    start = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+    tickets = [uuid.uuid4() for _ in range(6)]
+    events = []
+    for n, ticket in enumerate(tickets):  # all received first, then the rest: histories span
+        events.append(ev.TicketReceived(
+            **new_envelope(ticket, "batam", start + timedelta(minutes=n)),
+            number=f"BTM-2026-{n + 1:06d}", channel="web", reporter=ev.Reporter(name="Sari"),
+            subject="Tidak bisa login", description="Error saat login", access_token_sha256="a" * 64))
+    for n, ticket in enumerate(tickets):
+        events.append(ev.InfoRequested(
+            **new_envelope(ticket, "batam", start + timedelta(hours=1, minutes=n)),
+            message="Mohon kirim NIB", actor=ev.Actor(id="hd.btm", role="helpdesk")))
+    messages = [(seq, e.tag, encode_event(e)) for seq, e in enumerate(events, 1)]
+
+    results = {}
+    for name, url, window in (("sqlite", "", 50_000), ("postgres", pg_url, 50_000),
+                              ("postgres-window-2", pg_url, 2)):
+        settings = Settings(data_dir=tmp_path / name, database_url=url)  # a rebuild empties first
+        store = ServiceStore("desk", settings, definition("desk").tables)
+        try:
+            desk = definition("desk").build(ServiceContext(settings, store, standards))
+            [spec] = definition("desk").consumers(desk)
+            made = []
+
+            def projection():
+                made.append(views.BulkProjection(store, standards, (), window=window))
+                return made[-1]
+
+            chunks = [messages[i:i + 3] for i in range(0, len(messages), 3)]
+            result = rebuild.bulk_rebuild(store, replace(spec, bulk=projection), chunks)
+            assert result.replayed == result.tracked == len(messages)
+            results[name] = rows(store)
+            if window == 2:
+                assert made[0].read_back == len(tickets)
+        finally:
+            store.close()
+    assert len(results["sqlite"]["ticket_state"]) == len(tickets)
+    assert {row[5] for row in results["sqlite"]["ticket_state"]} == {"waiting_reporter"}  # both folded
+    assert results["postgres"] == results["sqlite"]
+    assert results["postgres-window-2"] == results["sqlite"]

@@ -24,6 +24,13 @@ Publish = Callable[[str, bytes, str], Awaitable[bool]]  # (subject, body, msg_id
 PublishBatch = Callable[[list[tuple[str, bytes, str]]], Awaitable[list[bool]]]
 
 
+def published_position(store: ServiceStore) -> int:
+    """The last of the store's notifications the relay has published (and the stream acked)."""
+    rows = store.query(
+        f"SELECT position FROM {store.prefix}_outbox_position WHERE name = ?", (OutboxRelay.name,))
+    return int(rows[0][0]) if rows else 0
+
+
 class OutboxRelay:
     name = "outbox"
 
@@ -54,10 +61,7 @@ class OutboxRelay:
 
     # position -------------------------------------------------------------------------------
     def load_position(self) -> int:
-        rows = self.store.query(
-            f"SELECT position FROM {self.store.prefix}_outbox_position WHERE name = ?", (self.name,)
-        )
-        return int(rows[0][0]) if rows else 0
+        return published_position(self.store)
 
     def save_position(self, position: int) -> None:
         self.store.execute([

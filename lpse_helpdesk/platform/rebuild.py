@@ -7,15 +7,17 @@ Only pure projections declare tables: replaying a consumer that also decides (se
 reopens tickets) would decide again.
 
 A consumer that declares a bulk projection (`ConsumerSpec.bulk`: desk's view) is rebuilt here
-instead (`rebuild_in_bulk`): the stream is read in large batches, each ticket folded once, the
-rows written with executemany in one transaction with the tracking rows, and the durable
-consumer set to resume after the rebuilt point. That works for a consumer that also decides,
+instead (`rebuild_in_bulk`): the stream is read a pull at a time while each pull's rows are
+written with executemany, each ticket folded once, all in one transaction with the tracking
+rows, and the durable consumer set to resume after the rebuilt point. Memory holds a few pulls
+and what the projection keeps (a bounded window), not the stream. That works for a consumer that also decides,
 because only its projection is rebuilt (see `bulk_rebuild`).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
 import nats
@@ -73,9 +75,10 @@ class BulkResult:
 def _gc_paused():
     """No cyclic garbage collection while a rebuild reads and folds.
 
-    Why: a rebuild allocates tens of thousands of containers (messages, events, rows) that all
-    live until it ends, so every collection finds nothing to free, and a full collection
-    walks the whole process's heap: measured in the bench, about 70 ms of a 460 ms rebuild of
+    Why: a rebuild allocates tens of thousands of containers (messages, events, rows), many of
+    which live long (the projection's window), and makes almost no cycles (reference counting
+    frees each pull's messages and rows), so every collection finds nothing to free, and a full
+    collection walks the whole process's heap: measured in the bench, about 70 ms of a 460 ms rebuild of
     6,000 messages. Collection resumes afterwards (the state it was in is restored); the few
     cycles made meanwhile are collected then."""
     import gc
@@ -101,17 +104,11 @@ def _stream_position(reply: str) -> tuple[int, int, int]:
     raise ValueError(f"not a JetStream reply subject: {reply!r}")
 
 
-async def read_stream(connection, subjects: list[str], batch: int = 5000,
-                      timeout: float = 10.0) -> list[tuple[int, str, bytes]]:
-    with _gc_paused():
-        return await _read_stream(connection, subjects, batch, timeout)
-
-
-async def _read_stream(connection, subjects: list[str], batch: int,
-                       timeout: float) -> list[tuple[int, str, bytes]]:
-    """`read_stream`: every message of `TICKETS` on `subjects`, in stream order, as (seq, subject, data):
-    an ephemeral pull consumer without acks, `batch` messages a pull request, up to the last
-    message that matched when the consumer was created (its `num_pending` then).
+async def stream_batches(connection, subjects: list[str], batch: int = 5000,
+                         timeout: float = 10.0) -> AsyncIterator[list[tuple[int, str, bytes]]]:
+    """Every message of `TICKETS` on `subjects`, in stream order, as (seq, subject, data), one
+    pull request's worth (`batch`) at a time: an ephemeral pull consumer without acks, up to
+    the last message that matched when the consumer was created (its `num_pending` then).
 
     Why not nats-py's `fetch`: it awaits every message through `next_msg`, a task and a
     `wait_for` each, about 50 µs a message and more than half of the rebuild's time. Here the
@@ -129,12 +126,12 @@ async def _read_stream(connection, subjects: list[str], batch: int,
         filter_subjects=subjects if len(subjects) > 1 else None)
     info = await js.add_consumer(STREAM, config)
     total = info.num_pending  # what matched when the read began
-    out: list[tuple[int, str, bytes]] = []
     if not total:  # a pull would only wait for its expiry
         await _forget_consumer(connection, info.name)
-        return out
+        return
     loop = asyncio.get_running_loop()
-    state = {"cseq": 0, "in_request": 0}
+    state = {"cseq": 0, "read": 0}
+    out: list[tuple[int, str, bytes]] = []
     request_done: asyncio.Future = loop.create_future()
 
     def finish_request(error: BaseException | None = None) -> None:
@@ -153,7 +150,7 @@ async def _read_stream(connection, subjects: list[str], batch: int,
                 description = (message.headers or {}).get("Description", "")
                 finish_request(RuntimeError(f"pull request gagal / failed: {status} {description}"))
             return
-        if len(out) >= total:  # matched after the read began
+        if state["read"] >= total:  # matched after the read began
             finish_request()
             return
         seq, cseq, pending = _stream_position(message.reply)
@@ -163,9 +160,9 @@ async def _read_stream(connection, subjects: list[str], batch: int,
                 f" (consumer seq {cseq}, expected {state['cseq'] + 1})"))
             return
         state["cseq"] = cseq
-        state["in_request"] += 1
+        state["read"] += 1
         out.append((seq, message.subject, message.data))
-        if len(out) >= total or pending == 0 or state["in_request"] >= batch:
+        if state["read"] >= total or pending == 0 or len(out) >= batch:
             finish_request()
 
     inbox = connection.new_inbox()
@@ -173,18 +170,26 @@ async def _read_stream(connection, subjects: list[str], batch: int,
     next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{STREAM}.{info.name}"
     request = json.dumps({"batch": batch, "expires": int(timeout * 1e9)}).encode()
     try:
-        while len(out) < total:
-            state["in_request"] = 0
+        while state["read"] < total:
+            out = []
             request_done = loop.create_future()
             await connection.publish(next_subject, request, reply=inbox)
             await asyncio.wait_for(request_done, timeout + 5)
-            if not state["in_request"]:  # expired without a message: nothing more matches
+            if not out:  # expired without a message: nothing more matches
                 break
+            yield out
     finally:
         with contextlib.suppress(Exception):
             await subscription.unsubscribe()
         await _forget_consumer(connection, info.name)
-    return out
+
+
+async def read_stream(connection, subjects: list[str], batch: int = 5000,
+                      timeout: float = 10.0) -> list[tuple[int, str, bytes]]:
+    """`stream_batches`, all in one list (for a small stream; a rebuild streams instead)."""
+    with _gc_paused():
+        return [m async for chunk in stream_batches(connection, subjects, batch, timeout)
+                for m in chunk]
 
 
 async def _forget_consumer(connection, name: str) -> None:
@@ -194,10 +199,15 @@ async def _forget_consumer(connection, name: str) -> None:
         await connection.publish(f"$JS.API.CONSUMER.DELETE.{STREAM}.{name}", b"")
 
 
-def bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, messages: list[tuple[int, str, bytes]],
+Chunk = list[tuple[int, str, bytes]]  # stream messages: (seq, subject, data)
+
+
+def bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, chunks: Iterable[Chunk],
                  max_body_bytes: int | None = None) -> BulkResult:
-    """Rebuild `spec`'s read-model tables from `messages` (the stream, in order) in one
-    transaction, and track the replayed sequences so the live consumer does not redo them.
+    """Rebuild `spec`'s read-model tables from `chunks` (the stream, in order, a pull at a
+    time) in one transaction, and track the replayed sequences so the live consumer does not
+    redo them. Each chunk is written before the next is taken, so memory holds a chunk and
+    what the projection keeps (desk's: a bounded window of tickets), not the stream.
 
     Safe for a consumer that also decides (desk's reopen on a reporter's "not solved"):
     - the rebuild only writes projection rows; it never calls the handler's decision part;
@@ -211,47 +221,104 @@ def bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, messages: list[tuple[i
       so the live consumer handling those events again changes nothing else.
     Tracking rows already there are kept: a message handled before stays handled.
     """
-    with _gc_paused():
-        return _bulk_rebuild(store, spec, messages, max_body_bytes)
+    with _gc_paused(), store.one_transaction():
+        return _bulk_rebuild(store, spec, chunks, max_body_bytes)
 
 
-def _bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, messages: list[tuple[int, str, bytes]],
+def _bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, chunks: Iterable[Chunk],
                   max_body_bytes: int | None) -> BulkResult:
     from ..schemas import InvalidEvent, decode_event
 
-    before = store.tracked(spec.name)
-    replayed: list = []
-    left: list[int] = []
-    for seq, _subject, data in messages:
-        try:
-            if max_body_bytes is not None and len(data) > max_body_bytes:
-                raise InvalidEvent("too large")
-            event = decode_event(data)
-        except InvalidEvent:
-            if seq not in before:
-                left.append(seq)
-            continue
-        replayed.append((seq, event))
-        if spec.decides is not None and seq not in before and spec.decides(event):
-            left.append(seq)
-    skip = set(left)
-    tracking = [(spec.name, seq) for seq, _, _ in messages if seq not in skip]
-    empty = [(f"DELETE FROM {store.prefix}_{table}", [()]) for table in spec.rebuild_tables]
+    store.execute_many([(f"DELETE FROM {store.prefix}_{table}", [()])
+                        for table in spec.rebuild_tables])
+    projection = spec.bulk() if spec.bulk is not None else None
     track = (f"INSERT INTO {store.tracking_table} (application_name, notification_id)"
-             " VALUES (?, ?) ON CONFLICT DO NOTHING", tracking)
-    if spec.bulk is not None:
-        store.execute_many([*empty, *spec.bulk(replayed), track])
-    else:  # a small projection (the FAQ's): its own handler, in stream order, one transaction
-        with store.batch():
-            store.execute_many(empty)
+             " VALUES (?, ?) ON CONFLICT DO NOTHING")
+    read = projected = tracked = 0
+    first_left: int | None = None
+    last_seq = 0
+    for chunk in chunks:
+        before = store.tracked_among(spec.name, [seq for seq, _, _ in chunk])
+        replayed: list = []
+        left: list[int] = []
+        for seq, _subject, data in chunk:
+            try:
+                if max_body_bytes is not None and len(data) > max_body_bytes:
+                    raise InvalidEvent("too large")
+                event = decode_event(data)
+            except InvalidEvent:
+                if seq not in before:
+                    left.append(seq)
+                continue
+            replayed.append((seq, event))
+            if spec.decides is not None and seq not in before and spec.decides(event):
+                left.append(seq)
+        skip = set(left)
+        tracking = [(spec.name, seq) for seq, _, _ in chunk if seq not in skip]
+        if projection is not None:
+            store.execute_many([*projection.add(replayed), (track, tracking)])
+        else:  # a small projection (the FAQ's): its own handler, in stream order
             for seq, event in replayed:
                 decision = spec.handler(event, seq)
                 if decision.events:
                     raise RuntimeError(f"{spec.name} bukan proyeksi murni / not a pure projection")
-                store.execute(decision.writes)
-            store.execute_many([track])
-    resume_at = min(left) if left else (messages[-1][0] + 1 if messages else 1)
-    return BulkResult(len(messages), len(replayed), len(tracking), resume_at)
+                # In the rebuild's transaction (`record` would open its own on PostgreSQL).
+                store.execute_many([(w.sql, [w.params]) for w in decision.writes])
+            store.execute_many([(track, tracking)])
+        read, projected, tracked = read + len(chunk), projected + len(replayed), tracked + len(tracking)
+        if left and first_left is None:
+            first_left = min(left)
+        if chunk:
+            last_seq = chunk[-1][0]
+    if projection is not None:
+        store.execute_many(projection.finish())
+    resume_at = first_left if first_left is not None else last_seq + 1
+    return BulkResult(read, projected, tracked, resume_at)
+
+
+async def rebuild_from_stream(connection, store: ServiceStore, spec: ConsumerSpec,
+                              max_body_bytes: int | None = None) -> BulkResult:
+    """`bulk_rebuild` fed from the stream as it is read: the fold runs in a worker thread
+    (the store blocks) while the next pull is read, and at most two pulls wait between them.
+    If the read fails, the fold is rolled back: nothing of a partial rebuild is kept."""
+    import asyncio
+
+    from .consumer import subjects_of
+
+    loop = asyncio.get_running_loop()
+    handed: asyncio.Queue = asyncio.Queue(maxsize=2)
+
+    def chunks() -> Iterator[Chunk]:
+        while True:
+            chunk = asyncio.run_coroutine_threadsafe(handed.get(), loop).result()
+            if chunk is None:
+                return
+            if isinstance(chunk, BaseException):
+                raise RuntimeError("membaca stream gagal / reading the stream failed") from chunk
+            yield chunk
+
+    fold = asyncio.ensure_future(asyncio.to_thread(bulk_rebuild, store, spec, chunks(),
+                                                   max_body_bytes))
+
+    async def hand(item) -> None:  # waits while the fold is behind, unless it has stopped
+        put = asyncio.ensure_future(handed.put(item))
+        await asyncio.wait({put, fold}, return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():
+            put.cancel()
+            fold.result()  # the fold's own error
+            raise RuntimeError("bangun ulang berhenti lebih awal / the rebuild stopped early")
+
+    try:
+        async for chunk in stream_batches(connection, subjects_of(spec.subject)):
+            await hand(chunk)
+    except BaseException as exc:
+        if not fold.done():
+            await hand(exc)
+        with contextlib.suppress(BaseException):
+            await fold
+        raise
+    await hand(None)
+    return await fold
 
 
 async def reposition_consumer(connection, spec: ConsumerSpec, start_seq: int) -> None:
@@ -276,10 +343,7 @@ async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_u
     try:
         results = []
         for spec in specs:
-            from .consumer import subjects_of
-
-            messages = await read_stream(nc, subjects_of(spec.subject))
-            result = await asyncio.to_thread(bulk_rebuild, store, spec, messages, max_body_bytes)
+            result = await rebuild_from_stream(nc, store, spec, max_body_bytes)
             await reposition_consumer(nc, spec, result.resume_at)
             results.append(result)
         return results

@@ -27,10 +27,11 @@ class ConsumerSpec:
     handler: Handler
     # A pure projection names the tables it fills: `rebuild` may empty them and replay.
     rebuild_tables: tuple[str, ...] = ()
-    # Bulk rebuild (`platform/rebuild.py`): the rows of the `rebuild_tables` for a whole run of
-    # the stream at once, `[(seq, event)] -> [(sql, [params, ...])]` for executemany. With it,
-    # `rebuild` replays the stream itself instead of letting the live consumer replay it.
-    bulk: Callable[[list[tuple[int, Any]]], list[tuple[str, list[tuple]]]] | None = None
+    # Bulk rebuild (`platform/rebuild.py`): makes a projection whose `add([(seq, event)])`
+    # returns the rows of the `rebuild_tables` for a chunk of the stream, and `finish()` the
+    # rest, as `[(sql, [params, ...])]` for executemany. With it, `rebuild` replays the stream
+    # itself instead of letting the live consumer replay it.
+    bulk: Callable[[], Any] | None = None
     # For a consumer that also decides: the events whose handling may decide something. A bulk
     # rebuild only projects, so it leaves such an event to the live consumer unless the
     # consumer had already handled (tracked) it before the rebuild.

@@ -244,7 +244,7 @@ class ServiceStore(GroupCommit, Application):
         row. Listeners are not called (no events are written)."""
         datastore = self.recorder.datastore  # type: ignore[attr-defined]
         if self.is_postgres:
-            with datastore.transaction(commit=True) as cursor:
+            with self._postgres_cursor(commit=True) as cursor:
                 for sql, rows in statements:
                     if rows:
                         cursor.executemany(for_postgres(sql), [tuple(r) for r in rows])
@@ -257,6 +257,34 @@ class ServiceStore(GroupCommit, Application):
             return
         with self.batch():
             self.execute_many(statements)
+
+    @contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """Every `execute_many` and `query` of this thread inside, in one transaction: all of it
+        is committed at the end, or nothing. For a bulk rebuild that writes in chunks and reads
+        back what it wrote. SQLite: the thread's `batch`. PostgreSQL: one connection held for
+        the duration (other calls, `record` included, keep their own transactions)."""
+        if not self.is_postgres:
+            with self.batch():
+                yield
+            return
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        with self.using(), datastore.transaction(commit=True) as cursor:
+            self._batch.postgres = cursor
+            try:
+                yield
+            finally:
+                self._batch.postgres = None
+
+    @contextmanager
+    def _postgres_cursor(self, *, commit: bool) -> Iterator[Any]:
+        """The thread's `one_transaction` cursor, or a transaction of its own."""
+        shared = getattr(self._batch, "postgres", None)
+        if shared is not None:
+            yield shared
+            return
+        with self.recorder.datastore.transaction(commit=commit) as cursor:  # type: ignore[attr-defined]
+            yield cursor
 
     @property
     def tracking_table(self) -> str:
@@ -272,14 +300,20 @@ class ServiceStore(GroupCommit, Application):
     # reading --------------------------------------------------------------------------------
     @in_use
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        datastore = self.recorder.datastore  # type: ignore[attr-defined]
         if self.is_postgres:
-            sql = for_postgres(sql)
-        with datastore.transaction(commit=False) as cursor:
-            if self.is_postgres:  # eventsourcing's connections return dicts: duplicate column
-                from psycopg.rows import tuple_row  # names (two COALESCE) would collapse
+            from psycopg.rows import tuple_row
 
-                cursor.row_factory = tuple_row
+            with self._postgres_cursor(commit=False) as cursor:
+                # eventsourcing's connections return dicts: duplicate column names (two
+                # COALESCE) would collapse. A shared cursor gets its factory back afterwards.
+                factory, cursor.row_factory = cursor.row_factory, tuple_row
+                try:
+                    cursor.execute(for_postgres(sql), tuple(params))
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.row_factory = factory
+            return [tuple(row) for row in rows]
+        with self.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
             cursor.execute(sql, tuple(params))
             rows = cursor.fetchall()
         return [tuple(row) for row in rows]

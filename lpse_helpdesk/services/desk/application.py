@@ -16,6 +16,7 @@ import msgspec
 from ...platform.auth import Principal, TokenSigner
 from ...platform.attachments import AttachmentStore
 from ...platform.consumer import Decision
+from ...platform.outbox import published_position
 from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored
 from ...schemas import AnyTicketEvent, decode_event, new_envelope
@@ -58,12 +59,15 @@ class DeskService:
                 decision.events.append(Stored(reopen.event, event.ticket_id, reopen.version + 1))
         return decision
 
-    def bulk_project(self, replayed: list[tuple[int, AnyTicketEvent]]) -> list[tuple[str, list]]:
-        """The read-model rows of a whole replay at once (`rebuild desk`, `platform/rebuild.py`).
-        Only the projection: the decision `project` may add (the reopen on a reporter's "not
-        solved") is never taken here; see `decides`."""
-        own = [decode_event(n.state) for n in self.store.notifications(0, 10**12)]
-        return views.bulk_project(self.store, self.standards, replayed, own)
+    def bulk_project(self) -> views.BulkProjection:
+        """The read-model rows of a whole replay, a chunk at a time (`rebuild desk`,
+        `platform/rebuild.py`). Only the projection: the decision `project` may add (the reopen
+        on a reporter's "not solved") is never taken here; see `decides`. The desk's own
+        decisions the relay has not published yet are folded in, as `history.load` does; the
+        published ones are on the stream (reading them all would hold the desk's whole store)."""
+        own = [decode_event(n.state)
+               for n in self.store.notifications(published_position(self.store), 10**12)]
+        return views.BulkProjection(self.store, self.standards, own)
 
     @staticmethod
     def decides(event: AnyTicketEvent) -> bool:

@@ -9,12 +9,13 @@ it was computed from.
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 
 import msgspec
 
 from ...platform.consumer import Decision
 from ...platform.store import ServiceStore, Write, utc_text
-from ...schemas import AnyTicketEvent
+from ...schemas import AnyTicketEvent, decode_event
 from ...schemas import events as ev
 from ...schemas.api import TicketView, TimelineEntry
 from ...sla.tickets import fold_clocks
@@ -93,51 +94,101 @@ def _state_row(p: str, state: TicketState, events: list[AnyTicketEvent], standar
     return Write(_state_sql(p), _state_values(state, events, standard))
 
 
-def bulk_project(store: ServiceStore, standards: dict,
-                 replayed: list[tuple[int, AnyTicketEvent]],
-                 own: list[AnyTicketEvent] = ()) -> list[tuple[str, list[tuple]]]:
-    """The rows `project` leaves after handling every replayed event, computed at once: the
-    timeline rows and ticket index in stream order (the first sequence of an event id wins, as
-    `ON CONFLICT DO NOTHING` makes it), and ONE state row per ticket, folded once from its
-    whole history instead of once per event.
+class BulkProjection:
+    """The rows `project` leaves after handling every replayed event, a chunk of the stream at
+    a time (`rebuild desk`, `platform/rebuild.py`): the timeline rows and ticket index as each
+    chunk comes (the first sequence of an event id wins, as `ON CONFLICT DO NOTHING` makes
+    it), and ONE state row per ticket, folded from its whole history instead of once per event.
+
+    A ticket's history stays in memory while it is among the `window` events touched most
+    recently. Beyond that its state row is written and its events let go; if a later event
+    belongs to it, its history is read back from the timeline rows already written (in the
+    rebuild's transaction) and it joins the window again. So memory is bounded by the window,
+    not by the stream, and a stream whose tickets end within the window is read only once.
 
     The history is ordered as `history.load` orders it when the live projection handles a
     ticket's last event: the projected events in stream order, then the desk's own decisions
     not (yet) on the stream (`own`), stable-sorted by decision time.
-    Returns `(sql, rows)` for `ServiceStore.execute_many`; the SQL is `project`'s own.
+    `add` and `finish` return `(sql, rows)` for `ServiceStore.execute_many`; the SQL is
+    `project`'s own.
     """
-    p = store.prefix
-    timeline, index = [], []
-    tickets: dict = {}  # ticket id -> (its text, its events)
-    seen: set = set()
-    append_row, received = history.append_row, ev.TicketReceived
-    for seq, event in replayed:
-        if event.event_id in seen:
-            continue
-        seen.add(event.event_id)
-        ticket = tickets.get(event.ticket_id)
-        if ticket is None:  # str(uuid) is Python code: once per ticket, not once per row
-            ticket = tickets[event.ticket_id] = (str(event.ticket_id), [])
-        timeline.append(append_row(event, seq, ticket[0]))
-        if isinstance(event, received):
-            index.append((ticket[0], event.number, event.tenant,
-                          event.access_token_sha256, event.occurred_at.isoformat()))
-        ticket[1].append(event)
-    for event in own:
-        if event.event_id not in seen and event.ticket_id in tickets:
-            seen.add(event.event_id)
-            tickets[event.ticket_id][1].append(event)
-    states = []
-    for ticket_text, events in tickets.values():
-        events.sort(key=_occurred_at)  # stable: stream order among equal times
-        state = fold_state(events)
-        if state is not None:
-            states.append(_state_values(state, events, standards.get(state.tenant), ticket_text))
-    return [
-        (history.append_sql(store), timeline),
-        (f"INSERT INTO {p}_tickets VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", index),
-        (_state_sql(p), states),
-    ]
+
+    def __init__(self, store: ServiceStore, standards: dict, own: list[AnyTicketEvent] = (),
+                 window: int = 50_000):
+        self.store, self.standards, self.window = store, standards, window
+        self.own: dict = {}  # ticket id -> the desk's own events not known to be on the stream
+        for event in own:
+            self.own.setdefault(event.ticket_id, []).append(event)
+        # ticket id -> (its text, its events, their ids); least recently touched first
+        self.tickets: OrderedDict = OrderedDict()
+        self.held = 0  # events in `tickets`
+        self.let_go: set[int] = set()  # tickets whose events were let go (uuid.int: compact)
+        self.read_back = 0  # tickets let go and then read back from their timeline rows
+
+    def add(self, replayed: list[tuple[int, AnyTicketEvent]]) -> list[tuple[str, list[tuple]]]:
+        p = self.store.prefix
+        timeline, index = [], []
+        append_row, received, tickets = history.append_row, ev.TicketReceived, self.tickets
+        for seq, event in replayed:
+            ticket = tickets.get(event.ticket_id)
+            if ticket is None:
+                ticket = self._open(event.ticket_id)
+            else:
+                tickets.move_to_end(event.ticket_id)
+            if event.event_id in ticket[2]:
+                continue
+            ticket[1].append(event)
+            ticket[2].add(event.event_id)
+            self.held += 1
+            timeline.append(append_row(event, seq, ticket[0]))
+            if isinstance(event, received):
+                index.append((ticket[0], event.number, event.tenant,
+                              event.access_token_sha256, event.occurred_at.isoformat()))
+        statements = [
+            (history.append_sql(self.store), timeline),
+            (f"INSERT INTO {p}_tickets VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", index),
+        ]
+        if self.held > self.window:  # after this chunk's timeline rows, which a reload reads
+            statements.append(self._states(self._oldest(self.held - self.window * 9 // 10)))
+        return statements
+
+    def finish(self) -> list[tuple[str, list[tuple]]]:
+        return [self._states(list(self.tickets.items()))]
+
+    def _open(self, ticket_id) -> tuple:
+        """A ticket not in the window: new, or let go before and read back."""
+        events: list = []
+        if ticket_id.int in self.let_go:
+            self.let_go.discard(ticket_id.int)
+            self.read_back += 1
+            rows = self.store.query(f"SELECT body FROM {self.store.prefix}_ticket_events"
+                                    " WHERE ticket_id = ? ORDER BY stream_seq", (str(ticket_id),))
+            events = [decode_event(body) for (body,) in rows]
+            self.held += len(events)
+        ticket = self.tickets[ticket_id] = (str(ticket_id), events, {e.event_id for e in events})
+        return ticket
+
+    def _oldest(self, count: int) -> list:
+        """Let go of the least recently touched tickets until `count` events are freed."""
+        gone = []
+        while count > 0 and self.tickets:
+            ticket_id, ticket = self.tickets.popitem(last=False)
+            count -= len(ticket[1])
+            self.held -= len(ticket[1])
+            self.let_go.add(ticket_id.int)
+            gone.append((ticket_id, ticket))
+        return gone
+
+    def _states(self, tickets: list) -> tuple[str, list[tuple]]:
+        states = []
+        for ticket_id, (ticket_text, events, ids) in tickets:
+            events = events + [e for e in self.own.get(ticket_id, ()) if e.event_id not in ids]
+            events.sort(key=_occurred_at)  # stable: stream order among equal times
+            state = fold_state(events)
+            if state is not None:
+                states.append(_state_values(state, events, self.standards.get(state.tenant),
+                                            ticket_text))
+        return (_state_sql(self.store.prefix), states)
 
 
 def _occurred_at(event: AnyTicketEvent):
