@@ -207,37 +207,46 @@ async def test_an_existing_consumer_gets_its_narrower_filter(tmp_path, nats_serv
         await nc.close()
 
 
+def synthetic_messages(count: int) -> list[tuple[int, str, bytes]]:
+    """Stream messages for `count` tickets: all received first, then an information request
+    for each, so that every history spans the stream."""
+    from datetime import UTC, datetime, timedelta
+
+    from lpse_helpdesk.schemas import encode_event, new_envelope, subject_for
+    from lpse_helpdesk.schemas import events as ev
+
+    start = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+    tickets = [uuid.uuid4() for _ in range(count)]
+    events = [ev.TicketReceived(
+        **new_envelope(ticket, "batam", start + timedelta(minutes=n)),
+        number=f"BTM-2026-{n + 1:06d}", channel="web", reporter=ev.Reporter(name="Sari"),
+        subject="Tidak bisa login", description="Error saat login", access_token_sha256="a" * 64)
+        for n, ticket in enumerate(tickets)]
+    events += [ev.InfoRequested(
+        **new_envelope(ticket, "batam", start + timedelta(hours=1, minutes=n)),
+        message="Mohon kirim NIB", actor=ev.Actor(id="hd.btm", role="helpdesk"))
+        for n, ticket in enumerate(tickets)]
+    return [(seq, subject_for(e), encode_event(e)) for seq, e in enumerate(events, 1)]
+
+
+def desk_store(settings: Settings, standards):
+    store = ServiceStore("desk", settings, definition("desk").tables)
+    desk = definition("desk").build(ServiceContext(settings, store, standards))
+    [spec] = definition("desk").consumers(desk)
+    return store, spec
+
+
 def test_a_bounded_bulk_rebuild_reads_back_in_its_own_postgres_transaction(tmp_path, pg_url):
     # On PostgreSQL the rows written so far are uncommitted: a ticket let go and read back must
     # be read through the rebuild's own transaction, or its state would be folded from nothing.
-    from datetime import UTC, datetime, timedelta
-
-    from lpse_helpdesk.schemas import encode_event, new_envelope
-    from lpse_helpdesk.schemas import events as ev
-
     standards = load_standards()
-    start = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
-    tickets = [uuid.uuid4() for _ in range(6)]
-    events = []
-    for n, ticket in enumerate(tickets):  # all received first, then the rest: histories span
-        events.append(ev.TicketReceived(
-            **new_envelope(ticket, "batam", start + timedelta(minutes=n)),
-            number=f"BTM-2026-{n + 1:06d}", channel="web", reporter=ev.Reporter(name="Sari"),
-            subject="Tidak bisa login", description="Error saat login", access_token_sha256="a" * 64))
-    for n, ticket in enumerate(tickets):
-        events.append(ev.InfoRequested(
-            **new_envelope(ticket, "batam", start + timedelta(hours=1, minutes=n)),
-            message="Mohon kirim NIB", actor=ev.Actor(id="hd.btm", role="helpdesk")))
-    messages = [(seq, e.tag, encode_event(e)) for seq, e in enumerate(events, 1)]
-
+    messages = synthetic_messages(6)
     results = {}
     for name, url, window in (("sqlite", "", 50_000), ("postgres", pg_url, 50_000),
                               ("postgres-window-2", pg_url, 2)):
         settings = Settings(data_dir=tmp_path / name, database_url=url)  # a rebuild empties first
-        store = ServiceStore("desk", settings, definition("desk").tables)
+        store, spec = desk_store(settings, standards)
         try:
-            desk = definition("desk").build(ServiceContext(settings, store, standards))
-            [spec] = definition("desk").consumers(desk)
             made = []
 
             def projection():
@@ -249,10 +258,38 @@ def test_a_bounded_bulk_rebuild_reads_back_in_its_own_postgres_transaction(tmp_p
             assert result.replayed == result.tracked == len(messages)
             results[name] = rows(store)
             if window == 2:
-                assert made[0].read_back == len(tickets)
+                assert made[0].read_back == 6
         finally:
             store.close()
-    assert len(results["sqlite"]["ticket_state"]) == len(tickets)
+    assert len(results["sqlite"]["ticket_state"]) == 6
     assert {row[5] for row in results["sqlite"]["ticket_state"]} == {"waiting_reporter"}  # both folded
     assert results["postgres"] == results["sqlite"]
     assert results["postgres-window-2"] == results["sqlite"]
+
+
+async def test_a_rebuild_whose_stream_read_fails_keeps_the_old_rows(tmp_path, database_url,
+                                                                    monkeypatch):
+    # The rebuild empties the tables first and writes a pull at a time, all in one
+    # transaction: if the read fails half-way, the read model must be as it was, not half.
+    standards = load_standards()
+    messages = synthetic_messages(4)
+    store, spec = desk_store(Settings(data_dir=tmp_path, database_url=database_url), standards)
+    try:
+        rebuild.bulk_rebuild(store, spec, [messages])
+        before = rows(store)
+        assert len(before["ticket_state"]) == 4
+
+        async def broken_read(connection, subjects, *args, **kwargs):
+            yield messages[:3]
+            raise ConnectionError("nats-server hilang di tengah jalan")
+
+        monkeypatch.setattr(rebuild, "stream_batches", broken_read)
+        try:
+            await rebuild.rebuild_from_stream(None, store, spec)
+        except ConnectionError:
+            pass
+        else:
+            raise AssertionError("the failed read was not reported")
+        assert rows(store) == before
+    finally:
+        store.close()
