@@ -122,8 +122,9 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
     reset = _reset_own_peak_rss()
     figures["rebuild_events_per_s"] = round(
         await asyncio.to_thread(_rebuild_rate, settings.nats_url, standards), 1)
-    # The rebuild holds the replayed messages in memory (platform/rebuild.py): it grows with
-    # the stream, so it is its own figure. Without the reset (not Linux) it includes the front.
+    # The rebuild's memory (a few pulls and the desk's window of histories, platform/rebuild.py)
+    # is its own figure: it runs with the services stopped. Without the reset (not Linux)
+    # it would include the front's peak, so it is left out there.
     figures["rebuild_peak_rss_mb"] = round(_own_peak_rss_mb() if reset else 0.0, 1) or None
     return figures
 
