@@ -51,15 +51,20 @@ def load(store: ServiceStore, ticket_id: uuid.UUID) -> Loaded:
     the bus. The version is read with it, so a decision based on this history conflicts (and
     loses) if another decision of this service was stored in between."""
     own = store.history(ticket_id)
-    rows = store.query(
-        f"SELECT body FROM {store.prefix}_ticket_events WHERE ticket_id = ? ORDER BY stream_seq",
-        (str(ticket_id),),
-    )
-    events = [decode_event(body) for (body,) in rows]
+    events = projected(store, ticket_id)
     seen = {e.event_id for e in events}
     events += [s.event for s in own if s.event.event_id not in seen]
     events.sort(key=lambda e: e.occurred_at)  # stable: stream order among equal times
     return Loaded(events, own[-1].originator_version if own else 0)
+
+
+def projected(store: ServiceStore, ticket_id: uuid.UUID) -> list[AnyTicketEvent]:
+    """The ticket's events as projected from the stream, in stream order."""
+    rows = store.query(
+        f"SELECT body FROM {store.prefix}_ticket_events WHERE ticket_id = ? ORDER BY stream_seq",
+        (str(ticket_id),),
+    )
+    return [decode_event(body) for (body,) in rows]
 
 
 def event_ids(store: ServiceStore, ticket_id: uuid.UUID) -> set[uuid.UUID]:

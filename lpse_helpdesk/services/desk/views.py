@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
+from typing import NamedTuple
 
 import msgspec
 
 from ...platform.consumer import Decision
 from ...platform.store import ServiceStore, Write, utc_text
-from ...schemas import AnyTicketEvent, decode_event
+from ...schemas import AnyTicketEvent
 from ...schemas import events as ev
 from ...schemas.api import TicketView, TimelineEntry
 from ...sla.tickets import fold_clocks
@@ -94,6 +95,14 @@ def _state_row(p: str, state: TicketState, events: list[AnyTicketEvent], standar
     return Write(_state_sql(p), _state_values(state, events, standard))
 
 
+class _Held(NamedTuple):
+    """A ticket in `BulkProjection`'s window."""
+
+    text: str  # str(ticket id): Python code, so once per ticket, not once per row
+    events: list[AnyTicketEvent]  # in stream order
+    ids: set[uuid.UUID]  # their event ids (a republished duplicate is skipped)
+
+
 class BulkProjection:
     """The rows `project` leaves after handling every replayed event, a chunk of the stream at
     a time (`rebuild desk`, `platform/rebuild.py`): the timeline rows and ticket index as each
@@ -119,8 +128,7 @@ class BulkProjection:
         self.own: dict = {}  # ticket id -> the desk's own events not known to be on the stream
         for event in own:
             self.own.setdefault(event.ticket_id, []).append(event)
-        # ticket id -> (its text, its events, their ids); least recently touched first
-        self.tickets: OrderedDict = OrderedDict()
+        self.tickets: OrderedDict[uuid.UUID, _Held] = OrderedDict()  # least recently touched first
         self.held = 0  # events in `tickets`
         self.let_go: set[int] = set()  # tickets whose events were let go (uuid.int: compact)
         self.read_back = 0  # tickets let go and then read back from their timeline rows
@@ -135,14 +143,14 @@ class BulkProjection:
                 ticket = self._open(event.ticket_id)
             else:
                 tickets.move_to_end(event.ticket_id)
-            if event.event_id in ticket[2]:
+            if event.event_id in ticket.ids:
                 continue
-            ticket[1].append(event)
-            ticket[2].add(event.event_id)
+            ticket.events.append(event)
+            ticket.ids.add(event.event_id)
             self.held += 1
-            timeline.append(append_row(event, seq, ticket[0]))
+            timeline.append(append_row(event, seq, ticket.text))
             if isinstance(event, received):
-                index.append((ticket[0], event.number, event.tenant,
+                index.append((ticket.text, event.number, event.tenant,
                               event.access_token_sha256, event.occurred_at.isoformat()))
         statements = [
             (history.append_sql(self.store), timeline),
@@ -161,11 +169,10 @@ class BulkProjection:
         if ticket_id.int in self.let_go:
             self.let_go.discard(ticket_id.int)
             self.read_back += 1
-            rows = self.store.query(f"SELECT body FROM {self.store.prefix}_ticket_events"
-                                    " WHERE ticket_id = ? ORDER BY stream_seq", (str(ticket_id),))
-            events = [decode_event(body) for (body,) in rows]
+            events = history.projected(self.store, ticket_id)  # this transaction's rows too
             self.held += len(events)
-        ticket = self.tickets[ticket_id] = (str(ticket_id), events, {e.event_id for e in events})
+        ticket = self.tickets[ticket_id] = _Held(str(ticket_id), events,
+                                                 {e.event_id for e in events})
         return ticket
 
     def _oldest(self, count: int) -> list:
@@ -173,21 +180,22 @@ class BulkProjection:
         gone = []
         while count > 0 and self.tickets:
             ticket_id, ticket = self.tickets.popitem(last=False)
-            count -= len(ticket[1])
-            self.held -= len(ticket[1])
+            count -= len(ticket.events)
+            self.held -= len(ticket.events)
             self.let_go.add(ticket_id.int)
             gone.append((ticket_id, ticket))
         return gone
 
     def _states(self, tickets: list) -> tuple[str, list[tuple]]:
         states = []
-        for ticket_id, (ticket_text, events, ids) in tickets:
-            events = events + [e for e in self.own.get(ticket_id, ()) if e.event_id not in ids]
+        for ticket_id, ticket in tickets:
+            events = ticket.events + [e for e in self.own.get(ticket_id, ())
+                                      if e.event_id not in ticket.ids]
             events.sort(key=_occurred_at)  # stable: stream order among equal times
             state = fold_state(events)
             if state is not None:
                 states.append(_state_values(state, events, self.standards.get(state.tenant),
-                                            ticket_text))
+                                            ticket.text))
         return (_state_sql(self.store.prefix), states)
 
 
