@@ -125,7 +125,7 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
     # The rebuild's memory (a few pulls and the desk's window of histories, platform/rebuild.py)
     # is its own figure: it runs with the services stopped. Without the reset (not Linux)
     # it would include the front's peak, so it is left out there.
-    figures["rebuild_peak_rss_mb"] = round(_own_peak_rss_mb() if reset else 0.0, 1) or None
+    figures["rebuild_peak_rss_mb"] = round(_own_peak_rss_mb(), 1) if reset else None
     return figures
 
 

@@ -109,7 +109,8 @@ async def test_bulk_rebuild_gives_the_rows_of_the_incremental_projection(tmp_pat
     # and with pulls and a window so small that tickets are let go and read back mid-rebuild.
     nc = await nats.connect(nats_server.url)
     try:
-        messages = await rebuild.read_stream(nc, [subject_filter()[0]])
+        messages = [m async for chunk in rebuild.stream_batches(nc, [subject_filter()[0]])
+                    for m in chunk]
     finally:
         await nc.close()
     assert len(messages) == len(before["ticket_events"])

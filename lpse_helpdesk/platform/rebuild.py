@@ -184,14 +184,6 @@ async def stream_batches(connection, subjects: list[str], batch: int = 5000,
         await _forget_consumer(connection, info.name)
 
 
-async def read_stream(connection, subjects: list[str], batch: int = 5000,
-                      timeout: float = 10.0) -> list[tuple[int, str, bytes]]:
-    """`stream_batches`, all in one list (for a small stream; a rebuild streams instead)."""
-    with _gc_paused():
-        return [m async for chunk in stream_batches(connection, subjects, batch, timeout)
-                for m in chunk]
-
-
 async def _forget_consumer(connection, name: str) -> None:
     """Delete the ephemeral consumer without waiting for the reply (it also expires by itself
     after `inactive_threshold`): one round trip less per read."""
