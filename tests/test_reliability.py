@@ -274,3 +274,41 @@ async def test_a_decision_before_nats_ever_connected_is_refused_with_503():
     with pytest.raises(BusUnavailable) as refused:
         await asyncio.to_thread(guard.decide, uuid.uuid4(), set, lambda: decided.append(1))
     assert refused.value.status_code == 503 and not decided  # nothing decided without the guard
+
+
+async def test_a_publish_cancelled_while_waiting_for_acks_leaves_nothing_unread(
+        nats_server, caplog):
+    # The relay is cancelled mid-batch when a service stops. Its pending acks were gathered
+    # and the gather's CancelledError was never read: asyncio logged "_GatheringFuture
+    # exception was never retrieved" (seen after the cluster test). A paused nats-server
+    # (SIGSTOP) holds the acks back, as a stopping one can.
+    import gc
+    import logging
+    import os
+    import signal
+
+    from lpse_helpdesk.platform.bus import publish_events
+
+    broker = make_broker(nats_server.url)
+    await broker.connect()
+    await ensure_stream(broker)
+    os.kill(nats_server.process.pid, signal.SIGSTOP)
+    try:
+        body = encode_event(sample(ev.TicketReceived))
+        publishing = asyncio.create_task(publish_events(
+            broker, [(f"helpdesk.batam.ticket.{uuid.uuid4()}.received", body, str(uuid.uuid4()))
+                     for _ in range(3)]))
+        await asyncio.sleep(0.2)
+        assert not publishing.done()  # waiting for the acks
+        publishing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await publishing
+    finally:
+        os.kill(nats_server.process.pid, signal.SIGCONT)
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        await asyncio.sleep(0.05)
+        del publishing
+        gc.collect()
+        await asyncio.sleep(0.05)
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+    await broker.stop()
