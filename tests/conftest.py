@@ -8,6 +8,7 @@ import contextlib
 import os
 import time
 import uuid
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,42 +23,49 @@ from lpse_helpdesk.standards import load_standards
 
 ALL_DOCUMENTS = ("id_card", "company_npwp", "director_id_card", "request_letter",
                  "company_documents", "screenshot")
-PG_URL = os.environ.get("HELPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def nats_server(tmp_path: Path):
-    server = EmbeddedNats(free_port(), tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
+# The server the PostgreSQL tests use. Each run creates a database of its own there and drops it
+# at the end, so runs on one server (and whatever else uses its `test` database) never meet.
+PG_SERVER = os.environ.get("HELPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def _postgres_or_skip() -> None:
     try:
         import psycopg
 
-        with psycopg.connect(PG_URL, connect_timeout=3):
+        with psycopg.connect(PG_SERVER, connect_timeout=3):
             return
     except Exception as exc:  # noqa: BLE001
-        reason = f"PostgreSQL tidak menjawab di {PG_URL}: {exc}"
+        reason = f"PostgreSQL tidak menjawab di {PG_SERVER}: {exc}"
         if os.environ.get("CI") == "true":
             pytest.fail(reason + " (CI=true: tes PostgreSQL wajib jalan)")
         print(reason)
         pytest.skip(reason)
 
 
-@pytest.fixture
-def pg_url():
-    """A fresh schema in the test database, dropped afterwards."""
+@pytest.fixture(scope="session")
+def pg_database():
+    """A database of this test run's own, dropped when the run ends."""
     _postgres_or_skip()
     import psycopg
 
+    name = f"lpse_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield urlsplit(PG_SERVER)._replace(path=f"/{name}", query="").geturl()
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_database):
+    """A fresh schema in this run's database, dropped afterwards."""
+    import psycopg
+
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
+    with psycopg.connect(pg_database, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield f"{PG_URL}?schema={schema}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
+    yield f"{pg_database}?schema={schema}"
+    with psycopg.connect(pg_database, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 

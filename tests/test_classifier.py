@@ -1,7 +1,7 @@
 """The shipped ticket classifier, measured on a held-out labelled set.
 
-tests/data/labelled_tickets.jsonl was written before the classifier and is never used
-to train or tune it; these tests guard that separation as well as the accuracy.
+The labelled set (`labelled_tickets.jsonl`, shipped beside the classifier) was written before
+the classifier and is never used to train or tune it; these tests guard that separation as well as the accuracy.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from lpse_helpdesk.services.triage.accuracy import evaluate, format_report, main
+from lpse_helpdesk.services.triage.accuracy import DEFAULT_PATH, evaluate, format_report, main
 from lpse_helpdesk.services.triage.classifier import (
     CATEGORIES, PRIORITIES, TRAINING_FILE, Classification, TicketClassifier, load_tickets,
     normalise,
 )
 
-TEST_SET = Path(__file__).parent / "data" / "labelled_tickets.jsonl"
+TEST_SET = DEFAULT_PATH
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from lpse_helpdesk.standards.loader import SHIPPED_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "lpse_helpdesk.cli"]
 
@@ -17,7 +19,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_standards_check_accepts_the_five_units():
-    files = sorted(str(p) for p in (ROOT / "deploy" / "standards").glob("*.toml"))
+    files = sorted(str(p) for p in SHIPPED_DIR.glob("*.toml"))
     assert len(files) == 5
     result = run("standards", "check", *files)
     assert result.returncode == 0, result.stderr
@@ -26,7 +28,7 @@ def test_standards_check_accepts_the_five_units():
 
 def test_standards_check_names_file_and_key(tmp_path):
     broken = tmp_path / "tuban.toml"
-    text = (ROOT / "deploy" / "standards" / "tuban.toml").read_text()
+    text = (SHIPPED_DIR / "tuban.toml").read_text()
     broken.write_text(text.replace('timezone = "Asia/Jakarta"', 'timezone = "Asia/Jakarta_Timur"', 1))
     result = run("standards", "check", str(broken))
     assert result.returncode == 1

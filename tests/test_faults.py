@@ -46,7 +46,7 @@ SERVICES = ("intake", "triage", "desk", "escalation", "notify", "faq_publisher")
 TICKET_CONSUMERS = {("triage", "triage"), ("desk", "desk-view"), ("escalation", "escalation-sla"),
                     ("notify", "notify"), ("faq_publisher", "faq-drafts")}
 BURST = 4  # tickets posted at once just before a service is killed
-UNIT_BOX = "lpse@batam.go.id"  # Kota Batam's helpdesk_email (deploy/standards/batam.toml)
+UNIT_BOX = "lpse@batam.go.id"  # Kota Batam's helpdesk_email (lpse_helpdesk/standards/data/batam.toml)
 
 
 @dataclass

@@ -14,8 +14,9 @@ from lpse_helpdesk.standards import (
     load_standard,
     load_standards,
 )
+from lpse_helpdesk.standards.loader import SHIPPED_DIR
 
-STANDARDS = Path(__file__).resolve().parents[1] / "deploy" / "standards"
+STANDARDS = SHIPPED_DIR
 LAMPUNG = (STANDARDS / "lampung.toml").read_text(encoding="utf-8")
 
 

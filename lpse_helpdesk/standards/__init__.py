@@ -1,4 +1,5 @@
-"""Unit service standards (Standar Pelayanan) as configuration: `deploy/standards/<tenant>.toml`."""
+"""Unit service standards (Standar Pelayanan) as configuration: `data/<tenant>.toml` in this
+package, or the folder `HELPDESK_STANDARDS_DIR` names."""
 
 from .loader import check_files, default_standards_dir, load_standard, load_standards
 from .model import (

@@ -1,4 +1,5 @@
-"""Reading `deploy/standards/*.toml` into validated `UnitStandard`s.
+"""Reading unit standards (`*.toml`, shipped in `lpse_helpdesk/standards/data/`) into validated
+`UnitStandard`s.
 
 Every error names the file and the key path (``categories[1].resolution.unit``) because the people
 who edit these files are unit staff, not Python developers: msgspec's ``at `$.a[0].b` `` suffix is
@@ -26,14 +27,13 @@ _TOML_POS = re.compile(r"\s*\(at (?:line (?P<line>\d+), column (?P<col>\d+)|end 
 _TOML_TYPES = {"object": "table", "str": "string", "int": "integer", "bool": "boolean", "array": "array"}
 
 
+SHIPPED_DIR = Path(__file__).parent / "data"
+
+
 def default_standards_dir() -> Path:
-    """`HELPDESK_STANDARDS_DIR`, else the repository's `deploy/standards` (dev/editable install),
-    else the copies shipped inside the package (`lpse_helpdesk/standards/data`)."""
+    """`HELPDESK_STANDARDS_DIR`, else the five standards shipped inside the package."""
     env = os.environ.get("HELPDESK_STANDARDS_DIR")
-    if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[2] / "deploy" / "standards"
-    return repo if repo.is_dir() else Path(__file__).parent / "data"
+    return Path(env) if env else SHIPPED_DIR
 
 
 def load_standard(path: str | os.PathLike[str]) -> UnitStandard:

@@ -1,7 +1,7 @@
 """A unit's published service standard (Standar Pelayanan), as typed configuration.
 
-One `deploy/standards/<tenant>.toml` file per LPSE unit. msgspec checks the shape (types, enums,
-ranges, unknown keys) when the file is converted; `UnitStandard.validate()` then checks what types
+One `<tenant>.toml` file per LPSE unit (shipped in `standards/data/`). msgspec checks the shape
+(types, enums, ranges, unknown keys) when the file is converted; `UnitStandard.validate()` then checks what types
 cannot express (time zones, HH:MM intervals, the three categories, the escalation chain), collecting
 every problem so one `standards check` run shows them all.
 """

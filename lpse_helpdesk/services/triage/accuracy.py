@@ -2,7 +2,7 @@
 
     python -m lpse_helpdesk.services.triage.accuracy [PATH] [--json]
 
-PATH defaults to ``tests/data/labelled_tickets.jsonl`` in the repository. The file must
+PATH defaults to ``labelled_tickets.jsonl`` shipped beside this module. The file must
 not share lines with the training file, or the figure measures memory, not accuracy.
 """
 
@@ -17,7 +17,7 @@ import msgspec
 
 from .classifier import CATEGORIES, PRIORITIES, TicketClassifier, load_tickets
 
-DEFAULT_PATH = Path(__file__).resolve().parents[3] / "tests" / "data" / "labelled_tickets.jsonl"
+DEFAULT_PATH = Path(__file__).with_name("labelled_tickets.jsonl")
 
 _LABELS = {"gangguan": "Gangguan", "permasalahan": "Permasalahan",
            "permintaan_layanan": "Permintaan Layanan"}
