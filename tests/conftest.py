@@ -28,6 +28,14 @@ ALL_DOCUMENTS = ("id_card", "company_npwp", "director_id_card", "request_letter"
 PG_SERVER = os.environ.get("HELPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+@pytest.fixture
+def nats_server(tmp_path: Path):
+    server = EmbeddedNats(free_port(), tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
+
+
 def _postgres_or_skip() -> None:
     try:
         import psycopg
