@@ -49,7 +49,7 @@ def classified_count(store: ServiceStore) -> int:
 class CrashAfterPublish(OutboxRelay):
     """A relay that dies after publishing a batch but before saving its position."""
 
-    def save_position(self, position: int) -> None:
+    def save_position(self, position: int, set_aside=()) -> None:
         raise RuntimeError("relay mati sebelum menyimpan posisi")
 
 

@@ -48,6 +48,23 @@ class Metrics:
             "helpdesk_consumer_lag_messages", "Stream messages not yet delivered to a consumer",
             ["service", "consumer"], registry=r, multiprocess_mode="livemax",
         )
+        # What keeps tickets from flowing (platform/flow.py), also reported by /ready.
+        self.outbox_stalled = Gauge(
+            "helpdesk_outbox_stalled", "1 while a service's outbox relay has not moved for 30 s",
+            ["service"], registry=r, multiprocess_mode="livemax",
+        )
+        self.consumer_stalled = Gauge(
+            "helpdesk_consumer_stalled", "1 while a durable consumer's ack floor has not moved",
+            ["consumer"], registry=r, multiprocess_mode="livemax",
+        )
+        self.stream_full = Gauge(
+            "helpdesk_stream_full", "1 while the ticket stream or JetStream storage is full",
+            registry=r, multiprocess_mode="livemax",
+        )
+        self.disk_free = Gauge(
+            "helpdesk_data_disk_free_bytes", "Free bytes on the data folder's disk", registry=r,
+            multiprocess_mode="livemin",
+        )
         self.handle_seconds = Histogram(
             "helpdesk_handle_seconds", "Time to decide and record one message",
             ["service", "consumer"], registry=r,

@@ -5,13 +5,21 @@ notification log and publishes each event on its subject with `Nats-Msg-Id` = ev
 saves its position. A crash after publishing but before saving republishes at most one batch,
 which JetStream drops as duplicates within its dedup window. While NATS is down the relay
 retries with backoff and the events simply wait in the store.
+
+An event that can never be published (larger than a bus message may be, or unreadable) is set
+aside as a dead letter of the consumer `outbox`, with its reason, in the same transaction that
+moves the position past it: the events behind it flow on, and staff see it and can republish it
+(`lpse-helpdesk dead-letters replay`) once the limit allows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from ..schemas import InvalidEvent, decode_event, subject_for
 from .observability import Metrics, log_event
@@ -22,6 +30,9 @@ log = logging.getLogger("lpse_helpdesk.outbox")
 Publish = Callable[[str, bytes, str], Awaitable[bool]]  # (subject, body, msg_id) -> duplicate?
 # A batch at once, in order: [(subject, body, msg_id)] -> duplicate? for each.
 PublishBatch = Callable[[list[tuple[str, bytes, str]]], Awaitable[list[bool]]]
+SET_ASIDE = "outbox"  # the `consumer` of the dead letters the relay keeps
+# A relay that has failed to move for this long (with events waiting) is reported by /ready.
+STALLED_AFTER_S = 30.0
 
 
 def published_position(store: ServiceStore) -> int:
@@ -43,8 +54,14 @@ class OutboxRelay:
         poll_interval: float = 0.5,
         publish_batch: PublishBatch | None = None,
         inline_reads: bool = False,
+        max_bytes: Callable[[], int] | None = None,
     ):
         self.store, self.publish, self.metrics = store, publish, metrics
+        # The largest event that may go out: the consumers' limit, or the connected server's
+        # max_payload when that is smaller.
+        self.max_bytes = max_bytes or (lambda: store.max_event_bytes)
+        self.failing_since: float | None = None  # monotonic time of the first failed round
+        self.last_error = ""
         # Pipelined publishing (runtime: `bus.publish_events`): the whole batch is written in
         # order and its acks awaited together, instead of one round trip per event.
         self.publish_batch = publish_batch
@@ -63,14 +80,35 @@ class OutboxRelay:
     def load_position(self) -> int:
         return published_position(self.store)
 
-    def save_position(self, position: int) -> None:
+    def save_position(self, position: int, set_aside: tuple[Write, ...] = ()) -> None:
         self.store.execute([
+            *set_aside,
             Write(
                 f"INSERT INTO {self.store.prefix}_outbox_position (name, position) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
                 (self.name, position),
-            )
+            ),
         ])
+
+    def _set_aside(self, notification, subject: str, reason: str) -> Write:
+        log_event(log, "event disisihkan dari outbox", logging.ERROR, service=self.store.service,
+                  notification_id=notification.id, subject=subject, error=reason)
+        if self.metrics is not None:
+            self.metrics.dead_letters.labels(self.store.service, SET_ASIDE).inc()
+        # A crash before the position is saved reads the event again: the key makes that a no-op.
+        return Write(
+            f"INSERT INTO {self.store.prefix}_dead_letters (consumer, stream_seq, subject, payload,"
+            " error, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (consumer, stream_seq) DO NOTHING",
+            (SET_ASIDE, notification.id, subject, base64.b64encode(notification.state).decode(),
+             reason[:4000], 1, datetime.now(UTC).isoformat()),
+        )
+
+    def stalled(self) -> str | None:
+        """For /ready: why the relay has not moved for a while, or None."""
+        if self.failing_since is None or time.monotonic() - self.failing_since < STALLED_AFTER_S:
+            return None
+        return f"outbox macet {int(time.monotonic() - self.failing_since)} s: {self.last_error}"
 
     # waking ---------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -96,24 +134,30 @@ class OutboxRelay:
             self.metrics.outbox_lag.labels(self.store.service).set(last - position)
         if not batch:
             return 0
-        items = []
+        items, set_aside, limit = [], [], self.max_bytes()
         for notification in batch:
             try:
                 event = decode_event(notification.state)
-            except InvalidEvent as exc:  # cannot happen for our own writes; never block the log
-                log_event(log, "event tersimpan tidak valid dilewati", logging.ERROR,
-                          service=self.store.service, notification_id=notification.id,
-                          error=str(exc))
+            except InvalidEvent as exc:
+                set_aside.append(self._set_aside(notification, "", f"event tidak valid: {exc}"))
                 continue
-            items.append((subject_for(event), notification.state, str(event.event_id)))
-        if self.publish_batch is not None:
+            subject = subject_for(event)
+            if len(notification.state) > limit:
+                set_aside.append(self._set_aside(
+                    notification, subject, f"event terlalu besar untuk bus: "
+                    f"{len(notification.state)} byte > {limit} / too large for the bus"))
+                continue
+            items.append((subject, notification.state, str(event.event_id)))
+        if not items:
+            duplicates = []
+        elif self.publish_batch is not None:
             duplicates = await self.publish_batch(items)
         else:
             duplicates = [await self.publish(*item) for item in items]
         if self.metrics is not None:
             self.metrics.events_out.labels(self.store.service).inc(len(items))
             self.metrics.publish_duplicates.labels(self.store.service).inc(sum(duplicates))
-        await asyncio.to_thread(self.save_position, batch[-1].id)
+        await asyncio.to_thread(self.save_position, batch[-1].id, tuple(set_aside))
         return len(batch)
 
     def _read_batch(self):
@@ -131,10 +175,13 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 count = await self.publish_pending()
-                delay = 0.2
+                delay, self.failing_since = 0.2, None
             except (asyncio.CancelledError, KeyboardInterrupt):
                 raise
             except Exception as exc:  # noqa: BLE001 - NATS down, timeout, DB busy: retry
+                if self.failing_since is None:
+                    self.failing_since = time.monotonic()
+                self.last_error = repr(exc)[:300]
                 log_event(log, "outbox gagal publish; dicoba lagi", logging.WARNING,
                           service=self.store.service, error=repr(exc), retry_in=delay)
                 await self._sleep(delay)

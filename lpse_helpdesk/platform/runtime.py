@@ -21,6 +21,7 @@ import uvicorn
 
 from ..schemas import STREAM
 from ..settings import Settings
+from . import flow
 from .auth import TokenSigner, load_secret
 from .bus import (
     connect_with_retry,
@@ -83,6 +84,7 @@ class Runtime:
         self.services: dict[str, RunningService] = {}
         self.stop_event = asyncio.Event()
         self.nats_ready = asyncio.Event()
+        self.flow_problems: dict[str, str] = {}  # what keeps tickets from flowing (flow.py)
         self._tasks: list[asyncio.Task] = []
         self._consumer_tasks: list[asyncio.Task] = []  # stopped before the broker closes
         self._server: _QuietServer | None = None
@@ -104,7 +106,7 @@ class Runtime:
         if self.serve_http:
             await self._start_http()
         self._tasks.append(asyncio.create_task(self._connect_bus()))
-        self._tasks.append(asyncio.create_task(self._watch_consumer_lag()))
+        self._tasks.append(asyncio.create_task(self._watch_flow()))
 
     def _build(self, definition: ServiceDefinition) -> RunningService:
         tables = definition.tables
@@ -133,7 +135,8 @@ class Runtime:
         sqlite = not store.is_postgres
         loop_safe = definition.name in self.work and all(spec.inline for spec in consumers)
         relay = OutboxRelay(store, publish, self.metrics, publish_batch=publish_batch,
-                            poll_interval=poll, inline_reads=sqlite and loop_safe)
+                            poll_interval=poll, inline_reads=sqlite and loop_safe,
+                            max_bytes=lambda: self._largest_event(store))
         store.listeners.append(relay.wake)
         running = RunningService(definition, store, app, relay)
         for spec in consumers:
@@ -180,19 +183,42 @@ class Runtime:
         log_event(log, "terhubung ke NATS", nats=self.settings.nats_url,
                   services=list(self.services))
 
-    async def _watch_consumer_lag(self) -> None:
-        await self.nats_ready.wait()
+    async def _watch_flow(self) -> None:
+        """Every 5 s: the lag of this process's consumers, and whether the stream, every durable
+        consumer on it and the data disk still let tickets through (`flow`)."""
+        progress = flow.ConsumerProgress()
         while not self.stop_event.is_set():
-            with contextlib.suppress(Exception):
-                js = self.broker.connection.jetstream()
-                for running in self.services.values():
-                    for consumer in running.consumers:
-                        info = await js.consumer_info(STREAM, consumer.name)
-                        self.metrics.consumer_lag.labels(running.store.service, consumer.name).set(
-                            info.num_pending or 0
-                        )
+            problems: dict[str, str] = {}
+            if not self.settings.uses_postgres:
+                free, why = await asyncio.to_thread(flow.disk_full, self.settings.data_dir)
+                self.metrics.disk_free.set(free)
+                if why:
+                    problems["disk"] = why
+            if self.nats_ready.is_set():
+                try:
+                    js = self.broker.connection.jetstream()
+                    for running in self.services.values():
+                        for consumer in running.consumers:
+                            info = await js.consumer_info(STREAM, consumer.name)
+                            self.metrics.consumer_lag.labels(
+                                running.store.service, consumer.name).set(info.num_pending or 0)
+                    bus_problems, figures = await flow.check_bus(js, STREAM, progress)
+                    problems.update(bus_problems)
+                    self.metrics.stream_full.set(int(figures["stream_full"]))
+                    for name, stuck in figures["consumers_stalled"].items():
+                        self.metrics.consumer_stalled.labels(name).set(int(stuck))
+                except Exception as exc:  # noqa: BLE001 - NATS away: readiness says so already
+                    log_event(log, "pemeriksaan aliran gagal", logging.DEBUG, error=repr(exc))
+            self.flow_problems = problems
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), 5.0)
+
+    def _largest_event(self, store: ServiceStore) -> int:
+        """An event must pass the consumers' limit and the server's max_payload, with room
+        for the headers (`Nats-Msg-Id`) that count towards it."""
+        connection = self.broker._connection  # None until connected
+        server_limit = getattr(connection, "max_payload", 0) or 0
+        return min(store.max_event_bytes, server_limit - 1024) if server_limit else store.max_event_bytes
 
     def add_task(self, coroutine) -> None:
         """A loop of the runtime's owner, cancelled with the runtime's own on stop."""
@@ -210,9 +236,16 @@ class Runtime:
             except Exception as exc:  # noqa: BLE001 - reported, not raised
                 stores[name] = f"error: {exc}"
         companions = {name: check() for name, check in self.companions.items()}
-        ready = nats_ok and all(v == "ok" for v in (*stores.values(), *companions.values()))
+        stuck = dict(self.flow_problems)
+        for name, running in self.services.items():
+            stalled = running.relay.stalled()
+            self.metrics.outbox_stalled.labels(name).set(int(stalled is not None))
+            if stalled:
+                stuck[f"outbox:{name}"] = stalled
+        ready = nats_ok and not stuck and all(
+            v == "ok" for v in (*stores.values(), *companions.values()))
         return {"ready": ready, "nats": "ok" if nats_ok else "disconnected", "stores": stores,
-                **companions}
+                "flow": stuck or "ok", **companions}
 
     def service(self, name: str) -> RunningService:
         return self.services[name]

@@ -75,18 +75,33 @@ class Stored:
     originator_version: int
 
 
+class EventTooLarge(ValueError):
+    """A decided event larger than a bus message may be: refused before anything is stored, so
+    it can never reach the outbox and hold up the events behind it."""
+
+    def __init__(self, tag: str, size: int, limit: int):
+        super().__init__(f"event {tag} terlalu besar untuk bus ({size} byte > {limit}); kurangi "
+                         f"lampiran atau teks / event too large for the bus")
+        self.tag, self.size, self.limit = tag, size, limit
+
+
 class MsgspecMapper(Mapper):
     """Maps `Stored` <-> eventsourcing's `StoredEvent` with msgspec instead of a transcoder."""
 
-    def __init__(self) -> None:  # no transcoder, compressor or cipher: the bytes are the wire JSON
+    def __init__(self, max_event_bytes: int | None = None) -> None:
+        # No transcoder, compressor or cipher: the bytes are the wire JSON.
         self.transcoder = self.compressor = self.cipher = None  # type: ignore[assignment]
+        self.max_event_bytes = max_event_bytes
 
     def to_stored_event(self, domain_event: Stored) -> StoredEvent:  # type: ignore[override]
+        state = encode_event(domain_event.event)
+        if self.max_event_bytes is not None and len(state) > self.max_event_bytes:
+            raise EventTooLarge(domain_event.event.tag, len(state), self.max_event_bytes)
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
             topic=domain_event.event.tag,
-            state=encode_event(domain_event.event),
+            state=state,
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Stored:  # type: ignore[override]
@@ -184,6 +199,8 @@ class ServiceStore(GroupCommit, Application):
         self.service = service
         self._users, self._closing = 0, False
         self._users_changed = threading.Condition()
+        # Consumers refuse bus messages above this size, so no larger event may be decided.
+        self.max_event_bytes = settings.max_body_bytes
         with tables_created_one_at_a_time(settings):
             self._open(service, settings, tables)
 
@@ -207,7 +224,7 @@ class ServiceStore(GroupCommit, Application):
 
     # eventsourcing hooks --------------------------------------------------------------------
     def construct_mapper(self) -> Mapper:
-        return MsgspecMapper()
+        return MsgspecMapper(self.max_event_bytes)
 
     def construct_recorder(self):  # the process recorder: events + tracking + our rows
         return self.factory.process_recorder()
