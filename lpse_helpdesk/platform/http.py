@@ -22,6 +22,7 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 
 from .observability import exposition
+from .store import EventTooLarge
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -169,6 +170,11 @@ def _http_handler(request: Request, exc: HTTPException) -> Response:
     return Response(body, status_code=exc.status_code, headers=exc.headers)
 
 
+def _event_too_large_handler(request: Request, exc: EventTooLarge) -> Response:
+    # Refused before anything was stored: the sender can shorten the text or drop attachments.
+    return Response({"status_code": 413, "detail": str(exc)}, status_code=413)
+
+
 def _crash_handler(request: Request, exc: Exception) -> Response:
     log.error("kesalahan internal pada %s", request.url.path, exc_info=exc)
     return Response(
@@ -200,6 +206,7 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
         exception_handlers={
             ValidationException: _validation_handler,
             HTTPException: _http_handler,
+            EventTooLarge: _event_too_large_handler,
             HTTP_500_INTERNAL_SERVER_ERROR: _crash_handler,
         },
         openapi_config=OpenAPIConfig(
