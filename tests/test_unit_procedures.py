@@ -1,4 +1,4 @@
-"""Each unit's published procedure (../shared/seeds/) run end to end over HTTP and NATS."""
+"""Each unit's published procedure (docs/seeds/) run end to end over HTTP and NATS."""
 
 from __future__ import annotations
 
