@@ -8,12 +8,16 @@ scale-out processes on several machines must share `HELPDESK_SECRET`.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import os
 import secrets
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -56,6 +60,68 @@ def password_matches(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether the hash was made with other parameters than today's hasher: rehashed at the
+    next correct login, so every account's check costs what the dummy's does."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return False
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """The hash an unknown username is checked against: a random password, the hasher's own
+    parameters, made once per process. The check then costs what a known user's costs, so the
+    time of an answer does not tell which usernames exist."""
+    return _hasher.hash(secrets.token_urlsafe(24))
+
+
+class LoginsBusy(RuntimeError):
+    """Every password worker is busy and the waiting line is full."""
+
+
+class PasswordPool:
+    """Password checks (argon2: ~0.1 s of CPU and 64 MiB each) on a few threads of their own.
+
+    Why: in the shared thread pool a flood of bogus logins took every worker and both cores,
+    and other requests waited behind it for seconds. Here at most `workers` checks run at once,
+    at most `waiting` more wait, and anything beyond is refused at once (`LoginsBusy`) instead
+    of queued without end. A refused login has touched nothing: no attempt is counted."""
+
+    def __init__(self, workers: int = 2, waiting: int = 8):
+        self.workers, self.waiting = workers, waiting
+        self._slots = threading.BoundedSemaphore(workers + waiting)
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="kata-sandi")
+
+    def submit(self, work, *args) -> Future:
+        if not self._slots.acquire(blocking=False):
+            raise LoginsBusy("Terlalu banyak percobaan masuk, coba lagi sebentar")
+        try:
+            future = self._executor.submit(work, *args)
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _done: self._slots.release())
+        return future
+
+    async def run(self, work, *args):
+        """`work(*args)` in the pool. Cancelling the caller drops work that has not started
+        (a login that never reached the store); started work finishes in its thread."""
+        return await asyncio.wrap_future(self.submit(work, *args))
+
+    def warm(self) -> None:
+        """Make the dummy hash now, off the event loop, so the first unknown username costs
+        no more than a known one."""
+        try:
+            self.submit(dummy_hash)
+        except LoginsBusy:
+            pass
+
+
+LOGIN_POOL = PasswordPool()  # one per process: the bound is on the machine's CPU
 
 
 def load_secret(settings: Settings) -> bytes:

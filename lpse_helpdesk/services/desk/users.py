@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ...platform.auth import ALL_UNITS, STAFF_ROLES, hash_password, password_matches
-from ...platform.store import IntegrityError, ServiceStore, Write
+from ...platform.auth import (
+    ALL_UNITS,
+    STAFF_ROLES,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    password_matches,
+)
+from ...platform.recorders import for_postgres
+from ...platform.store import IntegrityError, ServiceStore, Write, utc_text
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_users ("
@@ -53,23 +61,66 @@ def add_user(store: ServiceStore, standards: dict, tenant: str, username: str, r
 
 def authenticate(store: ServiceStore, username: str, password: str,
                  now: datetime | None = None) -> tuple[str, str]:
-    """(tenant, role) of a correct login; counts failures and locks the account after five."""
+    """(tenant, role) of a correct login.
+
+    The attempt is counted before its password is checked, in one atomic UPDATE, so however
+    many arrive at once, at most MAX_FAILURES passwords are checked before the lock-out holds
+    (reading the count, checking, then writing it back lets every guess read the same count
+    while the others are checked). A success resets the count."""
     now = now or datetime.now(UTC)
-    p = store.prefix
-    rows = store.query(f"SELECT tenant, role, password_hash, failed_attempts, locked_until"
-                       f" FROM {p}_users WHERE username = ?", (username,))
-    if not rows:
-        password_matches(hash_password("x" * 10), password)  # same cost: no user probing by time
+    account = _reserve_attempt(store, username, now)
+    if account is None:
+        rows = store.query(f"SELECT locked_until FROM {store.prefix}_users WHERE username = ?",
+                           (username,))
+        if rows:
+            raise AccountLocked(_locked_message(rows[0][0]))
+        password_matches(dummy_hash(), password)  # a known user's cost: no probing by time
         raise LoginFailed("nama pengguna atau kata sandi salah")
-    tenant, role, password_hash, failures, locked_until = rows[0]
-    if locked_until and datetime.fromisoformat(locked_until) > now:
-        raise AccountLocked(f"akun terkunci sampai {locked_until} karena {MAX_FAILURES}x gagal login")
+    tenant, role, password_hash = account
     if not password_matches(password_hash, password):
-        failures += 1
-        lock = (now + LOCK_FOR).isoformat() if failures >= MAX_FAILURES else None
-        store.execute([Write(f"UPDATE {p}_users SET failed_attempts = ?, locked_until = ?"
-                             " WHERE username = ?", (0 if lock else failures, lock, username))])
         raise LoginFailed("nama pengguna atau kata sandi salah")
-    store.execute([Write(f"UPDATE {p}_users SET failed_attempts = 0, locked_until = NULL"
-                         " WHERE username = ?", (username,))])
+    fresh = hash_password(password) if needs_rehash(password_hash) else password_hash
+    store.execute([Write(f"UPDATE {store.prefix}_users SET failed_attempts = 0,"
+                         " locked_until = NULL, password_hash = ? WHERE username = ?",
+                         (fresh, username))])
     return tenant, role
+
+
+def _reserve_attempt(store: ServiceStore, username: str, now: datetime) -> tuple | None:
+    """Count one attempt and return (tenant, role, password_hash), or None when the account
+    is locked or unknown. The count restarts at 1 after an expired lock; the attempt that
+    reaches MAX_FAILURES sets the lock in the same statement, so no later one gets a check.
+    Row lock (PostgreSQL, which re-reads the WHERE of a waiting UPDATE) or the write lock
+    (SQLite) make concurrent attempts take their turn."""
+    count = "CASE WHEN locked_until IS NULL THEN failed_attempts + 1 ELSE 1 END"
+    rows = _write_returning(
+        store,
+        f"UPDATE {store.prefix}_users SET failed_attempts = {count},"
+        f" locked_until = CASE WHEN {count} >= ? THEN ? ELSE NULL END"
+        " WHERE username = ? AND (locked_until IS NULL OR locked_until <= ?)"
+        " RETURNING tenant, role, password_hash",
+        (MAX_FAILURES, utc_text(now + LOCK_FOR), username, utc_text(now)))
+    return rows[0] if rows else None
+
+
+def _write_returning(store: ServiceStore, sql: str, params: tuple) -> list[tuple]:
+    """One committed statement that writes and returns rows (`UPDATE ... RETURNING`): the
+    store's `execute` returns nothing and its `query` never commits."""
+    with store.using():
+        with store.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            if store.is_postgres:
+                from psycopg.rows import tuple_row
+
+                cursor.row_factory = tuple_row
+                cursor.execute(for_postgres(sql), params)
+            else:
+                cursor.execute(sql, params)
+            return [tuple(row) for row in cursor.fetchall()]
+
+
+def _locked_message(locked_until: str | None) -> str:
+    until = ""
+    if locked_until:  # fromisoformat reads utc_text and plain isoformat alike
+        moment = datetime.fromisoformat(locked_until).astimezone(UTC)
+        until = f" sampai {moment:%Y-%m-%d %H:%M} UTC"
+    return f"akun terkunci{until} karena {MAX_FAILURES}x gagal login; coba lagi nanti"
