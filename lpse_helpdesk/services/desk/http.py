@@ -13,7 +13,14 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from ...platform.attachments import AttachmentMissing
-from ...platform.auth import bearer, reporter_or_staff, require_staff, staff_login
+from ...platform.auth import (
+    LOGIN_POOL,
+    LoginsBusy,
+    bearer,
+    reporter_or_staff,
+    require_staff,
+    staff_login,
+)
 from ...schemas.api import Survey, SurveyReceipt, TicketView
 from ...workflow.http import ReporterToken, action_route, as_reporter, ticket_not_found
 from ...workflow.rules import TicketNotFound
@@ -48,10 +55,16 @@ DateTo = Annotated[str | None, QueryParameter(
 
 
 def routes(service: DeskService) -> list:
+    LOGIN_POOL.warm()
+
     @post("/api/v1/auth/token", summary="Login staf / staff login", tags=["staf"], status_code=200)
     async def login(data: JSONBody[Login]) -> AccessToken:
+        # The staff form (/staf/masuk) posts here too: one path, one pool, one count.
         try:
-            token = await asyncio.to_thread(service.login, data.username, data.password)
+            token = await LOGIN_POOL.run(service.login, data.username, data.password)
+        except LoginsBusy as exc:
+            raise HTTPException(status_code=429, detail=str(exc),
+                                headers={"Retry-After": "1"}) from None
         except AccountLocked as exc:
             raise HTTPException(status_code=429, detail=str(exc)) from None
         except LoginFailed as exc:
