@@ -7,7 +7,8 @@ import pytest
 
 from mailsink import MailSink
 from lpse_helpdesk.platform.natsserver import free_port
-from lpse_helpdesk.services.notify.mailer import Mailer, Unreachable, build_message
+from lpse_helpdesk.services.notify.mailer import (Mailer, Unreachable, bounced, build_message,
+                                                  permanent)
 
 
 class CountingSink(MailSink):
@@ -39,8 +40,9 @@ async def test_a_round_of_mails_shares_one_session_and_a_refusal_starts_a_new_on
         async with Mailer(sink.url) as mailer:
             for i in range(3):
                 await mailer.send(mail(i))
-            with pytest.raises(Exception, match="550"):
+            with pytest.raises(Exception, match="550") as refused:
                 await mailer.send(mail(3, "ditolak@contoh.go.id"))
+            assert bounced(refused.value) and permanent(refused.value)  # a hard bounce
             await mailer.send(mail(4))
         assert [str(m["Subject"]) for _, m in sink.messages] == [
             "Surat 0", "Surat 1", "Surat 2", "Surat 4"]
@@ -48,6 +50,20 @@ async def test_a_round_of_mails_shares_one_session_and_a_refusal_starts_a_new_on
         assert sink.sessions == 2  # the three first mails in one, the last after the refusal
     finally:
         sink.stop()
+
+
+def test_only_a_5xx_for_the_recipient_is_a_bounce():
+    """A bounce stops every later mail to the address; a 4xx or a refused sender (our own
+    configuration) must not."""
+    from aiosmtplib import (SMTPDataError, SMTPRecipientRefused, SMTPRecipientsRefused,
+                            SMTPSenderRefused)
+
+    assert bounced(SMTPRecipientsRefused([SMTPRecipientRefused(550, "tidak ada", "a@b.id")]))
+    temporary = SMTPRecipientsRefused([SMTPRecipientRefused(450, "coba lagi", "a@b.id")])
+    assert not bounced(temporary) and not permanent(temporary)
+    assert permanent(SMTPDataError(554, "ditolak")) and not bounced(SMTPDataError(554, "x"))
+    assert not permanent(SMTPSenderRefused(550, "pengirim ditolak", "lpse@uji.go.id"))
+    assert not permanent(TimeoutError()) and not bounced(OSError("putus"))
 
 
 async def test_no_server_is_unreachable():
@@ -73,6 +89,7 @@ def test_the_built_mail_reads_back_as_written():
     assert str(message["Subject"]) == "[BB-2026-000001] Tanda terima — ok Bcc: x@y.z"
     assert message["Bcc"] is None and message["Date"].datetime is not None
     assert str(message["Message-ID"]) == "<f3a1c2d4@lpse-helpdesk>"
+    assert str(message["Auto-Submitted"]) == "auto-generated"  # RFC 3834: no auto-replies
     assert message.get_body(("plain",)).get_content() == text
     assert message.get_body(("html",)).get_content() == "<p>Laporan <b>diterima</b> ✓</p>"
     assert build_message("x", "a <a@b.id>", "bü@contoh.id", "s", "t", "h").smtputf8

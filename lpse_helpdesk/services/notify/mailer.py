@@ -49,6 +49,11 @@ def build_message(mail_id: str, sender: str, recipient: str, subject: str, text:
         f"Date: {format_datetime(at or datetime.now(UTC))}",
         # Stable per row: a mail server can recognise the one resend a crash could cause.
         f"Message-ID: <{mail_id}@lpse-helpdesk>",
+        # RFC 3834: no person wrote this, so auto-responders (out of office, vacation) must not
+        # answer it, and our own intake knows it for ours if it ever comes back. Exchange and
+        # Outlook read only their own header for the same thing.
+        "Auto-Submitted: auto-generated",
+        "X-Auto-Response-Suppress: All",
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ]
@@ -59,6 +64,23 @@ def build_message(mail_id: str, sender: str, recipient: str, subject: str, text:
                   *base64.encodebytes(body.encode()).decode("ascii").split()]  # 76 a line
     lines += [f"--{boundary}--", ""]
     return OutgoingMail(address, recipient, "\r\n".join(lines).encode(), smtputf8)
+
+
+def bounced(exc: BaseException) -> bool:
+    """The server refused the recipient for good (5xx to RCPT TO): a hard bounce. Trying again,
+    or mailing that address again later, would only repeat the refusal."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(bounced(r) for r in exc.recipients)
+    return isinstance(exc, aiosmtplib.SMTPRecipientRefused) and 500 <= exc.code < 600
+
+
+def permanent(exc: BaseException) -> bool:
+    """A 5xx for this mail (a bounce, or its content refused): no retry. Not a refused sender,
+    which is our own configuration and may be fixed while the mail waits."""
+    if bounced(exc):
+        return True
+    return (isinstance(exc, aiosmtplib.SMTPResponseException)
+            and not isinstance(exc, aiosmtplib.SMTPSenderRefused) and 500 <= exc.code < 600)
 
 
 class Unreachable(Exception):
