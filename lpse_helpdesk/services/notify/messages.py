@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ...schemas import AnyTicketEvent
@@ -16,6 +18,23 @@ TIER_LABELS = {"helpdesk": "Helpdesk", "koordinator": "Koordinator Helpdesk",
                "admin_ppe": "Admin PPE", "lkpp": "Helpdesk LKPP (nasional)"}
 ROLE_LABELS = {**TIER_LABELS, "kepala_unit": "Kepala Unit", "admin": "Admin"}
 TARGET_LABELS = {"first_response": "tanggapan pertama", "resolution": "penyelesaian"}
+# Mails to the address a reporter typed (anyone can type anyone's): notify limits these.
+REPORTER_TEMPLATES = frozenset({"received", "replied", "info_requested", "escalated", "closed"})
+
+# What a mail reader turns into a link: a scheme, `www.`, an address, or a domain with a path or
+# a common top-level domain. Not any `x.y`: academic titles (S.Kom, M.Si, S.Pd) are names.
+_TLDS = ("com|net|org|info|biz|xyz|top|io|co|id|me|ly|link|click|site|online|shop|app|dev|ru"
+         "|cn|tk|ml|ga|cf|gq|pw|cc|su|ws|live|club|icu|vip|win|bid|loan|work|my")
+_LINK = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*:/+\S*|\bwww\d*\.\S*|\bmailto:\S*|\S+@\S+"
+                   r"|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,63}/\S*"
+                   rf"|\b[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\b\S*")
+LINK_REMOVED = "[tautan dihapus]"
+
+
+def without_links(text: str) -> str:
+    """The text with everything a mail reader would make clickable taken out."""
+    return _LINK.sub(LINK_REMOVED, text)
+
 
 _text = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                     undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
@@ -43,9 +62,16 @@ def plan(event: AnyTicketEvent, state: TicketState, standard, status_url: str,
     }
     out: list[Planned] = []
 
+    # What the form's sender typed comes back to the address they typed, which may be a
+    # stranger's: no link of theirs may reach that inbox under the unit's name.
+    typed = {"reporter": msgspec.structs.replace(
+        received.reporter, name=without_links(received.reporter.name),
+        organization=without_links(received.reporter.organization)),
+        "subject_line": without_links(received.subject)}
+
     def to_reporter(template: str, **extra) -> None:
         if reporter:
-            out.append(Planned(template, reporter, {**base, **extra}))
+            out.append(Planned(template, reporter, {**base, **typed, **extra}))
 
     def to_role(role: str, template: str, **extra) -> None:
         out.append(Planned(template, standard.mailbox(role),
