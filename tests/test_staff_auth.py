@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.cli import main
+from lpse_helpdesk.services.desk import users
 
 PASSWORD = "rahasia-sekali-123"
 
@@ -85,3 +88,33 @@ async def test_login_locks_after_five_failures(tmp_path, nats_server, monkeypatc
             assert (await login(hd, "hd.tbn", "salah")).status_code == 401
         locked = await login(hd, "hd.tbn")  # even the right password, while locked
         assert locked.status_code == 429 and "terkunci" in locked.json()["detail"]
+
+
+async def test_a_lock_expires_and_the_count_starts_again(tmp_path, nats_server, monkeypatch):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings, services=["desk"]) as hd:
+        assert add_user(settings, monkeypatch, "tuban", "hd.tbn", "helpdesk") == 0
+        store = hd.runtime.service("desk").store
+        start = datetime.now(UTC)
+
+        def attempt(password, moment):
+            return users.authenticate(store, "hd.tbn", password, moment)
+
+        def fail_until_locked(moment):
+            for _ in range(users.MAX_FAILURES):
+                with pytest.raises(users.LoginFailed):
+                    attempt("salah", moment)
+            with pytest.raises(users.AccountLocked, match="terkunci sampai"):
+                attempt(PASSWORD, moment)
+
+        fail_until_locked(start)
+        with pytest.raises(users.AccountLocked):
+            attempt(PASSWORD, start + users.LOCK_FOR - timedelta(seconds=1))
+        later = start + users.LOCK_FOR + timedelta(seconds=1)
+        fail_until_locked(later)  # a full new count after the lock, not a single guess
+        again = later + users.LOCK_FOR + timedelta(seconds=1)
+        assert attempt(PASSWORD, again) == ("tuban", "helpdesk")
+        for _ in range(users.MAX_FAILURES - 1):  # a success resets the count
+            with pytest.raises(users.LoginFailed):
+                attempt("salah", again)
+        assert attempt(PASSWORD, again) == ("tuban", "helpdesk")
