@@ -8,11 +8,14 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from .events import Category, Channel, DocumentKind, LongText, Reporter, ShortText, Tenant, Tier
+from .events import (
+    LINES, ONE_LINE, Category, Channel, DocumentKind, LongText, Reporter, ShortText, Tenant, Tier,
+)
 from .survey import SkmScores
 
-NonEmptyShort = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-NonEmptyLong = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+NonEmptyShort = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ONE_LINE)]
+NonEmptyLong = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=LINES)]
+Lines = Annotated[str, msgspec.Meta(max_length=20_000, pattern=LINES)]
 
 
 class NewTicket(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -96,14 +99,14 @@ class Feedback(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """The reporter confirms the answer (`solved: true`) or says it did not help."""
 
     solved: bool
-    message: LongText = ""
+    message: Lines = ""
 
 
 class Survey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """`POST /api/v1/tickets/{number}/survey?token=`: the reporter's SKM of a closed ticket."""
 
     scores: SkmScores
-    comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    comment: Annotated[str, msgspec.Meta(max_length=2000, pattern=LINES)] = ""
 
 
 class SurveyReceipt(msgspec.Struct, frozen=True, kw_only=True):

@@ -24,6 +24,13 @@ SCHEMA_VERSION = 1
 Tenant = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
+# Text from outside carries no control characters: PostgreSQL cannot store NUL, and CR or LF in
+# a name, an address or a subject would cut the headers of a mail sent with it. Written as a
+# look-ahead over the whole value, because `$` also matches before a final newline. Tabs pass
+# (an unfolded mail subject has them); text of several lines keeps its CR and LF.
+ONE_LINE = r"^(?![\s\S]*[\x00-\x08\x0a-\x1f\x7f])"
+LINES = r"^(?![\s\S]*[\x00-\x08\x0b\x0c\x0e-\x1f\x7f])"
+EMAIL = r"^(?![\s\S]*[\s\x00-\x1f\x7f])(?:|[^@]+@[^@]+\.[^@]+)$"  # or empty
 
 Channel = Literal["web", "email", "phone", "walk_in", "api"]
 # Documents a unit's standard may require (Persyaratan); the value is a reference the reporter
@@ -44,11 +51,12 @@ SlaTarget = Literal["first_response", "resolution"]
 class Reporter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Who asked: an OPD/PPK (government buyer), a penyedia (vendor) or someone else."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    email: Annotated[str, msgspec.Meta(max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")] = ""
-    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ONE_LINE)]
+    email: Annotated[str, msgspec.Meta(
+        max_length=254, pattern=EMAIL)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=40, pattern=ONE_LINE)] = ""
     kind: Literal["ppk", "penyedia", "other"] = "other"
-    organization: ShortText = ""
+    organization: Annotated[str, msgspec.Meta(max_length=200, pattern=ONE_LINE)] = ""
 
 
 class AttachmentRef(msgspec.Struct, frozen=True, kw_only=True):
