@@ -1,4 +1,4 @@
-"""`lpse-helpdesk`: the command line (DESIGN.md "The public contract")."""
+"""`lpse-helpdesk`: the command line (docs/design.md, "The public contract")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Payloads of the public HTTP API (DESIGN.md "The public contract"), validated with msgspec."""
+"""Payloads of the public HTTP API (docs/design.md, "The public contract"), validated with msgspec."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Every ticket event on the bus and in the service stores, as one msgspec struct each.
 
 The same struct is the wire format (JSON on NATS) and the stored state in each service's
-event store: the outbox relay publishes the stored bytes unchanged. Rules (DESIGN.md):
+event store: the outbox relay publishes the stored bytes unchanged. Rules (docs/design.md):
 - frozen, kw_only, a stable explicit tag (`"ticket.received"`), envelope fields first;
 - a new field needs a default, so old stored events still decode;
 - a breaking change is a new tag plus an upcaster in `codec.py`.
@@ -270,7 +270,7 @@ ALL_EVENTS: tuple[type[TicketEvent], ...] = (
 # The tagged union the decoder takes: built from ALL_EVENTS, so an event is listed once.
 AnyTicketEvent = Union[ALL_EVENTS]  # type: ignore[valid-type]  # noqa: UP007
 
-# Which service may publish which event (DESIGN.md "Each service owns its decisions").
+# Which service may publish which event (docs/design.md, "Each service owns its decisions").
 OWNERS: dict[str, tuple[type[TicketEvent], ...]] = {
     "intake": (TicketReceived, ReporterReplied, ReporterFeedback),
     "triage": (TicketClassified,),
