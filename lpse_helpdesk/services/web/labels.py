@@ -63,6 +63,15 @@ def local_time(value: str | datetime | None, zone: str = "Asia/Jakarta") -> str:
     return f"{local:%d-%m-%Y %H:%M} {local.tzname()}"
 
 
+def machine_time(value: str | datetime | None) -> str:
+    """A `<time datetime>` value: ISO 8601 to the millisecond, as HTML allows (the API's
+    timestamps carry microseconds, which validators reject)."""
+    if not value:
+        return ""
+    when = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    return when.isoformat(timespec="milliseconds")
+
+
 def duration(seconds: int | None) -> str:
     """`2 j 15 m lagi` / `terlambat 3 j 5 m`."""
     if seconds is None:

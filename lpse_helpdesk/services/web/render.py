@@ -24,6 +24,7 @@ _env.filters.update(
     channel=lambda c: labels.label(labels.CHANNEL, c),
     priority=lambda c: labels.label(labels.PRIORITY, c), kind=lambda c: labels.label(labels.KIND, c),
     action=lambda c: labels.label(labels.ACTION, c), local=labels.local_time,
+    machine_time=labels.machine_time,
     duration=labels.duration, event_title=labels.event_title, who=labels.who, what=labels.what,
 )
 
@@ -35,7 +36,7 @@ def page(request: Request, template: str, status: int = 200, **context) -> Respo
     html = _env.get_template(template).render(
         csrf_input=Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">'),
         request_path=request.url.path, **context)
-    return Response(html, status_code=status, media_type="text/html; charset=utf-8",
+    return Response(html, status_code=status, media_type="text/html",  # Litestar adds the charset
                     headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
                              "Referrer-Policy": "same-origin",
                              "Content-Security-Policy": "default-src 'self'; img-src 'self' data:;"

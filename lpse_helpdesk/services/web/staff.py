@@ -167,7 +167,7 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
             return Response(refused.detail if refused else "Unit tidak dikenal",
                             status_code=refused.status if refused else 404)
         return Response(fragment("_queue_table.html", **context),
-                        media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+                        media_type="text/html", headers={"Cache-Control": "no-store"})
 
     async def ticket_page(request: Request, who, number: str, status: int = 200, error: str = "",
                           opened: str = "") -> Response:
