@@ -233,3 +233,16 @@ async def test_allowed_actions_follow_role_and_state_and_escalations_are_counted
     assert "/api/v1/units/{tenant}/report.csv" in doc["paths"]
     query = {p["name"] for p in doc["paths"]["/api/v1/units/{tenant}/figures"]["get"]["parameters"]}
     assert {"from", "to"} <= query
+
+
+async def test_the_csv_report_names_its_charset_once(hd):
+    d = Desk(hd, "batam")
+    head = await d.staff("kepala.csv", "kepala_unit")
+    r = await hd.http.get("/api/v1/units/batam/report.csv",
+                          params={"from": "2020-02-01", "to": "2020-02-29"},
+                          headers={"Authorization": f"Bearer {d.tokens[head]}"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.text.splitlines()[0].startswith("nomor,diterima,")
+    # The pages are text too: Litestar adds the charset, the page must not add it again.
+    assert (await hd.http.get("/")).headers["content-type"] == "text/html; charset=utf-8"
