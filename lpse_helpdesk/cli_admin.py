@@ -138,6 +138,20 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", ".")  # Indonesian thousands: 15.000
+
+
+def _progress(consumer: str, read: int, total: int) -> None:
+    """The rebuild as it reads: to stderr, so stdout keeps only the result."""
+    if read == 0:
+        print(f"{consumer}: membaca {_count(total)} pesan dari stream / reading {total:,} stream"
+              " messages", file=sys.stderr, flush=True)
+    else:
+        print(f"{consumer}: … {_count(read)} / {_count(total)} pesan", file=sys.stderr,
+              flush=True)
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from .platform import eventloop, rebuild
     from .platform.service import ServiceContext
@@ -157,7 +171,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         # Bulk (desk's view): replayed here, in large batches; the consumer resumes after it.
         bulk = [c for c in views if c.bulk is not None]
         for spec_, result in zip(bulk, eventloop.run(rebuild.rebuild_in_bulk(
-                store, bulk, settings.nats_url, settings.max_body_bytes))):
+                store, bulk, settings.nats_url, settings.max_body_bytes, _progress))):
             print(f"Read model {spec_.name} dibangun ulang dari {result.replayed} pesan stream; "
                   f"consumer lanjut dari urutan {result.resume_at}. / Rebuilt from "
                   f"{result.replayed} stream messages; the consumer resumes at {result.resume_at}.")

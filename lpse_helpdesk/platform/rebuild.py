@@ -17,17 +17,18 @@ because only its projection is rebuilt (see `bulk_rebuild`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import nats
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from ..schemas import STREAM
 from .bus import nats_servers
 from .service import ConsumerSpec
 from .store import ServiceStore, Write
+# `stream_batches` is looked up here when a rebuild runs, so that tests can replace it.
+from .streamread import Progress, stream_batches
 
 
 def reset_tables(store: ServiceStore, specs: list[ConsumerSpec]) -> list[str]:
@@ -90,105 +91,6 @@ def _gc_paused():
     finally:
         if enabled:
             gc.enable()
-
-
-def _stream_position(reply: str) -> tuple[int, int, int]:
-    """(stream sequence, consumer sequence, pending) from a JetStream message's reply subject:
-    `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>`, or the form with
-    domain and account hash (`$JS.ACK.<domain>.<hash>.<stream>...`, 12 or more tokens)."""
-    tokens = reply.split(".")
-    if len(tokens) == 9:
-        return int(tokens[5]), int(tokens[6]), int(tokens[8])
-    if len(tokens) >= 12:
-        return int(tokens[7]), int(tokens[8]), int(tokens[10])
-    raise ValueError(f"not a JetStream reply subject: {reply!r}")
-
-
-async def stream_batches(connection, subjects: list[str], batch: int = 5000,
-                         timeout: float = 10.0) -> AsyncIterator[list[tuple[int, str, bytes]]]:
-    """Every message of `TICKETS` on `subjects`, in stream order, as (seq, subject, data), one
-    pull request's worth (`batch`) at a time: an ephemeral pull consumer without acks, up to
-    the last message that matched when the consumer was created (its `num_pending` then).
-
-    Why not nats-py's `fetch`: it awaits every message through `next_msg`, a task and a
-    `wait_for` each, about 50 µs a message and more than half of the rebuild's time. Here the
-    pull requests go by hand to an inbox whose callback only appends, and the next request is
-    sent when the previous one is complete. A message lost on the way (a slow-consumer drop)
-    would leave a gap in the consumer sequence: that is checked, and it fails the read rather
-    than rebuild without it."""
-    import asyncio
-    import json
-
-    js = connection.jetstream()
-    config = ConsumerConfig(
-        ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=60,
-        mem_storage=True, filter_subject=subjects[0] if len(subjects) == 1 else None,
-        filter_subjects=subjects if len(subjects) > 1 else None)
-    info = await js.add_consumer(STREAM, config)
-    total = info.num_pending  # what matched when the read began
-    if not total:  # a pull would only wait for its expiry
-        await _forget_consumer(connection, info.name)
-        return
-    loop = asyncio.get_running_loop()
-    state = {"cseq": 0, "read": 0}
-    out: list[tuple[int, str, bytes]] = []
-    request_done: asyncio.Future = loop.create_future()
-
-    def finish_request(error: BaseException | None = None) -> None:
-        if not request_done.done():
-            if error is None:
-                request_done.set_result(None)
-            else:
-                request_done.set_exception(error)
-
-    async def on_message(message) -> None:
-        if not message.reply:  # a status: 404 no messages or 408 expired ends the request
-            status = (message.headers or {}).get("Status")
-            if status in ("404", "408"):
-                finish_request()
-            else:
-                description = (message.headers or {}).get("Description", "")
-                finish_request(RuntimeError(f"pull request gagal / failed: {status} {description}"))
-            return
-        if state["read"] >= total:  # matched after the read began
-            finish_request()
-            return
-        seq, cseq, pending = _stream_position(message.reply)
-        if cseq != state["cseq"] + 1:
-            finish_request(RuntimeError(
-                "pesan stream hilang saat dibaca / message lost while reading the stream"
-                f" (consumer seq {cseq}, expected {state['cseq'] + 1})"))
-            return
-        state["cseq"] = cseq
-        state["read"] += 1
-        out.append((seq, message.subject, message.data))
-        if state["read"] >= total or pending == 0 or len(out) >= batch:
-            finish_request()
-
-    inbox = connection.new_inbox()
-    subscription = await connection.subscribe(inbox, cb=on_message)
-    next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{STREAM}.{info.name}"
-    request = json.dumps({"batch": batch, "expires": int(timeout * 1e9)}).encode()
-    try:
-        while state["read"] < total:
-            out = []
-            request_done = loop.create_future()
-            await connection.publish(next_subject, request, reply=inbox)
-            await asyncio.wait_for(request_done, timeout + 5)
-            if not out:  # expired without a message: nothing more matches
-                break
-            yield out
-    finally:
-        with contextlib.suppress(Exception):
-            await subscription.unsubscribe()
-        await _forget_consumer(connection, info.name)
-
-
-async def _forget_consumer(connection, name: str) -> None:
-    """Delete the ephemeral consumer without waiting for the reply (it also expires by itself
-    after `inactive_threshold`): one round trip less per read."""
-    with contextlib.suppress(Exception):
-        await connection.publish(f"$JS.API.CONSUMER.DELETE.{STREAM}.{name}", b"")
 
 
 Chunk = list[tuple[int, str, bytes]]  # stream messages: (seq, subject, data)
@@ -269,7 +171,8 @@ def _bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, chunks: Iterable[Chun
 
 
 async def rebuild_from_stream(connection, store: ServiceStore, spec: ConsumerSpec,
-                              max_body_bytes: int | None = None) -> BulkResult:
+                              max_body_bytes: int | None = None,
+                              progress: Progress | None = None) -> BulkResult:
     """`bulk_rebuild` fed from the stream as it is read: the fold runs in a worker thread
     (the store blocks) while the next pull is read, and at most two pulls wait between them.
     If the read fails, the fold is rolled back: nothing of a partial rebuild is kept."""
@@ -301,7 +204,8 @@ async def rebuild_from_stream(connection, store: ServiceStore, spec: ConsumerSpe
             raise RuntimeError("bangun ulang berhenti lebih awal / the rebuild stopped early")
 
     try:
-        async for chunk in stream_batches(connection, subjects_of(spec.subject)):
+        async for chunk in stream_batches(connection, subjects_of(spec.subject),
+                                          progress=progress):
             await hand(chunk)
     except BaseException as exc:
         if not fold.done():
@@ -327,15 +231,18 @@ async def reposition_consumer(connection, spec: ConsumerSpec, start_seq: int) ->
 
 
 async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_url: str,
-                          max_body_bytes: int | None = None) -> list[BulkResult]:
-    """`lpse-helpdesk rebuild SERVICE` for consumers with a bulk projection (service stopped)."""
-    import asyncio
-
+                          max_body_bytes: int | None = None,
+                          progress: Callable[[str, int, int], None] | None = None,
+                          ) -> list[BulkResult]:
+    """`lpse-helpdesk rebuild SERVICE` for consumers with a bulk projection (service stopped);
+    `progress` hears (consumer, read, to read) as `stream_batches` reads."""
     nc = await nats.connect(nats_servers(nats_url), connect_timeout=5)
     try:
         results = []
         for spec in specs:
-            result = await rebuild_from_stream(nc, store, spec, max_body_bytes)
+            told = None if progress is None else (
+                lambda read, total, name=spec.name: progress(name, read, total))
+            result = await rebuild_from_stream(nc, store, spec, max_body_bytes, told)
             await reposition_consumer(nc, spec, result.resume_at)
             results.append(result)
         return results
