@@ -28,7 +28,7 @@ async def test_posted_ticket_is_classified_and_visible(tmp_path, nats_server, da
         assert ticket["category"] == "permintaan_layanan"
         assert ticket["first_response_due"] and ticket["resolution_due"]
         assert ticket["first_response_breached"] is False
-        # Reads on the loop's thread (docs/performance.md, part 6): only on SQLite, and never
+        # Reads on the loop's thread (docs/performance.md): only on SQLite, and never
         # for a store whose consumer may wait for the loop (the decision guard).
         sqlite = not database_url
         inline = {name: s.relay.inline_reads for name, s in hd.runtime.services.items()}

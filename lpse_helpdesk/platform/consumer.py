@@ -84,7 +84,7 @@ class TrackedConsumer:
     # Why: in a busy process a worker thread waits for the GIL again after every SQLite call
     # it makes (each releases it), up to the interpreter's 5 ms switch interval each time. Triage in the front
     # measured 3.5 ms a message that way against 0.8 ms alone, and the lag to `classified`
-    # was mostly that wait (docs/performance.md, part 6). On the loop's thread the batch runs
+    # was mostly that wait (docs/performance.md). On the loop's thread the batch runs
     # through, holding up HTTP for its length (about 1 ms a message), with no hand-offs.
     # Only for a handler that never waits for the loop (the decision guard does) or the network.
     inline: bool = False

@@ -1,6 +1,6 @@
 """One way to run the helpdesk's event loop: uvloop where it is installed, else asyncio's own.
 
-Why: py-spy on the front under load (docs/performance.md, part 6) showed the interpreter as
+Why: py-spy on the front under load (docs/performance.md) showed the interpreter as
 the limit, with asyncio's pure-Python loop (selector, handles, transports) a visible share of
 it. uvloop is a drop-in loop in C; nothing in the helpdesk depends on which loop runs it.
 It is a dependency except on Windows, where it does not exist.

@@ -69,7 +69,7 @@ class OutboxRelay:
         # Read each batch on the loop's thread (SQLite): a few queries and no commit. In a
         # worker thread each query waited for the GIL again (see `TrackedConsumer.inline`);
         # at 250 and 300 tickets/s offered, post -> received fell by a third or more
-        # (docs/performance.md, part 6). Saving the position commits, which waits for the
+        # (docs/performance.md). Saving the position commits, which waits for the
         # disk, so that stays in a worker thread. Only for a store none of whose writers waits
         # for the loop while it writes: a read can queue behind a waiting writer there.
         self.inline_reads = inline_reads
