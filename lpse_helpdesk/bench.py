@@ -13,6 +13,7 @@ figure beside it as a ratio. With `--split` every service runs as its own proces
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -25,6 +26,7 @@ from urllib.parse import urlparse
 import nats
 
 from .benchclient import client_main
+from .benchreport import phase, print_figures
 from .benchsplit import SplitServices, peak_rss_of
 from .platform import eventloop
 from .platform.embedded import FRONT, WorkerProcess
@@ -92,36 +94,38 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
     from .standards import load_standards
 
     standards = load_standards()
-    if split:
-        services = SplitServices(settings, tuple(n for n in NAMES if n != "web"))
-        await asyncio.to_thread(services.start)
-        try:
-            figures = await _load(settings, services.ports["intake"], tickets, concurrency, rate)
-            figures["peak_rss_mb"] = round(services.peak_rss_mb() + peak_rss_of(nats_pid), 1)
-        finally:
-            await asyncio.to_thread(services.stop)
-    else:  # as `up` runs it: this process and one worker process (platform/embedded.py)
-        async with Runtime(settings, all_definitions(), standards=standards,
-                           work=FRONT) as runtime:
-            worker = WorkerProcess(settings, log_level="WARNING")
-            try:
+    async with contextlib.AsyncExitStack() as running:
+        with phase("memulai layanan", "starting the services"):
+            if split:
+                services = SplitServices(settings, tuple(n for n in NAMES if n != "web"))
+                running.push_async_callback(asyncio.to_thread, services.stop)
+                await asyncio.to_thread(services.start)
+            else:  # as `up` runs it: this process and one worker process (platform/embedded.py)
+                runtime = await running.enter_async_context(Runtime(
+                    settings, all_definitions(), standards=standards, work=FRONT))
+                worker = WorkerProcess(settings, log_level="WARNING")
+                running.push_async_callback(asyncio.to_thread, worker.stop)
                 await worker.started()
                 await asyncio.wait_for(runtime.nats_ready.wait(), 30)
-                figures = await _load(settings, settings.http_port, tickets, concurrency,
-                                      rate)
-                # Each process's own peak while serving, summed: an upper bound of what they
-                # held together (their peaks need not coincide). Read before the rebuild and
-                # the raw publish test, which are measurements of their own.
-                figures["peak_rss_mb"] = round(
-                    _own_peak_rss_mb() + peak_rss_of(worker.pid) + peak_rss_of(nats_pid), 1)
-            finally:
-                await asyncio.to_thread(worker.stop)
+        if split:
+            figures = await _load(settings, services.ports["intake"], tickets, concurrency, rate)
+            figures["peak_rss_mb"] = round(services.peak_rss_mb() + peak_rss_of(nats_pid), 1)
+        else:
+            figures = await _load(settings, settings.http_port, tickets, concurrency, rate)
+            # Each process's own peak while serving, summed: an upper bound of what they held
+            # together (their peaks need not coincide). Read before the rebuild and the raw
+            # publish test, which are measurements of their own.
+            figures["peak_rss_mb"] = round(
+                _own_peak_rss_mb() + peak_rss_of(worker.pid) + peak_rss_of(nats_pid), 1)
+        with phase("menghentikan layanan", "stopping the services"):
+            await running.aclose()
     # The rebuild is timed once the services have stopped, as `lpse-helpdesk rebuild` runs
     # (service stopped): timed beside the idle runtime, whose event loop and consumers' pull
-    # loops share the GIL, it measured about 5 % lower (docs/performance.md, part 3).
+    # loops share the GIL, it measured about 5 % lower (docs/performance.md).
     reset = _reset_own_peak_rss()
-    figures["rebuild_events_per_s"] = round(
-        await asyncio.to_thread(_rebuild_rate, settings.nats_url, standards), 1)
+    with phase("bangun ulang read model dari stream", "rebuilding the read models"):
+        figures["rebuild_events_per_s"] = round(
+            await asyncio.to_thread(_rebuild_rate, settings.nats_url, standards), 1)
     # The rebuild's memory (a few pulls and the desk's window of histories, platform/rebuild.py)
     # is its own figure: it runs with the services stopped. Without the reset (not Linux)
     # it would include the front's peak, so it is left out there.
@@ -139,9 +143,10 @@ async def _load(settings: Settings, port: int, tickets: int, concurrency: int,
     client = context.Process(target=client_main, args=(
         settings.http_host, port, settings.nats_url, tickets, concurrency, smtp_port, rate,
         results))
-    client.start()
-    outcome = await asyncio.to_thread(_result_of, client, results)
-    await asyncio.to_thread(client.join, 10)
+    with phase(f"beban: {tickets} tiket", f"load: {tickets} tickets"):
+        client.start()
+        outcome = await asyncio.to_thread(_result_of, client, results)
+        await asyncio.to_thread(client.join, 10)
     if isinstance(outcome, BaseException):
         raise outcome
     nc = await nats.connect(settings.nats_url)
@@ -150,12 +155,13 @@ async def _load(settings: Settings, port: int, tickets: int, concurrency: int,
     # Wait until every consumer (desk, escalation, notify, faq) has worked through the
     # backlog that is still queued when the last ticket is classified, so that the rebuild is
     # timed on a quiet machine.
-    drained_by = time.monotonic() + 120
-    while time.monotonic() < drained_by:
-        infos = await js.consumers_info("TICKETS")
-        if all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos):
-            break
-        await asyncio.sleep(0.1)
+    with phase("menunggu antrean consumer habis", "waiting for the consumers' backlog"):
+        drained_by = time.monotonic() + 120
+        while time.monotonic() < drained_by:
+            infos = await js.consumers_info("TICKETS")
+            if all(i.num_pending == 0 and i.num_ack_pending == 0 for i in infos):
+                break
+            await asyncio.sleep(0.1)
     await nc.close()
     latencies, receipts = outcome["latencies"], outcome["receipt_latencies"]
     duration = outcome["finished"] - outcome["started"]
@@ -229,10 +235,16 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
     tickets = tickets or (300 if quick else 3000)
     with tempfile.TemporaryDirectory() as folder:
         server = EmbeddedNats(free_port(), Path(folder) / "nats")
-        server.start()
+        with phase("memulai nats-server", "starting nats-server"):
+            server.start(move=True)  # the free port may be taken before the server binds it
         try:
+            # Every ticket's receipt goes to benchclient's one reporter address: notify's
+            # per-address limit (an anti-spam guard) must let them all through. The split
+            # layout's processes read it from the environment.
+            os.environ["HELPDESK_REPORTER_MAILS_PER_HOUR"] = str(tickets)
             settings = Settings(data_dir=Path(folder) / "data", nats_url=server.url,
-                                http_port=free_port(), smtp_url=f"smtp://127.0.0.1:{free_port()}")
+                                http_port=free_port(), smtp_url=f"smtp://127.0.0.1:{free_port()}",
+                                reporter_mails_per_hour=tickets)
             layout = "tiap layanan satu proses" if split else "tertanam, dua proses"
             offered = f"{rate:g} tiket/detik ditawarkan" if rate else "secepat mungkin"
             print(f"bench: {tickets} tiket, {concurrency} bersamaan, {offered}, {layout},"
@@ -240,35 +252,14 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
                   flush=True)
             figures = eventloop.run(_drive(settings, tickets, concurrency, split, rate,
                                            server.process.pid))
-            figures["raw_publish_per_s"] = round(eventloop.run(
-                _raw_publish_rate(server.url, 5000 if quick else 20000)), 1)
+            with phase("publish JetStream mentah", "raw JetStream publish"):
+                figures["raw_publish_per_s"] = round(eventloop.run(
+                    _raw_publish_rate(server.url, 5000 if quick else 20000)), 1)
             figures["layout"] = "split" if split else "embedded"
             figures["offered_per_s"] = rate or 0  # 0: closed loop, as fast as it answers
         finally:
             server.stop()
-    raw = figures["raw_publish_per_s"]
-    print(f"tiket/detik (kirim -> terklasifikasi): {figures['tickets_per_s']}"
-          f"  ({figures['tickets_per_s'] / raw:.1%} dari publish mentah)")
-    print(f"latensi kirim -> terklasifikasi: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']}"
-          f" ms, p99 {figures['p99_ms']} ms")
-    print(f"  tahap: kirim -> jawaban HTTP 201 p50 {figures['answer_p50_ms']} / p99"
-          f" {figures['answer_p99_ms']} ms; kirim -> ticket.received di bus p50"
-          f" {figures['received_p50_ms']} / p99 {figures['received_p99_ms']} ms")
-    if figures["receipts"]:
-        print(f"latensi kirim -> surat tanda terima pelapor: p50 {figures['receipt_p50_ms']} ms,"
-              f" p95 {figures['receipt_p95_ms']} ms, p99 {figures['receipt_p99_ms']} ms"
-              f"  ({figures['receipts']}/{figures['tickets']} surat, {figures['receipts_per_s']}/detik)")
-    else:
-        print(f"surat tanda terima pelapor: tidak ada yang sampai dari {figures['tickets']} tiket")
-    print(f"event/detik lewat bus: {figures['events_per_s']}  ({figures['events_per_s'] / raw:.1%}"
-          " dari publish mentah)")
-    print(f"bangun ulang read model (desk + FAQ) dari stream: {figures['rebuild_events_per_s']}"
-          " event/detik")
-    print(f"memori puncak (semua proses helpdesk + nats-server): {figures['peak_rss_mb']} MB")
-    if figures["rebuild_peak_rss_mb"]:
-        print(f"memori puncak saat bangun ulang (proses yang membangun): "
-              f"{figures['rebuild_peak_rss_mb']} MB")
-    print(f"publish JetStream mentah (nats-py) mesin ini: {raw} pesan/detik")
+    print_figures(figures)
     if as_json:
         print(json.dumps(figures))
     return 0

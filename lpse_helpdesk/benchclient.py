@@ -19,6 +19,7 @@ import time
 import nats
 from aiosmtpd.controller import Controller
 
+from .benchreport import say
 from .platform import eventloop
 
 REPORTER_EMAIL = "penguji@contoh.co.id"
@@ -154,6 +155,6 @@ def client_main(host, port, nats_url, tickets, concurrency, smtp_port, rate, res
     """The spawned process's entry point: the figures, or the error, go back on `results`."""
     try:
         results.put(eventloop.run(post_all(host, port, nats_url, tickets, concurrency, smtp_port,
-                                         lambda line: print(line, flush=True), rate)))
+                                         say, rate)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
         results.put(exc)

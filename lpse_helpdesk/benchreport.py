@@ -1,0 +1,49 @@
+"""What `lpse-helpdesk bench` tells while it runs (each phase, on stderr) and at the end (its
+figures, on stdout, before the `--json` line that must stay the last)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def phase(indonesian: str, english: str):
+    """Announce a phase as it starts and as it ends, with its duration: a bench of thousands of
+    tickets runs for minutes, and a stalled phase shows which one it is."""
+    say(f"bench: {indonesian}... / {english}...")
+    started = time.perf_counter()
+    yield
+    say(f"bench: {indonesian} selesai ({time.perf_counter() - started:.1f} s)"
+        f" / {english} done")
+
+
+def print_figures(figures: dict) -> None:
+    raw = figures["raw_publish_per_s"]
+    print(f"tiket/detik (kirim -> terklasifikasi): {figures['tickets_per_s']}"
+          f"  ({figures['tickets_per_s'] / raw:.1%} dari publish mentah)")
+    print(f"latensi kirim -> terklasifikasi: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']}"
+          f" ms, p99 {figures['p99_ms']} ms")
+    print(f"  tahap: kirim -> jawaban HTTP 201 p50 {figures['answer_p50_ms']} / p99"
+          f" {figures['answer_p99_ms']} ms; kirim -> ticket.received di bus p50"
+          f" {figures['received_p50_ms']} / p99 {figures['received_p99_ms']} ms")
+    if figures["receipts"]:
+        print(f"latensi kirim -> surat tanda terima pelapor: p50 {figures['receipt_p50_ms']} ms,"
+              f" p95 {figures['receipt_p95_ms']} ms, p99 {figures['receipt_p99_ms']} ms"
+              f"  ({figures['receipts']}/{figures['tickets']} surat, {figures['receipts_per_s']}/detik)")
+    else:
+        print(f"surat tanda terima pelapor: tidak ada yang sampai dari {figures['tickets']} tiket")
+    print(f"event/detik lewat bus: {figures['events_per_s']}  ({figures['events_per_s'] / raw:.1%}"
+          " dari publish mentah)")
+    print(f"bangun ulang read model (desk + FAQ) dari stream: {figures['rebuild_events_per_s']}"
+          " event/detik")
+    print(f"memori puncak (semua proses helpdesk + nats-server): {figures['peak_rss_mb']} MB")
+    if figures["rebuild_peak_rss_mb"]:
+        print(f"memori puncak saat bangun ulang (proses yang membangun): "
+              f"{figures['rebuild_peak_rss_mb']} MB")
+    print(f"publish JetStream mentah (nats-py) mesin ini: {raw} pesan/detik")
