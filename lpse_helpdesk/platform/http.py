@@ -9,6 +9,7 @@ holds the server to that document.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -18,9 +19,10 @@ from litestar.datastructures import State
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 
+from .apidoc import document_access, openapi_config
 from .observability import exposition
 from .store import EventTooLarge
 
@@ -32,15 +34,19 @@ _MSGSPEC_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`")
 
 
 class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
-    """Every error answer: the status again, the reason (Indonesian first), and the field or
-    header at fault when there is one. Some errors add keys (e.g. `missing`)."""
+    """Every error answer: the status again, the reason (Indonesian first), and the field,
+    header or query parameter at fault (null when there is none, e.g. a body that is not JSON).
+    The handlers below send exactly these keys; `missing` only when a unit's standard asks for
+    documents the request lacks."""
 
     status_code: int
     detail: str
-    field: str | None = None
+    field: str | None
+    missing: list[str] = []
 
 
 _REASONS = {
+    400: "Data tidak valid; `field` menyebut kolomnya / invalid input; `field` names it",
     401: "Perlu token akses pelapor atau login staf / authentication required",
     403: "Peran atau unit tidak boleh melakukan ini / forbidden",
     404: "Tidak ditemukan / not found",
@@ -61,7 +67,8 @@ def errors(*codes: int) -> dict[int, ResponseSpec]:
 
 # Error statuses of the services' routes, by "METHOD path". Route decorators may declare their
 # own with `responses=errors(...)`; both are merged. Every POST also declares 413 (the body
-# limit) and Litestar declares 400 for any route with parameters or a body.
+# limit), and every route with parameters or a body 400 (Litestar's own 400 schema is not the
+# body `_validation_handler` sends).
 ROUTE_ERRORS: dict[str, tuple[int, ...]] = {
     "POST /api/v1/tickets": (422,),
     "POST /api/v1/tickets/{number}/replies": (401, 404, 409),
@@ -91,7 +98,7 @@ def document_errors(handlers: list[Any]) -> None:
     for handler in handlers:
         if not hasattr(handler, "http_methods"):
             continue  # a Router (the web pages, static files): not in the API's schema
-        codes: set[int] = set()
+        codes: set[int] = {400} if _takes_input(handler) else set()
         for method in handler.http_methods:
             if method in ("POST", "PUT", "PATCH"):
                 codes.add(413)
@@ -100,6 +107,11 @@ def document_errors(handlers: list[Any]) -> None:
                 codes.update(ROUTE_ERRORS.get(f"{method} {plain}", ()))
         if codes:
             handler.responses = {**errors(*sorted(codes)), **(handler.responses or {})}
+
+
+def _takes_input(handler: Any) -> bool:
+    parameters = inspect.signature(handler.fn).parameters
+    return any("{" in path for path in handler.paths) or bool(parameters.keys() - {"request"})
 
 
 class ClosedStructSchemaPlugin(StructSchemaPlugin):
@@ -116,10 +128,12 @@ class ClosedStructSchemaPlugin(StructSchemaPlugin):
 
 def field_of(message: str) -> str | None:
     """msgspec says `... - at `$.reporter.email``; the field is `reporter.email`. For a missing
-    or unknown key msgspec names the object and the key separately: join them."""
+    or unknown key msgspec names the object and the key separately: join them. Litestar names
+    a missing query parameter or header in quotes."""
     match = _MSGSPEC_PATH.search(message)
     path = match.group("path") if match else ""
-    key = re.search(r"(?:missing required|unknown) field `([^`]+)`", message)
+    key = re.search(r"(?:missing required|unknown) field `([^`]+)`", message) or re.search(
+        r"Missing required \w+ parameter '([^']+)'", message)
     parts = [part for part in (path, key.group(1) if key else "") if part]
     return ".".join(parts) or None
 
@@ -129,6 +143,7 @@ def translate(message: str) -> str:
     base = _MSGSPEC_PATH.sub("", message)
     rules = [
         (r"Object missing required field `(\w+)`", r"kolom wajib `\1` tidak ada"),
+        (r"Missing required (\w+) parameter '([^']+)'.*", r"parameter \1 `\2` wajib ada"),
         (r"Expected `(\w+)`, got `(\w+)`", r"harus bertipe \1, bukan \2"),
         (r"Expected `str` of length <= (\d+)", r"teks terlalu panjang (maksimal \1 karakter)"),
         (r"Expected `str` of length >= (\d+)", r"teks terlalu pendek (minimal \1 karakter)"),
@@ -164,7 +179,7 @@ def _http_handler(request: Request, exc: HTTPException) -> Response:
     detail = translate(exc.detail) if exc.status_code == HTTP_400_BAD_REQUEST else exc.detail
     if exc.status_code == 413:
         detail = f"Badan permintaan terlalu besar / request body too large ({exc.detail})"
-    body: dict[str, Any] = {"status_code": exc.status_code, "detail": detail}
+    body: dict[str, Any] = {"status_code": exc.status_code, "detail": detail, "field": None}
     if isinstance(exc.extra, dict):
         body.update(exc.extra)
     return Response(body, status_code=exc.status_code, headers=exc.headers)
@@ -172,13 +187,14 @@ def _http_handler(request: Request, exc: HTTPException) -> Response:
 
 def _event_too_large_handler(request: Request, exc: EventTooLarge) -> Response:
     # Refused before anything was stored: the sender can shorten the text or drop attachments.
-    return Response({"status_code": 413, "detail": str(exc)}, status_code=413)
+    return Response({"status_code": 413, "detail": str(exc), "field": None}, status_code=413)
 
 
 def _crash_handler(request: Request, exc: Exception) -> Response:
     log.error("kesalahan internal pada %s", request.url.path, exc_info=exc)
     return Response(
-        {"status_code": 500, "detail": "Terjadi kesalahan internal; tidak ada data yang hilang."},
+        {"status_code": 500, "detail": "Terjadi kesalahan internal; tidak ada data yang hilang.",
+         "field": None},
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
     )
 
@@ -198,21 +214,21 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
         return exposition(runtime.metrics.registry)
 
     document_errors(routes)
+    document_access(routes)
+    settings = runtime.settings
     return Litestar(
         route_handlers=[health, ready, metrics, *routes],
         state=State({"signer": runtime.signer}),  # for the login guards (auth.staff_login)
         plugins=[ClosedStructSchemaPlugin()],
-        request_max_body_size=runtime.settings.max_body_bytes,
+        request_max_body_size=settings.max_body_bytes,
         exception_handlers={
             ValidationException: _validation_handler,
             HTTPException: _http_handler,
             EventTooLarge: _event_too_large_handler,
             HTTP_500_INTERNAL_SERVER_ERROR: _crash_handler,
         },
-        openapi_config=OpenAPIConfig(
-            title="LPSE Helpdesk API", version="1", path="/schema",
-            description="Helpdesk (Layanan dan Dukungan) LPSE: tiket, eskalasi, FAQ.",
-        ),
+        openapi_config=openapi_config(
+            settings.public_url or f"http://{settings.http_host}:{settings.http_port}"),
         debug=False,
         logging_config=None,  # keep our one-JSON-line logging (observability.setup_logging)
     )

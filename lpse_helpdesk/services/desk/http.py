@@ -57,7 +57,10 @@ DateTo = Annotated[str | None, QueryParameter(
 def routes(service: DeskService) -> list:
     LOGIN_POOL.warm()
 
-    @post("/api/v1/auth/token", summary="Login staf / staff login", tags=["staf"], status_code=200)
+    @post("/api/v1/auth/token", summary="Login staf / staff login", tags=["staf"], status_code=200,
+          description="Nama pengguna dan kata sandi staf menjadi token bearer 8 jam; akun "
+          "terkunci sementara setelah gagal berulang / a staff username and password become an "
+          "8-hour bearer token; repeated failures lock the account for a while.")
     async def login(data: JSONBody[Login]) -> AccessToken:
         # The staff form (/staf/masuk) posts here too: one path, one pool, one count.
         try:
@@ -71,7 +74,12 @@ def routes(service: DeskService) -> list:
             raise HTTPException(status_code=401, detail=str(exc)) from None
         return AccessToken(access_token=token)
 
-    @get("/api/v1/tickets/{number:str}", guards=[reporter_or_staff], summary="Lihat tiket / view a ticket", tags=["tiket"])
+    @get("/api/v1/tickets/{number:str}", guards=[reporter_or_staff], summary="Lihat tiket / view a ticket",
+         tags=["tiket"], description=(
+             "Dengan token bearer staf: tiket unitnya, catatan internal dan `allowed_actions`. "
+             "Dengan `?token=` pelapor: tiket itu saja, tanpa catatan internal / with a staff "
+             "bearer token: a ticket of their unit, internal notes and `allowed_actions`; with "
+             "the reporter's `?token=`: that ticket only, without internal notes."))
     async def view_ticket(
         request: Request,
         number: FromPath[str],
@@ -89,7 +97,8 @@ def routes(service: DeskService) -> list:
                 f"Tiket {number} milik unit lain / belongs to another unit")) from None
 
     @get("/api/v1/queues", guards=[staff_login], summary="Antrean tiket terbuka / open tickets by urgency",
-         tags=["staf"])
+         tags=["staf"], description="Tiket terbuka unit, yang paling mendesak dulu, dengan "
+         "saringan opsional / the unit's open tickets, most urgent first, optionally filtered.")
     async def open_queue(
         request: Request, tenant: FromQuery[str], tier: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None, category: FromQuery[str | None] = None,
@@ -113,7 +122,9 @@ def routes(service: DeskService) -> list:
         return standard, start, end
 
     @get("/api/v1/units/{tenant:str}/figures", guards=[staff_login], tags=["staf"],
-         summary="Angka kinerja unit untuk Kepala Unit / head-of-unit figures")
+         summary="Angka kinerja unit untuk Kepala Unit / head-of-unit figures",
+         description="Tiket per hari, ketepatan SLA, eskalasi dan IKM survei dalam periode / "
+         "tickets per day, SLA compliance, escalations and the survey's IKM over a period.")
     async def unit_figures(request: Request, tenant: FromPath[str], date_from: DateFrom = None,
                            date_to: DateTo = None) -> reports.Figures:
         standard, start, end = unit_period(request, tenant, date_from, date_to)
@@ -122,7 +133,8 @@ def routes(service: DeskService) -> list:
 
     @get("/api/v1/units/{tenant:str}/report.csv", guards=[staff_login], tags=["staf"],
          summary="Laporan tiket unit (CSV) / the unit's ticket report as CSV",
-         media_type="text/csv")
+         description="Satu baris per tiket yang diterima dalam periode, UTF-8 / one row per "
+         "ticket received in the period, UTF-8.", media_type="text/csv")
     async def unit_report(request: Request, tenant: FromPath[str], date_from: DateFrom = None,
                           date_to: DateTo = None) -> Response:
         standard, start, end = unit_period(request, tenant, date_from, date_to)
@@ -134,14 +146,18 @@ def routes(service: DeskService) -> list:
                 f'attachment; filename="laporan-{safe_name(tenant)}-{start}-{end}.csv"'})
 
     @post("/api/v1/tickets/{number:str}/survey", guards=[reporter_or_staff], status_code=201, tags=["pelapor"],
-          summary="Survei kepuasan (SKM) pelapor atas tiket yang ditutup / satisfaction survey")
+          summary="Survei kepuasan (SKM) pelapor atas tiket yang ditutup / satisfaction survey",
+          description="Sembilan unsur SKM (1-4) dan komentar, sekali per tiket yang ditutup / "
+          "the nine SKM elements (1-4) and a comment, once per closed ticket.")
     async def reporter_survey(number: FromPath[str], data: JSONBody[Survey],
                               token: ReporterToken = None) -> SurveyReceipt:
         event = await as_reporter(number, token, service.submit_survey, data)
         return SurveyReceipt(number=number, type=event.tag, event_id=event.event_id)
 
     @get("/api/v1/tickets/{number:str}/attachments/{attachment_id:str}", guards=[reporter_or_staff], tags=["tiket"],
-         summary="Unduh lampiran / download an attachment", media_type="application/octet-stream")
+         summary="Unduh lampiran / download an attachment", media_type="application/octet-stream",
+         description="Berkas lampiran tiket, dengan tipe aslinya dan `X-Content-SHA256` / the "
+         "ticket's attached file, with its own type and `X-Content-SHA256`.")
     async def download(request: Request, number: FromPath[str], attachment_id: FromPath[str],
                        token: ReporterToken = None) -> Response:
         staff = require_staff(request, service.signer) if bearer(request) else None

@@ -56,14 +56,18 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
             raise HTTPException(status_code=404, detail=f"Unit `{tenant}` tidak menerbitkan FAQ")
         return standard
 
-    @get("/api/v1/faq", tags=["faq"], summary="FAQ terbit, dengan pencarian")
+    @get("/api/v1/faq", tags=["faq"], summary="FAQ terbit, dengan pencarian",
+         description="Entri FAQ yang diterbitkan unit, tanpa data pribadi; `q` mencari / the "
+                     "unit's published FAQ entries, without personal data; `q` searches.")
     async def list_faq(tenant: FromQuery[str], q: FromQuery[str] = "") -> list[PublicEntry]:
         unit(tenant)
         found = await asyncio.to_thread(views.search if q else views.entries, service.store,
                                         tenant, *([q] if q else []))
         return [public(e) for e in found]
 
-    @get("/api/v1/faq/feed", tags=["faq"], summary="JSON Feed 1.1 untuk situs lain")
+    @get("/api/v1/faq/feed", tags=["faq"], summary="JSON Feed 1.1 untuk situs lain",
+         description="FAQ terbit unit sebagai JSON Feed 1.1, untuk ditampilkan situs LPSE / the "
+                     "unit's published FAQ as a JSON Feed 1.1, for the LPSE's own site.")
     async def feed(request: Request, tenant: FromQuery[str]) -> dict:
         standard = unit(tenant)
         found = await asyncio.to_thread(views.entries, service.store, tenant)
@@ -76,12 +80,16 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
                            "tags": [e.category] if e.category else []} for e in found]}
 
     @post("/api/v1/faq/{entry_id:uuid}/helpful", tags=["faq"], status_code=204,
-          summary="Apakah jawaban ini membantu?")
+          summary="Apakah jawaban ini membantu?",
+          description="Pembaca menilai entri FAQ: membantu atau tidak / a reader rates an FAQ "
+                      "entry as helpful or not.")
     async def helpful(entry_id: FromPath[uuid.UUID], data: JSONBody[Helpful]) -> None:
         if not await asyncio.to_thread(views.rate, service.store, entry_id, data.helpful):
             raise HTTPException(status_code=404, detail="Entri FAQ tidak ditemukan / not found")
 
-    @get("/api/v1/faq/drafts", guards=[staff_login], tags=["faq"], summary="Draf FAQ untuk ditinjau (staf)")
+    @get("/api/v1/faq/drafts", guards=[staff_login], tags=["faq"], summary="Draf FAQ untuk ditinjau (staf)",
+         description="Draf dari tiket yang ditutup, menunggu peninjau / drafts from closed "
+                     "tickets, waiting for a reviewer.")
     async def drafts(request: Request, tenant: FromQuery[str]) -> list[views.Entry]:
         require_staff(request, service.signer, tenant, REVIEWERS)
         return await asyncio.to_thread(views.entries, service.store, tenant, "draft")
@@ -108,7 +116,9 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
         return {"id": str(entry_id), "type": event.tag}
 
     @post("/api/v1/faq/drafts/{entry_id:uuid}/{action:str}", guards=[staff_login], tags=["faq"], status_code=200,
-          summary="Terbitkan atau tolak draf (publish, reject)")
+          summary="Terbitkan atau tolak draf (publish, reject)",
+          description="Peninjau menerbitkan atau menolak draf, dengan alasan opsional / a "
+                      "reviewer publishes or rejects a draft, with an optional reason.")
     async def review_draft(request: Request, entry_id: FromPath[uuid.UUID],
                            action: FromPath[str]) -> dict:
         if action not in ("publish", "reject"):
@@ -116,7 +126,9 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
         return await act(request, action, entry_id)
 
     @post("/api/v1/faq/{entry_id:uuid}/{action:str}", guards=[staff_login], tags=["faq"], status_code=200,
-          summary="Ubah, tarik, atau gabungkan entri (edit, retract, merge)")
+          summary="Ubah, tarik, atau gabungkan entri (edit, retract, merge)",
+          description="`edit` butuh `question` dan `answer`, `merge` butuh `into` / `edit` needs "
+                      "`question` and `answer`, `merge` needs `into`.")
     async def review_entry(request: Request, entry_id: FromPath[uuid.UUID],
                            action: FromPath[str]) -> dict:
         if action not in ("edit", "retract", "merge"):

@@ -22,7 +22,12 @@ from .requirements import RequirementsNotMet
 
 
 def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per route
-    @post("/api/v1/tickets", summary="Buat tiket baru / create a ticket", tags=["tiket"])
+    @post("/api/v1/tickets", summary="Buat tiket baru / create a ticket", tags=["tiket"],
+          description="Tiket baru dari portal atau kanal lain; jawabannya memuat nomor tiket dan "
+          "token akses pelapor. Dokumen yang diwajibkan standar unit harus ada. Idempotency-Key "
+          "yang sama mengulang jawaban pertama / a new ticket from the portal or another "
+          "channel; the answer holds its number and the reporter's access token. The same "
+          "Idempotency-Key replays the first answer.")
     async def create_ticket(
         data: JSONBody[NewTicket],
         idempotency_key: Annotated[
@@ -55,13 +60,19 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
         return FollowUp(number=number, type=event.tag, event_id=event.event_id)
 
     @post("/api/v1/tickets/{number:str}/replies", guards=[reporter_or_staff], status_code=201, tags=["pelapor"],
-          summary="Balasan pelapor / reporter's reply")
+          summary="Balasan pelapor / reporter's reply",
+          description="Pesan pelapor pada tiketnya; jam SLA yang berhenti menunggu pelapor "
+          "berjalan lagi / the reporter's message on their ticket; an SLA clock waiting for "
+          "the reporter runs again.")
     async def reporter_reply(number: FromPath[str], data: JSONBody[Message],
                              token: ReporterToken = None) -> FollowUp:
         return await follow_up(number, token, data)
 
     @post("/api/v1/tickets/{number:str}/feedback", guards=[reporter_or_staff], status_code=201, tags=["pelapor"],
-          summary="Pelapor mengonfirmasi jawaban atau menyatakan belum selesai")
+          summary="Pelapor mengonfirmasi jawaban atau menyatakan belum selesai",
+          description="`solved: true` mengonfirmasi jawaban; `false` dalam `reopen_window` "
+          "unit membuka kembali tiket / `solved: true` confirms the answer, `false` within the "
+          "unit's `reopen_window` reopens the ticket.")
     async def reporter_feedback(number: FromPath[str], data: JSONBody[Feedback],
                                 token: ReporterToken = None) -> FollowUp:
         return await follow_up(number, token, data)
@@ -78,12 +89,16 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
                                 extra={"field": "tenant"}) from None
 
     @post("/api/v1/counter/visits", guards=[staff_login], status_code=201, tags=["loket"],
-          summary="Catat tamu loket (buku tamu) dan beri nomor antrean")
+          summary="Catat tamu loket (buku tamu) dan beri nomor antrean",
+          description="Staf loket mencatat tamu sebagai tiket kanal `walk_in` dan memberi nomor "
+          "antrean / counter staff record a visitor as a `walk_in` ticket with a queue number.")
     async def walk_in(request: Request, data: JSONBody[CounterEntry]) -> CounterReceipt:
         return await counter(request, data, "walk_in")
 
     @post("/api/v1/counter/calls", guards=[staff_login], status_code=201, tags=["loket"],
-          summary="Catat panggilan telepon sebagai tiket")
+          summary="Catat panggilan telepon sebagai tiket",
+          description="Staf mencatat panggilan telepon sebagai tiket kanal `phone` / staff "
+          "record a phone call as a `phone` ticket.")
     async def phone_call(request: Request, data: JSONBody[CounterEntry]) -> CounterReceipt:
         return await counter(request, data, "phone")
 
@@ -91,7 +106,11 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
     uploads = AttachmentStore(service.broker) if service.broker is not None else None
 
     @post("/api/v1/attachments", status_code=201, tags=["tiket"], request_max_body_size=largest,
-          summary="Unggah lampiran (mis. tangkapan layar) sebelum membuat tiket")
+          summary="Unggah lampiran (mis. tangkapan layar) sebelum membuat tiket",
+          description="Badan permintaan adalah isi berkas, `Content-Type` tipenya; tipe dan "
+          "ukuran dibatasi standar unit. `id` jawaban dipakai sekali di `attachments` tiket baru "
+          "/ the body is the file, `Content-Type` its type, limited by the unit's standard; the "
+          "answer's `id` goes once into a new ticket's `attachments`.")
     async def upload(request: Request, tenant: FromQuery[str],
                      filename: FromQuery[str] = "lampiran") -> AttachmentRef:
         try:
