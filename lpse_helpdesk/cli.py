@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
-from dataclasses import replace
 from pathlib import Path
 
-from . import cli_admin
+from . import cli_admin, cli_up
 from .platform import eventloop
-from .settings import Settings
+from .settings import Count, Positive, Settings, SettingsError, checked
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -21,9 +18,49 @@ def _settings(args: argparse.Namespace) -> Settings:
         database_url=getattr(args, "database", None),
         http_port=getattr(args, "http_port", None),
         smtp_port=getattr(args, "smtp_port", None),
+        nats_port=getattr(args, "nats_port", None),
         http_host=getattr(args, "http_host", None),
         stream_replicas=getattr(args, "stream_replicas", None),
     )
+
+
+class _Parser(argparse.ArgumentParser):
+    """Refuses a bad command line with one line (argparse's says which argument), exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: argumen salah / bad argument: {message}"
+                     f" (lihat / see {self.prog} --help)\n")
+
+
+def _typed(kind):
+    """An argparse `type` that checks a flag's value with the settings' own rule (`kind`);
+    argparse names the flag."""
+    def convert(text: str):
+        try:
+            return checked(text, kind)
+        except SettingsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return convert
+
+
+def _service(text: str) -> str:
+    """A service's name; checked when given, so that commands without one need not import
+    every service to build the parser."""
+    from .services import NAMES
+
+    if text not in NAMES:
+        raise argparse.ArgumentTypeError(
+            f"layanan `{text}` tidak dikenal / unknown service; pilih / choose: {', '.join(NAMES)}")
+    return text
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lpse-helpdesk")
+    except PackageNotFoundError:  # a source tree on sys.path, never installed
+        return "tidak diketahui / unknown"
 
 
 def _standards(settings: Settings) -> dict:
@@ -32,103 +69,23 @@ def _standards(settings: Settings) -> dict:
     return load_standards(settings.standards_dir)
 
 
-async def _serve(settings: Settings, definitions, nats=None, work=None, worker=None) -> int:
-    """Run `definitions` here until Ctrl-C or SIGTERM; with `worker` (up), the worker process
-    too, started once this process serves and restarted if it dies."""
-    from .platform.runtime import Runtime
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    runtime = Runtime(settings, definitions, standards=_standards(settings), work=work)
-    if worker is not None:
-        runtime.companions["worker"] = worker.status
-    try:
-        async with runtime:
-            if worker is not None:
-                try:
-                    await worker.started()
-                except RuntimeError as exc:
-                    print(f"Gagal memulai proses pekerja: {exc}", file=sys.stderr)
-                    return 1
-                runtime.add_task(worker.watch(runtime.stop_event))
-            base = f"http://{settings.http_host}:{settings.http_port}"
-            try:
-                await asyncio.wait_for(runtime.nats_ready.wait(), 30)
-            except TimeoutError:
-                print(f"Peringatan: NATS {settings.nats_url} belum terhubung; terus mencoba.",
-                      file=sys.stderr)
-            print("LPSE Helpdesk siap / ready:", flush=True)
-            if "web" in runtime.services:
-                print(f"  Portal publik  {base}/", flush=True)
-                print(f"  Staf helpdesk  {base}/staf/masuk (akun: lpse-helpdesk users add)",
-                      flush=True)
-            print(f"  API tiket      {base}/api/v1/tickets", flush=True)
-            print(f"  OpenAPI        {base}/schema/openapi.json (dokumen: {base}/schema)", flush=True)
-            print(f"  Kesehatan      {base}/health  {base}/ready  {base}/metrics", flush=True)
-            if settings.smtp_port:
-                print(f"  Surat masuk    smtp://{settings.http_host}:{settings.smtp_port} "
-                      "(kirim ke <unit>@... , mis. batam@lpse.local)", flush=True)
-            print(f"  NATS           {settings.nats_url}", flush=True)
-            print(f"  Data           {settings.database_url or settings.data_dir.resolve()}",
-                  flush=True)
-            print("Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop.", flush=True)
-            await stop.wait()
-            print("Berhenti... / stopping...", flush=True)
-    finally:
-        if worker is not None:  # before NATS, so its consumers stop cleanly
-            await asyncio.to_thread(worker.stop)
-        if nats is not None:
-            nats.stop()
-    print("Semua proses berhenti. / Everything stopped.", flush=True)
-    return 0
-
-
-def cmd_up(args: argparse.Namespace) -> int:
-    from .platform.embedded import FRONT, WorkerProcess
-    from .platform.metricsdir import share_between_processes
-    from .platform.natsserver import EmbeddedNats, PortTaken, port_is_free
-    from .services import all_definitions
-
-    settings = _settings(args)
-    for port, flag in ((settings.http_port, "--http-port"), (settings.smtp_port, "--smtp-port")):
-        if not port_is_free(port, settings.http_host):
-            print(f"Port {port} ({flag}) sudah dipakai proses lain. Pindahkan dengan {flag} PORT."
-                  f" / Port {port} is taken; move it with {flag}.", file=sys.stderr)
-            return 2
-    nats = EmbeddedNats(args.nats_port, settings.data_dir / "nats", host="127.0.0.1")
-    try:
-        nats.start()
-    except PortTaken as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    # One embedded, unclustered nats-server holds one copy; replicas need `run` on a cluster.
-    settings = replace(settings, nats_url=nats.url, stream_replicas=1)
-    print(f"nats-server (JetStream) berjalan di {nats.url}, data di {nats.store_dir}", flush=True)
-    # Before the runtime imports prometheus_client, and only once the ports are ours (another
-    # `up` on this folder keeps its counts): the worker's figures show on /metrics too.
-    if not share_between_processes(settings.data_dir / "metrics"):
-        print("Peringatan: /metrics hanya menampilkan proses depan. / Warning: /metrics shows the"
-              " front process only.", file=sys.stderr)
-    try:
-        return eventloop.run(_serve(settings, all_definitions(), nats, work=FRONT,
-                                  worker=WorkerProcess(settings)))
-    finally:
-        nats.stop()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from .services import definition
 
     settings = _settings(args)
-    return eventloop.run(_serve(settings, [definition(args.service)]))
+    return eventloop.run(cli_up.serve(settings, [definition(args.service)]))
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:
     from .schemas.export import write_all
 
-    for path in write_all(Path(args.out)):
+    try:
+        written = write_all(Path(args.out))
+    except OSError as exc:
+        print(f"lpse-helpdesk: --out: tidak bisa menulis ke / cannot write to `{args.out}`:"
+              f" {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    for path in written:
         print(path)
     return 0
 
@@ -157,9 +114,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lpse-helpdesk", description="Helpdesk LPSE (Layanan dan Dukungan), event-sourced."
     )
+    parser.add_argument("--version", action="version", version=f"lpse-helpdesk {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -168,14 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="jalankan seluruh helpdesk (NATS tertanam + semua layanan)")
     common(up)
-    up.add_argument("--http-port", type=int, default=8000)
+    # Without the flag a port is the first one tried (the setting, else the default) and a
+    # free one is taken if it is busy; with the flag, that port or an error (cli_up.py).
+    moves = "tanpa flag: port bebas berikutnya bila terpakai / without it: the next free one"
+    up.add_argument("--http-port", type=int, default=None,
+                    help=f"default 8000 (HELPDESK_HTTP_PORT); {moves}")
     up.add_argument("--http-host", default=None)
-    up.add_argument("--smtp-port", type=int, default=2525, help="listener SMTP masuk (intake)")
-    up.add_argument("--nats-port", type=int, default=4222)
-    up.set_defaults(func=cmd_up)
+    up.add_argument("--smtp-port", type=int, default=None,
+                    help=f"listener SMTP masuk (intake), default 2525 (HELPDESK_SMTP_PORT);"
+                         f" {moves}")
+    up.add_argument("--nats-port", type=int, default=None,
+                    help=f"nats-server tertanam, default 4222 (HELPDESK_NATS_PORT); {moves}")
+    up.set_defaults(func=cli_up.cmd_up)
 
     run = sub.add_parser("run", help="jalankan satu layanan terhadap NATS dan database tertentu")
-    run.add_argument("service")
+    run.add_argument("service", type=_service, help="intake, triage, desk, ...")
     common(run)
     run.add_argument("--nats", help="nats://host:port (HELPDESK_NATS_URL); a cluster: "
                      "nats://a:4222,nats://b:4222,nats://c:4222")
@@ -201,9 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     dead = sub.add_parser("dead-letters", help="pesan yang gagal diproses")
     dead.add_argument("action", choices=["list", "replay"])
     common(dead)
-    dead.add_argument("--service", help="hanya layanan ini")
+    dead.add_argument("--service", type=_service, help="hanya layanan ini")
     dead.add_argument("--consumer", help="hanya consumer ini (replay)")
-    dead.add_argument("--seq", type=int, help="hanya nomor urut stream ini (replay)")
+    dead.add_argument("--seq", type=_typed(Count),
+                      help="hanya nomor urut stream ini (replay)")
     dead.add_argument("--all", action="store_true", help="termasuk yang sudah diputar ulang")
     dead.add_argument("--json", action="store_true")
     dead.set_defaults(func=cli_admin.cmd_dead_letters)
@@ -219,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cli_admin.cmd_users_add)
 
     rebuild = sub.add_parser("rebuild", help="bangun ulang read model layanan dari stream")
-    rebuild.add_argument("service")
+    rebuild.add_argument("service", type=_service, help="desk atau faq_publisher")
     common(rebuild)
     rebuild.add_argument("--nats", help="nats://host:port (HELPDESK_NATS_URL)")
     rebuild.set_defaults(func=cli_admin.cmd_rebuild)
@@ -235,9 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="ukur kinerja deployment tertanam di mesin ini")
     bench.add_argument("--quick", action="store_true", help="300 tiket, kurang dari semenit")
     bench.add_argument("--json", action="store_true", help="baris terakhir: satu objek JSON")
-    bench.add_argument("--tickets", type=int, default=None)
-    bench.add_argument("--concurrency", type=int, default=32)
-    bench.add_argument("--rate", type=float, default=None,
+    bench.add_argument("--tickets", type=_typed(Count), default=None)
+    bench.add_argument("--concurrency", type=_typed(Count), default=32)
+    bench.add_argument("--rate", type=_typed(Positive), default=None,
                        help="tawarkan N tiket/detik (beban terbuka) dan ukur latensinya; "
                             "default: secepat helpdesk menjawab")
     bench.add_argument("--split", action="store_true",
@@ -256,7 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in ("up", "run"):
         setup_logging()
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as exc:
+        print(f"lpse-helpdesk: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

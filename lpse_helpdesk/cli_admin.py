@@ -85,6 +85,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     from .services.desk.users import UserError, add_user
 
     settings = _settings(args)
+    new_folder = not settings.uses_postgres and not settings.data_dir.exists()
     if sys.stdin.isatty():
         password = getpass.getpass("Kata sandi / password: ")
         if getpass.getpass("Ulangi / repeat: ") != password:
@@ -93,6 +94,9 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     else:
         password = sys.stdin.readline().rstrip("\n")
     store = ServiceStore("desk", settings, definition("desk").tables)
+    if new_folder:  # said even if the account is refused: the folder stays
+        print(f"Folder data baru: {settings.data_dir.resolve()} (dibuat) / New data folder:"
+              f" {settings.data_dir.resolve()} (created)")
     try:
         add_user(store, _standards(settings), args.tenant, args.username, args.role, password)
     except UserError as exc:
@@ -100,7 +104,9 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
-    print(f"Pengguna `{args.username}` ({args.role}, unit {args.tenant}) dibuat.")
+    where = "PostgreSQL" if settings.uses_postgres else settings.data_dir.resolve()
+    print(f"Pengguna `{args.username}` ({args.role}, unit {args.tenant}) dibuat di {where}."
+          f" / User created in {where}.")
     return 0
 
 

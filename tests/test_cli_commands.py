@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,21 @@ def test_bench_prints_its_figures_as_json(layout):
     # answer and the relay's publish race, so those two are not compared).
     assert 0 < figures["answer_p50_ms"] <= figures["p50_ms"], figures
     assert 0 < figures["received_p50_ms"] <= figures["p50_ms"], figures
+
+
+def test_users_add_without_a_data_folder_says_which_folder_it_made(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    add = [*CLI, "users", "add"]
+    first = subprocess.run([*add, "--tenant", "*", "--username", "admin", "--role", "admin"],
+                           input="rahasia-sekali-123\n", capture_output=True, text=True,
+                           timeout=120, cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    folder = (tmp_path / "helpdesk-data").resolve()  # the default, in the current folder
+    assert f"Folder data baru: {folder} (dibuat)" in first.stdout, first.stdout
+    assert f"dibuat di {folder}" in first.stdout and (folder / "desk.sqlite").exists()
+    second = subprocess.run([*add, "--tenant", "batam", "--username", "hd.btm", "--role",
+                             "helpdesk"],
+                            input="rahasia-sekali-123\n", capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path, env=env)
+    assert second.returncode == 0, second.stderr
+    assert "Folder data baru" not in second.stdout and f"dibuat di {folder}" in second.stdout

@@ -90,11 +90,12 @@ def test_up_refuses_a_taken_nats_port_and_names_the_flag(tmp_path):
         port = taken.getsockname()[1]
         result = subprocess.run(
             [*CLI, "up", "--data-dir", str(tmp_path), "--nats-port", str(port),
-             "--http-port", str(free_port())],
+             "--http-port", str(free_port()), "--smtp-port", str(free_port())],
             capture_output=True, text=True, timeout=60,
         )
     assert result.returncode == 2
     assert f"Port NATS {port} sudah dipakai" in result.stderr and "--nats-port" in result.stderr
+    assert "memakai" not in result.stdout  # a port given as a flag is never moved
     assert _pids_using(tmp_path) == []
 
 

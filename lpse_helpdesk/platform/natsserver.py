@@ -12,6 +12,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 
@@ -43,6 +44,17 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def next_free_port(port: int, host: str = "127.0.0.1", avoid: Collection[int] = (),
+                   tries: int = 100) -> int:
+    """`port` if it is free, else the next free one above it, skipping `avoid` (ports this
+    process has chosen but not bound yet). Checked by binding, as `port_is_free` does."""
+    for candidate in range(port, min(port + tries, 65536)):
+        if candidate not in avoid and port_is_free(candidate, host):
+            return candidate
+    raise PortTaken(f"Tidak ada port bebas dari {port} sampai {min(port + tries, 65536) - 1}."
+                    f" / No free port from {port} on.")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,13 +79,29 @@ class EmbeddedNats:
     def url(self) -> str:
         return f"nats://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 10.0) -> None:
-        if not port_is_free(self.port, self.host):
-            raise PortTaken(
-                f"Port NATS {self.port} sudah dipakai proses lain (bukan nats-server milik "
-                f"helpdesk ini). Pindahkan dengan --nats-port PORT, mis. --nats-port "
-                f"{self.port + 1}. / NATS port {self.port} is taken; move it with --nats-port."
-            )
+    def start(self, timeout: float = 10.0, move: bool = False, avoid: Collection[int] = ()) -> None:
+        """Start on `port`; if it is taken: with `move`, on the next free port (then `port` says
+        which), skipping `avoid`; without, `PortTaken` naming the flag that moves it."""
+        for _ in range(3 if move else 1):
+            if self.port in avoid or not port_is_free(self.port, self.host):
+                if not move:
+                    raise PortTaken(
+                        f"Port NATS {self.port} sudah dipakai proses lain (bukan nats-server milik"
+                        f" helpdesk ini). Pindahkan dengan --nats-port PORT, mis. --nats-port"
+                        f" {self.port + 1}. / NATS port {self.port} is taken; move it with"
+                        " --nats-port.")
+                self.port = next_free_port(self.port + 1, self.host, avoid)
+            try:
+                return self._launch(timeout)
+            except RuntimeError:
+                # Another process may have bound the port between the check and the server's
+                # own bind: then move on again; any other failure is the server's own.
+                if not move or port_is_free(self.port, self.host):
+                    raise
+        raise PortTaken(f"Port NATS terus direbut proses lain; terakhir {self.port}."
+                        f" / NATS ports keep being taken; last {self.port}.")
+
+    def _launch(self, timeout: float) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         cmd = [
             nats_server_binary(), "-a", self.host, "-p", str(self.port),
