@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from litestar import Response, Router, get
+from litestar import Router, get
 from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.params import FromPath
 from litestar.openapi.spec import Components, Contact, License, Operation, SecurityScheme, Tag
+from litestar.params import FromPath
+from litestar.response import File
 
 from .auth import reporter_or_staff, staff_login
 
@@ -95,8 +96,8 @@ def document_access(handlers: list[Any]) -> None:
             handler.security = [{STAFF: []}, {REPORTER: []}]
         else:
             handler.operation_class = PublicOperation
-        action = handler.handler_name.removeprefix("ticket_").replace("_", "-")
         if handler.description is None and handler.handler_name.startswith("ticket_"):
+            action = handler.handler_name.removeprefix("ticket_").replace("_", "-")
             handler.description = ACTION_DESCRIPTIONS.get(action)
 
 
@@ -129,11 +130,12 @@ class OfflineSwagger(SwaggerRenderPlugin):
         super().receive_router(router)
 
         @get("/assets/{name:str}", include_in_schema=False, sync_to_thread=False)
-        def asset(name: FromPath[str]) -> Response:
+        def asset(name: FromPath[str]) -> File:
             if name not in self.ASSETS:
                 raise NotFoundException(detail=f"`{name}` tidak ada / not found")
-            return Response((self.folder / name).read_bytes(), media_type=self.ASSETS[name],
-                            headers={"Cache-Control": "public, max-age=86400"})
+            return File(self.folder / name, media_type=self.ASSETS[name],
+                        content_disposition_type="inline",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
         router.register(asset)
 
