@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from . import cli_admin, cli_up
 from .platform import eventloop
+from .platform.keys import SecretError
 from .settings import Count, Positive, Settings, SettingsError, checked
 
 
@@ -73,7 +75,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .services import definition
 
     settings = _settings(args)
+    # Processes of one helpdesk verify each other's tokens: a key file made by each alone in
+    # its own folder would make every other process refuse them.
+    if "HELPDESK_SECRET" not in os.environ:
+        print("lpse-helpdesk run: HELPDESK_SECRET wajib diisi, sama di setiap proses (buat dengan"
+              " `openssl rand -hex 32`) / HELPDESK_SECRET is required", file=sys.stderr)
+        return 2
     return eventloop.run(cli_up.serve(settings, [definition(args.service)]))
+
+
+def cmd_secret_rotate(args: argparse.Namespace) -> int:
+    from .platform.keys import GRACE_S, rotate
+
+    if "HELPDESK_SECRET" in os.environ:
+        print("HELPDESK_SECRET diatur dari lingkungan: ganti nilainya dan taruh yang lama di "
+              "HELPDESK_OLD_SECRETS / set a new HELPDESK_SECRET and keep the old one in "
+              "HELPDESK_OLD_SECRETS", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    key = rotate(settings.data_dir)
+    print(f"Kunci baru {key.id} di {settings.data_dir.resolve()}; token dan tautan lama berlaku "
+          f"{GRACE_S // 86400} hari lagi. Mulai ulang helpdesk. / New key {key.id}; old tokens "
+          "and links work for the grace period. Restart the helpdesk.")
+    return 0
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:
@@ -184,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="helpdesk, koordinator, admin_ppe, lkpp, kepala_unit atau admin")
     add.set_defaults(func=cli_admin.cmd_users_add)
 
+    secret = sub.add_parser("secret", help="kunci penanda tangan token")
+    secret_sub = secret.add_subparsers(dest="action", required=True)
+    rotate = secret_sub.add_parser("rotate", help="ganti kunci; yang lama berlaku 30 hari lagi")
+    common(rotate)
+    rotate.set_defaults(func=cmd_secret_rotate)
+
     rebuild = sub.add_parser("rebuild", help="bangun ulang read model layanan dari stream")
     rebuild.add_argument("service", type=_service, help="desk atau faq_publisher")
     common(rebuild)
@@ -224,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging()
     try:
         return int(args.func(args) or 0)
-    except SettingsError as exc:
+    except (SettingsError, SecretError) as exc:
         print(f"lpse-helpdesk: {exc}", file=sys.stderr)
         return 2
 

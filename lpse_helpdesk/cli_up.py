@@ -119,10 +119,16 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .cli import _settings
     from .platform.embedded import FRONT, WorkerProcess
     from .platform.metricsdir import share_between_processes
+    from .platform.keys import load_keys
     from .platform.natsserver import EmbeddedNats, PortTaken
+    from .platform.private import make_private
     from .services import all_definitions
 
     settings = _settings(args)
+    # Before nats-server starts in the data folder: it and its files are the helpdesk's alone,
+    # and a missing or short secret stops here (SecretError) with nothing started.
+    load_keys(settings.data_dir)
+    make_private(settings.data_dir.resolve())
     try:
         ports = _http_and_smtp_ports(args, settings)
         if ports is None:

@@ -91,3 +91,17 @@ def test_the_version_is_printed_and_exits_zero():
     result = subprocess.run([*CLI, "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"lpse-helpdesk {version('lpse-helpdesk')}"
+
+
+def test_a_missing_or_weak_secret_is_refused_before_anything_starts(tmp_path):
+    line = refused(tmp_path, ["run", "intake", "--nats", "nats://127.0.0.1:1"])
+    assert "HELPDESK_SECRET wajib" in line, line
+    for value in ("", "x", "rahasia"):
+        line = refused(tmp_path, ["up", "--nats-port", "1"], HELPDESK_SECRET=value)
+        assert "HELPDESK_SECRET terlalu pendek" in line, line
+        assert not (tmp_path / "helpdesk-data").exists()
+    (tmp_path / "helpdesk-data").mkdir()
+    (tmp_path / "helpdesk-data" / "secret.key").write_text("")
+    line = refused(tmp_path, ["up"])
+    assert "secret.key terlalu pendek" in line, line
+    assert not (tmp_path / "helpdesk-data" / "nats").exists()  # nothing was started

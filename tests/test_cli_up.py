@@ -178,6 +178,7 @@ def test_run_each_service_alone_against_one_nats(tmp_path, nats_server):
             [*CLI, "run", name, "--nats", nats_server.url, "--data-dir", str(tmp_path / "data"),
              "--http-port", str(port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "HELPDESK_SECRET": "rahasia-bersama-" + "x" * 32},
         )
         for name, port in ports.items()
     ]

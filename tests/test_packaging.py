@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -96,10 +97,15 @@ def test_up_from_an_empty_folder_takes_a_ticket_and_mails_the_receipt(tmp_path):
     proc = subprocess.Popen(
         [str(CONSOLE_SCRIPT), "up", "--http-port", str(http_port),
          "--smtp-port", str(free_port()), "--nats-port", str(free_port())],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: os.umask(0o022))
     try:
         _read_banner(proc, "Ctrl-C")
-        assert (tmp_path / "helpdesk-data").is_dir()  # the default data folder, in the cwd
+        data = tmp_path / "helpdesk-data"  # the default data folder, in the cwd
+        # Private although `up` was started with umask 022.
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        for path in data.rglob("*"):
+            assert stat.S_IMODE(path.lstat().st_mode) & 0o077 == 0, (path, oct(path.lstat().st_mode))
         body = {"tenant": "tuban", "channel": "web",
                 "reporter": {"name": "Sri Wahyuni", "email": "sri@contoh.id", "phone": "0356 327987"},
                 "documents": {"id_card": "KTP terlampir"},

@@ -2,8 +2,7 @@
 
 The desk service keeps the users and issues tokens; every service verifies them with the shared
 secret alone (HMAC-SHA256), so a staff action can go to any service without a session store.
-The secret comes from `HELPDESK_SECRET`, or is created once in the data folder (embedded mode);
-scale-out processes on several machines must share `HELPDESK_SECRET`.
+The secret and its rotation: `keys.py`.
 """
 
 from __future__ import annotations
@@ -13,12 +12,10 @@ import base64
 import functools
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Literal
 
 import msgspec
@@ -29,6 +26,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
 
 from ..settings import Settings
+from .keys import Key, key_of, load_keys
 
 StaffRole = Literal["helpdesk", "koordinator", "admin_ppe", "lkpp", "kepala_unit", "admin"]
 STAFF_ROLES: tuple[str, ...] = StaffRole.__args__  # type: ignore[attr-defined]
@@ -124,16 +122,9 @@ class PasswordPool:
 LOGIN_POOL = PasswordPool()  # one per process: the bound is on the machine's CPU
 
 
-def load_secret(settings: Settings) -> bytes:
-    if os.environ.get("HELPDESK_SECRET"):
-        return os.environ["HELPDESK_SECRET"].encode()
-    path = Path(settings.data_dir) / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+def load_secret(settings: Settings) -> list[Key]:
+    """The keys in use (current first); SecretError when the secret is missing or short."""
+    return load_keys(settings.data_dir)
 
 
 def _b64(data: bytes) -> str:
@@ -145,24 +136,46 @@ def _unb64(text: str) -> bytes:
 
 
 class TokenSigner:
-    def __init__(self, secret: bytes, ttl_seconds: int = 8 * 3600):
-        self.secret, self.ttl = secret, ttl_seconds
+    """Signs with the current key; verifies with any key still in use (`keys.py`). A staff
+    token is `<key id>.<claims>.<signature>`."""
 
-    def reporter_token(self, ticket_id) -> str:
+    def __init__(self, keys: list[Key] | Key | bytes, ttl_seconds: int = 8 * 3600):
+        if isinstance(keys, bytes):
+            keys = key_of(keys)
+        self.keys = [keys] if isinstance(keys, Key) else list(keys)
+        self.by_id = {key.id: key for key in self.keys}
+        self.ttl = ttl_seconds
+
+    @property
+    def secret(self) -> bytes:
+        return self.keys[0].secret
+
+    def reporter_token(self, ticket_id, expected_sha256: str | None = None) -> str:
         """The reporter's access token for a ticket: derived, never stored, so whoever holds
-        the secret (intake on creation, notify for the status link) can hand it out."""
-        digest = hmac.new(self.secret, f"reporter:{ticket_id}".encode(), hashlib.sha256).digest()
-        return _b64(digest[:24])
+        the secret (intake on creation, notify for the status link) can hand it out. With the
+        hash stored at creation, the key that made it is found, so links mailed after a
+        rotation still open the ticket."""
+        for key in self.keys if expected_sha256 else self.keys[:1]:
+            digest = hmac.new(key.secret, f"reporter:{ticket_id}".encode(), hashlib.sha256)
+            token = _b64(digest.digest()[:24])
+            if not expected_sha256 or hmac.compare_digest(
+                    hashlib.sha256(token.encode()).hexdigest(), expected_sha256):
+                return token
+        return self.reporter_token(ticket_id)
 
     def issue(self, username: str, role: str, tenant: str) -> str:
         claims = Principal(username=username, role=role, tenant=tenant,  # type: ignore[arg-type]
                            expires=int(time.time()) + self.ttl)
-        body = _b64(msgspec.json.encode(claims))
-        return f"{body}.{self._sign(body)}"
+        key, body = self.keys[0], _b64(msgspec.json.encode(claims))
+        return f"{key.id}.{body}.{self._sign(key, body)}"
 
     def verify(self, token: str) -> Principal:
-        body, _, signature = token.partition(".")
-        if not body or not hmac.compare_digest(signature, self._sign(body)):
+        key_id, _, rest = token.partition(".")
+        body, _, signature = rest.partition(".")
+        key = self.by_id.get(key_id)
+        # compare_digest refuses non-ASCII text with a TypeError: such a token is simply wrong.
+        if key is None or not body or not signature.isascii() or not hmac.compare_digest(
+                signature, self._sign(key, body)):
             raise InvalidToken("token tidak sah / invalid token")
         try:
             principal = msgspec.json.decode(_unb64(body), type=Principal)
@@ -172,8 +185,9 @@ class TokenSigner:
             raise InvalidToken("token kedaluwarsa, silakan login lagi / token expired")
         return principal
 
-    def _sign(self, body: str) -> str:
-        return _b64(hmac.new(self.secret, body.encode(), hashlib.sha256).digest())
+    @staticmethod
+    def _sign(key: Key, body: str) -> str:
+        return _b64(hmac.new(key.secret, body.encode(), hashlib.sha256).digest())
 
 
 def bearer(request: ASGIConnection) -> str | None:

@@ -33,6 +33,7 @@ from eventsourcing.persistence import (
 
 from ..schemas import TicketEvent, decode_event, encode_event
 from ..settings import Settings
+from .private import make_private
 from .groupcommit import GroupCommit
 from .recorders import Write, for_postgres
 
@@ -118,7 +119,7 @@ class MsgspecMapper(Mapper):
 def persistence_env(service: str, settings: Settings) -> dict[str, str]:
     """eventsourcing's environment for one service's store."""
     if not settings.uses_postgres:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(settings.data_dir.resolve())
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),
