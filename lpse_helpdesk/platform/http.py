@@ -23,6 +23,7 @@ from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 
 from .apidoc import document_access, openapi_config
+from . import jsondepth
 from .observability import exposition
 from .store import EventTooLarge
 
@@ -141,6 +142,12 @@ def field_of(message: str) -> str | None:
 def translate(message: str) -> str:
     """msgspec's validation sentences, in Indonesian first."""
     base = _MSGSPEC_PATH.sub("", message)
+    # The text patterns of `schemas.events` (ONE_LINE, LINES, EMAIL) said in words.
+    if "matching regex" in base and "[^@]+@" in base:
+        return "alamat e-mail tidak sah / not a valid e-mail address"
+    if "matching regex" in base and "x00-" in base:
+        return ("berisi karakter kendali (mis. NUL, atau baris baru pada teks satu baris) / "
+                "contains control characters (e.g. NUL, or a line break in one-line text)")
     rules = [
         (r"Object missing required field `(\w+)`", r"kolom wajib `\1` tidak ada"),
         (r"Missing required (\w+) parameter '([^']+)'.*", r"parameter \1 `\2` wajib ada"),
@@ -190,6 +197,19 @@ def _event_too_large_handler(request: Request, exc: EventTooLarge) -> Response:
     return Response({"status_code": 413, "detail": str(exc), "field": None}, status_code=413)
 
 
+_DEEP_JSON = {"status_code": 400, "field": None, "detail": f"JSON bersarang terlalu dalam "
+              f"(maksimal {jsondepth.MAX_DEPTH} tingkat) / JSON nested too deeply"}
+
+
+async def _refuse_deep_json(request: Request) -> Response | None:
+    """Before a handler decodes a body: a body nested past the bound gets 400, not a
+    RecursionError from the decoder."""
+    if request.method in ("POST", "PUT", "PATCH") and "json" in request.content_type[0]:
+        if jsondepth.too_deep(await request.body()):
+            return Response(_DEEP_JSON, status_code=400)
+    return None
+
+
 def _crash_handler(request: Request, exc: Exception) -> Response:
     log.error("kesalahan internal pada %s", request.url.path, exc_info=exc)
     return Response(
@@ -221,6 +241,7 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
         state=State({"signer": runtime.signer}),  # for the login guards (auth.staff_login)
         plugins=[ClosedStructSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,
+        before_request=_refuse_deep_json,
         exception_handlers={
             ValidationException: _validation_handler,
             HTTPException: _http_handler,
