@@ -37,6 +37,10 @@ ENV = {
     "http_port": "HELPDESK_HTTP_PORT", "smtp_port": "HELPDESK_SMTP_PORT",
     "nats_port": "HELPDESK_NATS_PORT",
     "reporter_mails_per_hour": "HELPDESK_REPORTER_MAILS_PER_HOUR",
+    "rate_tickets_per_minute": "HELPDESK_RATE_TICKETS_PER_MINUTE",
+    "rate_uploads_per_minute": "HELPDESK_RATE_UPLOADS_PER_MINUTE",
+    "rate_logins_per_minute": "HELPDESK_RATE_LOGINS_PER_MINUTE",
+    "rate_votes_per_minute": "HELPDESK_RATE_VOTES_PER_MINUTE",
 }
 FLAGS = {"nats_url": "--nats", "database_url": "--database"}  # the others: --field-name
 # What a URL must look like, said instead of the pattern it failed.
@@ -78,6 +82,11 @@ class Settings:
     # Mails to one reporter address an hour (notify/limits.py): anyone can type a stranger's
     # address into the form, so more than a busy reporter's ticket causes are not sent.
     reporter_mails_per_hour: Count = 10
+    # Requests a minute per client address at each anonymous door (platform/ratelimit.py).
+    rate_tickets_per_minute: Count = 10
+    rate_uploads_per_minute: Count = 30
+    rate_logins_per_minute: Count = 10
+    rate_votes_per_minute: Count = 30
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -34,7 +34,7 @@ import httpx
 import nats
 from nats.js.api import DiscardPolicy
 
-from conftest import ALL_DOCUMENTS, eventually
+from conftest import UNLIMITED_ENV, ALL_DOCUMENTS, eventually
 from mailsink import MailSink
 from lpse_helpdesk.platform.bus import stream_config
 from lpse_helpdesk.platform.natsserver import EmbeddedNats, free_port
@@ -64,7 +64,7 @@ class Processes:
     def start(self, name: str) -> None:
         self.starts[name] += 1
         log = open(self.log_dir / f"{name}.{self.starts[name]}.log", "wb")  # noqa: SIM115
-        env = {**os.environ, "HELPDESK_SECRET": "rahasia-uji-gangguan-" + "x" * 32,
+        env = {**os.environ, **UNLIMITED_ENV, "HELPDESK_SECRET": "rahasia-uji-gangguan-" + "x" * 32,
                "HELPDESK_SMTP_URL": self.smtp_url, "PYTHONUNBUFFERED": "1"}
         self.procs[name] = subprocess.Popen(
             [*CLI, "run", name, "--nats", self.nats_url, "--data-dir", str(self.data_dir),

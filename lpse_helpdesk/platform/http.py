@@ -18,12 +18,12 @@ import msgspec
 from litestar.datastructures import State
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, TooManyRequestsException, ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 
 from .apidoc import document_access, openapi_config
-from . import jsondepth
+from . import jsondepth, ratelimit
 from .observability import exposition
 from .store import EventTooLarge
 
@@ -186,6 +186,10 @@ def _http_handler(request: Request, exc: HTTPException) -> Response:
     detail = translate(exc.detail) if exc.status_code == HTTP_400_BAD_REQUEST else exc.detail
     if exc.status_code == 413:
         detail = f"Badan permintaan terlalu besar / request body too large ({exc.detail})"
+    if isinstance(exc, TooManyRequestsException) and "RateLimit-Reset" in (exc.headers or {}):
+        wait = exc.headers["RateLimit-Reset"]  # from the rate limits (ratelimit.py)
+        detail = (f"Terlalu banyak permintaan dari alamat Anda; coba lagi dalam {wait} detik / "
+                  "too many requests from your address")
     body: dict[str, Any] = {"status_code": exc.status_code, "detail": detail, "field": None}
     if isinstance(exc.extra, dict):
         body.update(exc.extra)
@@ -242,6 +246,7 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
         plugins=[ClosedStructSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,
         before_request=_refuse_deep_json,
+        middleware=ratelimit.middleware(settings),
         exception_handlers={
             ValidationException: _validation_handler,
             HTTPException: _http_handler,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncio
+import contextvars
 import logging
 
 import httpx
@@ -50,6 +51,15 @@ class ApiUnavailable(RuntimeError):
     """The REST API did not answer (e.g. a restart): the page says so instead of crashing."""
 
 
+# The address of the visitor whose page request is being served (set by `remember_visitor`).
+VISITOR: contextvars.ContextVar[str] = contextvars.ContextVar("visitor", default="")
+
+
+async def remember_visitor(request) -> None:
+    """Before each page: whose request this is, for the API calls the page makes."""
+    VISITOR.set(request.client.host if request.client else "")
+
+
 class WebFrontend:
     def __init__(self, ctx: ServiceContext):
         self.settings = ctx.settings
@@ -77,6 +87,8 @@ class WebFrontend:
         if self._client is None:
             self._client = httpx.AsyncClient(base_url=self.api_url, timeout=30)
         sent = dict(headers or {})
+        if VISITOR.get():  # the API's rate limits count the portal's visitors, not the portal
+            sent["X-Forwarded-For"] = VISITOR.get()
         if staff_token:
             sent["Authorization"] = f"Bearer {staff_token}"
         try:

@@ -11,7 +11,7 @@ from litestar.static_files import create_static_files_router
 
 from . import portal, staff
 from .answers import forbidden_page
-from .application import WebFrontend
+from .application import WebFrontend, remember_visitor
 from .session import csrf_middleware
 
 
@@ -19,7 +19,7 @@ def routes(web: WebFrontend) -> list:
     pages = Router(path="/", route_handlers=[*staff.routes(web), *portal.routes(web)],
                    middleware=[csrf_middleware(web.signer.secret, web.secure_cookies)],
                    exception_handlers={PermissionDeniedException: forbidden_page},
-                   include_in_schema=False)
+                   before_request=remember_visitor, include_in_schema=False)
     assets = create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"],
                                         include_in_schema=False, send_as_attachment=False)
     return [pages, assets]
