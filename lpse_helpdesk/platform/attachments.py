@@ -33,6 +33,13 @@ def check(standard, filename: str, content_type: str, size: int) -> None:
             f"lampiran `{filename}` {size} byte melebihi batas {limits.max_bytes} byte")
 
 
+def check_count(standard, count: int) -> None:
+    if count > standard.attachments.max_count:
+        raise AttachmentRejected(
+            f"{count} lampiran melebihi batas {standard.attachments.max_count} lampiran per "
+            f"laporan {standard.name}")
+
+
 class AttachmentStore:
     def __init__(self, broker):
         self.broker = broker

@@ -160,6 +160,8 @@ class Attachments(_Base, kw_only=True):
     """What reporters may attach (screenshots are part of Basarnas's requirements)."""
 
     max_bytes: Annotated[int, Meta(ge=1, le=50_000_000)] = 5_000_000
+    # Files per ticket or mail; the portal's API takes at most 10 (NewTicket.attachments).
+    max_count: Annotated[int, Meta(ge=0, le=10)] = 10
     types: tuple[Annotated[str, Meta(pattern=r"^[a-z]+/[a-z0-9.+-]+$")], ...] = (
         "image/png", "image/jpeg", "application/pdf",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
