@@ -14,7 +14,8 @@ import signal
 import sys
 from dataclasses import replace
 
-from .platform import eventloop
+from .platform import eventloop, natsauth
+from .platform.natsauth import SUBSCRIBER_URL_FILE, redacted
 from .settings import Settings
 
 SMTP_PORT = 2525  # `up`'s intake listener when neither flag nor setting names one
@@ -45,7 +46,11 @@ def _banner(settings: Settings, runtime) -> None:
     if settings.smtp_port:
         lines.append(f"  Surat masuk    smtp://{settings.http_host}:{settings.smtp_port} "
                      "(kirim ke <unit>@... , mis. batam@lpse.local)")
-    lines.append(f"  NATS           {settings.nats_url}")
+    lines.append(f"  NATS           {redacted(settings.nats_url)}")
+    subscriber = settings.data_dir.resolve() / SUBSCRIBER_URL_FILE
+    if subscriber.exists():
+        lines.append(f"  Pelanggan NATS {subscriber} (URL hanya-baca untuk sistem lain / read-only"
+                     " URL for downstream systems)")
     lines.append(f"  Data           {settings.database_url or settings.data_dir.resolve()}")
     lines.append("Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)
@@ -76,7 +81,7 @@ async def serve(settings: Settings, definitions, nats=None, work=None, worker=No
             try:
                 await asyncio.wait_for(runtime.nats_ready.wait(), 30)
             except TimeoutError:
-                print(f"Peringatan: NATS {settings.nats_url} belum terhubung; terus mencoba.",
+                print(f"Peringatan: NATS {redacted(settings.nats_url)} belum terhubung; terus mencoba.",
                       file=sys.stderr)
             _banner(settings, runtime)
             await stop.wait()
@@ -133,15 +138,19 @@ def cmd_up(args: argparse.Namespace) -> int:
         ports = _http_and_smtp_ports(args, settings)
         if ports is None:
             return 2
-        nats = EmbeddedNats(settings.nats_port, settings.data_dir / "nats", host="127.0.0.1")
+        users = natsauth.load_or_create(settings.data_dir)  # the bus has users (natsauth.py)
+        nats = EmbeddedNats(settings.nats_port, settings.data_dir / "nats", host="127.0.0.1",
+                            config=users.server_config())
         nats.start(move=args.nats_port is None, avoid=ports)
     except PortTaken as exc:
         print(exc, file=sys.stderr)
         return 2
     if nats.port != settings.nats_port:
         _moved("NATS", settings.nats_port, nats.port)
+    natsauth.write_subscriber_url(settings.data_dir, users, nats.host, nats.port)
     # One embedded, unclustered nats-server holds one copy; replicas need `run` on a cluster.
-    settings = replace(settings, http_port=ports[0], smtp_port=ports[1], nats_url=nats.url,
+    settings = replace(settings, http_port=ports[0], smtp_port=ports[1],
+                       nats_url=users.service_url(nats.host, nats.port),
                        nats_port=nats.port, stream_replicas=1)
     print(f"nats-server (JetStream) berjalan di {nats.url}, data di {nats.store_dir}", flush=True)
     # Before the runtime imports prometheus_client, and only once the ports are ours (another

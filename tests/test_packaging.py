@@ -9,6 +9,7 @@ install they have nothing to compare and say so.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -75,6 +76,17 @@ def test_the_runtime_files_are_found_inside_the_package():
     assert {"received.txt", "closed.txt", "staff_new.txt"} <= templates
 
 
+async def _plain_connection_refused(port: int) -> str:
+    import nats
+
+    try:
+        await nats.connect(f"nats://127.0.0.1:{port}", allow_reconnect=False,
+                           max_reconnect_attempts=0, connect_timeout=2)
+    except Exception as exc:  # noqa: BLE001 - the refusal is what the test wants
+        return str(exc)
+    return "connected"
+
+
 def _read_banner(proc: subprocess.Popen, until: str, timeout: float = 90) -> list[str]:
     lines: list[str] = []
     deadline = time.monotonic() + timeout
@@ -91,12 +103,12 @@ def _read_banner(proc: subprocess.Popen, until: str, timeout: float = 90) -> lis
 def test_up_from_an_empty_folder_takes_a_ticket_and_mails_the_receipt(tmp_path):
     sink = MailSink()
     sink.start()
-    http_port = free_port()
+    http_port, nats_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
     env.update(PYTHONUNBUFFERED="1", HELPDESK_SMTP_URL=sink.url)
     proc = subprocess.Popen(
         [str(CONSOLE_SCRIPT), "up", "--http-port", str(http_port),
-         "--smtp-port", str(free_port()), "--nats-port", str(free_port())],
+         "--smtp-port", str(free_port()), "--nats-port", str(nats_port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: os.umask(0o022))
     try:
@@ -106,6 +118,10 @@ def test_up_from_an_empty_folder_takes_a_ticket_and_mails_the_receipt(tmp_path):
         assert stat.S_IMODE(data.stat().st_mode) == 0o700
         for path in data.rglob("*"):
             assert stat.S_IMODE(path.lstat().st_mode) & 0o077 == 0, (path, oct(path.lstat().st_mode))
+        # The bus has users: a plain connection is refused; downstream systems get their URL.
+        subscriber = (data / "nats-subscriber.url").read_text().strip()
+        assert subscriber.startswith("nats://pelanggan:") and subscriber.endswith(f":{nats_port}")
+        assert "Authorization" in asyncio.run(_plain_connection_refused(nats_port))
         body = {"tenant": "tuban", "channel": "web",
                 "reporter": {"name": "Sri Wahyuni", "email": "sri@contoh.id", "phone": "0356 327987"},
                 "documents": {"id_card": "KTP terlampir"},

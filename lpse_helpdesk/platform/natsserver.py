@@ -15,6 +15,8 @@ import time
 from collections.abc import Collection
 from pathlib import Path
 
+from .keys import write_private
+
 
 class PortTaken(RuntimeError):
     pass
@@ -70,9 +72,12 @@ def die_with_parent() -> None:
 class EmbeddedNats:
     """Starts and stops one nats-server with JetStream in `store_dir`."""
 
-    def __init__(self, port: int, store_dir: Path, host: str = "127.0.0.1", log_file: Path | None = None):
+    def __init__(self, port: int, store_dir: Path, host: str = "127.0.0.1",
+                 log_file: Path | None = None, config: str | None = None):
         self.port, self.host, self.store_dir = port, host, Path(store_dir)
         self.log_file = log_file or self.store_dir / "nats-server.log"
+        # nats-server configuration beside the flags, e.g. its users (natsauth.py).
+        self.config = config
         self.process: subprocess.Popen | None = None
 
     @property
@@ -107,6 +112,10 @@ class EmbeddedNats:
             nats_server_binary(), "-a", self.host, "-p", str(self.port),
             "-js", "-sd", str(self.store_dir), "-l", str(self.log_file),
         ]
+        if self.config is not None:
+            config = self.store_dir / "nats-server.conf"
+            write_private(config, self.config)
+            cmd += ["-c", str(config)]
         self.process = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=die_with_parent if os.name == "posix" else None,

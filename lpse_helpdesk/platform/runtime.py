@@ -34,6 +34,7 @@ from .bus import (
 from .consumer import TrackedConsumer
 from .http import build_http_app
 from .observability import Metrics, log_event
+from .natsauth import redacted
 from .outbox import OutboxRelay
 from .service import ServiceContext, ServiceDefinition, utc_now
 from .store import ServiceStore
@@ -163,7 +164,8 @@ class Runtime:
             await asyncio.sleep(0.02)
 
     async def _connect_bus(self) -> None:
-        if not await connect_with_retry(self.broker, self.stop_event, self.settings.nats_url):
+        if not await connect_with_retry(self.broker, self.stop_event,
+                                        redacted(self.settings.nats_url)):
             return
         while not self.stop_event.is_set():
             try:
@@ -180,7 +182,7 @@ class Runtime:
                 self._consumer_tasks.append(asyncio.create_task(
                     consumer.run(self.broker.connection, self.stop_event)))
         self.nats_ready.set()
-        log_event(log, "terhubung ke NATS", nats=self.settings.nats_url,
+        log_event(log, "terhubung ke NATS", nats=redacted(self.settings.nats_url),
                   services=list(self.services))
 
     async def _watch_flow(self) -> None:
