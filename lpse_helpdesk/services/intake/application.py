@@ -40,7 +40,13 @@ TABLES = (
     " id TEXT PRIMARY KEY, tenant TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {p}_upload_uses (id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL)",
     # Mail already turned into a ticket or a reply: a second copy of a Message-ID does nothing.
+    # A held mail's Message-ID maps to `held:<id>`, and the key `held:<id>` to the ticket staff
+    # sent it to, so that it is decided once (held.py).
     "CREATE TABLE IF NOT EXISTS {p}_mail_seen (message_id TEXT PRIMARY KEY, number TEXT NOT NULL)",
+    # Mail that names a ticket without proving it answers our mail, held for staff (held.py).
+    "CREATE TABLE IF NOT EXISTS {p}_held_mail (id TEXT PRIMARY KEY, tenant TEXT NOT NULL,"
+    " number TEXT NOT NULL, received_at TEXT NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS {n}_held_mail_tenant ON {p}_held_mail (tenant, received_at)",
 )
 
 
@@ -215,25 +221,6 @@ class IntakeService:
                 continue  # someone took this number: try the next one
             return Submission(TicketCreated(id=ticket_id, number=number, access_token=token), False)
         raise RuntimeError("nomor tiket tidak bisa dialokasikan setelah 200 percobaan")
-
-    def mail_reply(self, number: str, sender: str, message: str,
-                   attachments: list[AttachmentRef], message_id: str | None) -> TicketEvent:
-        """A reporter's mail whose subject names their ticket: added to it, never a new ticket.
-        Only the reporter's own address may add to a ticket by mail."""
-        own = self._own_history(number)
-        received = own[0].event if own else None
-        if not isinstance(received, TicketReceived) or received.reporter.email.lower() != sender.lower():
-            raise TicketNotFound(number)
-        event = ReporterReplied(**new_envelope(received.ticket_id, received.tenant, self.now()),
-                                message=message, channel="email", attachments=list(attachments))
-        try:
-            self.store.record([Stored(event, received.ticket_id, own[-1].originator_version + 1)],
-                              writes=self._seen(message_id, number))
-        except IntegrityError:
-            if message_id and self.mail_seen(message_id):
-                raise DuplicateMail(number) from None
-            raise
-        return event
 
     def _own_history(self, number: str):
         rows = self.store.query(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
@@ -17,6 +17,7 @@ from ...platform.auth import reporter_or_staff, require_staff, staff_login
 from ...schemas.events import AttachmentRef
 from ...schemas.api import CounterEntry, CounterReceipt, Feedback, Message, NewTicket, TicketCreated
 from ...workflow.http import ReporterToken, as_reporter
+from . import held
 from .application import IdempotencyMismatch, IntakeService, UnknownTenant, UnknownUpload
 from .requirements import RequirementsNotMet
 
@@ -135,10 +136,69 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
         await asyncio.to_thread(service.remember_upload, tenant, ref)
         return ref
 
-    return [create_ticket, reporter_reply, reporter_feedback, walk_in, phone_call, upload]
+    async def decide(request: Request, held_id: str, action, status: str) -> HeldOutcome:
+        try:
+            mail = await asyncio.to_thread(held.get, service, held_id)
+        except held.HeldNotFound:
+            raise HTTPException(status_code=404, detail="Surat tertahan tidak ditemukan") from None
+        staff = require_staff(request, service.signer, mail.tenant, HELD_MAIL_ROLES)
+        try:
+            number = await asyncio.to_thread(action, service, held_id, staff.username)
+        except held.AlreadyDecided as exc:
+            raise HTTPException(status_code=409, detail=(
+                f"Surat ini sudah diputuskan petugas: tiket {exc.args[0]}")) from None
+        except LookupError:
+            raise HTTPException(status_code=409, extra={"field": "number"}, detail=(
+                f"Tiket {mail.number} tidak ada di unit ini; jadikan surat ini tiket baru")
+            ) from None
+        except msgspec.ValidationError as exc:
+            raise HTTPException(status_code=400, detail=f"Isi surat bukan tiket yang sah: {exc}",
+                                extra={"field": "body"}) from None
+        except RequirementsNotMet as exc:
+            raise HTTPException(status_code=400, detail=str(exc),
+                                extra={"field": exc.missing[0], "missing": exc.missing}) from None
+        return HeldOutcome(id=held_id, status=status, number=number)
+
+    @get("/api/v1/mail/held", guards=[staff_login], tags=["staf"],
+         summary="Surat tertahan untuk diperiksa petugas / mail held for staff",
+         description="Surat yang menyebut nomor tiket tetapi tidak terbukti membalas surat "
+         "helpdesk dari alamat pelapor; terbaru dulu, 200 paling banyak; `include_decided=true` "
+         "juga yang sudah diputuskan / mail naming a ticket without proof that it answers our "
+         "mail from the reporter, newest first, at most 200; `include_decided=true` adds the "
+         "decided ones.")
+    async def list_held(request: Request, tenant: FromQuery[str],
+                        include_decided: FromQuery[bool] = False) -> list[held.HeldMail]:
+        require_staff(request, service.signer, tenant, HELD_MAIL_ROLES)
+        return await asyncio.to_thread(held.listing, service, tenant, not include_decided)
+
+    @post("/api/v1/mail/held/{held_id:str}/accept", guards=[staff_login], tags=["staf"],
+          status_code=201, summary="Tambahkan surat tertahan ke tiketnya / add to its ticket",
+          description="Isi dan lampiran surat menjadi balasan pelapor pada tiket yang disebutnya, "
+          "dengan catatan pengirim dan petugas; sekali saja / the mail's text and attachments "
+          "become the reporter's reply on the ticket it names, noting sender and clerk; once.")
+    async def accept_held(request: Request, held_id: FromPath[str]) -> HeldOutcome:
+        return await decide(request, held_id, held.accept, "accepted")
+
+    @post("/api/v1/mail/held/{held_id:str}/new-ticket", guards=[staff_login], tags=["staf"],
+          status_code=201, summary="Jadikan surat tertahan tiket baru / make it a new ticket",
+          description="Surat menjadi tiket baru unitnya dari pengirimnya (persyaratan standar "
+          "unit berlaku); sekali saja / the mail becomes a new ticket of its unit from its "
+          "sender (the unit's requirements apply); once.")
+    async def held_to_ticket(request: Request, held_id: FromPath[str]) -> HeldOutcome:
+        return await decide(request, held_id, held.new_ticket, "new_ticket")
+
+    return [create_ticket, reporter_reply, reporter_feedback, walk_in, phone_call, upload,
+            list_held, accept_held, held_to_ticket]
 
 
 COUNTER_ROLES = ("helpdesk", "koordinator", "kepala_unit", "admin")
+HELD_MAIL_ROLES = ("helpdesk", "koordinator", "kepala_unit", "admin")
+
+
+class HeldOutcome(msgspec.Struct, frozen=True):
+    id: str
+    status: str  # accepted | new_ticket
+    number: str  # the ticket the mail went to
 
 
 class FollowUp(msgspec.Struct, frozen=True):

@@ -1,9 +1,14 @@
 """Intake's SMTP listener: mail to a unit's helpdesk address becomes a ticket of that unit.
 
-`<tenant>@any-domain` or the unit's configured `helpdesk_email` are accepted. A subject naming
-one of the reporter's ticket numbers adds the mail to that ticket. Every refusal is an SMTP code
-with a reason in Indonesian; attachments are stored before the ticket, and the ticket and the
-Message-ID are stored in one transaction, so a refused or repeated mail leaves no half ticket.
+`<tenant>@any-domain` or the unit's configured `helpdesk_email` are accepted. Every refusal is
+an SMTP code with a reason in Indonesian: a permanent 5xx for what no retry can fix (too large,
+too many parts or attachments, nested too deep, an unreadable sender), so that the sending
+server gives up at once, and 451 only for a passing fault of ours. Parsing runs in a thread in
+linear time (mail.py). Mail written by a program makes nothing and is answered 250, so that
+nobody retries it; a mail naming a ticket is added to it only with proof that it answers our
+mail (mailbox.py), otherwise it is held for staff (held.py). Attachments are stored before the
+ticket, and the ticket and the Message-ID are stored in one transaction, so a refused or
+repeated mail leaves no half ticket.
 """
 
 from __future__ import annotations
@@ -14,17 +19,15 @@ import logging
 import msgspec
 from aiosmtpd.smtp import SMTP
 
-from ...platform.attachments import AttachmentRejected, AttachmentStore, check
+from ...platform.attachments import AttachmentRejected, AttachmentStore, check, check_count
 from ...platform.observability import log_event
-from ...schemas.api import NewTicket
-from ...workflow.rules import TicketNotFound
+from . import held
 from .application import DuplicateMail, IntakeService, UnknownTenant
-from .mail import MalformedMail, parse
+from .mail import Limits, MalformedMail, parse
+from .mailbox import add_reply, hold_reason, loop_reason, own_addresses, ticket_from_mail
 from .requirements import RequirementsNotMet
 
 log = logging.getLogger("lpse_helpdesk.smtp")
-DOCUMENT_FIELDS = ("id_card", "company_npwp", "director_id_card", "request_letter",
-                   "company_documents")
 
 
 def reply_line(code: str, text: str) -> str:
@@ -33,8 +36,10 @@ def reply_line(code: str, text: str) -> str:
 
 
 class MailIntake:
-    def __init__(self, service: IntakeService, attachments: AttachmentStore):
-        self.service, self.attachments = service, attachments
+    def __init__(self, service: IntakeService, attachments: AttachmentStore,
+                 limits: Limits = Limits()):
+        self.service, self.attachments, self.limits = service, attachments, limits
+        self.own = own_addresses(service.standards)
 
     def tenant_for(self, address: str) -> str | None:
         address = address.lower().strip("<>")
@@ -56,25 +61,40 @@ class MailIntake:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         tenant = self.tenant_for(envelope.rcpt_tos[0])
         try:
-            return await self._accept(tenant, envelope.content)
+            return await self._accept(tenant, envelope.content, envelope.mail_from)
         except Exception as exc:  # noqa: BLE001 - never drop a mail silently: the sender retries
             log_event(log, "surat gagal diproses", logging.ERROR, tenant=tenant, error=repr(exc))
             return reply_line("451 4.3.0", "gangguan sementara di helpdesk; coba kirim lagi nanti")
 
-    async def _accept(self, tenant: str, raw: bytes) -> str:
+    async def _accept(self, tenant: str, raw: bytes, envelope_sender: str | None) -> str:
         standard = self.service.standards[tenant]
         try:
-            mail = parse(raw)
+            mail = await asyncio.to_thread(parse, raw, self.limits)
         except MalformedMail as exc:
-            return reply_line("550 5.6.0", f"surat tidak bisa dibaca: {exc}")
+            log_event(log, "surat ditolak", logging.WARNING, tenant=tenant, code=exc.code,
+                      reason=str(exc), size=len(raw))
+            return reply_line(exc.code, f"{exc.verdict}: {exc}")
+        loop = loop_reason(mail, envelope_sender, self.own)
+        if loop:
+            log_event(log, "surat otomatis diabaikan", tenant=tenant, reason=loop,
+                      sender=mail.sender_email, message_id=mail.message_id,
+                      number=mail.thread_number)
+            return reply_line("250 2.0.0", "diterima; surat otomatis tidak dibuatkan tiket dan "
+                              "tidak dibalas")
         if mail.message_id:
             seen = await asyncio.to_thread(self.service.mail_seen, mail.message_id)
+            if seen and seen.startswith("held:"):
+                return reply_line("250 2.0.0", "surat ini sudah diterima sebelumnya, menunggu "
+                                  "pemeriksaan petugas")
             if seen:
                 return reply_line("250 2.0.0", f"surat ini sudah diterima sebelumnya: tiket {seen}")
         try:
+            check_count(standard, len(mail.attachments))
             for item in mail.attachments:
                 check(standard, item.filename, item.content_type, len(item.data))
         except AttachmentRejected as exc:
+            log_event(log, "surat ditolak", logging.WARNING, tenant=tenant, code="552",
+                      reason=str(exc), size=len(raw))
             return reply_line("552 5.3.4", str(exc))
         try:
             refs = [await self.attachments.put(a.data, a.filename, a.content_type)
@@ -83,25 +103,10 @@ class MailIntake:
             return reply_line("451 4.3.0", f"penyimpanan lampiran belum tersedia ({type(exc).__name__});"
                               " coba kirim lagi nanti")
         if mail.thread_number:
-            try:
-                await asyncio.to_thread(self.service.mail_reply, mail.thread_number,
-                                        mail.sender_email, mail.body, refs, mail.message_id)
-                return reply_line("250 2.0.0", f"ditambahkan ke tiket {mail.thread_number}")
-            except DuplicateMail as exc:
-                return reply_line("250 2.0.0", f"surat ini sudah diterima: tiket {exc.args[0]}")
-            except TicketNotFound:
-                pass  # not this sender's ticket: it becomes a new ticket
-        documents = {k: v for k, v in mail.fields.items() if k in DOCUMENT_FIELDS}
-        if any(r.content_type.startswith("image/") for r in refs):
-            documents["screenshot"] = ", ".join(r.filename for r in refs)
+            return await self._follow_up(tenant, mail, refs)
         try:
-            ticket = msgspec.convert({
-                "tenant": tenant, "channel": "email", "subject": mail.subject,
-                "description": mail.body, "documents": documents,
-                "reporter": {"name": mail.sender_name or mail.sender_email,
-                             "email": mail.sender_email, "phone": mail.fields.get("phone", ""),
-                             "organization": mail.fields.get("organization", "")},
-            }, NewTicket)
+            ticket = ticket_from_mail(tenant, mail.sender_name, mail.sender_email, mail.subject,
+                                      mail.body, mail.fields, refs)
             submitted = await asyncio.to_thread(
                 self.service.submit, ticket, None, refs, mail.message_id)
         except msgspec.ValidationError as exc:
@@ -119,17 +124,66 @@ class MailIntake:
         return reply_line("250 2.0.0", f"diterima sebagai tiket {number}; sebut nomor ini di "
                           "judul balasan Anda")
 
+    async def _follow_up(self, tenant: str, mail, refs) -> str:
+        """A mail whose subject names a ticket: added to it when it proves it answers our mail
+        from the reporter's address, else held for staff. Never a new ticket by itself."""
+        number = mail.thread_number
+        reason = await hold_reason(self.service, tenant, mail)
+        try:
+            if reason is None:
+                await asyncio.to_thread(add_reply, self.service, tenant, number, mail.body, refs,
+                                        mail.message_id)
+                return reply_line("250 2.0.0", f"ditambahkan ke tiket {number}")
+            held_id = await asyncio.to_thread(held.hold, self.service, tenant, mail, refs, reason)
+        except DuplicateMail as exc:
+            went = exc.args[0]
+            return reply_line("250 2.0.0", "surat ini sudah diterima" + (
+                ", menunggu pemeriksaan petugas" if went.startswith("held:")
+                else f": tiket {went}"))
+        log_event(log, "surat ditahan untuk petugas", tenant=tenant, held=held_id, number=number,
+                  sender=mail.sender_email, reason=reason)
+        return reply_line("250 2.0.0", f"diterima, menunggu pemeriksaan petugas (surat menyebut "
+                          f"tiket {number})")
+
+
+class _Listener(SMTP):
+    """aiosmtpd's own refusals of a mail, in Indonesian like the rest."""
+
+    def __init__(self, translations: dict[str, str], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.translations = translations
+
+    async def push(self, status):
+        if isinstance(status, str):
+            for prefix, text in self.translations.items():
+                if status.startswith(prefix):
+                    status = text
+                    break
+        await super().push(status)
+
 
 async def serve_smtp(service: IntakeService, broker, host: str, port: int,
                      stop: asyncio.Event) -> None:
-    handler = MailIntake(service, AttachmentStore(broker))
     largest = max((s.attachments.max_bytes for s in service.standards.values()), default=5_000_000)
     # Base64 makes attachments about 4/3 larger; anything above that is refused with 552.
     limit = largest * 4 // 3 + 1_000_000
+    # A mail at the size limit holds about limit/78 lines of base64; limit/40 leaves room for
+    # text of short lines, and the parser, which keeps an object per line, never sees the
+    # millions of empty lines that would fit in the size limit.
+    handler = MailIntake(service, AttachmentStore(broker),
+                         Limits(max_lines=max(50_000, limit // 40)))
+    too_big = reply_line("552 5.3.4", f"surat terlalu besar: paling banyak {limit} byte")
+    translations = {
+        "552 Error: Too much mail data": too_big,
+        "552 Error: message size exceeds": too_big,
+        "500 Line too long": reply_line("500 5.5.2", "ada baris lebih dari 998 karakter "
+                                        "(RFC 5321 4.5.3.1.6)"),
+    }
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, data_size_limit=limit, hostname="lpse-helpdesk",
-                     ident="LPSE Helpdesk intake", enable_SMTPUTF8=True),
+        lambda: _Listener(translations, handler, data_size_limit=limit,
+                          hostname="lpse-helpdesk", ident="LPSE Helpdesk intake",
+                          enable_SMTPUTF8=True),
         host, port,
     )
     log_event(log, "SMTP masuk siap", host=host, port=port)

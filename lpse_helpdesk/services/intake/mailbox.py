@@ -1,0 +1,154 @@
+"""What a mail from outside may do to a ticket.
+
+Mail written by a program (an out-of-office reply, a bounce, the helpdesk's own notification
+delivered back to it) makes nothing: answering it starts a loop. A mail is added to a ticket
+only when it proves it answers the helpdesk's mail about that ticket, by naming in In-Reply-To
+or References one of the Message-IDs notify sent to the reporter, and comes from the
+reporter's address; a From header alone proves nothing, anyone can write it.
+
+notify's Message-IDs are `<uuid5(MAIL_NAMESPACE, "<event id>:<template>:<recipient>")@lpse-
+helpdesk>` (notify/application.py `_mail_row`, notify/mailer.py): random per event and derived
+from the ticket's events, so they are recomputed here from the ticket's events on the bus
+instead of being stored twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from importlib.resources import files
+
+import msgspec
+
+from ...platform.natsclient import jetstream
+from ...platform.store import IntegrityError, Stored
+from ...platform.streamread import stream_batches
+from ...schemas import SUBJECT_PREFIX, new_envelope
+from ...schemas.api import NewTicket
+from ...schemas.events import AttachmentRef, ReporterReplied, TicketReceived
+from ..notify.application import MAIL_NAMESPACE
+from .application import DuplicateMail, IntakeService
+from .mail import ParsedMail
+
+OUR_DOMAIN = "lpse-helpdesk"  # the right-hand side of every Message-ID notify writes
+# Every template notify can send: a reporter's mail is one of them.
+TEMPLATES = tuple(sorted(
+    entry.name.removesuffix(".txt")
+    for entry in (files("lpse_helpdesk.services.notify") / "templates").iterdir()
+    if entry.name.endswith(".txt")))
+
+
+DOCUMENT_FIELDS = ("id_card", "company_npwp", "director_id_card", "request_letter",
+                   "company_documents")
+
+
+class _EventId(msgspec.Struct):
+    event_id: uuid.UUID
+
+
+def own_addresses(standards) -> frozenset[str]:
+    """The addresses notify sends from (every unit's helpdesk_email): mail from them is ours."""
+    return frozenset(s.helpdesk_email.lower() for s in standards.values())
+
+
+def ours(message_id: str) -> bool:
+    return message_id.strip().strip("<>").lower().endswith("@" + OUR_DOMAIN)
+
+
+def loop_reason(mail: ParsedMail, envelope_sender: str | None, own: frozenset[str]) -> str | None:
+    """Why no ticket and no reply may come of this mail, or None for a person's mail."""
+    if mail.automatic:
+        return f"surat otomatis ({mail.automatic})"
+    if not (envelope_sender or "").strip("<> "):
+        return "pengirim amplop kosong (laporan pengiriman)"
+    if mail.sender_email.lower() in own:
+        return f"dari alamat helpdesk sendiri ({mail.sender_email})"
+    if mail.message_id and ours(mail.message_id):
+        return "Message-ID milik helpdesk sendiri"
+    return None
+
+
+def sent_ids(event_ids, recipient: str) -> set[str]:
+    """The Message-IDs (without <>) of every mail notify may have sent `recipient` for these
+    events."""
+    return {f"{uuid.uuid5(MAIL_NAMESPACE, f'{event_id}:{template}:{recipient}')}@{OUR_DOMAIN}"
+            for event_id in event_ids for template in TEMPLATES}
+
+
+async def bus_event_ids(broker, received: TicketReceived) -> list[str]:
+    """The ids of the ticket's events on the bus (a few dozen at most); BusDown while NATS is
+    not connected."""
+    jetstream(broker)  # BusDown rather than faststream's own error when not connected
+    subject = f"{SUBJECT_PREFIX}.{received.tenant}.ticket.{received.ticket_id}.>"
+    ids = []
+    async for batch in stream_batches(broker.connection, [subject]):
+        ids += [str(msgspec.json.decode(data, type=_EventId).event_id) for _, _, data in batch]
+    return ids
+
+
+def ticket_of(service: IntakeService, number: str, tenant: str) -> tuple[TicketReceived, list]:
+    """The ticket's `received` event and intake's history of it; LookupError when the number is
+    not a ticket of this unit."""
+    own = service._own_history(number)  # noqa: SLF001 - intake's own reading of its events
+    received = own[0].event if own else None
+    if not isinstance(received, TicketReceived) or received.tenant != tenant:
+        raise LookupError(number)
+    return received, own
+
+
+async def hold_reason(service: IntakeService, tenant: str, mail: ParsedMail) -> str | None:
+    """None when the mail may be added to the ticket its subject names; else why staff must
+    look at it first."""
+    number = mail.thread_number
+    try:
+        received, own = await asyncio.to_thread(ticket_of, service, number, tenant)
+    except LookupError:
+        return f"tiket {number} tidak ada di unit ini"
+    if mail.sender_email.lower() != received.reporter.email.lower():
+        return f"pengirim {mail.sender_email} bukan alamat pelapor tiket {number}"
+    claimed = {r.lower() for r in mail.references if ours(r)}
+    if not claimed:
+        return "tidak membalas surat helpdesk (tanpa In-Reply-To/References ke surat kami)"
+    known = [str(stored.event.event_id) for stored in own]
+    if claimed & sent_ids(known, received.reporter.email):
+        return None
+    if claimed & sent_ids(await bus_event_ids(service.broker, received), received.reporter.email):
+        return None
+    return f"In-Reply-To/References tidak menunjuk surat helpdesk untuk tiket {number}"
+
+
+def add_reply(service: IntakeService, tenant: str, number: str, message: str,
+              attachments: list[AttachmentRef], key: str | None) -> ReporterReplied:
+    """The mail's text as the reporter's reply on the ticket, once per `key` (its Message-ID,
+    or `held:<id>` for a held mail staff accepted): a second try raises DuplicateMail."""
+    for _ in range(20):  # another reply may take the next version first: read again
+        received, own = ticket_of(service, number, tenant)
+        event = ReporterReplied(**new_envelope(received.ticket_id, received.tenant, service.now()),
+                                message=message, channel="email", attachments=list(attachments))
+        try:
+            version = own[-1].originator_version + 1
+            service.store.record([Stored(event, received.ticket_id, version)],
+                                 writes=service._seen(key, number))  # noqa: SLF001
+        except IntegrityError:
+            if key and service.mail_seen(key):
+                raise DuplicateMail(service.mail_seen(key)) from None
+            continue
+        return event
+    raise RuntimeError(f"balasan tidak bisa dicatat pada tiket {number}")
+
+
+def ticket_from_mail(tenant: str, sender_name: str, sender_email: str, subject: str, body: str,
+                     fields: dict[str, str], refs: list[AttachmentRef]) -> NewTicket:
+    """The new ticket a mail asks for: `Telepon:`/`KTP:` lines fill what the unit's standard
+    requires, an attached image stands for the screenshot. msgspec.ValidationError when the
+    mail's text is not a valid ticket."""
+    documents = {k: v for k, v in fields.items() if k in DOCUMENT_FIELDS}
+    if any(r.content_type.startswith("image/") for r in refs):
+        documents["screenshot"] = ", ".join(r.filename for r in refs)[:200]
+    return msgspec.convert({
+        "tenant": tenant, "channel": "email", "subject": subject, "description": body,
+        "documents": documents,
+        "reporter": {"name": sender_name or sender_email, "email": sender_email,
+                     "phone": fields.get("phone", ""),
+                     "organization": fields.get("organization", "")},
+    }, NewTicket)
