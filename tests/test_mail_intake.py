@@ -76,6 +76,9 @@ async def test_mail_with_png_becomes_a_ticket_and_replies_thread(hd):
 
     reply = mail("basarnas@lpse.test", f"Re: [{number}] Gagal upload dokumen penawaran",
                  "Sudah saya coba lagi, masih gagal.")
+    # The proof that it answers our mail: its In-Reply-To names the acknowledgement's Message-ID
+    # (without it the mail waits for staff: tests/test_hostile_mail.py).
+    reply["In-Reply-To"] = await _acknowledgement_id(hd, received["ticket_id"])
     code, text = await send(port, reply)
     assert code == 250 and f"ditambahkan ke tiket {number}" in text
     code, text = await send(port, reply)  # the same Message-ID again
@@ -107,7 +110,7 @@ async def test_bad_mail_gets_clear_smtp_codes_and_stores_nothing(hd):
     huge = b"\0" * 20_000_000
     code, text = await send(port, mail("batam@lpse.test", "Raksasa", "lampiran raksasa",
                                        attachments=[("raksasa.pdf", "application", "pdf", huge)]))
-    assert code == 552 and "size" in text
+    assert code == 552 and "surat terlalu besar" in text
     raw = b"From: \r\nTo: batam@lpse.test\r\nSubject: \r\n\r\n"
     smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
     await smtp.connect()
@@ -133,6 +136,16 @@ async def _staffless_view(hd, number: str) -> dict:
     view = await eventually(lambda: hd.ticket({"number": number, "access_token": token}),
                             what="tiket tampil")
     return {**view, "_token": token}
+
+
+async def _acknowledgement_id(hd, ticket_id: str) -> str:
+    """The Message-ID of notify's acknowledgement to the reporter (no mail server here: it
+    waits in notify's table, with the id its Message-ID is made of)."""
+    notify = hd.runtime.service("notify").store
+    [(mail_id,)] = await eventually(lambda: notify.query(
+        f"SELECT id FROM {notify.prefix}_mails WHERE ticket_id = ? AND template = 'received'",
+        (ticket_id,)), what="tanda terima")
+    return f"<{mail_id}@lpse-helpdesk>"
 
 
 async def _has(hd, number, token, kind):
