@@ -160,6 +160,7 @@ def _progress(consumer: str, read: int, total: int) -> None:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from .platform import eventloop, rebuild
+    from .platform.bus import tls_for
     from .platform.service import ServiceContext
     from .platform.store import ServiceStore
     from .services import definition
@@ -177,14 +178,16 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         # Bulk (desk's view): replayed here, in large batches; the consumer resumes after it.
         bulk = [c for c in views if c.bulk is not None]
         for spec_, result in zip(bulk, eventloop.run(rebuild.rebuild_in_bulk(
-                store, bulk, settings.nats_url, settings.max_body_bytes, _progress))):
+                store, bulk, settings.nats_url, settings.max_body_bytes, _progress,
+                tls_for(settings.nats_ca_file)))):
             print(f"Read model {spec_.name} dibangun ulang dari {result.replayed} pesan stream; "
                   f"consumer lanjut dari urutan {result.resume_at}. / Rebuilt from "
                   f"{result.replayed} stream messages; the consumer resumes at {result.resume_at}.")
         # The others (the FAQ's): emptied, and the live consumer replays the stream.
         names = rebuild.reset_tables(store, [c for c in views if c.bulk is None])
         if names:
-            eventloop.run(rebuild.delete_consumers(settings.nats_url, names))
+            eventloop.run(rebuild.delete_consumers(settings.nats_url, names,
+                                                   tls_for(settings.nats_ca_file)))
     finally:
         store.close()
     if names:

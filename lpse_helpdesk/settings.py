@@ -37,6 +37,7 @@ ENV = {
     "http_port": "HELPDESK_HTTP_PORT", "smtp_port": "HELPDESK_SMTP_PORT",
     "nats_port": "HELPDESK_NATS_PORT",
     "reporter_mails_per_hour": "HELPDESK_REPORTER_MAILS_PER_HOUR",
+    "nats_ca_file": "HELPDESK_NATS_CA",
     "rate_tickets_per_minute": "HELPDESK_RATE_TICKETS_PER_MINUTE",
     "rate_uploads_per_minute": "HELPDESK_RATE_UPLOADS_PER_MINUTE",
     "rate_logins_per_minute": "HELPDESK_RATE_LOGINS_PER_MINUTE",
@@ -58,6 +59,9 @@ class Settings:
     data_dir: Path = Path("helpdesk-data")
     # One URL, or several separated by commas (every node of a NATS cluster).
     nats_url: NatsUrl = "nats://127.0.0.1:4222"
+    # The CA that signed a NATS cluster's certificates, for `tls://` URLs (deploy/nats/make-tls.sh);
+    # None: the system's CAs.
+    nats_ca_file: Path | None = None
     # Copies JetStream keeps of the TICKETS stream, the TICKET_DECISIONS bucket and the
     # ATTACHMENTS object store: 1 for a single nats-server, 3 on a three-node cluster.
     stream_replicas: Replicas = 1

@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import weakref
+from pathlib import Path
 
 from faststream.nats import NatsBroker
+from faststream.security import BaseSecurity
 from nats.js.api import KeyValueConfig, ObjectStoreConfig, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 
 from ..schemas import STREAM, STREAM_SUBJECTS
 from ..workflow.guard import BUCKET as DECISIONS_BUCKET
 from .attachments import BUCKET as ATTACHMENTS_BUCKET
+from .revocations import BUCKET as REVOCATIONS_BUCKET
+from .revocations import ensure_bucket as ensure_revocations_bucket
 
 log = logging.getLogger("lpse_helpdesk.bus")
 
@@ -37,9 +42,17 @@ def nats_servers(nats_url: str) -> list[str]:
     return [url.strip() for url in nats_url.split(",") if url.strip()]
 
 
-def make_broker(nats_url: str) -> NatsBroker:
+def tls_for(ca_file: Path | None) -> ssl.SSLContext | None:
+    """The TLS context of `tls://` connections to a cluster with its own CA."""
+    return ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
+
+
+def make_broker(nats_url: str, ca_file: Path | None = None) -> NatsBroker:
+    context = tls_for(ca_file)
     return NatsBroker(
         nats_servers(nats_url),
+        # faststream hands the context to nats-py's `tls`.
+        security=BaseSecurity(ssl_context=context) if context else None,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         connect_timeout=2,
@@ -67,8 +80,9 @@ async def ensure_stream(broker: NatsBroker, replicas: int = 1) -> None:
 
 
 async def ensure_buckets(broker: NatsBroker, replicas: int = 1) -> None:
-    """The key-value bucket of workflow decisions and the attachments' object store, with
-    `replicas` copies. An existing one keeps its data and only changes its replica count."""
+    """The key-value buckets of workflow decisions and of revoked staff tokens, and the
+    attachments' object store, with `replicas` copies. An existing one keeps its data and only
+    changes its replica count."""
     js = broker.connection.jetstream()
     try:
         await js.key_value(DECISIONS_BUCKET)
@@ -80,7 +94,8 @@ async def ensure_buckets(broker: NatsBroker, replicas: int = 1) -> None:
     except (BucketNotFoundError, NotFoundError):
         await js.create_object_store(ATTACHMENTS_BUCKET, ObjectStoreConfig(
             storage=StorageType.FILE, replicas=replicas))
-    for name in (f"KV_{DECISIONS_BUCKET}", f"OBJ_{ATTACHMENTS_BUCKET}"):
+    await ensure_revocations_bucket(js, replicas)
+    for name in (f"KV_{DECISIONS_BUCKET}", f"OBJ_{ATTACHMENTS_BUCKET}", f"KV_{REVOCATIONS_BUCKET}"):
         info = await js.stream_info(name)
         if info.config.num_replicas != replicas:
             info.config.num_replicas = replicas

@@ -59,15 +59,43 @@ class BusUsers:
         return _url(SUBSCRIBER_USER, self.subscriber_password, host, port)
 
     def server_config(self) -> str:
-        """The `authorization` block of nats-server's configuration."""
-        users = [
-            {"user": SERVICE_USER, "password": self.service_password},
-            {"user": SUBSCRIBER_USER, "password": self.subscriber_password,
-             "permissions": {"publish": {"allow": SUBSCRIBER_PUBLISH},
-                             "subscribe": {"allow": SUBSCRIBER_SUBSCRIBE}}},
-        ]
-        # nats-server's configuration format accepts JSON for a block's value.
-        return f"authorization {{\n  users = {json.dumps(users, indent=2)}\n}}\n"
+        """The `authorization` block of nats-server's configuration, passwords written in."""
+        return users_config(json.dumps(self.service_password),
+                            json.dumps(self.subscriber_password))
+
+
+def users_config(service_password: str, subscriber_password: str) -> str:
+    """The `authorization` block with the two users; each password is a quoted string, or a
+    `$VARIABLE` that nats-server reads from its environment (deploy/nats/users.conf)."""
+    def allow(subjects: list[str]) -> str:
+        return "[" + ", ".join(json.dumps(s) for s in subjects) + "]"
+
+    return (
+        "authorization {\n  users = [\n"
+        f"    {{user: {SERVICE_USER}, password: {service_password}}}\n"
+        f"    {{user: {SUBSCRIBER_USER}, password: {subscriber_password}, permissions: {{\n"
+        f"      publish: {{allow: {allow(SUBSCRIBER_PUBLISH)}}}\n"
+        f"      subscribe: {{allow: {allow(SUBSCRIBER_SUBSCRIBE)}}}\n"
+        "    }}\n  ]\n}\n"
+    )
+
+
+CLUSTER_USERS_HEADER = """\
+# The users of the helpdesk's NATS cluster, included by cluster-node*.conf and compose-node.conf.
+# Made by lpse_helpdesk/platform/natsauth.py (tests/test_deploy_nats.py keeps them equal):
+# `helpdesk` for the services, `pelanggan` a read-only subscriber for downstream systems (it
+# reads the TICKETS stream and makes its own consumers; it cannot publish ticket or FAQ events).
+# The passwords come from the environment of nats-server (systemd: EnvironmentFile
+# /etc/lpse-helpdesk/nats.env; compose: deploy/.env):
+#   HELPDESK_NATS_PASSWORD=$(openssl rand -hex 24)
+#   HELPDESK_NATS_SUBSCRIBER_PASSWORD=$(openssl rand -hex 24)
+# The services then connect to tls://helpdesk:<password>@host:4222 (HELPDESK_NATS_URL).
+"""
+
+
+def cluster_users_file() -> str:
+    return CLUSTER_USERS_HEADER + users_config("$HELPDESK_NATS_PASSWORD",
+                                               "$HELPDESK_NATS_SUBSCRIBER_PASSWORD")
 
 
 def _url(user: str, password: str, host: str, port: int) -> str:

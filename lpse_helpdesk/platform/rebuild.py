@@ -44,8 +44,8 @@ def reset_tables(store: ServiceStore, specs: list[ConsumerSpec]) -> list[str]:
     return names
 
 
-async def delete_consumers(nats_url: str, names: list[str]) -> None:
-    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5)
+async def delete_consumers(nats_url: str, names: list[str], tls=None) -> None:
+    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5, tls=tls)
     try:
         js = nc.jetstream()
         for name in names:
@@ -233,10 +233,10 @@ async def reposition_consumer(connection, spec: ConsumerSpec, start_seq: int) ->
 async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_url: str,
                           max_body_bytes: int | None = None,
                           progress: Callable[[str, int, int], None] | None = None,
-                          ) -> list[BulkResult]:
+                          tls=None) -> list[BulkResult]:
     """`lpse-helpdesk rebuild SERVICE` for consumers with a bulk projection (service stopped);
     `progress` hears (consumer, read, to read) as `stream_batches` reads."""
-    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5)
+    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5, tls=tls)
     try:
         results = []
         for spec in specs:

@@ -36,6 +36,7 @@ from .http import build_http_app
 from .observability import Metrics, log_event
 from .natsauth import redacted
 from .outbox import OutboxRelay
+from .revocations import follow as follow_revocations
 from .service import ServiceContext, ServiceDefinition, utc_now
 from .store import ServiceStore
 
@@ -81,7 +82,7 @@ class Runtime:
         self.now = now
         self.signer = TokenSigner(load_secret(settings))
         self.metrics = Metrics()
-        self.broker = make_broker(settings.nats_url)
+        self.broker = make_broker(settings.nats_url, settings.nats_ca_file)
         self.services: dict[str, RunningService] = {}
         self.stop_event = asyncio.Event()
         self.nats_ready = asyncio.Event()
@@ -181,6 +182,9 @@ class Runtime:
             for consumer in running.consumers:
                 self._consumer_tasks.append(asyncio.create_task(
                     consumer.run(self.broker.connection, self.stop_event)))
+        # Revoked staff tokens: refused here too as soon as any process revokes them.
+        self._tasks.append(asyncio.create_task(follow_revocations(
+            self.broker.connection, self.signer.revocations, self.stop_event)))
         self.nats_ready.set()
         log_event(log, "terhubung ke NATS", nats=redacted(self.settings.nats_url),
                   services=list(self.services))
