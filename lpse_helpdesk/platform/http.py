@@ -55,7 +55,7 @@ _REASONS = {
     413: "Badan permintaan terlalu besar / request body too large",
     415: "Tipe berkas tidak diterima unit ini / unsupported media type",
     422: "Idempotency-Key sama dengan badan berbeda / idempotency key reused",
-    429: "Akun terkunci sementara / too many failed logins",
+    429: "Terlalu banyak permintaan atau akun terkunci sementara / too many requests or a locked account",
     503: "NATS atau penyimpanan lampiran sementara tidak tersedia / unavailable",
 }
 
@@ -71,13 +71,16 @@ def errors(*codes: int) -> dict[int, ResponseSpec]:
 # limit), and every route with parameters or a body 400 (Litestar's own 400 schema is not the
 # body `_validation_handler` sends).
 ROUTE_ERRORS: dict[str, tuple[int, ...]] = {
-    "POST /api/v1/tickets": (422,),
+    "POST /api/v1/tickets": (422, 429),
     "POST /api/v1/tickets/{number}/replies": (401, 404, 409),
     "POST /api/v1/tickets/{number}/feedback": (401, 404, 409),
     "POST /api/v1/tickets/{number}/survey": (401, 404, 409),
     "POST /api/v1/counter/visits": (401, 403),
     "POST /api/v1/counter/calls": (401, 403),
-    "POST /api/v1/attachments": (415, 503),
+    "POST /api/v1/attachments": (415, 429, 503),
+    "GET /api/v1/mail/held": (401, 403),
+    "POST /api/v1/mail/held/{held_id}/accept": (401, 403, 404, 409),
+    "POST /api/v1/mail/held/{held_id}/new-ticket": (401, 403, 404, 409),
     "POST /api/v1/auth/token": (401, 429),
     "GET /api/v1/tickets/{number}": (401, 403, 404),
     "GET /api/v1/tickets/{number}/attachments/{attachment_id}": (401, 403, 404, 503),
@@ -86,7 +89,7 @@ ROUTE_ERRORS: dict[str, tuple[int, ...]] = {
     "GET /api/v1/units/{tenant}/report.csv": (401, 403, 404),
     "GET /api/v1/faq": (404,),
     "GET /api/v1/faq/feed": (404,),
-    "POST /api/v1/faq/{entry_id}/helpful": (404,),
+    "POST /api/v1/faq/{entry_id}/helpful": (404, 429),
     "GET /api/v1/faq/drafts": (401, 403),
     "POST /api/v1/faq/drafts/{entry_id}/{action}": (401, 403, 404, 409),
     "POST /api/v1/faq/{entry_id}/{action}": (401, 403, 404, 409),
