@@ -55,7 +55,8 @@ _REASONS = {
     413: "Badan permintaan terlalu besar / request body too large",
     415: "Tipe berkas tidak diterima unit ini / unsupported media type",
     422: "Idempotency-Key sama dengan badan berbeda / idempotency key reused",
-    429: "Terlalu banyak permintaan atau akun terkunci sementara / too many requests or a locked account",
+    429: "Terlalu banyak permintaan atau akun terkunci sementara / too many requests or a "
+         "locked account",
     503: "NATS atau penyimpanan lampiran sementara tidak tersedia / unavailable",
 }
 
