@@ -42,6 +42,7 @@ ENV = {
     "rate_uploads_per_minute": "HELPDESK_RATE_UPLOADS_PER_MINUTE",
     "rate_logins_per_minute": "HELPDESK_RATE_LOGINS_PER_MINUTE",
     "rate_votes_per_minute": "HELPDESK_RATE_VOTES_PER_MINUTE",
+    "rate_mails_per_sender_per_hour": "HELPDESK_RATE_MAILS_PER_SENDER_PER_HOUR",
 }
 FLAGS = {"nats_url": "--nats", "database_url": "--database"}  # the others: --field-name
 # What a URL must look like, said instead of the pattern it failed.
@@ -91,6 +92,8 @@ class Settings:
     rate_uploads_per_minute: Count = 30
     rate_logins_per_minute: Count = 10
     rate_votes_per_minute: Count = 30
+    # Mails one sender address may send to intake's SMTP listener an hour (intake/smtp.py).
+    rate_mails_per_sender_per_hour: Count = 20
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

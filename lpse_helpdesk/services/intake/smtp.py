@@ -8,7 +8,9 @@ linear time (mail.py). Mail written by a program makes nothing and is answered 2
 nobody retries it; a mail naming a ticket is added to it only with proof that it answers our
 mail (mailbox.py), otherwise it is held for staff (held.py). Attachments are stored before the
 ticket, and the ticket and the Message-ID are stored in one transaction, so a refused or
-repeated mail leaves no half ticket.
+repeated mail leaves no half ticket. One sender may send `rate_mails_per_sender_per_hour`
+mails an hour (a moving window, with the `limits` library); past that it is told to retry
+later (451), so that a flood from one address cannot fill a unit's queue.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import logging
 
 import msgspec
 from aiosmtpd.smtp import SMTP
+from limits import RateLimitItemPerHour, storage, strategies
 
 from ...platform.attachments import AttachmentRejected, AttachmentStore, check, check_count
 from ...platform.observability import log_event
+from ...platform.store import EventTooLarge
 from . import held
 from .application import DuplicateMail, IntakeService, UnknownTenant
 from .mail import Limits, MalformedMail, parse
@@ -37,9 +41,11 @@ def reply_line(code: str, text: str) -> str:
 
 class MailIntake:
     def __init__(self, service: IntakeService, attachments: AttachmentStore,
-                 limits: Limits = Limits()):
+                 limits: Limits = Limits(), per_sender_per_hour: int = 20):
         self.service, self.attachments, self.limits = service, attachments, limits
         self.own = own_addresses(service.standards)
+        self.per_sender = RateLimitItemPerHour(per_sender_per_hour)
+        self.senders = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
 
     def tenant_for(self, address: str) -> str | None:
         address = address.lower().strip("<>")
@@ -62,6 +68,10 @@ class MailIntake:
         tenant = self.tenant_for(envelope.rcpt_tos[0])
         try:
             return await self._accept(tenant, envelope.content, envelope.mail_from)
+        except EventTooLarge as exc:  # no retry makes it smaller
+            log_event(log, "surat ditolak", logging.WARNING, tenant=tenant, code="552",
+                      reason=str(exc), size=len(envelope.content))
+            return reply_line("552 5.3.4", f"surat terlalu besar untuk diproses: {exc}")
         except Exception as exc:  # noqa: BLE001 - never drop a mail silently: the sender retries
             log_event(log, "surat gagal diproses", logging.ERROR, tenant=tenant, error=repr(exc))
             return reply_line("451 4.3.0", "gangguan sementara di helpdesk; coba kirim lagi nanti")
@@ -88,6 +98,11 @@ class MailIntake:
                                   "pemeriksaan petugas")
             if seen:
                 return reply_line("250 2.0.0", f"surat ini sudah diterima sebelumnya: tiket {seen}")
+        if not self.senders.hit(self.per_sender, tenant, mail.sender_email.lower()):
+            log_event(log, "surat ditunda: terlalu banyak dari satu pengirim", logging.WARNING,
+                      tenant=tenant, sender=mail.sender_email)
+            return reply_line("451 4.7.1", "terlalu banyak surat dari alamat ini dalam satu jam; "
+                              "coba kirim lagi nanti")
         try:
             check_count(standard, len(mail.attachments))
             for item in mail.attachments:
@@ -171,7 +186,8 @@ async def serve_smtp(service: IntakeService, broker, host: str, port: int,
     # text of short lines, and the parser, which keeps an object per line, never sees the
     # millions of empty lines that would fit in the size limit.
     handler = MailIntake(service, AttachmentStore(broker),
-                         Limits(max_lines=max(50_000, limit // 40)))
+                         Limits(max_lines=max(50_000, limit // 40)),
+                         service.settings.rate_mails_per_sender_per_hour)
     too_big = reply_line("552 5.3.4", f"surat terlalu besar: paling banyak {limit} byte")
     translations = {
         "552 Error: Too much mail data": too_big,
