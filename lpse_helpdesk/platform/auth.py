@@ -27,6 +27,7 @@ from litestar.exceptions import HTTPException
 
 from ..settings import Settings
 from .keys import Key, key_of, load_keys
+from .revocations import Revocations
 
 StaffRole = Literal["helpdesk", "koordinator", "admin_ppe", "lkpp", "kepala_unit", "admin"]
 STAFF_ROLES: tuple[str, ...] = StaffRole.__args__  # type: ignore[attr-defined]
@@ -40,6 +41,9 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     role: StaffRole
     tenant: str  # a unit id, or "*" for an admin of every unit
     expires: int = 0  # unix seconds
+    # Unix seconds with milliseconds; 0 in tokens made before the claim existed, which any
+    # revocation of their user therefore voids (`revocations.py`).
+    issued_at: float = 0.0
 
     def may_act_in(self, tenant: str) -> bool:
         return self.tenant in (tenant, ALL_UNITS)
@@ -145,6 +149,8 @@ class TokenSigner:
         self.keys = [keys] if isinstance(keys, Key) else list(keys)
         self.by_id = {key.id: key for key in self.keys}
         self.ttl = ttl_seconds
+        # Filled by the runtime's watch of the STAFF_REVOCATIONS bucket (revocations.follow).
+        self.revocations = Revocations()
 
     @property
     def secret(self) -> bytes:
@@ -164,8 +170,9 @@ class TokenSigner:
         return self.reporter_token(ticket_id)
 
     def issue(self, username: str, role: str, tenant: str) -> str:
+        now = time.time()
         claims = Principal(username=username, role=role, tenant=tenant,  # type: ignore[arg-type]
-                           expires=int(time.time()) + self.ttl)
+                           expires=int(now) + self.ttl, issued_at=round(now, 3))
         key, body = self.keys[0], _b64(msgspec.json.encode(claims))
         return f"{key.id}.{body}.{self._sign(key, body)}"
 
@@ -183,6 +190,9 @@ class TokenSigner:
             raise InvalidToken("token rusak / malformed token") from None
         if principal.expires < time.time():
             raise InvalidToken("token kedaluwarsa, silakan login lagi / token expired")
+        if self.revocations.voids(principal.username, principal.issued_at):
+            raise InvalidToken("token dicabut (akun dinonaktifkan, dihapus atau kata sandinya "
+                               "diatur ulang), silakan login lagi / token revoked")
         return principal
 
     @staticmethod
