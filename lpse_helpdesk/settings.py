@@ -43,6 +43,9 @@ ENV = {
     "rate_logins_per_minute": "HELPDESK_RATE_LOGINS_PER_MINUTE",
     "rate_votes_per_minute": "HELPDESK_RATE_VOTES_PER_MINUTE",
     "rate_mails_per_sender_per_hour": "HELPDESK_RATE_MAILS_PER_SENDER_PER_HOUR",
+    "upload_bytes_per_client_per_hour": "HELPDESK_UPLOAD_BYTES_PER_CLIENT_PER_HOUR",
+    "uploads_expire_hours": "HELPDESK_UPLOADS_EXPIRE_HOURS",
+    "attachments_max_bytes": "HELPDESK_ATTACHMENTS_MAX_BYTES",
 }
 FLAGS = {"nats_url": "--nats", "database_url": "--database"}  # the others: --field-name
 # What a URL must look like, said instead of the pattern it failed.
@@ -94,6 +97,12 @@ class Settings:
     rate_votes_per_minute: Count = 30
     # Mails one sender address may send to intake's SMTP listener an hour (intake/smtp.py).
     rate_mails_per_sender_per_hour: Count = 20
+    # Uploads before a ticket (intake/uploads.py): bytes per client address an hour, hours an
+    # unused upload is kept, and the cap of the attachments' object store, below JetStream's
+    # storage so that files never take the ticket stream's room.
+    upload_bytes_per_client_per_hour: Count = 50_000_000
+    uploads_expire_hours: Positive = 6.0
+    attachments_max_bytes: Count = 2 * 1024**3
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

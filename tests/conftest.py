@@ -93,7 +93,8 @@ def standards():
 # except where a test sets its own (tests/test_rate_limits.py).
 UNLIMITED = {**{f"rate_{door}_per_minute": 1_000_000
                 for door in ("tickets", "uploads", "logins", "votes")},
-             "rate_mails_per_sender_per_hour": 1_000_000}
+             "rate_mails_per_sender_per_hour": 1_000_000,
+             "upload_bytes_per_client_per_hour": 10**12}
 UNLIMITED_ENV = {f"HELPDESK_{name.upper()}": str(value) for name, value in UNLIMITED.items()}
 
 

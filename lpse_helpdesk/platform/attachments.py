@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundError
+from nats.js.errors import APIError, BucketNotFoundError, NotFoundError, ObjectNotFoundError
 
 from ..schemas.events import AttachmentRef
 from .natsclient import BusDown, jetstream
@@ -20,6 +20,10 @@ class AttachmentRejected(ValueError):
 
 class AttachmentMissing(LookupError):
     pass
+
+
+class StoreFull(RuntimeError):
+    """The object store reached its cap (`Settings.attachments_max_bytes`)."""
 
 
 def check(standard, filename: str, content_type: str, size: int) -> None:
@@ -58,8 +62,19 @@ class AttachmentStore:
             id=uuid.uuid4().hex, filename=filename[:200] or "lampiran", content_type=content_type,
             size=len(data), sha256=hashlib.sha256(data).hexdigest(),
         )
-        await (await self._store()).put(ref.id, data)
+        try:
+            await (await self._store()).put(ref.id, data)
+        except APIError as exc:
+            if "maximum bytes exceeded" in (exc.description or ""):
+                raise StoreFull(exc.description) from None
+            raise
         return ref
+
+    async def delete(self, attachment_id: str) -> None:
+        try:
+            await (await self._store()).delete(attachment_id)
+        except (ObjectNotFoundError, NotFoundError):
+            pass  # gone already
 
     async def get(self, ref: AttachmentRef) -> bytes:
         try:

@@ -79,10 +79,12 @@ async def ensure_stream(broker: NatsBroker, replicas: int = 1) -> None:
         await js.update_stream(config)
 
 
-async def ensure_buckets(broker: NatsBroker, replicas: int = 1) -> None:
+async def ensure_buckets(broker: NatsBroker, replicas: int = 1,
+                         attachments_max_bytes: int = -1) -> None:
     """The key-value buckets of workflow decisions and of revoked staff tokens, and the
-    attachments' object store, with `replicas` copies. An existing one keeps its data and only
-    changes its replica count."""
+    attachments' object store, with `replicas` copies, the store capped at
+    `attachments_max_bytes`. An existing one keeps its data and only changes its replica count
+    and cap."""
     js = broker.connection.jetstream()
     try:
         await js.key_value(DECISIONS_BUCKET)
@@ -93,12 +95,15 @@ async def ensure_buckets(broker: NatsBroker, replicas: int = 1) -> None:
         await js.object_store(ATTACHMENTS_BUCKET)
     except (BucketNotFoundError, NotFoundError):
         await js.create_object_store(ATTACHMENTS_BUCKET, ObjectStoreConfig(
-            storage=StorageType.FILE, replicas=replicas))
+            storage=StorageType.FILE, replicas=replicas, max_bytes=attachments_max_bytes))
     await ensure_revocations_bucket(js, replicas)
+    caps = {f"OBJ_{ATTACHMENTS_BUCKET}": attachments_max_bytes}
     for name in (f"KV_{DECISIONS_BUCKET}", f"OBJ_{ATTACHMENTS_BUCKET}", f"KV_{REVOCATIONS_BUCKET}"):
-        info = await js.stream_info(name)
-        if info.config.num_replicas != replicas:
+        info, cap = await js.stream_info(name), caps.get(name)
+        if info.config.num_replicas != replicas or (cap and info.config.max_bytes != cap):
             info.config.num_replicas = replicas
+            if cap:
+                info.config.max_bytes = cap
             await js.update_stream(info.config)
 
 

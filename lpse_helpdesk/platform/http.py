@@ -58,6 +58,7 @@ _REASONS = {
     429: "Terlalu banyak permintaan atau akun terkunci sementara / too many requests or a "
          "locked account",
     503: "NATS atau penyimpanan lampiran sementara tidak tersedia / unavailable",
+    507: "Penyimpanan lampiran penuh / attachment storage full",
 }
 
 
@@ -78,7 +79,7 @@ ROUTE_ERRORS: dict[str, tuple[int, ...]] = {
     "POST /api/v1/tickets/{number}/survey": (401, 404, 409),
     "POST /api/v1/counter/visits": (401, 403),
     "POST /api/v1/counter/calls": (401, 403),
-    "POST /api/v1/attachments": (415, 429, 503),
+    "POST /api/v1/attachments": (415, 429, 503, 507),
     "GET /api/v1/mail/held": (401, 403),
     "POST /api/v1/mail/held/{held_id}/accept": (401, 403, 404, 409),
     "POST /api/v1/mail/held/{held_id}/new-ticket": (401, 403, 404, 409),

@@ -171,7 +171,8 @@ class Runtime:
         while not self.stop_event.is_set():
             try:
                 await ensure_stream(self.broker, self.settings.stream_replicas)
-                await ensure_buckets(self.broker, self.settings.stream_replicas)
+                await ensure_buckets(self.broker, self.settings.stream_replicas,
+                                     self.settings.attachments_max_bytes)
                 await self.broker.start()
                 break
             except Exception as exc:  # noqa: BLE001 - JetStream not ready yet: retry

@@ -4,10 +4,11 @@ follow-ups): HTTP for channel frontends and the portal, and an SMTP listener for
 from ...platform.service import ServiceDefinition
 from .application import TABLES, IntakeService
 from .http import routes
+from .uploads import sweep
 
 
 def tasks(app: IntakeService) -> list:
-    return [app.run_smtp] if app.settings.smtp_port else []
+    return [lambda stop: sweep(app, stop), *([app.run_smtp] if app.settings.smtp_port else [])]
 
 
 SERVICE = ServiceDefinition(

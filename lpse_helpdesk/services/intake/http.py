@@ -12,12 +12,13 @@ from litestar import Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
-from ...platform.attachments import AttachmentRejected, AttachmentStore, check
+from ...platform.attachments import AttachmentRejected, AttachmentStore, StoreFull, check
 from ...platform.auth import reporter_or_staff, require_staff, staff_login
 from ...schemas.events import AttachmentRef
 from ...schemas.api import CounterEntry, CounterReceipt, Feedback, Message, NewTicket, TicketCreated
 from ...workflow.http import ReporterToken, as_reporter
 from . import held
+from .uploads import QuotaExceeded, UploadQuota
 from .application import IdempotencyMismatch, IntakeService, UnknownTenant, UnknownUpload
 from .requirements import RequirementsNotMet
 
@@ -105,6 +106,7 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
 
     largest = max((s.attachments.max_bytes for s in service.standards.values()), default=5_000_000)
     uploads = AttachmentStore(service.broker) if service.broker is not None else None
+    quota = UploadQuota(service.settings.upload_bytes_per_client_per_hour)
 
     @post("/api/v1/attachments", status_code=201, tags=["tiket"], request_max_body_size=largest,
           summary="Unggah lampiran (mis. tangkapan layar) sebelum membuat tiket",
@@ -129,7 +131,15 @@ def routes(service: IntakeService) -> list:  # noqa: C901 - one closure per rout
         if uploads is None:
             raise HTTPException(status_code=503, detail="Penyimpanan lampiran belum tersedia")
         try:
+            quota.take(request.client.host if request.client else "", len(data))
+        except QuotaExceeded as exc:
+            raise HTTPException(status_code=429, detail=str(exc)) from None
+        try:
             ref = await uploads.put(data, filename[:200], content_type)
+        except StoreFull:
+            raise HTTPException(status_code=507, detail=(
+                "Penyimpanan lampiran penuh; kirim laporan tanpa lampiran atau coba lagi nanti / "
+                "attachment storage full")) from None
         except Exception:  # noqa: BLE001 - the object store lives on NATS
             raise HTTPException(status_code=503, detail=(
                 "Penyimpanan lampiran (NATS) sementara tidak tersedia; coba lagi")) from None
