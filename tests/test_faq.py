@@ -162,3 +162,32 @@ async def test_near_duplicates_grouped_and_rebuild_gives_the_same_faq(tmp_path, 
 
 async def _same(hd, before):
     return await faq(hd, "basarnas") == before
+
+
+async def test_a_draft_with_a_long_number_is_published_only_when_confirmed(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        d = Desk(hd, "batubara")
+        helpdesk, ppe = await d.staff("hd.btb", "helpdesk"), await d.staff("ppe.btb", "admin_ppe")
+        await close_for_faq(d, helpdesk, "Biaya aktivasi akun",
+                            "Sudah transfer ke 7712345678 tapi akun belum aktif. Kata Pak Joko "
+                            "hubungi LPSE di 0622697703.",
+                            "Aktivasi akun penyedia tidak dipungut biaya. Hubungi helpdesk di "
+                            "082362213178.")
+        [draft] = await drafts(hd, d, ppe, "batubara", 1)
+        # The unit's own numbers (its standard's contacts) stay; the third person goes.
+        assert "0622697703" in draft["question"] and "082362213178" in draft["answer"]
+        assert "Joko" not in draft["question"] and draft["removed"] == {"nama": 1}
+
+        path = f"/api/v1/faq/drafts/{draft['id']}/publish"
+        headers = {"Authorization": f"Bearer {d.tokens[ppe]}"}
+        refused = await hd.http.post(path, headers=headers)  # no body, as reviewers send today
+        assert refused.status_code == 409, refused.text
+        detail = refused.json()["detail"]
+        assert "7712345678" in detail and "10 digit" in detail and "pertanyaan karakter ke-" in detail
+        assert "confirm_digits" in detail and "0622697703" not in detail
+        assert await faq(hd, "batubara") == []
+
+        await review(hd, d, ppe, path, {"confirm_digits": True})
+        [entry] = await faq(hd, "batubara")
+        assert "7712345678" in entry["question"]

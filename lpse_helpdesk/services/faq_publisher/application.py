@@ -20,7 +20,7 @@ from ...workflow import history
 from ...workflow.rules import ActionRefused, conflict, forbidden
 from ...workflow.state import fold_state
 from . import views
-from .scrub import scrub
+from .scrub import Keep, digit_warning, own_contacts, scrub
 
 TABLES = (*history.TABLES, *views.TABLES)
 NAMESPACE = uuid.UUID("3a5d2b1c-0f7e-4d8a-9b6c-5e4f3a2b1c0d")
@@ -49,8 +49,9 @@ class FaqService:
             return decision
         r = state.received
         names, organizations = (r.reporter.name,), (r.reporter.organization,)
-        question, removed_q = scrub(f"{r.subject}\n\n{r.description}", names, organizations)
-        answer, removed_a = scrub(event.resolution, names, organizations)
+        keep = Keep(own_contacts(standard))
+        question, removed_q = scrub(f"{r.subject}\n\n{r.description}", names, organizations, keep)
+        answer, removed_a = scrub(event.resolution, names, organizations, keep)
         entry_id = uuid.uuid5(NAMESPACE, str(event.event_id))
         draft = faq.FaqDrafted(
             **self._envelope(entry_id, event.tenant), source_ticket_id=event.ticket_id,
@@ -86,6 +87,8 @@ class FaqService:
                            f"{' atau '.join(ALLOWED[action])}")
         actor = ev.Actor(id=staff.username, role=staff.role)
         envelope = self._envelope(entry_id, tenant)
+        if action == "publish" and not body.confirm_digits:
+            self._refuse_long_numbers(own, tenant)
         if action == "merge":
             target = self.store.history(body.into)
             if not target or self._status(target) != "published" or target[0].event.tenant != tenant:
@@ -101,6 +104,17 @@ class FaqService:
         self.store.record([Stored(event, entry_id, own[-1].originator_version + 1)],
                           writes=views.project(self.store, event).writes)
         return event
+
+    def _refuse_long_numbers(self, own, tenant: str) -> None:
+        """A number of 8 digits or more that no scrubbing rule explained may be an account or
+        an ID: the entry goes public only once a reviewer confirms it may stand."""
+        text = next(s.event for s in reversed(own)
+                    if isinstance(s.event, (faq.FaqDrafted, faq.FaqEdited)))
+        standard = self.standards.get(tenant)
+        warning = digit_warning(text.question, text.answer,
+                                Keep(own_contacts(standard)) if standard else Keep())
+        if warning:
+            raise conflict(warning)
 
     @staticmethod
     def _status(own) -> str:

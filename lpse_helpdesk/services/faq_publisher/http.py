@@ -37,6 +37,9 @@ class Review(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     question: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] | None = None
     answer: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)] | None = None
     into: uuid.UUID | None = None
+    # Publishing a draft that still holds a number of 8 digits or more answers 409 until the
+    # reviewer says the number may stand.
+    confirm_digits: bool = False
 
 
 class Helpful(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -117,8 +120,11 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
 
     @post("/api/v1/faq/drafts/{entry_id:uuid}/{action:str}", guards=[staff_login], tags=["faq"], status_code=200,
           summary="Terbitkan atau tolak draf (publish, reject)",
-          description="Peninjau menerbitkan atau menolak draf, dengan alasan opsional / a "
-                      "reviewer publishes or rejects a draft, with an optional reason.")
+          description="Peninjau menerbitkan atau menolak draf, dengan alasan opsional; draf yang "
+                      "masih memuat angka 8 digit atau lebih baru terbit dengan "
+                      "`{\"confirm_digits\": true}` (tanpa itu: 409) / a reviewer publishes or "
+                      "rejects a draft, with an optional reason; a draft still holding a number of "
+                      "8 digits or more publishes only with `confirm_digits` (else 409).")
     async def review_draft(request: Request, entry_id: FromPath[uuid.UUID],
                            action: FromPath[str]) -> dict:
         if action not in ("publish", "reject"):
