@@ -166,3 +166,62 @@ async def test_automatic_escalation_tells_the_head_of_unit_once(tmp_path, nats_s
         assert sum(str(m["Subject"]) == subject for _, m in sink.messages) == 1
         to = next(to for to, m in sink.messages if str(m["Subject"]) == subject)
         assert to == "lpse@batam.go.id"  # no [notify] roles: the unit's helpdesk address
+
+
+async def test_a_crash_mid_round_resends_only_the_mail_in_flight(hd, sink):
+    """The worst moment to die: a mail has left but its outcome is not stored yet. Only that
+    mail goes out twice (same Message-ID); those before it are recorded as sent."""
+    app = hd.runtime.service("notify").app
+
+    async def idle():  # the sender loop stays out of the way; this test drives it
+        return 0
+
+    app.send_due = idle
+    await asyncio.sleep(app.interval + 0.2)  # a round begun before has ended
+    d = Desk(hd, "batubara")
+    numbers = [(await d.report(reporter={"name": f"P{i}", "email": f"p{i}@contoh.id"}))["number"]
+               for i in range(3)]
+
+    def pending() -> list[tuple]:
+        return app.store.query(
+            "SELECT id, ticket_id, tenant, template, recipient, subject, text_body, html_body,"
+            " attempts FROM notify_mails WHERE status = 'pending' ORDER BY id")
+
+    await eventually(lambda: len(pending()) == 6, what="enam surat menunggu")
+    rows = pending()
+
+    class Crash(Exception):
+        pass
+
+    delivered, stored = app._delivered, []
+
+    def dies_on_the_third(mail_id, *args):
+        if len(stored) == 2:
+            raise Crash  # the third mail was delivered; the process dies before storing that
+        stored.append(mail_id)
+        return delivered(mail_id, *args)
+
+    app._delivered = dies_on_the_third
+    with pytest.raises(Crash):
+        await app._deliver_round(rows)
+    assert len(sink.messages) == 3
+    del app._delivered
+    await type(app).send_due(app)  # the restarted sender
+    ids = Counter(str(m["Message-ID"]) for _, m in sink.messages)
+    assert len(ids) == 6 and [n for n in ids.values() if n > 1] == [2]
+    assert ids[f"<{rows[2][0]}@lpse-helpdesk>"] == 2
+    # The two stored deliveries got their timeline events after the restart, once each.
+    assert app.store.query("SELECT status, COUNT(*) FROM notify_mails GROUP BY status") == [
+        ("sent", 6)]
+    helpdesk = await d.staff("hd.btb", "helpdesk")
+
+    async def timeline_sent() -> int:
+        views = [await d.view({"number": n}, helpdesk) for n in numbers]
+        return sum(e["type"] == "ticket.notification_sent" for v in views for e in v["timeline"])
+
+    async def six() -> bool:
+        return await timeline_sent() == 6
+
+    await eventually(six, what="enam notifikasi di riwayat")
+    await asyncio.sleep(0.5)
+    assert await timeline_sent() == 6

@@ -4,8 +4,9 @@ Deciding and sending are apart. The consumer decides which mails an event causes
 them as rows together with its tracking record: a redelivered event decides nothing again.
 A sender loop delivers stored mails over SMTP; a failure is retried with backoff (the mail
 server may be down for a while), and every attempt's outcome is an event on the ticket's
-timeline. Each mail has a stable Message-ID derived from its row, so a mail server can
-recognise the one resend a crash between "sent" and "recorded" could cause.
+timeline. A delivery is stored the moment the server has taken the mail, so a crash resends
+at most the one mail in flight, and its stable Message-ID (derived from its row) lets a mail
+server recognise that resend. Mails to reporters pass a guard first (limits.py).
 """
 
 from __future__ import annotations
@@ -26,20 +27,22 @@ from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas import events as ev
 from ...workflow import history
 from ...workflow.state import fold_state
-from . import warnings, webhooks
+from . import limits, warnings, webhooks
 from ...workflow.rules import acting_role
-from .mailer import Mailer, Unreachable, build_message
+from .mailer import Mailer, Unreachable, bounced, build_message, permanent
 from .messages import TARGET_LABELS, Planned, plan, render
 
 log = logging.getLogger("lpse_helpdesk.notify")
 MAIL_NAMESPACE = uuid.UUID("6f1c1f4e-58a2-4d0e-9a53-0d6f2a7c9b11")
 MAX_ATTEMPTS = 12
-SEND_ROUND = 200  # mails per SMTP connection and per outcome transaction
+SEND_ROUND = 200  # mails per SMTP connection
+PRUNE_EVERY = timedelta(minutes=10)  # how often the guard's old counts are dropped
 
 TABLES = (
     *history.TABLES,
     *webhooks.TABLES,
     *warnings.TABLES,
+    *limits.TABLES,
     "CREATE TABLE IF NOT EXISTS {p}_mails ("
     " id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL, tenant TEXT NOT NULL, template TEXT NOT NULL,"
     " recipient TEXT NOT NULL, subject TEXT NOT NULL, text_body TEXT NOT NULL,"
@@ -57,6 +60,7 @@ class NotifyService:
                            or f"http://{ctx.settings.http_host}:{ctx.settings.http_port}")
         self.interval, self.base_delay = 0.5, 1.0
         self.webhook_attempts = webhooks.MAX_ATTEMPTS
+        self._pruned_at = None
 
     # --- deciding ----------------------------------------------------------------------------
     def on_event(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
@@ -128,6 +132,7 @@ class NotifyService:
         sent = await self.post_due_webhooks()
         if not self.settings.smtp_url:
             return sent  # no mail server configured: mails wait, visible as pending
+        await asyncio.to_thread(self._tidy)
         while True:  # rounds until nothing is due: a full round means more are waiting
             rows = await asyncio.to_thread(
                 self.store.query,
@@ -170,41 +175,97 @@ class NotifyService:
         return timedelta(seconds=min(self.base_delay * 2 ** (attempt - 1), 600))
 
     async def _deliver_round(self, rows) -> int:
-        """Send a round of mails over one SMTP connection, then record every outcome in one
-        transaction (one commit instead of one per mail). A crash before that commit resends
-        the round's mails once, each with its own stable Message-ID, as before."""
-        outcomes, unreachable = [], None
-        async with Mailer(self.settings.smtp_url) as mailer:
-            for mail_id, ticket_id, tenant, template, recipient, subject, text, html, attempts in rows:
-                attempt, error = attempts + 1, unreachable
-                if error is None:
+        """Send a round of mails over one SMTP connection. Each delivery is committed (its row
+        only: a small write) before the next mail's DATA, so a crash resends at most the one
+        mail in flight; that commit runs while the next envelope is sent, and the round's
+        timeline events follow in one transaction. Mails the guard holds back are recorded
+        as not sent, with the reason."""
+        gate = await asyncio.to_thread(limits.load, self.store,
+                                       self.settings.reporter_mails_per_hour,
+                                       [row[4] for row in rows], self.now())
+        outcomes, unreachable, storing = [], None, None
+        try:
+            async with Mailer(self.settings.smtp_url) as mailer:
+                for mail_id, ticket_id, tenant, template, recipient, *body, attempts in rows:
+                    mail, attempt = (mail_id, ticket_id, tenant, template, recipient), attempts + 1
+                    if unreachable is not None:  # nothing more is tried in this round
+                        outcomes.append((*mail, attempt, unreachable, *self._retry(attempt)))
+                        continue
+                    reason = gate.reason(template, recipient)
+                    if reason is not None:
+                        log_event(log, "surat ditahan", recipient=recipient, reason=reason)
+                        outcomes.append((*mail, attempts, reason, "suppressed", None))
+                        continue
                     standard = self.standards[tenant]
+                    message = build_message(
+                        mail_id, f"Helpdesk {standard.name} <{standard.helpdesk_email}>",
+                        recipient, *body)
                     try:
-                        await mailer.send(build_message(
-                            mail_id, f"Helpdesk {standard.name} <{standard.helpdesk_email}>",
-                            recipient, subject, text, html))
+                        await mailer.envelope(message)
+                        if storing is not None:  # the mail before is stored: only now this one
+                            storing, done = None, storing
+                            await done
+                        await mailer.deliver(message)
                     except Unreachable as exc:
-                        error = unreachable = str(exc)
+                        unreachable = str(exc)
+                        outcomes.append((*mail, attempt, unreachable, *self._retry(attempt)))
+                        continue
                     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                        error = str(exc) or type(exc).__name__
-                if error is None:
-                    outcomes.append((mail_id, ticket_id, tenant, template, recipient, attempt,
-                                     None, "sent", None))
-                else:
-                    outcomes.append((mail_id, ticket_id, tenant, template, recipient, attempt,
-                                     error, "pending" if attempt < MAX_ATTEMPTS else "failed",
-                                     self._backoff(attempt)))
+                        outcomes.append(self._refused(mail, attempt, exc, gate))
+                        continue
+                    gate.count(template, recipient)
+                    storing = asyncio.ensure_future(asyncio.to_thread(
+                        self._delivered, mail_id, template, recipient, attempt))
+                    outcomes.append((*mail, attempt, None, "sent", None))
+        finally:
+            if storing is not None:
+                await storing
         await asyncio.to_thread(self._record_outcomes, outcomes)
-        return sum(error is None for *_, error, _status, _delay in outcomes)
+        return sum(outcome[6] is None for outcome in outcomes)
+
+    def _refused(self, mail: tuple, attempt: int, exc: BaseException, gate: limits.Gate):
+        """The outcome of a mail the server refused: retried later unless the refusal is
+        permanent; a bounce also stops every later mail to that reporter."""
+        error, extra, recipient = str(exc) or type(exc).__name__, [], mail[4]
+        if bounced(exc):
+            extra = [limits.bounced(self.store, recipient, error, self.now())]
+            gate.bounced.add(limits.bounce_key(recipient))
+        status, delay = ("failed", None) if permanent(exc) else self._retry(attempt)
+        return (*mail, attempt, error, status, delay, "email", extra)
+
+    def _delivered(self, mail_id: str, template: str, recipient: str, attempt: int) -> None:
+        """The server has the mail: never send it again (and count it for the guard). Rows
+        only, with executemany: the lightest commit the store has, paid once per mail."""
+        now = self.now()
+        writes = [Write(f"UPDATE {self.store.prefix}_mails SET status = 'delivered',"
+                        " attempts = ?, sent_at = ? WHERE id = ?", (attempt, utc_text(now), mail_id)),
+                  *limits.sent(self.store, template, recipient, now)]
+        self.store.execute_many([(w.sql, [w.params]) for w in writes])
+
+    def _tidy(self) -> None:
+        """Deliveries a crash left without their timeline events get them now; the guard's
+        old counts go every few minutes."""
+        self._record_outcomes([(*row, None, "sent", None) for row in self.store.query(
+            f"SELECT id, ticket_id, tenant, template, recipient, attempts FROM"
+            f" {self.store.prefix}_mails WHERE status = 'delivered'")])
+        if self._pruned_at is None or self.now() - self._pruned_at > PRUNE_EVERY:
+            self._pruned_at = self.now()
+            limits.prune(self.store, self._pruned_at)
+
+    def _retry(self, attempt: int) -> tuple[str, timedelta]:
+        return ("pending" if attempt < MAX_ATTEMPTS else "failed"), self._backoff(attempt)
 
     def _record_outcomes(self, outcomes) -> None:
+        if not outcomes:
+            return
         with self.store.batch():
             for outcome in outcomes:
                 self._record_outcome(*outcome)
 
     def _record_outcome(self, row_id, ticket_id, tenant, template, recipient, attempt, error,
-                        status, delay, channel="email") -> None:
-        """The attempt's event on the ticket's timeline and the row's new state, together."""
+                        status, delay, channel="email", extra=()) -> None:
+        """The attempt's event on the ticket's timeline and the row's new state (and the
+        guard's `extra` rows), together."""
         ticket = uuid.UUID(ticket_id)
         envelope = new_envelope(ticket, tenant, self.now())
         table = f"{self.store.prefix}_{'mails' if channel == 'email' else 'webhooks'}"
@@ -212,8 +273,9 @@ class NotifyService:
         if error is None:
             event = ev.NotificationSent(**envelope, channel=channel, recipient=recipient[:200],
                                         template=template, attempt=attempt)
-            update = Write(f"UPDATE {table} SET status = 'sent', attempts = ?, {done} = ?,"
-                           " last_error = NULL WHERE id = ?", (attempt, utc_text(self.now()), row_id))
+            update = Write(f"UPDATE {table} SET status = 'sent', attempts = ?, {done} ="
+                           f" COALESCE({done}, ?), last_error = NULL WHERE id = ?",
+                           (attempt, utc_text(self.now()), row_id))
         else:
             event = ev.NotificationFailed(**envelope, channel=channel, recipient=recipient[:200],
                                           template=template, attempt=attempt, error=error[:2000],
@@ -225,7 +287,7 @@ class NotifyService:
         for _ in range(5):  # our own events on the ticket: retry on a version race
             try:
                 self.store.record([Stored(event, ticket, self.store.next_version(ticket))],
-                                  writes=[update])
+                                  writes=[update, *extra])
                 return
             except IntegrityError:
                 continue

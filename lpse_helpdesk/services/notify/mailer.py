@@ -106,6 +106,12 @@ class Mailer:
         self._client: aiosmtplib.SMTP | None = None
 
     async def send(self, mail: OutgoingMail) -> None:
+        await self.envelope(mail)
+        await self.deliver(mail)
+
+    async def envelope(self, mail: OutgoingMail) -> None:
+        """MAIL FROM and RCPT TO. Nothing is delivered yet (the server takes a mail only at
+        the end of its DATA), so the caller may meanwhile store that the mail before was."""
         if self._client is None:
             client = aiosmtplib.SMTP(**self._options)
             try:
@@ -114,9 +120,26 @@ class Mailer:
                 client.close()
                 raise Unreachable(str(exc) or type(exc).__name__) from exc
             self._client = client
+        client = self._client
+        try:  # what aiosmtplib's sendmail does before its DATA
+            if client.is_ehlo_or_helo_needed:
+                await client.ehlo()
+            if mail.smtputf8 and not client.supports_extension("smtputf8"):
+                raise aiosmtplib.SMTPNotSupported("SMTPUTF8 is not supported by this server")
+            options = ["SMTPUTF8"] if mail.smtputf8 else []
+            if client.supports_extension("size"):
+                options.insert(0, f"size={len(mail.raw)}")
+            encoding = "utf-8" if mail.smtputf8 else "ascii"
+            await client.mail(mail.sender, options=options, encoding=encoding)
+            await client.rcpt(mail.recipient, encoding=encoding)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def deliver(self, mail: OutgoingMail) -> None:
+        """DATA, after `envelope(mail)`: once this returns, the server has the mail."""
         try:
-            await self._client.sendmail(mail.sender, [mail.recipient], mail.raw,
-                                        mail_options=["SMTPUTF8"] if mail.smtputf8 else None)
+            await self._client.data(mail.raw)
         except BaseException:
             await self.close()
             raise
