@@ -72,7 +72,7 @@ class NotifyService:
         writes += webhooks.deliveries(self.store, event, standard, utc_text(self.now()))
         writes += warnings.watch(self.store, events, standard, state.received.occurred_at)
         number = state.received.number
-        token = self.signer.reporter_token(event.ticket_id)
+        token = self.signer.reporter_token(event.ticket_id, state.received.access_token_sha256)
         # The portal's status page: the reporter reads, replies, confirms and rates there.
         status_url = f"{self.public_url}/portal/status?nomor={number}&token={token}"
         survey_url = standard.notify.survey_url or f"{status_url}#survei"

@@ -34,7 +34,7 @@ def build_message(mail_id: str, sender: str, recipient: str, subject: str, text:
 
     Why not `email.message.EmailMessage`: building one and flattening it for `send_message`
     took about 3 ms a mail here, most of the sender's time under a burst
-    (docs/performance.md, part 6); these bytes take a small fraction of that. The parts are
+    (docs/performance.md); these bytes take a small fraction of that. The parts are
     base64, so no body line can look like the boundary (`_` is not in base64's alphabet).
     """
     name, address = parseaddr(sender)
