@@ -101,8 +101,10 @@ async def test_reporter_and_staff_close_the_loop_in_a_browser(tmp_path, nats_ser
             await expect(staff.locator(".ringkas").first).to_contain_text("Ditutup")
             await _shot(staff, "05-staf-tiket")
 
-            # The reporter confirms the answer and rates the service (SKM), still without JS.
+            # The reporter confirms the answer and rates the service (SKM), still without JS,
+            # through the mailed link: its token becomes a cookie and leaves the address.
             await reporter.goto(f"{base}/portal/status?nomor={number}&token={token}")
+            await expect(reporter).to_have_url(f"{base}/portal/status?nomor={number}")
             await expect(reporter.locator("#status-tiket")).to_have_text("Ditutup")
             await expect(reporter.get_by_text("Silakan hapus cache peramban")).to_be_visible()
             await reporter.get_by_role("button", name="Ya, sudah selesai").click()
@@ -115,6 +117,8 @@ async def test_reporter_and_staff_close_the_loop_in_a_browser(tmp_path, nats_ser
             await expect(reporter.get_by_role("status")).to_contain_text("survei kepuasan Anda tersimpan")
             await expect(reporter.get_by_role("button", name="Kirim survei")).to_have_count(0)
             await _shot(reporter, "06-portal-status-survei")
+            await reporter.reload()  # the one-time message does not come back
+            await expect(reporter.get_by_text("survei kepuasan Anda tersimpan")).to_have_count(0)
 
             # The Kepala Unit sees the survey on the dashboard (IKM = mean 3.44 x 25).
             head = await (await browser.new_context()).new_page()

@@ -6,6 +6,8 @@ why in Indonesian; anything else is shown on the page the user came from.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from litestar import Request, Response
 
 from .application import ApiAnswer, ApiUnavailable, WebFrontend
@@ -54,6 +56,10 @@ def forbidden_page(request: Request, exc: Exception) -> Response:
     detail = str(getattr(exc, "detail", exc))
     message = ("Formulir ini kedaluwarsa atau tidak dikirim dari halaman helpdesk (pemeriksaan "
                "CSRF). Muat ulang halaman, lalu kirim lagi." if "CSRF" in detail else detail)
+    # Back to the page the form came from, as a path: never an address built from the
+    # request's Host header, and never another site's.
+    referer = urlsplit(request.headers.get("referer", ""))
+    ours = referer.netloc == request.headers.get("host") and referer.path.startswith("/")
+    back = referer.path + (f"?{referer.query}" if referer.query else "") if ours else "/"
     return page(request, "error.html", status=403, heading=TITLES[403], message=message,
-                back=request.headers.get("referer", "/") if request.headers.get(
-                    "referer", "").startswith(str(request.base_url)) else "/")
+                back=back if not back.startswith("//") else "/")

@@ -3,6 +3,11 @@ unit's required data and attachments, the ticket's status by number and access t
 reporter's reply, confirmation and satisfaction survey, and the unit's FAQ (`/faq/<unit>`, the
 address the FAQ feed and older links use).
 
+The access token is a password to the ticket: it reaches the portal once (the mailed link's
+`?token=`, the lookup form, the new ticket) and is swapped for a cookie of that ticket
+(`session.ticket_cookie`) with a redirect to an address without it. Every later page, form
+and download reads it from the cookie, so no page address or link carries it.
+
 Plain forms and redirects (post/redirect/get): every step works without JavaScript.
 """
 
@@ -18,11 +23,15 @@ from ..intake.requirements import LABELS, REPORTER_FIELDS
 from .answers import passthrough, refusal, unavailable
 from .application import ApiUnavailable, WebFrontend
 from .render import page
+from .session import flash_redirect, forget_ticket, ticket_cookie, ticket_token
 
 REPORTER_INPUTS = [("name", "Nama lengkap", "text"), ("email", "Alamat email", "email"),
                    ("phone", "Nomor telepon/WA", "tel"),
                    ("organization", "Instansi/perusahaan", "text")]
 MAX_FILES = 10
+WRONG = "Nomor tiket atau token akses salah."
+NO_COOKIE = ("Peramban ini belum menyimpan akses ke tiket ini. Buka lagi tautan dari email "
+             "Anda, atau masukkan nomor tiket dan token akses.")
 
 
 def form_field(api_field: str | None) -> str:
@@ -123,8 +132,11 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
             return unavailable(request)
         if answer.status == 201:
             created = answer.body
-            return Redirect("/portal/tiket-diterima", status_code=303, query_params={
-                "nomor": created["number"], "token": created["access_token"]})
+            response = Redirect("/portal/tiket-diterima", status_code=303,
+                                query_params={"nomor": created["number"]})
+            response.set_cookie(ticket_cookie(web.signer, created["number"],
+                                              created["access_token"], web.secure_cookies))
+            return response
         missing = answer.body.get("missing") if isinstance(answer.body, dict) else None
         fields = [form_field(f) for f in (missing or [answer.field])]
         errors = {f: answer.detail for f in fields if f}
@@ -132,34 +144,76 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
                                error=f"Laporan belum terkirim: {answer.detail}")
 
     @get("/portal/tiket-diterima", include_in_schema=False)
-    async def created(request: Request, nomor: FromQuery[str], token: FromQuery[str]) -> Response:
-        return page(request, "created.html", number=nomor, token=token)
+    async def created(request: Request, nomor: FromQuery[str]) -> Response:
+        # The token is shown once more in the page (to note down), never in its address.
+        return page(request, "created.html", number=nomor,
+                    token=ticket_token(request, web.signer, nomor))
 
     async def status_page(request: Request, number: str, token: str, status: int = 200,
                           error: str = "") -> Response:
         answer = await web.call("GET", f"/api/v1/tickets/{number}", params={"token": token})
         if not answer.ok:
             return page(request, "status_lookup.html", status=answer.status, number=number,
-                        error=answer.detail if answer.status != 404 else
-                        "Nomor tiket atau token akses salah.")
+                        error=answer.detail if answer.status != 404 else WRONG)
         ticket = answer.body
-        return page(request, "status.html", status=status, t=ticket, token=token,
+        return page(request, "status.html", status=status, t=ticket,
                     unit=web.unit(ticket["tenant"]), skm_elements=SKM_ELEMENTS, error=error,
                     answered=_feedback_since_close(ticket["timeline"]))
+
+    async def exchange(request: Request, number: str, token: str) -> Response:
+        """A token handed over (mailed link, lookup form): checked by the API, kept in the
+        ticket's cookie, and the browser sent on to an address without it (a mailed
+        `#survei` survives the redirect)."""
+        try:
+            answer = await web.call("GET", f"/api/v1/tickets/{number}", params={"token": token})
+        except ApiUnavailable:
+            return unavailable(request)
+        if not answer.ok:
+            return page(request, "status_lookup.html", status=answer.status, number=number,
+                        error=answer.detail if answer.status != 404 else WRONG)
+        number = answer.body["number"]
+        response = Redirect("/portal/status", status_code=303, query_params={"nomor": number})
+        response.set_cookie(ticket_cookie(web.signer, number, token, web.secure_cookies))
+        return response
 
     @get("/portal/status", include_in_schema=False)
     async def status(request: Request, nomor: FromQuery[str] = "",
                      token: FromQuery[str] = "") -> Response:
-        if not nomor or not token:
-            return page(request, "status_lookup.html", number=nomor)
+        number = nomor.strip()
+        if number and token.strip():
+            return await exchange(request, number, token.strip())
+        held = ticket_token(request, web.signer, number) if number else ""
+        if not held:
+            return page(request, "status_lookup.html", number=number,
+                        error=NO_COOKIE if number else "")
         try:
-            return await status_page(request, nomor.strip(), token.strip())
+            return await status_page(request, number, held)
         except ApiUnavailable:
             return unavailable(request)
 
+    @post("/portal/status", include_in_schema=False)
+    async def look_up(request: Request) -> Response:
+        """The lookup form posts, so a typed token is never in an address either."""
+        form = await request.form()
+        number, token = form.get("nomor", "").strip(), form.get("token", "").strip()
+        if not number or not token:
+            return page(request, "status_lookup.html", status=400, number=number,
+                        error="Isi nomor tiket dan token akses.")
+        return await exchange(request, number, token)
+
+    @post("/portal/tiket/{number:str}/lupakan", include_in_schema=False)
+    async def forget(request: Request, number: FromPath[str]) -> Response:
+        """For a shared computer (warnet, office): this browser stops holding the ticket."""
+        done = flash_redirect(request, "/portal/status",
+                              f"Akses ke tiket {number[:40]} dihapus dari peramban ini.")
+        return forget_ticket(done, number)
+
     async def follow_up(request: Request, number: str, path: str, body_of, done: str) -> Response:
         form = await request.form()
-        token = form.get("token", "")
+        token = ticket_token(request, web.signer, number)
+        if not token:
+            return page(request, "status_lookup.html", status=403, number=number,
+                        error=NO_COOKIE)
         try:
             answer = await web.call("POST", f"/api/v1/tickets/{number}/{path}",
                                     params={"token": token}, json=body_of(form))
@@ -171,8 +225,7 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
             await web.until_shown(number, answer.body["event_id"], token=token)
         except ApiUnavailable:
             return unavailable(request)
-        return Redirect("/portal/status", status_code=303,
-                        query_params={"nomor": number, "token": token, "pesan": done})
+        return flash_redirect(request, "/portal/status", done, {"nomor": number})
 
     @post("/portal/tiket/{number:str}/balas", include_in_schema=False)
     async def reply(request: Request, number: FromPath[str]) -> Response:
@@ -200,7 +253,11 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
 
     @get("/portal/tiket/{number:str}/lampiran/{attachment_id:str}", include_in_schema=False)
     async def attachment(request: Request, number: FromPath[str],
-                         attachment_id: FromPath[str], token: FromQuery[str] = "") -> Response:
+                         attachment_id: FromPath[str]) -> Response:
+        token = ticket_token(request, web.signer, number)
+        if not token:
+            return page(request, "status_lookup.html", status=403, number=number,
+                        error=NO_COOKIE)
         return await passthrough(web, request, f"/api/v1/tickets/{number}/attachments/{attachment_id}",
                                  params={"token": token})
 
@@ -215,5 +272,5 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
             return refusal(request, answer)
         return page(request, "faq.html", unit=unit, entries=answer.body, query=q)
 
-    return [home, new_ticket_form, submit, created, status, reply, confirm, survey, attachment,
-            faq]
+    return [home, new_ticket_form, submit, created, status, look_up, forget, reply, confirm,
+            survey, attachment, faq]

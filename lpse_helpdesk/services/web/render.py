@@ -13,7 +13,7 @@ from litestar import Request, Response
 from markupsafe import Markup
 
 from . import labels
-from .session import CSRF_FIELD, csrf_token
+from .session import CSRF_FIELD, FLASH_COOKIE, csrf_token, flash_message
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
@@ -32,15 +32,18 @@ _env.filters.update(
 def page(request: Request, template: str, status: int = 200, **context) -> Response:
     token = csrf_token(request)
     context.setdefault("staff", None)
-    context.setdefault("flash", request.query_params.get("pesan", ""))
+    context.setdefault("flash", flash_message(request))
     html = _env.get_template(template).render(
         csrf_input=Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">'),
         request_path=request.url.path, **context)
-    return Response(html, status_code=status, media_type="text/html",  # Litestar adds the charset
-                    headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
-                             "Referrer-Policy": "same-origin",
-                             "Content-Security-Policy": "default-src 'self'; img-src 'self' data:;"
-                                                        " style-src 'self'; frame-ancestors 'none'"})
+    response = Response(html, status_code=status, media_type="text/html",  # + charset
+                        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+                                 "Referrer-Policy": "same-origin",
+                                 "Content-Security-Policy": "default-src 'self'; img-src 'self' "
+                                 "data:; style-src 'self'; frame-ancestors 'none'"})
+    if FLASH_COOKIE in request.cookies:  # shown once: a reload does not repeat it
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
 
 
 def fragment(template: str, **context) -> str:

@@ -15,7 +15,8 @@ from . import charts, labels
 from .answers import passthrough, refusal, unavailable
 from .application import ApiUnavailable, WebFrontend
 from .render import fragment, page
-from .session import SESSION_COOKIE, current_staff, session_cookie, to_login
+from .session import (SESSION_COOKIE, current_staff, flash_redirect, session_cookie,
+                      to_login)
 
 QUEUE_HEADINGS = [("nomor", "Nomor"), ("subjek", "Judul"), ("kanal", "Kanal"),
                   ("kategori", "Kategori"), ("prioritas", "Prioritas"), ("status", "Status"),
@@ -97,8 +98,7 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
 
     @post("/staf/keluar", include_in_schema=False)
     async def logout(request: Request) -> Response:
-        response = Redirect("/staf/masuk", query_params={"pesan": "Anda telah keluar."},
-                            status_code=303)
+        response = flash_redirect(request, "/staf/masuk", "Anda telah keluar.")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
@@ -218,7 +218,7 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
         except ApiUnavailable:
             return unavailable(request, who[0])
         done = f"{labels.label(labels.ACTION, action)}: berhasil."
-        return Redirect(f"/staf/tiket/{number}", query_params={"pesan": done}, status_code=303)
+        return flash_redirect(request, f"/staf/tiket/{number}", done)
 
     @get("/staf/tiket/{number:str}/lampiran/{attachment_id:str}", include_in_schema=False)
     async def attachment(request: Request, number: FromPath[str],
