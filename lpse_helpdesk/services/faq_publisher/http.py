@@ -1,12 +1,16 @@
 """FAQ HTTP entrypoints: public listing, search, feed and "helpful" counts; staff review.
 
-The public FAQ page (`/faq/{tenant}`) is the web part's, built on this API."""
+The public FAQ page (`/faq/{tenant}`) is the web part's, built on this API. The feed's links
+name the configured public address (`HELPDESK_PUBLIC_URL`), never the request's `Host`
+header: other sites copy the feed, and a forged Host would have pointed their readers anywhere.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from typing import Annotated
+from urllib.parse import quote
 
 import msgspec
 from litestar import Request, get, post
@@ -52,6 +56,11 @@ def public(entry: views.Entry) -> PublicEntry:
                        helpful_yes=entry.helpful_yes, helpful_no=entry.helpful_no)
 
 
+def public_base(settings) -> str:
+    """Where the helpdesk is published: the setting, else this process's own address."""
+    return (settings.public_url or f"http://{settings.http_host}:{settings.http_port}").rstrip("/")
+
+
 def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
     def unit(tenant: str):
         standard = service.standards.get(tenant)
@@ -71,14 +80,16 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
     @get("/api/v1/faq/feed", tags=["faq"], summary="JSON Feed 1.1 untuk situs lain",
          description="FAQ terbit unit sebagai JSON Feed 1.1, untuk ditampilkan situs LPSE / the "
                      "unit's published FAQ as a JSON Feed 1.1, for the LPSE's own site.")
-    async def feed(request: Request, tenant: FromQuery[str]) -> dict:
+    async def feed(tenant: FromQuery[str]) -> dict:
         standard = unit(tenant)
         found = await asyncio.to_thread(views.entries, service.store, tenant)
-        base = str(request.base_url).rstrip("/")
+        home = f"{service.public_url}/faq/{quote(tenant, safe='')}"
         return {"version": "https://jsonfeed.org/version/1.1",
-                "title": f"FAQ {standard.name}", "home_page_url": f"{base}/faq/{tenant}",
-                "feed_url": f"{base}/api/v1/faq/feed?tenant={tenant}", "language": "id",
-                "items": [{"id": str(e.id), "title": e.question.split("\n")[0],
+                "title": f"FAQ {standard.name}", "home_page_url": home,
+                "feed_url": f"{service.public_url}/api/v1/faq/feed?tenant={quote(tenant, safe='')}",
+                "language": "id",
+                "items": [{"id": str(e.id), "url": f"{home}#faq-{e.id}",
+                           "title": e.question.split("\n")[0],
                            "content_text": f"{e.question}\n\nJawaban: {e.answer}",
                            "tags": [e.category] if e.category else []} for e in found]}
 
