@@ -96,9 +96,14 @@ async def publish_once(nats_url: str, username: str, since: float, replicas: int
     an unreachable NATS fails within `timeout` instead of retrying forever."""
     from .bus import nats_servers, tls_for
 
-    client = await nats.connect(nats_servers(nats_url), connect_timeout=timeout,
-                                allow_reconnect=False, max_reconnect_attempts=0,
-                                tls=tls_for(ca_file))
+    async def failed(_error) -> None:  # said once, by the caller, not by nats-py's logger
+        pass
+
+    # nats-py keeps trying a refused server however reconnects are set: the deadline ends it.
+    client = await asyncio.wait_for(nats.connect(
+        nats_servers(nats_url), connect_timeout=timeout, allow_reconnect=False,
+        max_reconnect_attempts=1, reconnect_time_wait=0.2, error_cb=failed,
+        tls=tls_for(ca_file)), timeout)
     try:
         await asyncio.wait_for(publish(client.jetstream(timeout=timeout), username, since,
                                        replicas), timeout)

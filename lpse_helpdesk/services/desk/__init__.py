@@ -20,5 +20,5 @@ def consumers(app: DeskService) -> list[ConsumerSpec]:
 
 SERVICE = ServiceDefinition(
     name="desk", build=DeskService, tables=(*views.TABLES, *users.TABLES, *surveys.TABLES),
-    consumers=consumers, routes=routes,
+    consumers=consumers, routes=routes, tasks=lambda app: [app.relay_revocations],
 )

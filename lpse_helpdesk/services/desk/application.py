@@ -8,7 +8,10 @@ two staff members racing on one ticket cannot both win (the loser gets a version
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
+import time
 from functools import partial
 
 import msgspec
@@ -17,6 +20,7 @@ from ...platform.auth import Principal, TokenSigner
 from ...platform.attachments import AttachmentStore
 from ...platform.consumer import Decision
 from ...platform.outbox import published_position
+from ...platform import revocations
 from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored
 from ...schemas import AnyTicketEvent, decode_event, new_envelope
@@ -29,9 +33,10 @@ from ...workflow.guard import Decided, guard_for, guarded
 from ...workflow.rules import TicketNotFound
 from ...workflow.state import fold_state
 from ..intake.application import sha256
-from . import surveys, users, views
+from . import accounts, surveys, users, views
 
 REPORTER = ev.Actor(id="pelapor", role="reporter")
+log = logging.getLogger("lpse_helpdesk.desk")
 
 
 class NotYourUnit(PermissionError):
@@ -46,6 +51,8 @@ class DeskService:
         self.signer: TokenSigner = ctx.signer  # type: ignore[assignment]
         self.guard = guard_for(ctx)
         self.attachments = AttachmentStore(ctx.broker) if ctx.broker is not None else None
+        self.broker, self.replicas = ctx.broker, ctx.settings.stream_replicas
+        users.upgrade(self.store)
 
     # --- the read models follow every ticket event --------------------------------------------
     def project(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
@@ -164,7 +171,44 @@ class DeskService:
         view = views.fold(events, include_internal, standard, role)
         if view is None:
             raise TicketNotFound(number)
+        if role is None:  # a reporter: display names, never usernames
+            accounts.hide_usernames(self.store, view.timeline)
         return view
+
+    # --- revoked tokens (accounts.py, platform/revocations.py) -------------------------------
+    async def revoke(self, username: str, since: float) -> None:
+        """Void `username`'s older tokens here at once and, through NATS, in every process.
+        If NATS does not take it now, `relay_revocations` sends it when NATS is back."""
+        if self.signer is not None:
+            self.signer.revocations.revoke(username, since)
+        connection = getattr(self.broker, "_connection", None)  # None until connected
+        if connection is None or not connection.is_connected:
+            return
+        try:
+            await asyncio.wait_for(revocations.publish(
+                connection.jetstream(), username, since, self.replicas), 3.0)
+        except Exception as exc:  # noqa: BLE001 - the relay retries
+            log.warning("pencabutan token %s belum terkirim ke NATS: %r", username, exc)
+            return
+        await asyncio.to_thread(accounts.mark_published, self.store, username, since)
+
+    async def relay_revocations(self, stop: asyncio.Event) -> None:
+        """Every 2 s: the revocations the store holds that NATS has not taken yet."""
+        while not stop.is_set():
+            try:
+                for username, since in await asyncio.to_thread(accounts.unpublished, self.store):
+                    await self.revoke(username, since)
+            except Exception as exc:  # noqa: BLE001 - a store or NATS hiccup: next round
+                log.warning("relai pencabutan token gagal: %r", exc)
+            try:
+                await asyncio.wait_for(stop.wait(), 2.0)
+            except TimeoutError:
+                pass
+
+    @staticmethod
+    def clock() -> float:
+        """Now, for revocations: unix seconds to the millisecond, as tokens carry it."""
+        return round(time.time(), 3)
 
     # --- the reporter's satisfaction survey (SKM) --------------------------------------------
     def submit_survey(self, number: str, token: str, body: Survey) -> ev.SurveySubmitted:

@@ -24,7 +24,7 @@ from ...platform.auth import (
 from ...schemas.api import Survey, SurveyReceipt, TicketView
 from ...workflow.http import ReporterToken, action_route, as_reporter, ticket_not_found
 from ...workflow.rules import TicketNotFound
-from . import reports
+from . import accounts_http, reports
 from .application import ACTIONS, DeskService, NotYourUnit
 from .users import AccountLocked, LoginFailed
 
@@ -181,4 +181,4 @@ def routes(service: DeskService) -> list:
         for name, body in ACTIONS.items()
     ]
     return [login, view_ticket, open_queue, unit_figures, unit_report, reporter_survey, download,
-            *actions]
+            *actions, *accounts_http.routes(service)]
