@@ -258,7 +258,7 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
         plugins=[ClosedStructSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,
         before_request=_refuse_deep_json,
-        middleware=ratelimit.middleware(settings),
+        middleware=ratelimit.middleware(settings, runtime.signer),
         exception_handlers={
             ValidationException: _validation_handler,
             HTTPException: _http_handler,

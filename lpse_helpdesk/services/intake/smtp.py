@@ -9,8 +9,8 @@ nobody retries it; a mail naming a ticket is added to it only with proof that it
 mail (mailbox.py), otherwise it is held for staff (held.py). Attachments are stored before the
 ticket, and the ticket and the Message-ID are stored in one transaction, so a refused or
 repeated mail leaves no half ticket. One sender may send `rate_mails_per_sender_per_hour`
-mails an hour (a moving window, with the `limits` library); past that it is told to retry
-later (451), so that a flood from one address cannot fill a unit's queue.
+mails an hour (a sliding window, platform/windows.py); past that it is told to retry later
+(451), so that a flood from one address cannot fill a unit's queue.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import logging
 
 import msgspec
 from aiosmtpd.smtp import SMTP
-from limits import RateLimitItemPerHour, storage, strategies
 
 from ...platform.attachments import AttachmentRejected, AttachmentStore, check, check_count
 from ...platform.observability import log_event
 from ...platform.store import EventTooLarge
+from ...platform.windows import SlidingWindow
 from . import held
 from .application import DuplicateMail, IntakeService, UnknownTenant
 from .mail import Limits, MalformedMail, parse
@@ -44,8 +44,7 @@ class MailIntake:
                  limits: Limits = Limits(), per_sender_per_hour: int = 20):
         self.service, self.attachments, self.limits = service, attachments, limits
         self.own = own_addresses(service.standards)
-        self.per_sender = RateLimitItemPerHour(per_sender_per_hour)
-        self.senders = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        self.senders = SlidingWindow(per_sender_per_hour, 3600.0)
 
     def tenant_for(self, address: str) -> str | None:
         address = address.lower().strip("<>")
@@ -98,7 +97,7 @@ class MailIntake:
                                   "pemeriksaan petugas")
             if seen:
                 return reply_line("250 2.0.0", f"surat ini sudah diterima sebelumnya: tiket {seen}")
-        if not self.senders.hit(self.per_sender, tenant, mail.sender_email.lower()):
+        if not self.senders.hit(tenant, mail.sender_email.lower()):
             log_event(log, "surat ditunda: terlalu banyak dari satu pengirim", logging.WARNING,
                       tenant=tenant, sender=mail.sender_email)
             return reply_line("451 4.7.1", "terlalu banyak surat dari alamat ini dalam satu jam; "

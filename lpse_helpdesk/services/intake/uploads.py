@@ -1,7 +1,7 @@
 """Files uploaded before the ticket that names them: bounded per client, and gone if unused.
 
 An anonymous upload costs disk until a ticket uses it. So each client address may upload
-`upload_bytes_per_client_per_hour` bytes an hour (a moving window, `limits` library, the
+`upload_bytes_per_client_per_hour` bytes an hour (a sliding window, platform/windows.py, the
 upload's size as its cost), an upload no ticket has named after `uploads_expire_hours` is
 deleted from the object store and forgotten, and the object store itself is capped
 (`attachments_max_bytes`, bus.py) so that files can never take the room the ticket stream
@@ -14,11 +14,10 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from limits import RateLimitItemPerHour, storage, strategies
-
 from ...platform.attachments import AttachmentStore
 from ...platform.observability import log_event
 from ...platform.store import Write
+from ...platform.windows import SlidingWindow
 
 log = logging.getLogger("lpse_helpdesk.uploads")
 EXPIRY_SWEEP_S = 600.0
@@ -30,12 +29,11 @@ class QuotaExceeded(Exception):
 
 class UploadQuota:
     def __init__(self, bytes_per_hour: int):
-        self.item = RateLimitItemPerHour(bytes_per_hour)
-        self.limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        self.window = SlidingWindow(bytes_per_hour, 3600.0)
 
     def take(self, client: str, size: int) -> None:
-        if not self.limiter.hit(self.item, "upload", client, cost=max(size, 1)):
-            mb = self.item.amount // 1_000_000
+        if not self.window.hit(client, cost=max(size, 1)):
+            mb = self.window.limit // 1_000_000
             raise QuotaExceeded(f"kuota unggah alamat Anda ({mb} MB per jam) habis; coba lagi "
                                 "nanti / upload quota of your address used up")
 
