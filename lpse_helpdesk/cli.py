@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import cli_admin, cli_up
+from . import cli_admin, cli_up, cli_users
 from .platform import eventloop
 from .platform.keys import SecretError
 from .settings import Count, Positive, Settings, SettingsError, checked
@@ -198,15 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("--json", action="store_true")
     dead.set_defaults(func=cli_admin.cmd_dead_letters)
 
-    users = sub.add_parser("users", help="akun staf")
-    users_sub = users.add_subparsers(dest="action", required=True)
-    add = users_sub.add_parser("add", help="buat akun staf (kata sandi dibaca dari stdin)")
-    common(add)
-    add.add_argument("--tenant", required=True, help="unit, mis. batam; `*` untuk admin semua unit")
-    add.add_argument("--username", required=True)
-    add.add_argument("--role", required=True,
-                     help="helpdesk, koordinator, admin_ppe, lkpp, kepala_unit atau admin")
-    add.set_defaults(func=cli_admin.cmd_users_add)
+    cli_users.add_parsers(sub, common)
 
     secret = sub.add_parser("secret", help="kunci penanda tangan token")
     secret_sub = secret.add_subparsers(dest="action", required=True)

@@ -1,4 +1,5 @@
-"""The operators' commands of `lpse-helpdesk`: dead letters, webhook deliveries, staff accounts.
+"""The operators' commands of `lpse-helpdesk`: dead letters, webhook deliveries, rebuilds (staff
+accounts: `cli_users.py`).
 
 They open a service's store directly (the service may be running: the stores take concurrent
 writers), so they work the same against SQLite files and PostgreSQL.
@@ -75,39 +76,6 @@ def _context(settings: Settings, store):
     from .platform.service import ServiceContext
 
     return ServiceContext(settings, store, _standards(settings))
-
-
-def cmd_users_add(args: argparse.Namespace) -> int:
-    import getpass
-
-    from .platform.store import ServiceStore
-    from .services import definition
-    from .services.desk.users import UserError, add_user
-
-    settings = _settings(args)
-    new_folder = not settings.uses_postgres and not settings.data_dir.exists()
-    if sys.stdin.isatty():
-        password = getpass.getpass("Kata sandi / password: ")
-        if getpass.getpass("Ulangi / repeat: ") != password:
-            print("Kata sandi tidak sama. / Passwords differ.", file=sys.stderr)
-            return 1
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    store = ServiceStore("desk", settings, definition("desk").tables)
-    if new_folder:  # said even if the account is refused: the folder stays
-        print(f"Folder data baru: {settings.data_dir.resolve()} (dibuat) / New data folder:"
-              f" {settings.data_dir.resolve()} (created)")
-    try:
-        add_user(store, _standards(settings), args.tenant, args.username, args.role, password)
-    except UserError as exc:
-        print(f"Gagal: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    where = "PostgreSQL" if settings.uses_postgres else settings.data_dir.resolve()
-    print(f"Pengguna `{args.username}` ({args.role}, unit {args.tenant}) dibuat di {where}."
-          f" / User created in {where}.")
-    return 0
 
 
 def cmd_webhooks(args: argparse.Namespace) -> int:
