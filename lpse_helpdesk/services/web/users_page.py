@@ -1,0 +1,109 @@
+"""The admins' page of staff accounts, `/staf/pengguna`: list, add, disable, enable, unlock,
+reset the password, delete. Every read and change is a call to the desk's API with the admin's
+own token, so the API's role and unit checks are the only ones (a non-admin gets its 403)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from ...platform.auth import STAFF_ROLES
+from . import labels
+from .answers import refusal, unavailable
+from .application import ApiUnavailable, WebFrontend
+from .render import page
+from .session import current_staff, flash_redirect, to_login
+
+# The page's word for a change -> (method, the API's path after the username, what is said).
+CHANGES = {
+    "nonaktifkan": ("POST", "/disable", "dinonaktifkan; token yang dipegangnya langsung ditolak"),
+    "aktifkan": ("POST", "/enable", "diaktifkan lagi"),
+    "buka-kunci": ("POST", "/unlock", "dibuka kuncinya"),
+    "atur-ulang": ("POST", "/reset-password",
+                   "diatur ulang kata sandinya; token yang dipegangnya langsung ditolak"),
+    "hapus": ("DELETE", "", "dihapus; token yang dipegangnya langsung ditolak"),
+}
+STATES = {"aktif": "Aktif", "nonaktif": "Nonaktif", "terkunci": "Terkunci"}
+
+
+def routes(web: WebFrontend) -> list:
+    def units_of(principal) -> list[tuple[str, str]]:
+        if principal.tenant == "*":
+            return [("*", "Semua unit (admin)")] + [(u.tenant, u.name) for u in web.units()]
+        unit = web.unit(principal.tenant)
+        return [(principal.tenant, unit.name if unit else principal.tenant)]
+
+    async def show(request: Request, who, status: int = 200, error: str = "",
+                   issued: dict | None = None, typed: dict | None = None) -> Response:
+        principal, token = who
+        tenant = request.query_params.get("tenant", "")
+        answer = await web.call("GET", "/api/v1/users", staff_token=token,
+                                params={"tenant": tenant})
+        if not answer.ok:
+            return refusal(request, answer, principal, back="/staf/antrean")
+        return page(request, "users.html", status=status, staff=principal, accounts=answer.body,
+                    units=units_of(principal), unit_names=dict(units_of(principal)),
+                    roles=[(r, labels.label(labels.ROLE, r)) for r in STAFF_ROLES],
+                    states=STATES, tenant=tenant, error=error, issued=issued, typed=typed or {})
+
+    @get("/staf/pengguna", include_in_schema=False)
+    async def accounts_page(request: Request) -> Response:
+        who = current_staff(request, web.signer)
+        if who is None:
+            return to_login(request)
+        try:
+            return await show(request, who)
+        except ApiUnavailable:
+            return unavailable(request, who[0])
+
+    @post("/staf/pengguna", include_in_schema=False)
+    async def add(request: Request) -> Response:
+        who = current_staff(request, web.signer)
+        if who is None:
+            return to_login(request)
+        form = await request.form()
+        body = {name: (form.get(name) or "").strip()
+                for name in ("username", "role", "tenant", "display_name")}
+        body["password"] = form.get("password") or ""
+        try:
+            answer = await web.call("POST", "/api/v1/users", staff_token=who[1], json=body)
+            if answer.status in (401, 403):
+                return refusal(request, answer, who[0], back="/staf/antrean")
+            if not answer.ok:  # the form again, as typed (never the password)
+                return await show(request, who, status=answer.status, error=answer.detail,
+                                  typed={**body, "password": ""})
+            if answer.body.get("password"):
+                return await show(request, who, issued={"username": body["username"],
+                                                        "password": answer.body["password"]})
+        except ApiUnavailable:
+            return unavailable(request, who[0])
+        return flash_redirect(request, "/staf/pengguna", f"Pengguna {body['username']} dibuat.")
+
+    @post("/staf/pengguna/{username:str}/{change:str}", include_in_schema=False)
+    async def act(request: Request, username: FromPath[str], change: FromPath[str]) -> Response:
+        who = current_staff(request, web.signer)
+        if who is None:
+            return to_login(request)
+        if change not in CHANGES:
+            return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
+                        message=f"Tindakan `{change}` tidak dikenal.", back="/staf/pengguna")
+        method, path, said = CHANGES[change]
+        form = await request.form()
+        body = {"password": form.get("password") or ""} if change == "atur-ulang" else None
+        try:
+            answer = await web.call(method, f"/api/v1/users/{quote(username, safe='')}{path}",
+                                    staff_token=who[1], json=body)
+            if answer.status in (401, 403):
+                return refusal(request, answer, who[0], back="/staf/antrean")
+            if not answer.ok:
+                return await show(request, who, status=answer.status, error=answer.detail)
+            if answer.body.get("password"):
+                return await show(request, who, issued={"username": username,
+                                                        "password": answer.body["password"]})
+        except ApiUnavailable:
+            return unavailable(request, who[0])
+        return flash_redirect(request, "/staf/pengguna", f"Pengguna {username} {said}.")
+
+    return [accounts_page, add, act]
