@@ -10,6 +10,7 @@ caller runs on the event loop's thread.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -45,7 +46,7 @@ class SlidingWindow:
 
     def retry_after(self) -> int:
         """Seconds until the current window ends (a refused client may then try again)."""
-        return max(1, int(self.seconds - self.clock() % self.seconds) + 1)
+        return max(1, math.ceil(self.seconds - self.clock() % self.seconds))
 
     def _forget_old(self, window: int) -> None:
         self._counts = {k: v for k, v in self._counts.items() if v[0] >= window - 1}
