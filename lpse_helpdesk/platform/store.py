@@ -16,7 +16,6 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -27,18 +26,17 @@ from eventsourcing.persistence import (
     Mapper,
     Notification,
     PersistenceError,
-    StoredEvent,
     Tracking,
 )
 
-from ..schemas import TicketEvent, decode_event, encode_event
 from ..settings import Settings
-from .private import make_private
 from .groupcommit import GroupCommit
+from .mapper import EventTooLarge, MsgspecMapper, Stored
+from .private import make_private
 from .recorders import Write, for_postgres
 
-__all__ = ["IntegrityError", "ServiceStore", "Stored", "Write", "Tracking", "utc_text",
-           "from_utc_text"]
+__all__ = ["EventTooLarge", "IntegrityError", "ServiceStore", "Stored", "Write", "Tracking",
+           "utc_text", "from_utc_text"]
 
 # Times kept in read-model columns: fixed-width UTC text, so both databases compare them as
 # strings in the right order (isoformat drops the microseconds when they are zero).
@@ -62,58 +60,6 @@ def utc_text(moment: datetime | None) -> str | None:
 
 def from_utc_text(text: str) -> datetime:
     return datetime.strptime(text, UTC_TEXT).replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Stored:
-    """An event at its position in one aggregate's sequence (the ticket, usually).
-
-    The position is a store concern, so it lives beside the event, not in its wire format.
-    """
-
-    event: TicketEvent
-    originator_id: uuid.UUID
-    originator_version: int
-
-
-class EventTooLarge(ValueError):
-    """A decided event larger than a bus message may be: refused before anything is stored, so
-    it can never reach the outbox and hold up the events behind it."""
-
-    def __init__(self, tag: str, size: int, limit: int):
-        super().__init__(f"event {tag} terlalu besar untuk bus ({size} byte > {limit}); kurangi "
-                         f"lampiran atau teks / event too large for the bus")
-        self.tag, self.size, self.limit = tag, size, limit
-
-
-class MsgspecMapper(Mapper):
-    """Maps `Stored` <-> eventsourcing's `StoredEvent` with msgspec instead of a transcoder."""
-
-    def __init__(self, max_event_bytes: int | None = None) -> None:
-        # No transcoder, compressor or cipher: the bytes are the wire JSON.
-        self.transcoder = self.compressor = self.cipher = None  # type: ignore[assignment]
-        self.max_event_bytes = max_event_bytes
-
-    def to_stored_event(self, domain_event: Stored) -> StoredEvent:  # type: ignore[override]
-        state = encode_event(domain_event.event)
-        if self.max_event_bytes is not None and len(state) > self.max_event_bytes:
-            raise EventTooLarge(domain_event.event.tag, len(state), self.max_event_bytes)
-        return StoredEvent(
-            originator_id=domain_event.originator_id,
-            originator_version=domain_event.originator_version,
-            topic=domain_event.event.tag,
-            state=state,
-        )
-
-    def to_domain_event(self, stored_event: StoredEvent) -> Stored:  # type: ignore[override]
-        originator_id = stored_event.originator_id
-        if not isinstance(originator_id, uuid.UUID):
-            originator_id = uuid.UUID(str(originator_id))
-        return Stored(
-            event=decode_event(stored_event.state),
-            originator_id=originator_id,
-            originator_version=stored_event.originator_version,
-        )
 
 
 def persistence_env(service: str, settings: Settings) -> dict[str, str]:
