@@ -43,7 +43,8 @@ async def test_walk_in_visitors_get_the_days_queue_numbers_and_a_ticket(hd):
     created = responses[0].json()
     ticket = await batam.until(created, lambda t: t["category"] is not None, "tiket tamu")
     assert ticket["channel"] == "walk_in" and ticket["queue_number"] == created["queue_number"]
-    assert ticket["timeline"][0]["event"]["logged_by"] == "loket.btm"
+    # The reporter's view: staff by display name (none given: the role's), never by username.
+    assert ticket["timeline"][0]["event"]["logged_by"] == "Petugas Helpdesk"
     book = hd.runtime.service("intake").store.query(
         "SELECT COUNT(*), MIN(purpose), MIN(organization) FROM intake_guest_book WHERE tenant = 'batam'")
     assert book == [(12, "konsultasi", "Dinas PUPR")]

@@ -144,7 +144,8 @@ async def test_staff_reclassification_is_an_event_with_who_and_why(tmp_path, nat
         ticket = await eventually(
             lambda: _classified(hd, created, category=new), what="klasifikasi ulang tampil")
         last = ticket["timeline"][-1]["event"]
-        assert last["actor"] == {"id": "koordinator.lpg", "role": "koordinator"}
+        # The reporter's view names staff by role or display name, never by username.
+        assert last["actor"] == {"id": "Koordinator Helpdesk", "role": "koordinator"}
         assert "akun terkunci" in last["reason"]
         assert ticket["resolution_due"] != first["resolution_due"]
 

@@ -73,7 +73,8 @@ async def test_staff_login_unit_and_role_checks(tmp_path, nats_server, monkeypat
 
         ticket = await eventually(reclassified, what="klasifikasi ulang tampil")
         event = ticket["timeline"][-1]["event"]
-        assert event["actor"] == {"id": "koord.lpg", "role": "koordinator"}
+        # The reporter's view (`hd.ticket`) names staff by display name, never by username.
+        assert event["actor"] == {"id": "Koordinator Helpdesk", "role": "koordinator"}
         assert event["reason"] == "akun terkunci berulang kali"
 
 
