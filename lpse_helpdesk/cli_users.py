@@ -46,7 +46,8 @@ def add_parsers(sub, common) -> None:
         common(command)
         if revokes:
             command.add_argument("--nats", help="nats://host:port tempat pencabutan token "
-                                 "dikirim (HELPDESK_NATS_URL)")
+                                 "dikirim (HELPDESK_NATS_URL; bawaan di folder data `up`: "
+                                 "nats-server tertanamnya)")
         if action == "reset-password":
             command.add_argument("--generate", action="store_true",
                                  help="buat kata sandi acak dan tampilkan sekali")
@@ -172,23 +173,43 @@ def cmd_change(args: argparse.Namespace) -> int:
     if shown:
         print(f"Kata sandi baru (tampil sekali ini saja) / new password, shown once: {shown}")
     try:
-        return 0 if since is None else _publish(settings, store, username, since)
+        return 0 if since is None else _publish(settings, store, username, since,
+                                                _nats_url(args, settings))
     finally:
         store.close()
 
 
-def _publish(settings, store, username: str, since: float) -> int:
+def _nats_url(args: argparse.Namespace, settings) -> str:
+    """`--nats`, else HELPDESK_NATS_URL; else, in a folder `up` runs on, the embedded server as
+    `up` left it: its address in the subscriber's URL file (`up` may have moved the port) and
+    the services' user, since that server refuses connections without one (natsauth.py)."""
+    import os
+    from urllib.parse import urlsplit
+
+    from .platform import natsauth
+
+    folder = settings.data_dir
+    users_file = folder / natsauth.USERS_FILE
+    address_file = folder / natsauth.SUBSCRIBER_URL_FILE
+    if args.nats or "HELPDESK_NATS_URL" in os.environ or not (
+            users_file.exists() and address_file.exists()):
+        return settings.nats_url
+    where = urlsplit(address_file.read_text().strip())
+    return natsauth.load_or_create(folder).service_url(where.hostname, where.port)
+
+
+def _publish(settings, store, username: str, since: float, nats_url: str) -> int:
     """The revocation to NATS; exit 1, saying what it means, when NATS cannot take it."""
     from .platform import eventloop, revocations
     from .platform.natsauth import redacted
     from .services.desk import accounts
 
     try:
-        eventloop.run(revocations.publish_once(settings.nats_url, username, since,
+        eventloop.run(revocations.publish_once(nats_url, username, since,
                                                settings.stream_replicas, settings.nats_ca_file))
     except Exception as exc:  # noqa: BLE001 - any failure to reach NATS: said below
         print(f"PERHATIAN: perubahan tersimpan, tetapi pencabutan token belum terkirim ke NATS "
-              f"{redacted(settings.nats_url)} ({exc.__class__.__name__}: {exc}). Layanan desk yang "
+              f"{redacted(nats_url)} ({exc.__class__.__name__}: {exc}). Layanan desk yang "
               "berjalan mengirimnya dalam beberapa detik; bila desk tidak berjalan, token lama "
               "akun ini masih diterima layanan lain sampai desk berjalan lagi atau token itu "
               "kedaluwarsa (paling lama 8 jam). Ulangi dengan --nats yang benar. / Stored, but "

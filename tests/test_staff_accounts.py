@@ -4,6 +4,7 @@ at once in every process; reporters see display names, never usernames."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -18,6 +19,8 @@ from conftest import eventually, make_settings, running_helpdesk
 from scenario import PASSWORD, Desk
 from webclient import WebClient, text_of
 
+from lpse_helpdesk import cli_users
+from lpse_helpdesk.platform import natsauth
 from lpse_helpdesk.platform.natsserver import free_port
 from lpse_helpdesk.platform.runtime import Runtime
 from lpse_helpdesk.platform.store import ServiceStore
@@ -355,3 +358,16 @@ async def test_the_users_commands_while_the_helpdesk_runs(tmp_path, nats_server)
         assert (await login(hd, "sri.w", password)).status_code == 401
         await eventually(lambda: _status(hd, queue, token, 401), timeout=5.0, what="relai desk")
         assert (await cli("delete", "sri.w", nats=url)).returncode == 1  # no such user now
+
+        # In a folder `up` runs on, without --nats: the embedded server `up` recorded, as the
+        # services' user (this test's server takes any).
+        users_of_bus = natsauth.load_or_create(settings.data_dir)
+        natsauth.write_subscriber_url(settings.data_dir, users_of_bus, "127.0.0.1",
+                                      int(url.rsplit(":", 1)[1]))
+        assert (await cli("add", "--tenant", "batam", "--username", "hd.up", "--role",
+                          "helpdesk", stdin=PASSWORD + "\n")).returncode == 0
+        # Checked here first, so a wrong guess never reaches whatever listens on 4222.
+        derived = cli_users._nats_url(argparse.Namespace(nats=None), settings)
+        assert derived.endswith(url.rsplit(":", 1)[1]) and "helpdesk:" in derived
+        off = await cli("disable", "hd.up")
+        assert off.returncode == 0 and "ditolak di semua layanan" in off.stdout, off.stderr
