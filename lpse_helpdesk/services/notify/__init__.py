@@ -4,6 +4,7 @@ tickets (owns notification sent/failed)."""
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import events as ev
 from ...schemas import subject_filter
+from . import stop
 from .application import TABLES, NotifyService
 
 # Every ticket event except notify's own delivery outcomes. A webhook delivery records a
@@ -21,5 +22,6 @@ def tasks(app: NotifyService) -> list:
 
 
 SERVICE = ServiceDefinition(
-    name="notify", build=NotifyService, tables=TABLES, consumers=consumers, tasks=tasks
+    name="notify", build=NotifyService, tables=TABLES, consumers=consumers, tasks=tasks,
+    routes=stop.routes,
 )

@@ -27,10 +27,10 @@ from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas import events as ev
 from ...workflow import history
 from ...workflow.state import fold_state
-from . import limits, warnings, webhooks
+from . import limits, stop, warnings, webhooks
 from ...workflow.rules import acting_role
 from .mailer import Mailer, Unreachable, bounced, build_message, permanent
-from .messages import TARGET_LABELS, Planned, plan, render
+from .messages import REPORTER_TEMPLATES, TARGET_LABELS, Planned, plan, render
 
 log = logging.getLogger("lpse_helpdesk.notify")
 MAIL_NAMESPACE = uuid.UUID("6f1c1f4e-58a2-4d0e-9a53-0d6f2a7c9b11")
@@ -199,7 +199,9 @@ class NotifyService:
                     standard = self.standards[tenant]
                     message = build_message(
                         mail_id, f"Helpdesk {standard.name} <{standard.helpdesk_email}>",
-                        recipient, *body)
+                        recipient, *body, unsubscribe=stop.link(
+                            self.signer, self.public_url, recipient)
+                        if template in REPORTER_TEMPLATES else None)
                     try:
                         await mailer.envelope(message)
                         if storing is not None:  # the mail before is stored: only now this one

@@ -4,8 +4,9 @@ Anyone can post a ticket with someone else's address, and every post made the un
 receipt there. So mails to a reporter's address (never to the unit's own mailboxes, which the
 unit configures itself) are counted per address over the last hour, and those over
 `Settings.reporter_mails_per_hour` are not sent; an address the mail server refused with a
-permanent 5xx (a hard bounce) gets no more mail at all. A mail held back is recorded like any
-outcome, with its reason, so staff see on the ticket why the reporter was not told.
+permanent 5xx (a hard bounce), or whose owner asked to stop (stop.py), gets no more mail at
+all. A mail held back is recorded like any outcome, with its reason, so staff see on the ticket
+why the reporter was not told.
 
 Checked when the mail is sent, not when it is decided: the count is of mails that really left.
 """
@@ -21,6 +22,7 @@ from ...platform.store import ServiceStore, Write, utc_text
 from .messages import REPORTER_TEMPLATES
 
 WINDOW = timedelta(hours=1)
+STOPPED = "diminta berhenti"  # the reason kept for an address whose owner asked to stop
 
 TABLES = (
     # One row per mail that left for a reporter, under the address's budget key.
@@ -50,11 +52,14 @@ class Gate:
     limit: int
     sent: Counter = field(default_factory=Counter)
     bounced: set[str] = field(default_factory=set)
+    stopped: set[str] = field(default_factory=set)
 
     def reason(self, template: str, recipient: str) -> str | None:
         """Why this mail must not go out (Bahasa Indonesia: staff read it), or None."""
         if template not in REPORTER_TEMPLATES:
             return None
+        if bounce_key(recipient) in self.stopped:
+            return "tidak dikirim: pemilik alamat ini meminta berhenti menerima surat helpdesk"
         if bounce_key(recipient) in self.bounced:
             return ("tidak dikirim: alamat ini pernah ditolak permanen oleh server surat"
                     " (bounce)")
@@ -80,9 +85,10 @@ def load(store: ServiceStore, limit: int, recipients: Iterable[str], now: dateti
         f" ({marks}) GROUP BY key", (utc_text(now - WINDOW), *keys))))
     addresses = sorted({bounce_key(r) for r in recipients})
     marks = ", ".join("?" * len(addresses))
-    gate.bounced.update(a for (a,) in store.query(
-        f"SELECT address FROM {store.prefix}_mail_bounced WHERE address IN ({marks})",
-        tuple(addresses)))
+    for address, reason in store.query(
+            f"SELECT address, reason FROM {store.prefix}_mail_bounced WHERE address IN ({marks})",
+            tuple(addresses)):
+        (gate.stopped if reason == STOPPED else gate.bounced).add(address)
     return gate
 
 

@@ -29,7 +29,8 @@ class OutgoingMail:
 
 
 def build_message(mail_id: str, sender: str, recipient: str, subject: str, text: str,
-                  html: str, at: datetime | None = None) -> OutgoingMail:
+                  html: str, at: datetime | None = None,
+                  unsubscribe: str | None = None) -> OutgoingMail:
     """multipart/alternative (plain text and HTML, UTF-8, base64), written out directly.
 
     Why not `email.message.EmailMessage`: building one and flattening it for `send_message`
@@ -54,6 +55,9 @@ def build_message(mail_id: str, sender: str, recipient: str, subject: str, text:
         # Outlook read only their own header for the same thing.
         "Auto-Submitted: auto-generated",
         "X-Auto-Response-Suppress: All",
+        # A reporter's mail client offers "stop" with it, and presses it by POST (stop.py).
+        *([f"List-Unsubscribe: <{unsubscribe}>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+          if unsubscribe else []),
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ]
