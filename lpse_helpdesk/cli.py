@@ -196,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="hanya nomor urut stream ini (replay)")
     dead.add_argument("--all", action="store_true", help="termasuk yang sudah diputar ulang")
     dead.add_argument("--json", action="store_true")
+    dead.add_argument("--nats", help="replay dari outbox: nats://host:port (default: NATS `up` "
+                      "di folder data, atau HELPDESK_NATS_URL)")
     dead.set_defaults(func=cli_admin.cmd_dead_letters)
 
     cli_users.add_parsers(sub, common)

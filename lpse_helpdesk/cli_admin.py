@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from .platform.outbox import SET_ASIDE
 from .settings import Settings
 
 
@@ -50,10 +51,14 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
             handlers = {c.name: c.handler for c in spec.consumers(app)}
             for letter in wanted:
                 try:
+                    if letter.consumer == SET_ASIDE:  # an event the outbox could not publish
+                        _republish(args, settings, store, letter)
+                        print(f"diterbitkan ulang / republished {name}:outbox#{letter.stream_seq}")
+                        continue
                     count = deadletters.replay_dead_letter(store, letter, handlers[letter.consumer])
                     print(f"diputar ulang / replayed {name}:{letter.consumer}#{letter.stream_seq}"
                           f" -> {count} event baru")
-                except (deadletters.ReplayFailed, KeyError) as exc:
+                except (deadletters.ReplayFailed, KeyError, OSError, TimeoutError) as exc:
                     failed += 1
                     print(f"GAGAL {name}:{letter.consumer}#{letter.stream_seq}: {exc}",
                           file=sys.stderr)
@@ -70,6 +75,42 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
             print(f"{d.service}:{d.consumer}#{d.stream_seq} {d.subject} percobaan={d.attempts} "
                   f"{d.created_at}{state}\n    {d.error}")
     return 1 if failed else 0
+
+
+def _nats_url(args: argparse.Namespace, settings: Settings) -> str:
+    import os
+
+    from .platform.natsauth import command_url
+
+    return command_url(settings, bool(getattr(args, "nats", None))
+                       or "HELPDESK_NATS_URL" in os.environ)
+
+
+def _republish(args: argparse.Namespace, settings: Settings, store, letter) -> None:
+    """Publish a set-aside event now, if the bus takes it (deadletters.republish)."""
+    import nats
+
+    from .platform import deadletters, eventloop
+    from .platform.bus import nats_servers, tls_for
+    from .schemas import STREAM
+
+    async def publish_it() -> None:
+        nc = await nats.connect(nats_servers(_nats_url(args, settings)), connect_timeout=5,
+                                tls=tls_for(settings.nats_ca_file), max_reconnect_attempts=1)
+        try:
+            js = nc.jetstream()
+
+            async def publish(subject: str, body: bytes, msg_id: str) -> bool:
+                ack = await js.publish(subject, body, stream=STREAM,
+                                       headers={"Nats-Msg-Id": msg_id}, timeout=5)
+                return bool(ack.duplicate)
+
+            limit = min(settings.max_body_bytes, nc.max_payload - 1024)
+            await deadletters.republish(store, letter, publish, limit)
+        finally:
+            await nc.close()
+
+    eventloop.run(publish_it())
 
 
 def _context(settings: Settings, store):
@@ -146,7 +187,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         # Bulk (desk's view): replayed here, in large batches; the consumer resumes after it.
         bulk = [c for c in views if c.bulk is not None]
         for spec_, result in zip(bulk, eventloop.run(rebuild.rebuild_in_bulk(
-                store, bulk, settings.nats_url, settings.max_body_bytes, _progress,
+                store, bulk, _nats_url(args, settings), settings.max_body_bytes, _progress,
                 tls_for(settings.nats_ca_file)))):
             print(f"Read model {spec_.name} dibangun ulang dari {result.replayed} pesan stream; "
                   f"consumer lanjut dari urutan {result.resume_at}. / Rebuilt from "
@@ -154,7 +195,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         # The others (the FAQ's): emptied, and the live consumer replays the stream.
         names = rebuild.reset_tables(store, [c for c in views if c.bulk is None])
         if names:
-            eventloop.run(rebuild.delete_consumers(settings.nats_url, names,
+            eventloop.run(rebuild.delete_consumers(_nats_url(args, settings), names,
                                                    tls_for(settings.nats_ca_file)))
     finally:
         store.close()

@@ -180,22 +180,11 @@ def cmd_change(args: argparse.Namespace) -> int:
 
 
 def _nats_url(args: argparse.Namespace, settings) -> str:
-    """`--nats`, else HELPDESK_NATS_URL; else, in a folder `up` runs on, the embedded server as
-    `up` left it: its address in the subscriber's URL file (`up` may have moved the port) and
-    the services' user, since that server refuses connections without one (natsauth.py)."""
     import os
-    from urllib.parse import urlsplit
 
     from .platform import natsauth
 
-    folder = settings.data_dir
-    users_file = folder / natsauth.USERS_FILE
-    address_file = folder / natsauth.SUBSCRIBER_URL_FILE
-    if args.nats or "HELPDESK_NATS_URL" in os.environ or not (
-            users_file.exists() and address_file.exists()):
-        return settings.nats_url
-    where = urlsplit(address_file.read_text().strip())
-    return natsauth.load_or_create(folder).service_url(where.hostname, where.port)
+    return natsauth.command_url(settings, bool(args.nats) or "HELPDESK_NATS_URL" in os.environ)
 
 
 def _publish(settings, store, username: str, since: float, nats_url: str) -> int:

@@ -3,6 +3,9 @@ is set aside by the outbox while the rest flows, and /ready says when anything s
 
 from __future__ import annotations
 
+import asyncio
+import sys
+
 import nats
 import pytest
 from nats.js.api import DiscardPolicy
@@ -75,7 +78,13 @@ async def test_oversize_post_gets_413_and_an_event_the_bus_cannot_carry_is_set_a
 
         with pytest.raises(deadletters.ReplayFailed, match="masih terlalu besar"):
             await deadletters.republish(intake.store, letter, publish, 1_500)
-        await deadletters.republish(intake.store, letter, publish, 200_000)
+        # As an operator does it: the command publishes it while the helpdesk runs.
+        replay = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "lpse_helpdesk.cli", "dead-letters", "replay", "--service",
+            "intake", "--data-dir", str(settings.data_dir), "--nats", nats_server.url,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await replay.communicate()
+        assert replay.returncode == 0 and b"outbox#" in out, (out, err)
         assert await eventually(lambda: _category(hd, big), what="the replayed ticket flows")
         [replayed] = deadletters.list_dead_letters(intake.store, include_replayed=True)
         with pytest.raises(deadletters.ReplayFailed, match="sudah diputar ulang"):

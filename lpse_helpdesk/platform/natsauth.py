@@ -128,3 +128,16 @@ def redacted(url: str) -> str:
             parts = parts._replace(netloc=f"{parts.username}:***@{parts.hostname}:{parts.port}")
         shown.append(parts.geturl())
     return ",".join(shown)
+
+
+def command_url(settings, given: bool) -> str:
+    """The NATS URL for an operator's command (rebuild, dead-letter replay, users): the one
+    given (`--nats` or HELPDESK_NATS_URL) when `given`; else, in a folder `up` runs on, its
+    embedded server as `up` left it: the address in the subscriber's URL file (`up` may have
+    moved the port) with the services' user, since that server refuses connections without one."""
+    folder = Path(settings.data_dir)
+    users_file, address_file = folder / USERS_FILE, folder / SUBSCRIBER_URL_FILE
+    if given or not (users_file.exists() and address_file.exists()):
+        return settings.nats_url
+    where = urlsplit(address_file.read_text().strip())
+    return load_or_create(folder).service_url(where.hostname, where.port)
