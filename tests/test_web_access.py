@@ -16,13 +16,15 @@ from webclient import WebClient, text_of
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 # Answer without a login by design: the portal, the public FAQ, the reporter's own routes
-# (they need the ticket's access token instead), login itself, and health/metrics probes.
+# (they need the ticket's access token instead), login itself, health/metrics probes, and the
+# "stop mailing me" link of a reporter's mail (it needs the signed tag of the address).
 PUBLIC = [
     ("GET", r"^/$"), ("GET", r"^/(health|ready|metrics)$"), ("GET", r"^/schema"),
     ("GET", r"^/static/"), ("GET", r"^/staf/masuk$"), ("POST", r"^/staf/(masuk|keluar)$"),
     ("GET", r"^/portal/"), ("POST", r"^/portal/"), ("GET", r"^/faq/"),
     ("GET", r"^/api/v1/faq(/feed)?$"), ("POST", r"^/api/v1/faq/[^/]+/helpful$"),
     ("POST", r"^/api/v1/(tickets|attachments|auth/token)$"),
+    ("GET", r"^/api/v1/mail/berhenti$"), ("POST", r"^/api/v1/mail/berhenti$"),
 ]
 
 
