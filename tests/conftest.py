@@ -29,6 +29,17 @@ PG_SERVER = os.environ.get("HELPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:
 
 
 @pytest.fixture
+def sink():
+    """A real SMTP server that keeps what the helpdesk sends (`smtp_url=sink.url`)."""
+    from mailsink import MailSink
+
+    s = MailSink()
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
 def nats_server(tmp_path: Path):
     server = EmbeddedNats(free_port(), tmp_path / "nats")
     server.start()

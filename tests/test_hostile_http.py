@@ -3,8 +3,6 @@ a ticket that is stored and then cannot flow (a NUL reached PostgreSQL's text co
 
 from __future__ import annotations
 
-import pytest
-
 from conftest import make_settings, running_helpdesk
 from lpse_helpdesk.platform.jsondepth import MAX_DEPTH, too_deep
 

@@ -16,7 +16,6 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from conftest import eventually, make_settings, running_helpdesk
-from mailsink import MailSink
 from lpse_helpdesk.platform.natsserver import free_port
 from lpse_helpdesk.services.intake import mail as intake_mail
 from lpse_helpdesk.services.intake import smtp as intake_smtp
@@ -25,14 +24,6 @@ from test_mail_intake import PNG, intake_events, mail, send
 
 REPORTER = "rudi@cv-andalas.co.id"
 UNIT = "lpse@batam.go.id"  # Batam's helpdesk_email: notify's From and its staff mailbox
-
-
-@pytest.fixture
-def sink():
-    s = MailSink()
-    s.start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture

@@ -5,20 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import pytest
-
 from conftest import eventually, make_settings, running_helpdesk
-from mailsink import MailSink
 
 ADDRESS = "sri@contoh.id"
-
-
-@pytest.fixture
-def sink():
-    s = MailSink()
-    s.start()
-    yield s
-    s.stop()
 
 
 async def test_the_stop_link_of_a_receipt_stops_every_later_mail(tmp_path, nats_server, sink):

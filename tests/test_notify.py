@@ -8,20 +8,11 @@ from collections import Counter
 import pytest
 
 from conftest import eventually, make_settings, running_helpdesk
-from mailsink import MailSink
 from lpse_helpdesk.platform.store import from_utc_text
 from scenario import Desk
 
 REPORTER = "budi@contoh.co.id"
 UNIT_BOX = "lpsepemkabbatubara@yahoo.co.id"  # Batu Bara's helpdesk address (seed 000)
-
-
-@pytest.fixture
-def sink():
-    s = MailSink()
-    s.start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import json
 import re
 import sys
 
-import pytest
 
 from conftest import eventually, make_settings, running_helpdesk
 from mailsink import MailSink
@@ -19,14 +18,6 @@ from webclient import WebClient, text_of
 
 REPORTER = "budi@contoh.co.id"
 FORGED = "Transfer biaya aktivasi ke rekening 1234567890"
-
-
-@pytest.fixture
-def sink():
-    s = MailSink()
-    s.start()
-    yield s
-    s.stop()
 
 
 async def _mailed_link(sink: MailSink, number: str, words: str) -> str:

@@ -1,7 +1,6 @@
 """The five seed standards load with the seeds' facts; broken files are rejected naming file and key."""
 
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
