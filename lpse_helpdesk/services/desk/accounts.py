@@ -28,7 +28,8 @@ ROLE_NAMES = {"helpdesk": "Petugas Helpdesk", "koordinator": "Koordinator Helpde
 STAFF_NAME = "Petugas Helpdesk"  # an account deleted since, or a role without a name here
 # Where staff usernames appear in a ticket's events besides `actor.id`.
 USERNAME_FIELDS = ("assignee", "logged_by")
-COLUMNS = "username, display_name, role, tenant, disabled, locked_until, last_login, created_at"
+COLUMNS = ("username, display_name, role, tenant, disabled, locked_until, last_login, created_at,"
+           " totp_secret <> ''")
 
 
 class Account(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,6 +43,7 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     locked_until: str | None = None  # UTC, while `terkunci`
     last_login: str | None = None  # UTC
     created_at: str
+    totp: bool = False  # whether a second factor is active (`totp.py`); never the secret
 
 
 class AccountNotFound(LookupError):
@@ -57,13 +59,13 @@ def _moment(text: str | None) -> datetime | None:
 
 
 def _account(row: tuple, now: datetime) -> Account:
-    username, display_name, role, tenant, disabled, locked_until, last_login, created_at = row
+    username, display_name, role, tenant, disabled, locked_until, last_login, created_at, otp = row
     locked = _moment(locked_until)
     state = "nonaktif" if disabled else "terkunci" if locked and locked > now else "aktif"
     return Account(username=username, display_name=name_of(display_name, role), role=role,
                    tenant=tenant, state=state,
                    locked_until=locked.isoformat() if state == "terkunci" else None,
-                   last_login=last_login, created_at=created_at)
+                   last_login=last_login, created_at=created_at, totp=bool(otp))
 
 
 def list_accounts(store: ServiceStore, tenant: str | None = None) -> list[Account]:

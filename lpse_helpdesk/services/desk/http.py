@@ -24,9 +24,9 @@ from ...platform.auth import (
 from ...schemas.api import Survey, SurveyReceipt, TicketView
 from ...workflow.http import ReporterToken, action_route, as_reporter, ticket_not_found
 from ...workflow.rules import TicketNotFound
-from . import accounts_http, reports
+from . import accounts_http, reports, totp, users
 from .application import ACTIONS, DeskService, NotYourUnit
-from .users import AccountLocked, LoginFailed
+from .users import AccountLocked, LoginFailed, OtpFailed
 
 
 def safe_name(filename: str) -> str:
@@ -37,6 +37,7 @@ def safe_name(filename: str) -> str:
 class Login(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    otp: totp.Otp = ""  # the authenticator app's code, once enrolled or required by the unit
 
 
 class AccessToken(msgspec.Struct, frozen=True):
@@ -57,19 +58,27 @@ DateTo = Annotated[str | None, QueryParameter(
 def routes(service: DeskService) -> list:
     LOGIN_POOL.warm()
 
+    def login_with_code(username: str, password: str, otp: str) -> str:
+        tenant, role = users.authenticate(service.store, username, password, otp=otp)
+        return service.signer.issue(username, role, tenant)
+
     @post("/api/v1/auth/token", summary="Login staf / staff login", tags=["staf"], status_code=200,
-          description="Nama pengguna dan kata sandi staf menjadi token bearer 8 jam; akun "
-          "terkunci sementara setelah gagal berulang / a staff username and password become an "
-          "8-hour bearer token; repeated failures lock the account for a while.")
+          description="Nama pengguna dan kata sandi staf (dan kode `otp` bila OTP aktif atau "
+          "diwajibkan unit) menjadi token bearer 8 jam; akun terkunci sementara setelah gagal "
+          "berulang / a staff username and password (and the `otp` code once enrolled or "
+          "required by the unit) become an 8-hour bearer token; repeated failures lock the "
+          "account for a while.")
     async def login(data: JSONBody[Login]) -> AccessToken:
         # The staff form (/staf/masuk) posts here too: one path, one pool, one count.
         try:
-            token = await LOGIN_POOL.run(service.login, data.username, data.password)
+            token = await LOGIN_POOL.run(login_with_code, data.username, data.password, data.otp)
         except LoginsBusy as exc:
             raise HTTPException(status_code=429, detail=str(exc),
                                 headers={"Retry-After": "1"}) from None
         except AccountLocked as exc:
             raise HTTPException(status_code=429, detail=str(exc)) from None
+        except OtpFailed as exc:
+            raise HTTPException(status_code=401, detail=str(exc), extra={"field": "otp"}) from None
         except LoginFailed as exc:
             raise HTTPException(status_code=401, detail=str(exc)) from None
         return AccessToken(access_token=token)
@@ -181,4 +190,4 @@ def routes(service: DeskService) -> list:
         for name, body in ACTIONS.items()
     ]
     return [login, view_ticket, open_queue, unit_figures, unit_report, reporter_survey, download,
-            *actions, *accounts_http.routes(service)]
+            *actions, *accounts_http.routes(service), *totp.routes(service)]

@@ -17,22 +17,33 @@ from ...platform.auth import (
 )
 from ...platform.recorders import for_postgres
 from ...platform.store import IntegrityError, ServiceStore, Write, utc_text
+from . import totp
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_users ("
     " username TEXT PRIMARY KEY, tenant TEXT NOT NULL, role TEXT NOT NULL,"
     " password_hash TEXT NOT NULL, failed_attempts INTEGER NOT NULL DEFAULT 0,"
     " locked_until TEXT, created_at TEXT NOT NULL, display_name TEXT NOT NULL DEFAULT '',"
-    " disabled INTEGER NOT NULL DEFAULT 0, last_login TEXT)",
+    " disabled INTEGER NOT NULL DEFAULT 0, last_login TEXT,"
+    # The second factor (`totp.py`): the active and the pending secret ('' = none), and the
+    # step of the last accepted code (a code is good once).
+    " totp_secret TEXT NOT NULL DEFAULT '', totp_pending TEXT NOT NULL DEFAULT '',"
+    " totp_step BIGINT NOT NULL DEFAULT 0)",
     # Tokens of `username` issued before `not_before` (unix ms) are void; `published` is the
     # time last written to the STAFF_REVOCATIONS bucket (desk's relay sends the rest).
     "CREATE TABLE IF NOT EXISTS {p}_revocations ("
     " username TEXT PRIMARY KEY, not_before BIGINT NOT NULL, published BIGINT NOT NULL DEFAULT 0)",
+    # Units whose logins need a second factor; `*` stands for every unit.
+    "CREATE TABLE IF NOT EXISTS {p}_unit_security ("
+    " tenant TEXT PRIMARY KEY, require_totp INTEGER NOT NULL DEFAULT 0)",
 )
 # Columns the users table gained after its first release: a store made before gets them, with
 # their defaults, when the desk or a `users` command opens it (`upgrade`).
 ADDED_COLUMNS = (("display_name", "TEXT NOT NULL DEFAULT ''"),
-                 ("disabled", "INTEGER NOT NULL DEFAULT 0"), ("last_login", "TEXT"))
+                 ("disabled", "INTEGER NOT NULL DEFAULT 0"), ("last_login", "TEXT"),
+                 ("totp_secret", "TEXT NOT NULL DEFAULT ''"),
+                 ("totp_pending", "TEXT NOT NULL DEFAULT ''"),
+                 ("totp_step", "BIGINT NOT NULL DEFAULT 0"))
 # Usernames travel in URL paths (/api/v1/users/{username}) and page forms: no slash or space.
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 MAX_FAILURES = 5
@@ -59,6 +70,10 @@ class AccountLocked(PermissionError):
 
 class AccountDisabled(LoginFailed):
     pass
+
+
+class OtpFailed(LoginFailed):
+    """A correct password without the code it needs: answered with `field: otp`."""
 
 
 def upgrade(store: ServiceStore) -> None:
@@ -119,14 +134,16 @@ def check_display_name(name: str) -> str:
 
 
 def authenticate(store: ServiceStore, username: str, password: str,
-                 now: datetime | None = None) -> tuple[str, str]:
+                 now: datetime | None = None, otp: str = "") -> tuple[str, str]:
     """(tenant, role) of a correct login.
 
     The attempt is counted before its password is checked, in one atomic UPDATE, so however
     many arrive at once, at most MAX_FAILURES passwords are checked before the lock-out holds
     (reading the count, checking, then writing it back lets every guess read the same count
     while the others are checked). A success resets the count. A disabled account is
-    counted like any other, and told so only after a correct password."""
+    counted like any other, and told so only after a correct password. So is a missing or
+    wrong OTP code: only a full success resets the count, so the `field: otp` answer (which
+    tells a correct password) is worth no more guesses than the lock-out allows."""
     now = now or datetime.now(UTC)
     account = _reserve_attempt(store, username, now)
     if account is None:
@@ -136,20 +153,43 @@ def authenticate(store: ServiceStore, username: str, password: str,
             raise AccountLocked(_locked_message(rows[0][0]))
         password_matches(dummy_hash(), password)  # a known user's cost: no probing by time
         raise LoginFailed("nama pengguna atau kata sandi salah")
-    tenant, role, password_hash, disabled = account
+    tenant, role, password_hash, disabled, secret, last_step = account
     if not password_matches(password_hash, password):
         raise LoginFailed("nama pengguna atau kata sandi salah")
     if disabled:
         raise AccountDisabled("akun ini dinonaktifkan; hubungi admin unit Anda")
+    step = _second_factor(store, tenant, secret, int(last_step), otp, now)
     fresh = hash_password(password) if needs_rehash(password_hash) else password_hash
-    store.execute([Write(f"UPDATE {store.prefix}_users SET failed_attempts = 0,"
-                         " locked_until = NULL, password_hash = ?, last_login = ?"
-                         " WHERE username = ?", (fresh, utc_text(now), username))])
+    # The step only moves forward: of two logins with one code, one succeeds.
+    done = _write_returning(store, f"UPDATE {store.prefix}_users SET failed_attempts = 0,"
+                            " locked_until = NULL, password_hash = ?, last_login = ?,"
+                            " totp_step = ? WHERE username = ? AND (? = 0 OR totp_step < ?)"
+                            " RETURNING username",
+                            (fresh, utc_text(now), step or last_step, username, step, step))
+    if not done:
+        raise OtpFailed("kode OTP salah atau sudah dipakai; tunggu kode berikutnya")
     return tenant, role
 
 
+def _second_factor(store: ServiceStore, tenant: str, secret: str, last_step: int, otp: str,
+                   now: datetime) -> int:
+    """The step of the accepted code, or 0 when this login needs none."""
+    if not secret:
+        if totp.unit_requires(store, tenant):
+            raise OtpFailed("unit Anda mewajibkan kode OTP, tetapi akun ini belum mendaftarkan "
+                            "OTP; minta admin unit Anda untuk mengaturnya")
+        return 0
+    if not otp.strip():
+        raise OtpFailed("kode OTP wajib diisi (lihat aplikasi autentikator Anda)")
+    step = totp.accepted_step(secret, otp, last_step, now)
+    if step is None:
+        raise OtpFailed("kode OTP salah atau sudah dipakai; tunggu kode berikutnya")
+    return step
+
+
 def _reserve_attempt(store: ServiceStore, username: str, now: datetime) -> tuple | None:
-    """Count one attempt and return (tenant, role, password_hash, disabled), or None when the
+    """Count one attempt and return (tenant, role, password_hash, disabled, totp_secret,
+    totp_step), or None when the
     account is locked or unknown. The count restarts at 1 after an expired lock; the attempt that
     reaches MAX_FAILURES sets the lock in the same statement, so no later one gets a check.
     Row lock (PostgreSQL, which re-reads the WHERE of a waiting UPDATE) or the write lock
@@ -160,7 +200,7 @@ def _reserve_attempt(store: ServiceStore, username: str, now: datetime) -> tuple
         f"UPDATE {store.prefix}_users SET failed_attempts = {count},"
         f" locked_until = CASE WHEN {count} >= ? THEN ? ELSE NULL END"
         " WHERE username = ? AND (locked_until IS NULL OR locked_until <= ?)"
-        " RETURNING tenant, role, password_hash, disabled",
+        " RETURNING tenant, role, password_hash, disabled, totp_secret, totp_step",
         (MAX_FAILURES, utc_text(now + LOCK_FOR), username, utc_text(now)))
     return rows[0] if rows else None
 

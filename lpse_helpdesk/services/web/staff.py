@@ -83,8 +83,8 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
         username, password = form.get("username", "").strip(), form.get("password", "")
         next_url = _safe_next(form.get("lanjut", ""))
         try:
-            answer = await web.call("POST", "/api/v1/auth/token",
-                                    json={"username": username, "password": password})
+            answer = await web.call("POST", "/api/v1/auth/token", json={
+                "username": username, "password": password, "otp": form.get("otp", "")})
         except ApiUnavailable:
             return unavailable(request)
         if not answer.ok:

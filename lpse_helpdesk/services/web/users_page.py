@@ -1,5 +1,5 @@
 """The admins' page of staff accounts, `/staf/pengguna`: list, add, disable, enable, unlock,
-reset the password, delete. Every read and change is a call to the desk's API with the admin's
+reset the password or the OTP, delete, and whether the unit requires OTP. Every read and change is a call to the desk's API with the admin's
 own token, so the API's role and unit checks are the only ones (a non-admin gets its 403)."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ CHANGES = {
     "atur-ulang": ("POST", "/reset-password",
                    "diatur ulang kata sandinya; token yang dipegangnya langsung ditolak"),
     "hapus": ("DELETE", "", "dihapus; token yang dipegangnya langsung ditolak"),
+    "atur-ulang-otp": ("POST", "/reset-totp", "diatur ulang OTP-nya; ia bisa mendaftar lagi"),
 }
 STATES = {"aktif": "Aktif", "nonaktif": "Nonaktif", "terkunci": "Terkunci"}
 
@@ -43,7 +44,11 @@ def routes(web: WebFrontend) -> list:
                                 params={"tenant": tenant})
         if not answer.ok:
             return refusal(request, answer, principal, back="/staf/antrean")
+        unit = tenant or principal.tenant  # the unit whose OTP rule the page shows
+        security = await web.call("GET", f"/api/v1/units/{quote(unit, safe='')}/security",
+                                  staff_token=token)
         return page(request, "users.html", status=status, staff=principal, accounts=answer.body,
+                    security=security.body if security.ok else None,
                     units=units_of(principal), unit_names=dict(units_of(principal)),
                     roles=[(r, labels.label(labels.ROLE, r)) for r in STAFF_ROLES],
                     states=STATES, tenant=tenant, error=error, issued=issued, typed=typed or {})
@@ -106,4 +111,23 @@ def routes(web: WebFrontend) -> list:
             return unavailable(request, who[0])
         return flash_redirect(request, "/staf/pengguna", f"Pengguna {username} {said}.")
 
-    return [accounts_page, add, act]
+    @post("/staf/pengguna/keamanan", include_in_schema=False)
+    async def require_otp(request: Request) -> Response:
+        who = current_staff(request, web.signer)
+        if who is None:
+            return to_login(request)
+        form = await request.form()
+        unit, wanted = form.get("tenant") or who[0].tenant, form.get("require_totp") == "1"
+        try:
+            answer = await web.call("POST", f"/api/v1/units/{quote(unit, safe='')}/security",
+                                    staff_token=who[1], json={"require_totp": wanted})
+            if not answer.ok:
+                return refusal(request, answer, who[0], back="/staf/pengguna")
+        except ApiUnavailable:
+            return unavailable(request, who[0])
+        said = "mewajibkan" if wanted else "tidak lagi mewajibkan"
+        name = "Semua unit" if unit == "*" else f"Unit {unit}"
+        return flash_redirect(request, f"/staf/pengguna?tenant={quote(unit, safe='')}",
+                              f"{name} {said} kode OTP saat login.")
+
+    return [accounts_page, add, act, require_otp]
