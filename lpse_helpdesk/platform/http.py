@@ -97,7 +97,7 @@ ROUTE_ERRORS: dict[str, tuple[int, ...]] = {
     "POST /api/v1/users/{username}/reset-password": (401, 403, 404, 409),
     "DELETE /api/v1/users/{username}": (401, 403, 404, 409),
     "POST /api/v1/users/{username}/reset-totp": (401, 403, 404, 409),
-    "POST /api/v1/auth/totp/enroll": (401, 404, 409),
+    "POST /api/v1/auth/totp/enroll": (400, 401, 404, 409),
     "POST /api/v1/auth/totp/confirm": (401, 404, 409),
     "GET /api/v1/units/{tenant}/security": (401, 403, 404),
     "POST /api/v1/units/{tenant}/security": (401, 403, 404, 409),

@@ -49,7 +49,7 @@ class TotpError(ValueError):
 def accepted_step(secret: str, otp: str, last_step: int, now: datetime) -> int | None:
     """The step whose code `otp` is, within DRIFT of now and after `last_step`; None if none."""
     otp = "".join(otp.split())
-    if not secret or len(otp) != 6:
+    if not secret or len(otp) != 6 or not (otp.isascii() and otp.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(now)
