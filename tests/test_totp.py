@@ -4,6 +4,7 @@ admin's switches (require per unit, reset a user's factor), the login form and t
 
 from __future__ import annotations
 
+import re
 import time
 
 import pyotp
@@ -173,3 +174,25 @@ async def test_every_unit_rule_and_the_pages(tmp_path, nats_server):
             assert (await login(hd, "hd.btm")).status_code == 401  # required, and no factor now
             accounts = await hd.http.get("/api/v1/users", headers=bearer(desk.tokens["admin.pusat"]))
             assert {a["username"]: a["totp"] for a in accounts.json()}["hd.btm"] is False
+
+
+async def test_staff_enrol_their_own_code_in_the_browser(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings, services=["desk", "web"]) as hd:
+        await Desk(hd, "tuban").staff("hd.tbn", "helpdesk")
+        async with WebClient(str(hd.http.base_url)) as web:
+            assert (await web.login("hd.tbn")).status_code == 303
+            assert "Daftarkan OTP" in (await web.http.get("/staf/otp")).text
+            shown = await web.form("/staf/otp", {}, page="/staf/otp")
+            secret = re.search(r'id="rahasia-otp">([A-Z2-7]+)<', shown.text).group(1)
+            wrong = await web.form("/staf/otp/konfirmasi", {"otp": wrong_code(secret)},
+                                   page="/staf/otp")
+            assert wrong.status_code in (400, 401) and "salah" in text_of(wrong)
+            shown = await web.form("/staf/otp", {}, page="/staf/otp")  # a new secret
+            secret = re.search(r'id="rahasia-otp">([A-Z2-7]+)<', shown.text).group(1)
+            done = await web.form("/staf/otp/konfirmasi", {"otp": code(secret)}, page="/staf/otp")
+            assert done.status_code == 303
+            assert "OTP aktif" in text_of(await web.http.get(done.headers["location"]))
+        refused = await login(hd, "hd.tbn")
+        assert refused.status_code == 401 and refused.json()["field"] == "otp"
+        assert (await login(hd, "hd.tbn", code(secret, 1))).status_code == 200

@@ -9,7 +9,7 @@ from litestar import Router
 from litestar.exceptions import PermissionDeniedException
 from litestar.static_files import create_static_files_router
 
-from . import portal, staff, users_page
+from . import otp_page, portal, staff, users_page
 from .answers import forbidden_page
 from .application import WebFrontend, remember_visitor
 from .session import csrf_middleware
@@ -17,7 +17,7 @@ from .session import csrf_middleware
 
 def routes(web: WebFrontend) -> list:
     pages = Router(path="/", route_handlers=[*staff.routes(web), *portal.routes(web),
-                                             *users_page.routes(web)],
+                                             *users_page.routes(web), *otp_page.routes(web)],
                    middleware=[csrf_middleware(web.signer.secret, web.secure_cookies)],
                    exception_handlers={PermissionDeniedException: forbidden_page},
                    before_request=remember_visitor, include_in_schema=False)
