@@ -18,7 +18,7 @@ from lpse_helpdesk.platform.service import ServiceContext
 from lpse_helpdesk.platform.store import ServiceStore
 from lpse_helpdesk.schemas import STREAM, encode_event
 from lpse_helpdesk.schemas import events as ev
-from test_schemas import sample
+from unit.test_schemas import sample
 from lpse_helpdesk.schemas.api import NewTicket
 from lpse_helpdesk.schemas.events import Reporter
 from lpse_helpdesk.services import triage
