@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from .platform.natsauth import command_url
 from .platform.outbox import SET_ASIDE
 from .settings import Settings
 
@@ -77,15 +78,6 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _nats_url(args: argparse.Namespace, settings: Settings) -> str:
-    import os
-
-    from .platform.natsauth import command_url
-
-    return command_url(settings, bool(getattr(args, "nats", None))
-                       or "HELPDESK_NATS_URL" in os.environ)
-
-
 def _republish(args: argparse.Namespace, settings: Settings, store, letter) -> None:
     """Publish a set-aside event now, if the bus takes it (deadletters.republish)."""
     import nats
@@ -95,7 +87,8 @@ def _republish(args: argparse.Namespace, settings: Settings, store, letter) -> N
     from .schemas import STREAM
 
     async def publish_it() -> None:
-        nc = await nats.connect(nats_servers(_nats_url(args, settings)), connect_timeout=5,
+        nc = await nats.connect(nats_servers(command_url(settings, args.nats)),
+                                connect_timeout=5,
                                 tls=tls_for(settings.nats_ca_file), max_reconnect_attempts=1)
         try:
             js = nc.jetstream()
@@ -187,7 +180,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         # Bulk (desk's view): replayed here, in large batches; the consumer resumes after it.
         bulk = [c for c in views if c.bulk is not None]
         for spec_, result in zip(bulk, eventloop.run(rebuild.rebuild_in_bulk(
-                store, bulk, _nats_url(args, settings), settings.max_body_bytes, _progress,
+                store, bulk, command_url(settings, args.nats), settings.max_body_bytes,
+                _progress,
                 tls_for(settings.nats_ca_file)))):
             print(f"Read model {spec_.name} dibangun ulang dari {result.replayed} pesan stream; "
                   f"consumer lanjut dari urutan {result.resume_at}. / Rebuilt from "
@@ -195,7 +189,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         # The others (the FAQ's): emptied, and the live consumer replays the stream.
         names = rebuild.reset_tables(store, [c for c in views if c.bulk is None])
         if names:
-            eventloop.run(rebuild.delete_consumers(_nats_url(args, settings), names,
+            eventloop.run(rebuild.delete_consumers(command_url(settings, args.nats), names,
                                                    tls_for(settings.nats_ca_file)))
     finally:
         store.close()

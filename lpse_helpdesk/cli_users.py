@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from .platform.natsauth import command_url
+
 ROLES = "helpdesk, koordinator, admin_ppe, lkpp, kepala_unit atau admin"
 
 
@@ -174,17 +176,9 @@ def cmd_change(args: argparse.Namespace) -> int:
         print(f"Kata sandi baru (tampil sekali ini saja) / new password, shown once: {shown}")
     try:
         return 0 if since is None else _publish(settings, store, username, since,
-                                                _nats_url(args, settings))
+                                                command_url(settings, args.nats))
     finally:
         store.close()
-
-
-def _nats_url(args: argparse.Namespace, settings) -> str:
-    import os
-
-    from .platform import natsauth
-
-    return natsauth.command_url(settings, bool(args.nats) or "HELPDESK_NATS_URL" in os.environ)
 
 
 def _publish(settings, store, username: str, since: float, nats_url: str) -> int:

@@ -4,7 +4,6 @@ user and an unauthenticated or plain connection is refused."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
 from pathlib import Path
@@ -97,4 +96,3 @@ async def test_services_reach_the_shipped_cluster_over_tls_with_their_user(tmp_p
             return bool(ticket and ticket["category"])
 
         await eventually(classified, timeout=30, what="a ticket flows over the TLS cluster")
-    await asyncio.sleep(0)

@@ -5,7 +5,6 @@ names, never usernames. The API, the store and revocation across processes:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -17,7 +16,6 @@ from conftest import eventually, make_settings, running_helpdesk
 from scenario import PASSWORD, Desk
 from webclient import WebClient, text_of
 
-from lpse_helpdesk import cli_users
 from lpse_helpdesk.platform import natsauth
 from lpse_helpdesk.platform.natsserver import free_port
 from lpse_helpdesk.services.desk import users
@@ -196,7 +194,7 @@ async def test_the_users_commands_while_the_helpdesk_runs(tmp_path, nats_server)
         assert (await cli("add", "--tenant", "batam", "--username", "hd.up", "--role",
                           "helpdesk", stdin=PASSWORD + "\n")).returncode == 0
         # Checked here first, so a wrong guess never reaches whatever listens on 4222.
-        derived = cli_users._nats_url(argparse.Namespace(nats=None), settings)
+        derived = natsauth.command_url(settings, None)
         assert derived.endswith(url.rsplit(":", 1)[1]) and "helpdesk:" in derived
         off = await cli("disable", "hd.up")
         assert off.returncode == 0 and "ditolak di semua layanan" in off.stdout, off.stderr

@@ -14,6 +14,7 @@ users whose passwords are generated once and kept in `<data-dir>/nats-users.json
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ SERVICE_USER, SUBSCRIBER_USER = "helpdesk", "pelanggan"
 SUBSCRIBER_PUBLISH = [
     "$JS.API.INFO",
     f"$JS.API.STREAM.INFO.{STREAM}",
-    f"$JS.API.STREAM.NAMES",
+    "$JS.API.STREAM.NAMES",
     f"$JS.API.STREAM.MSG.GET.{STREAM}",
     f"$JS.API.DIRECT.GET.{STREAM}.>",
     f"$JS.API.CONSUMER.CREATE.{STREAM}",
@@ -130,14 +131,15 @@ def redacted(url: str) -> str:
     return ",".join(shown)
 
 
-def command_url(settings, given: bool) -> str:
+def command_url(settings, flag: str | None) -> str:
     """The NATS URL for an operator's command (rebuild, dead-letter replay, users): the one
-    given (`--nats` or HELPDESK_NATS_URL) when `given`; else, in a folder `up` runs on, its
-    embedded server as `up` left it: the address in the subscriber's URL file (`up` may have
+    given (`--nats`, or HELPDESK_NATS_URL in the environment); else, in a folder `up` runs on,
+    its embedded server as `up` left it: the address in the subscriber's URL file (`up` may have
     moved the port) with the services' user, since that server refuses connections without one."""
     folder = Path(settings.data_dir)
     users_file, address_file = folder / USERS_FILE, folder / SUBSCRIBER_URL_FILE
-    if given or not (users_file.exists() and address_file.exists()):
+    if flag or "HELPDESK_NATS_URL" in os.environ or not (
+            users_file.exists() and address_file.exists()):
         return settings.nats_url
     where = urlsplit(address_file.read_text().strip())
     return load_or_create(folder).service_url(where.hostname, where.port)

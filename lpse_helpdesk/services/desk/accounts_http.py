@@ -49,6 +49,13 @@ def refused(exc: users.UserError) -> HTTPException:
                          detail=str(exc), extra={"field": exc.field})
 
 
+def require_scope(admin: Principal, tenant: str, verb: str) -> None:
+    """403 unless `admin` manages `tenant` (their own unit, or every unit for `*`)."""
+    if not accounts.in_scope(admin.tenant, tenant):
+        raise HTTPException(status_code=403, extra={"field": "tenant"}, detail=(
+            f"Admin unit `{admin.tenant}` hanya {verb} unitnya / own unit only"))
+
+
 def routes(service: DeskService) -> list:
     store = service.store
 
@@ -92,9 +99,8 @@ def routes(service: DeskService) -> list:
          "display name, role, unit, state and last login; admins only, for their unit.")
     async def list_users(request: Request, tenant: FromQuery[str | None] = None) -> list[Account]:
         admin = admin_of(request)
-        if tenant and not accounts.in_scope(admin.tenant, tenant):
-            raise HTTPException(status_code=403, extra={"field": "tenant"}, detail=(
-                f"Admin unit `{admin.tenant}` hanya melihat akun unitnya / own unit only"))
+        if tenant:
+            require_scope(admin, tenant, "melihat akun")
         wanted = tenant or (None if admin.tenant == "*" else admin.tenant)
         return await asyncio.to_thread(accounts.list_accounts, store, wanted)
 
@@ -105,9 +111,7 @@ def routes(service: DeskService) -> list:
           "a random one is made and shown in this answer only.")
     async def create_user(request: Request, data: JSONBody[NewAccount]) -> AccountChanged:
         admin = admin_of(request)
-        if not accounts.in_scope(admin.tenant, data.tenant):
-            raise HTTPException(status_code=403, extra={"field": "tenant"}, detail=(
-                f"Admin unit `{admin.tenant}` hanya membuat akun unitnya / own unit only"))
+        require_scope(admin, data.tenant, "membuat akun")
         password = data.password or accounts.generated_password()
         try:
             await asyncio.to_thread(users.add_user, store, service.standards, data.tenant,

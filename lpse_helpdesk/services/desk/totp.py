@@ -144,7 +144,7 @@ def routes(service: DeskService) -> list:
     # Here, not at the top: accounts_http imports the application, which imports users, which
     # imports this module.
     from . import accounts
-    from .accounts_http import ADMIN, AccountChanged
+    from .accounts_http import ADMIN, AccountChanged, require_scope
 
     store = service.store
 
@@ -180,9 +180,7 @@ def routes(service: DeskService) -> list:
 
     def admin_of_unit(request: Request, tenant: str):
         admin = require_staff(request, service.signer, roles=ADMIN)
-        if not accounts.in_scope(admin.tenant, tenant):
-            raise HTTPException(status_code=403, extra={"field": "tenant"}, detail=(
-                f"Admin unit `{admin.tenant}` hanya mengatur unitnya / own unit only"))
+        require_scope(admin, tenant, "mengatur")
         if tenant != ALL_UNITS and tenant not in service.standards:
             raise HTTPException(status_code=404, extra={"field": "tenant"},
                                 detail=f"Unit `{tenant}` tidak dikenal / unknown unit")
