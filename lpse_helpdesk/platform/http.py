@@ -22,6 +22,7 @@ from litestar.exceptions import HTTPException, TooManyRequestsException, Validat
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 
+from .. import refusals
 from .apidoc import document_access, openapi_config
 from . import jsondepth, ratelimit
 from .observability import exposition
@@ -213,6 +214,29 @@ def _http_handler(request: Request, exc: HTTPException) -> Response:
     return Response(body, status_code=exc.status_code, headers=exc.headers)
 
 
+# Each domain refusal's status: the one place services' refusals become HTTP.
+STATUS_OF: dict[type[refusals.Refusal], int] = {
+    refusals.Invalid: 400, refusals.NotAuthenticated: 401, refusals.Forbidden: 403,
+    refusals.NotFound: 404, refusals.Conflict: 409, refusals.TooLarge: 413,
+    refusals.UnsupportedType: 415, refusals.KeyReused: 422, refusals.TooMany: 429,
+    refusals.Unavailable: 503, refusals.StorageFull: 507,
+}
+
+
+def status_of(exc: refusals.Refusal) -> int:
+    return next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
+
+
+def _refusal_handler(request: Request, exc: refusals.Refusal) -> Response:
+    code = status_of(exc)
+    body: dict[str, Any] = {"status_code": code, "detail": exc.message, "field": exc.field}
+    if exc.missing:
+        body["missing"] = exc.missing
+    retry = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry)} if retry is not None else None
+    return Response(body, status_code=code, headers=headers)
+
+
 def _event_too_large_handler(request: Request, exc: EventTooLarge) -> Response:
     # Refused before anything was stored: the sender can shorten the text or drop attachments.
     return Response({"status_code": 413, "detail": str(exc), "field": None}, status_code=413)
@@ -267,6 +291,7 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
         exception_handlers={
             ValidationException: _validation_handler,
             HTTPException: _http_handler,
+            refusals.Refusal: _refusal_handler,
             EventTooLarge: _event_too_large_handler,
             HTTP_500_INTERNAL_SERVER_ERROR: _crash_handler,
         },
