@@ -101,7 +101,7 @@ def standards():
 
 
 # Every test client comes from 127.0.0.1: the per-client rate limits are raised out of the way,
-# except where a test sets its own (tests/test_rate_limits.py).
+# except where a test sets its own (tests/e2e/test_rate_limits.py).
 UNLIMITED = {**{f"rate_{door}_per_minute": 1_000_000
                 for door in ("tickets", "uploads", "logins", "votes")},
              "rate_mails_per_sender_per_hour": 1_000_000,

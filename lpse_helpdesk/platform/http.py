@@ -2,7 +2,7 @@
 
 Validation errors are answered in Indonesian (English after the slash), naming the bad field.
 Every error has one body shape (`ErrorBody`), and the OpenAPI document names, per operation,
-the error statuses it can answer (`errors()`, `document_errors()`): `tests/test_api_fuzz.py`
+the error statuses it can answer (`errors()`, `document_errors()`): `tests/e2e/test_api_fuzz.py`
 holds the server to that document.
 """
 

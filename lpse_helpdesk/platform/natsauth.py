@@ -83,7 +83,7 @@ def users_config(service_password: str, subscriber_password: str) -> str:
 
 CLUSTER_USERS_HEADER = """\
 # The users of the helpdesk's NATS cluster, included by cluster-node*.conf and compose-node.conf.
-# Made by lpse_helpdesk/platform/natsauth.py (tests/test_deploy_nats.py keeps them equal):
+# Made by lpse_helpdesk/platform/natsauth.py (tests/e2e/test_deploy_nats.py keeps them equal):
 # `helpdesk` for the services, `pelanggan` a read-only subscriber for downstream systems (it
 # reads the TICKETS stream and makes its own consumers; it cannot publish ticket or FAQ events).
 # The passwords come from the environment of nats-server (systemd: EnvironmentFile

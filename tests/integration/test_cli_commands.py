@@ -11,7 +11,7 @@ import pytest
 
 from lpse_helpdesk.standards.loader import SHIPPED_DIR
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "lpse_helpdesk.cli"]
 
 

@@ -77,7 +77,7 @@ async def test_mail_with_png_becomes_a_ticket_and_replies_thread(hd):
     reply = mail("basarnas@lpse.test", f"Re: [{number}] Gagal upload dokumen penawaran",
                  "Sudah saya coba lagi, masih gagal.")
     # The proof that it answers our mail: its In-Reply-To names the acknowledgement's Message-ID
-    # (without it the mail waits for staff: tests/test_hostile_mail.py).
+    # (without it the mail waits for staff: tests/e2e/test_hostile_mail.py).
     reply["In-Reply-To"] = await _acknowledgement_id(hd, received["ticket_id"])
     code, text = await send(port, reply)
     assert code == 250 and f"ditambahkan ke tiket {number}" in text

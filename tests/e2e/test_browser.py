@@ -19,7 +19,7 @@ from conftest import make_settings, running_helpdesk
 from lpse_helpdesk.schemas.survey import SKM_KEYS
 from scenario import PASSWORD, Desk
 
-SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PNG = bytes.fromhex(  # a real 1x1 PNG, so the browser uploads a genuine image
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e5274fb70000000049454e44ae426082")

@@ -199,7 +199,7 @@ def test_the_shipped_proxy_logs_no_query_strings():
     Caddy 2.11 by hand: `caddy validate`, and a request with `?token=` logged without it)."""
     from pathlib import Path
 
-    caddyfile = (Path(__file__).resolve().parent.parent / "deploy" / "Caddyfile").read_text()
+    caddyfile = (Path(__file__).resolve().parents[2] / "deploy" / "Caddyfile").read_text()
     rules = re.search(r"\(no_query_strings\) \{(.*?)\n\}", caddyfile, re.S).group(1)
     assert r'request>uri regexp \?.*$ ""' in rules and "Referer delete" in rules
     logs = re.findall(r"^\s*log\b(.*?)\n\s*\}\n\s*\}", caddyfile, re.S | re.M)

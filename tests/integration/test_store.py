@@ -164,7 +164,7 @@ def test_close_waits_for_work_in_flight_and_refuses_new_work(tmp_path):
 async def test_an_inline_consumer_decides_on_the_loop_thread(store, inline):
     """`inline` runs a batch on the event loop's thread (no GIL hand-off per SQLite call),
     otherwise in a worker thread; the batch is stored either way. (Which consumers are inline,
-    SQLite only, the runtime decides: tests/test_ticket_flow.py.)"""
+    SQLite only, the runtime decides: tests/e2e/test_ticket_flow.py.)"""
     import threading
 
     from lpse_helpdesk.platform.consumer import Decision, TrackedConsumer

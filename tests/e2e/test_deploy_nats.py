@@ -16,7 +16,7 @@ from lpse_helpdesk.platform import natsauth
 from lpse_helpdesk.platform.bus import tls_for
 from lpse_helpdesk.platform.natsserver import free_port, nats_server_binary
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "nats"  # .ci/run copies deploy/ too
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nats"  # .ci/run copies deploy/ too
 PASSWORDS = {"HELPDESK_NATS_PASSWORD": "layanan-" + "a" * 24,
              "HELPDESK_NATS_SUBSCRIBER_PASSWORD": "pelanggan-" + "b" * 24}
 
