@@ -1,13 +1,13 @@
 """Group commit for a service's SQLite store: many records, one transaction, one fsync.
 
 Why: with `synchronous=FULL` every SQLite commit waits for the disk (about 2,500 per second on
-the development machine) and a ticket used to cost a dozen commits across the services. A
+the development machine) and a ticket costs a dozen records across the services. A
 consumer's fetched batch (`batch`) and concurrent HTTP writes (`grouped`) therefore share one
 transaction, each record in its own savepoint. Durability is unchanged: nothing is acknowledged
 (to NATS, or to an HTTP client) before the shared commit has returned.
 
-A mixin of `ServiceStore` (it uses the store's `recorder`, `is_postgres` and `listeners`).
-PostgreSQL is left as it was: each record is its own transaction.
+A mixin of the SQLite backend (`store_sqlite.py`): it uses the backend's `datastore`, and the
+store's `using` and `listeners`. PostgreSQL has no grouping: each record is its own transaction.
 """
 
 from __future__ import annotations
@@ -16,25 +16,31 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+from eventsourcing.sqlite import SQLiteCursor
 
 
 class GroupCommit:
+    service: str
+    store: Any  # the ServiceStore (its `using` and `listeners`)
+    datastore: Any  # eventsourcing's SQLiteDatastore
+
     def _init_group_commit(self) -> None:
         # The open batch transaction of the current thread, if any (see `batch`).
         self._batch = threading.local()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()  # `grouped` work for the writer
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None  # PostgreSQL's `grouped`
-        if not self.is_postgres:
-            datastore = self.recorder.datastore  # type: ignore[attr-defined]
-            self._plain_transaction = datastore.transaction
-            datastore.transaction = self._transaction  # every recorder call goes through it
+        self._plain_transaction = self.datastore.transaction
+        self.datastore.transaction = self._transaction  # every recorder call goes through it
+
+    def in_batch(self) -> bool:
+        """Whether this thread is inside a `batch` (listeners then wait for its commit)."""
+        return getattr(self._batch, "cursor", None) is not None
 
     def _stop_group_commit(self) -> None:
         with self._writer_lock:
@@ -42,9 +48,6 @@ class GroupCommit:
                 self._queue.put(None)
                 self._writer.join(timeout=10)
                 self._writer = None
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -52,7 +55,7 @@ class GroupCommit:
         for the lot instead of one each.
 
         Why: with `synchronous=FULL` every SQLite commit waits for the disk (about 2,500 per
-        second here), and a ticket used to cost a dozen commits across the services. Grouping
+        second here), and a ticket costs a dozen records across the services. Grouping
         keeps full durability (nothing is acknowledged to NATS or anyone else before the batch's
         commit has returned) and divides the fsyncs by the batch size.
 
@@ -66,14 +69,11 @@ class GroupCommit:
 
         If the commit fails, everything in the batch is rolled back and the exception raised: the
         caller must treat every record of the batch as not stored.
-        PostgreSQL: no grouping (each record is its own transaction); commits there are not the
-        bottleneck of the embedded default.
         """
-        if self.is_postgres or getattr(self._batch, "cursor", None) is not None:
-            yield  # PostgreSQL, or already inside a batch: records commit as usual / nest
+        if self.in_batch():
+            yield  # already inside a batch: nest
             return
-        datastore = self.recorder.datastore  # type: ignore[attr-defined]
-        with self.using(), datastore.get_connection(commit=True) as connection:
+        with self.store.using(), self.datastore.get_connection(commit=True) as connection:
             cursor = connection._sqlite_conn.cursor()  # noqa: SLF001 - eventsourcing's wrapper
             cursor.execute("BEGIN IMMEDIATE")
             self._batch.cursor, self._batch.notified, self._batch.savepoints = cursor, False, 0
@@ -93,7 +93,7 @@ class GroupCommit:
                 self._batch.cursor = None
                 cursor.close()
         if notified:
-            for listener in self.listeners:
+            for listener in self.store.listeners:
                 listener()
 
     def grouped(self, work, *args) -> Future:
@@ -101,20 +101,13 @@ class GroupCommit:
         queued into one `batch` (one commit); the future resolves after that commit.
 
         For request handlers that write one small decision each (intake's POST): run one by one
-        in worker threads, each paid its own fsync and they queued on the store's single writer
+        in worker threads, each would pay its own fsync and queue on the store's single writer
         connection anyway. Grouped, N concurrent requests cost one fsync, and their reads see the
-        work stored before them in the group (e.g. the next ticket number), so they no longer
+        work stored before them in the group (e.g. the next ticket number), so they do not
         collide. Each work item runs in its own savepoint: if it raises, nothing of it is kept
         and its future gets the exception; the others are unaffected. If the commit fails, every
         future of the group gets the error (nothing of the group was stored).
-        PostgreSQL: no grouping; the work runs in worker threads as before, concurrently (its
-        commits are not the embedded default's bottleneck, and one thread would serialise them).
         """
-        if self.is_postgres:
-            with self._writer_lock:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(4, thread_name_prefix=f"{self.service}-w")
-            return self._pool.submit(work, *args)
         future: Future = Future()
         with self._writer_lock:
             if self._writer is None:
@@ -153,12 +146,7 @@ class GroupCommit:
                     future.set_exception(value)
 
     def _run_grouped(self, work, args) -> tuple[bool, Any]:
-        cursor = getattr(self._batch, "cursor", None)
-        if cursor is None:  # no shared transaction (not reached: PostgreSQL uses the pool)
-            try:
-                return True, work(*args)
-            except Exception as exc:  # noqa: BLE001 - handed to the caller
-                return False, exc
+        cursor = self._batch.cursor  # `_write_groups` runs this inside its batch
         cursor.execute("SAVEPOINT grouped")
         try:
             value = work(*args)
@@ -178,8 +166,6 @@ class GroupCommit:
             with self._plain_transaction(commit=commit) as plain:
                 yield plain
             return
-        from eventsourcing.sqlite import SQLiteCursor
-
         if not commit:
             yield SQLiteCursor(cursor)
             return

@@ -1,7 +1,9 @@
 """A service's own event store: an eventsourcing Application whose events are our msgspec structs.
 
-- SQLite file `<data_dir>/<service>.sqlite` by default; PostgreSQL when `database_url` is set
-  (tables prefixed with the service name, so services can share one database).
+- SQLite file `<data_dir>/<service>.sqlite` by default (`store_sqlite.py`); PostgreSQL when
+  `database_url` is set (`store_postgres.py`: tables prefixed with the service name, so services
+  can share one database). The backend is chosen once, when the store opens; this module is the
+  same for both.
 - The stored state of an event is exactly its wire JSON (`schemas.encode_event`), and its topic
   is the event tag: one definition serves store and bus, and the relay publishes stored bytes.
 - Tracking is multi-row (one row per consumed stream sequence, primary key enforced), because
@@ -14,11 +16,11 @@ import functools
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from typing import Any, NamedTuple, Protocol
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
@@ -30,18 +32,23 @@ from eventsourcing.persistence import (
 )
 
 from ..settings import Settings
-from .groupcommit import GroupCommit
 from .mapper import EventTooLarge, MsgspecMapper, Stored
-from .private import make_private
-from .recorders import Write, for_postgres
+from .store_sqlite import SQLiteBackend
 
 __all__ = ["EventTooLarge", "IntegrityError", "ServiceStore", "Stored", "Write", "Tracking",
            "utc_text", "from_utc_text"]
 
+log = logging.getLogger("lpse_helpdesk.store")
 # Times kept in read-model columns: fixed-width UTC text, so both databases compare them as
 # strings in the right order (isoformat drops the microseconds when they are zero).
-log = logging.getLogger("lpse_helpdesk.store")
 UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class Write(NamedTuple):
+    """One SQL statement with `?` placeholders (translated for PostgreSQL) and its parameters."""
+
+    sql: str
+    params: Sequence[Any] = ()
 
 
 def utc_text(moment: datetime | None) -> str | None:
@@ -62,63 +69,34 @@ def from_utc_text(text: str) -> datetime:
     return datetime.strptime(text, UTC_TEXT).replace(tzinfo=UTC)
 
 
-def persistence_env(service: str, settings: Settings) -> dict[str, str]:
-    """eventsourcing's environment for one service's store."""
-    if not settings.uses_postgres:
-        make_private(settings.data_dir.resolve())
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),
-            "SQLITE_LOCK_TIMEOUT": "10",
-            "SINGLE_ROW_TRACKING": "no",
-            "PROCESS_RECORDER_TOPIC": "lpse_helpdesk.platform.recorders:HelpdeskSQLiteRecorder",
-        }
-    url = urlparse(settings.database_url)
-    query = parse_qs(url.query)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
-        "POSTGRES_HOST": url.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(url.port or 5432),
-        "POSTGRES_USER": unquote(url.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(url.password or ""),
-        "POSTGRES_SCHEMA": query.get("schema", [""])[0],
-        # psycopg_pool opens POOL_SIZE connections per store at once and keeps them. With 4,
-        # each process held 28 idle connections (seven stores), and the cluster test's two
-        # replicas peaked at 75 of PostgreSQL's default 100 (measured). One stays open now
-        # (that test peaks at 36); up to 8 are opened under load and closed again when idle.
-        "POSTGRES_POOL_SIZE": "1",
-        "POSTGRES_MAX_OVERFLOW": "7",
-        "SINGLE_ROW_TRACKING": "no",
-        "PROCESS_RECORDER_TOPIC": "lpse_helpdesk.platform.recorders:HelpdeskPostgresRecorder",
-    }
+class Backend(Protocol):
+    """What differs between SQLite (`store_sqlite.py`) and PostgreSQL (`store_postgres.py`)."""
+
+    is_postgres: bool
+    environment: dict[str, str]  # eventsourcing's environment for this store
+    prefix: str  # of read-model tables: `<prefix>_<table>`
+    tracking_table: str
+
+    def creating_tables(self) -> AbstractContextManager[None]: ...
+    def attach(self, store: ServiceStore) -> None: ...
+    def close(self) -> None: ...
+    def query(self, sql: str, params: Sequence[Any]) -> list[tuple]: ...
+    def execute_returning(self, sql: str, params: Sequence[Any]) -> list[tuple]: ...
+    def execute_many(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None: ...
+    def one_transaction(self) -> AbstractContextManager[None]: ...
+    def batch(self) -> AbstractContextManager[None]: ...
+    def in_batch(self) -> bool: ...
+    def grouped(self, work: Callable[..., Any], *args: Any) -> Future: ...
 
 
-@contextmanager
-def tables_created_one_at_a_time(settings: Settings):
-    """PostgreSQL: hold a session advisory lock while a store creates its tables.
+def open_backend(service: str, settings: Settings) -> Backend:
+    """The store's backend, chosen once: PostgreSQL when `database_url` is set, else SQLite."""
+    if settings.uses_postgres:
+        # Imported only here: PostgreSQL is an optional extra (psycopg may be missing).
+        from .store_postgres import PostgresBackend
 
-    Two replicas starting at once on an empty database both run `CREATE TABLE IF NOT EXISTS`,
-    and PostgreSQL can then fail one of them on its catalogue's unique index
-    (`pg_type_typname_nsp_index`); seen with two replicas of one service. SQLite files are
-    per service and process-locked, so they need nothing."""
-    if not settings.uses_postgres:
-        yield
-        return
-    import psycopg
-
-    env = persistence_env("ddl", settings)
-    with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
-                         port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
-                         password=env["POSTGRES_PASSWORD"] or None, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK_KEY,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK_KEY,))
-
-
-DDL_LOCK_KEY = 0x4C505345  # "LPSE": any fixed number shared by every helpdesk process
+        return PostgresBackend(service, settings)
+    return SQLiteBackend(service, settings)
 
 
 class StoreClosed(PersistenceError):
@@ -138,7 +116,7 @@ def in_use(method):
     return guarded
 
 
-class ServiceStore(GroupCommit, Application):
+class ServiceStore(Application):
     """One service's events, tracking records and read-model tables, in one database."""
 
     def __init__(self, service: str, settings: Settings, tables: Sequence[str] = ()):
@@ -148,26 +126,21 @@ class ServiceStore(GroupCommit, Application):
         self._users_changed = threading.Condition()
         # Consumers refuse bus messages above this size, so no larger event may be decided.
         self.max_event_bytes = settings.max_body_bytes
-        with tables_created_one_at_a_time(settings):
-            self._open(service, settings, tables)
-
-    def _open(self, service: str, settings: Settings, tables: Sequence[str]) -> None:
-        super().__init__(persistence_env(service, settings))
-        self.is_postgres = settings.uses_postgres
-        self._tracking_table = getattr(self.recorder, "tracking_table_name", "tracking")
-        # Read-model tables are named `<prefix>_<table>`: the service name, and in PostgreSQL
-        # also the configured schema, so services and test runs can share one database.
-        self.prefix = service
-        if self.is_postgres:
-            schema = self.recorder.datastore.schema  # type: ignore[attr-defined]
-            self._tracking_table = f'"{schema}"."{self._tracking_table}"'
-            self.prefix = f'"{schema}".{service}'
+        self.backend = open_backend(service, settings)
+        # For services whose own tables differ by backend (full-text search, ALTER TABLE).
+        self.is_postgres = self.backend.is_postgres
         # Called after every successful write, e.g. to wake the outbox relay (from any thread).
-        self.listeners: list = []
-        self._init_group_commit()
-        self.execute(
-            [Write(ddl.format(p=self.prefix, n=service)) for ddl in (*PLATFORM_TABLES, *tables)]
-        )
+        self.listeners: list[Callable[[], None]] = []
+        with self.backend.creating_tables():
+            super().__init__(self.backend.environment)
+            self.backend.attach(self)
+            # Read-model tables are named `<prefix>_<table>`: the service name, and in
+            # PostgreSQL also the configured schema, so services and test runs can share one
+            # database.
+            self.prefix = self.backend.prefix
+            self._tracking_table = self.backend.tracking_table
+            self.execute([Write(ddl.format(p=self.prefix, n=service))
+                          for ddl in (*PLATFORM_TABLES, *tables)])
 
     # eventsourcing hooks --------------------------------------------------------------------
     def construct_mapper(self) -> Mapper:
@@ -191,7 +164,7 @@ class ServiceStore(GroupCommit, Application):
         (a concurrent decision on one ticket) or the same tracking position (a duplicate).
         """
         recordings = self.events.put(list(stored), tracking=tracking, writes=list(writes))
-        if recordings and getattr(self._batch, "cursor", None) is None:  # a batch: at its commit
+        if recordings and not self.backend.in_batch():  # in a batch: after its commit
             for listener in self.listeners:
                 listener()
         return [r.notification.id for r in recordings]
@@ -201,54 +174,35 @@ class ServiceStore(GroupCommit, Application):
         self.record((), writes=writes)
 
     @in_use
+    def execute_returning(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """One committed statement that writes and returns rows (`UPDATE ... RETURNING`):
+        `execute` returns nothing and `query` never commits."""
+        return self.backend.execute_returning(sql, params)
+
+    @in_use
     def execute_many(self, statements: Sequence[tuple[str, Sequence[Sequence[Any]]]]) -> None:
         """Bulk rows: each `(sql, [params, ...])` runs as one `executemany`, all of them in one
-        transaction (the thread's open `batch` if there is one). For a bulk rebuild: a
-        statement per table instead of a savepoint, a statement and a Python round trip per
-        row. Listeners are not called (no events are written)."""
-        datastore = self.recorder.datastore  # type: ignore[attr-defined]
-        if self.is_postgres:
-            with self._postgres_cursor(commit=True) as cursor:
-                for sql, rows in statements:
-                    if rows:
-                        cursor.executemany(for_postgres(sql), [tuple(r) for r in rows])
-            return
-        cursor = getattr(self._batch, "cursor", None)
-        if cursor is not None:
-            for sql, rows in statements:
-                if rows:
-                    cursor.executemany(sql, rows)
-            return
-        with self.batch():
-            self.execute_many(statements)
+        transaction (the thread's open `batch` or `one_transaction` if there is one). For a
+        bulk rebuild: a statement per table instead of a savepoint, a statement and a Python
+        round trip per row. Listeners are not called (no events are written)."""
+        self.backend.execute_many(statements)
 
-    @contextmanager
-    def one_transaction(self) -> Iterator[None]:
+    def one_transaction(self) -> AbstractContextManager[None]:
         """Every `execute_many` and `query` of this thread inside, in one transaction: all of it
         is committed at the end, or nothing. For a bulk rebuild that writes in chunks and reads
         back what it wrote. SQLite: the thread's `batch`. PostgreSQL: one connection held for
         the duration (other calls, `record` included, keep their own transactions)."""
-        if not self.is_postgres:
-            with self.batch():
-                yield
-            return
-        datastore = self.recorder.datastore  # type: ignore[attr-defined]
-        with self.using(), datastore.transaction(commit=True) as cursor:
-            self._batch.postgres = cursor
-            try:
-                yield
-            finally:
-                self._batch.postgres = None
+        return self.backend.one_transaction()
 
-    @contextmanager
-    def _postgres_cursor(self, *, commit: bool) -> Iterator[Any]:
-        """The thread's `one_transaction` cursor, or a transaction of its own."""
-        shared = getattr(self._batch, "postgres", None)
-        if shared is not None:
-            yield shared
-            return
-        with self.recorder.datastore.transaction(commit=commit) as cursor:  # type: ignore[attr-defined]
-            yield cursor
+    def batch(self) -> AbstractContextManager[None]:
+        """Many `record` calls of this thread in one transaction and one commit
+        (`groupcommit.py`); PostgreSQL: each record commits on its own."""
+        return self.backend.batch()
+
+    def grouped(self, work: Callable[..., Any], *args: Any) -> Future:
+        """`work(*args)` grouped with other concurrent work into one commit (SQLite's writer
+        thread), or in a worker thread (PostgreSQL); the future resolves after the commit."""
+        return self.backend.grouped(work, *args)
 
     @property
     def tracking_table(self) -> str:
@@ -264,23 +218,7 @@ class ServiceStore(GroupCommit, Application):
     # reading --------------------------------------------------------------------------------
     @in_use
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        if self.is_postgres:
-            from psycopg.rows import tuple_row
-
-            with self._postgres_cursor(commit=False) as cursor:
-                # eventsourcing's connections return dicts: duplicate column names (two
-                # COALESCE) would collapse. A shared cursor gets its factory back afterwards.
-                factory, cursor.row_factory = cursor.row_factory, tuple_row
-                try:
-                    cursor.execute(for_postgres(sql), tuple(params))
-                    rows = cursor.fetchall()
-                finally:
-                    cursor.row_factory = factory
-            return [tuple(row) for row in rows]
-        with self.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-            cursor.execute(sql, tuple(params))
-            rows = cursor.fetchall()
-        return [tuple(row) for row in rows]
+        return self.backend.query(sql, params)
 
     @in_use
     def history(self, originator_id: uuid.UUID) -> list[Stored]:
@@ -340,7 +278,7 @@ class ServiceStore(GroupCommit, Application):
             if not self._users_changed.wait_for(lambda: self._users == 0, timeout=wait):
                 log.error("penyimpanan %s ditutup dengan %d panggilan masih berjalan (lewat %ss)",
                           self.service, self._users, wait)
-        self._stop_group_commit()
+        self.backend.close()
         self.factory.close()
 
 

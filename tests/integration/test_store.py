@@ -183,3 +183,30 @@ async def test_an_inline_consumer_decides_on_the_loop_thread(store, inline):
     rows = store.query(f"SELECT k FROM {store.prefix}_rows ORDER BY k")
     assert [tuple(row) for row in rows] == [("1",), ("2",)]
     assert (threads == [threading.get_ident()] * 2) == inline, threads
+
+
+def test_a_write_returning_rows_commits_on_either_backend(store):
+    # The staff login counts a failed attempt with `UPDATE ... RETURNING` (desk/users.py).
+    store.execute([Write(f"INSERT INTO {store.prefix}_rows VALUES (?, ?)", ("a", 1))])
+    rows = store.execute_returning(
+        f"UPDATE {store.prefix}_rows SET v = v + 1 WHERE k = ? RETURNING k, v", ("a",))
+    assert rows == [("a", 2)]
+    assert store.query(f"SELECT v FROM {store.prefix}_rows WHERE k = ?", ("a",)) == [(2,)]
+
+
+def test_grouped_work_is_stored_alone_or_not_at_all(store):
+    """Concurrent request work shares a commit on SQLite, each item in a savepoint: a failing
+    item is undone alone. PostgreSQL runs it in worker threads, each record committing on its
+    own. Either way the failing item's future gets the error and the others stand."""
+    def insert(key: str, value: int) -> str:
+        store.execute([Write(f"INSERT INTO {store.prefix}_rows VALUES (?, ?)", (key, value))])
+        if key == "bad":
+            raise ValueError("refused")
+        return key
+
+    futures = [store.grouped(insert, key, n) for n, key in enumerate(["x", "bad", "y"])]
+    assert futures[0].result(10) == "x" and futures[2].result(10) == "y"
+    with pytest.raises(ValueError, match="refused"):
+        futures[1].result(10)
+    kept = [("bad",), ("x",), ("y",)] if store.is_postgres else [("x",), ("y",)]
+    assert store.query(f"SELECT k FROM {store.prefix}_rows ORDER BY k") == kept

@@ -15,7 +15,6 @@ from ...platform.auth import (
     needs_rehash,
     password_matches,
 )
-from ...platform.recorders import for_postgres
 from ...platform.store import IntegrityError, ServiceStore, Write, utc_text
 from . import totp
 
@@ -206,18 +205,7 @@ def _reserve_attempt(store: ServiceStore, username: str, now: datetime) -> tuple
 
 
 def _write_returning(store: ServiceStore, sql: str, params: tuple) -> list[tuple]:
-    """One committed statement that writes and returns rows (`UPDATE ... RETURNING`): the
-    store's `execute` returns nothing and its `query` never commits."""
-    with store.using():
-        with store.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
-            if store.is_postgres:
-                from psycopg.rows import tuple_row
-
-                cursor.row_factory = tuple_row
-                cursor.execute(for_postgres(sql), params)
-            else:
-                cursor.execute(sql, params)
-            return [tuple(row) for row in cursor.fetchall()]
+    return store.execute_returning(sql, params)
 
 
 def _locked_message(locked_until: str | None) -> str:
