@@ -18,6 +18,7 @@ from typing import Any, Iterable, Literal, get_args, get_origin
 
 import msgspec
 
+from . import validation
 from .model import Problem, StandardError, UnitStandard
 
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
@@ -97,10 +98,9 @@ def _read(path: str | os.PathLike[str]) -> tuple[UnitStandard | None, list[Probl
         standard = msgspec.convert(data, UnitStandard)
     except msgspec.ValidationError as exc:
         return None, [_shape_problem(str(exc), data, name)]
-    try:
-        standard.validate(file_stem=Path(name).stem)
-    except StandardError as exc:
-        return None, [p._replace(file=name) for p in exc.problems]
+    problems = list(validation.problems(standard, Path(name).stem))
+    if problems:
+        return None, [p._replace(file=name) for p in problems]
     return standard, []
 
 

@@ -1,9 +1,9 @@
 """A unit's published service standard (Standar Pelayanan), as typed configuration.
 
 One `<tenant>.toml` file per LPSE unit (shipped in `standards/data/`). msgspec checks the shape
-(types, enums, ranges, unknown keys) when the file is converted; `UnitStandard.validate()` then checks what types
-cannot express (time zones, HH:MM intervals, the three categories, the escalation chain), collecting
-every problem so one `standards check` run shows them all.
+(types, enums, ranges, unknown keys) when the file is converted; `validation.problems` then
+checks what types cannot express (time zones, HH:MM intervals, the three categories, the
+escalation chain), collecting every problem so one `standards check` run shows them all.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ TIER_LEVEL = {"helpdesk": 1, "koordinator": 2, "admin_ppe": 2, "lkpp": 3}
 Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Text = Annotated[str, Meta(max_length=500)]
 Label = Annotated[str, Meta(min_length=1, max_length=100)]
-ClockTime = Annotated[str, Meta(min_length=1, max_length=5)]  # "HH:MM", parsed in validate()
+ClockTime = Annotated[str, Meta(min_length=1, max_length=5)]  # "HH:MM", parsed in validation
 
 
 class Problem(NamedTuple):
@@ -252,14 +252,6 @@ class UnitStandard(_Base, kw_only=True):
             raise KeyError(f"unknown channel {channel!r}")
         return list(getattr(self.requirements, channel))
 
-    # -- validation beyond types -----------------------------------------------------------
-    def validate(self, *, file_stem: str | None = None) -> None:
-        """Raise StandardError listing every problem; `file_stem` must equal `tenant`."""
-        from .validation import problems as find_problems
-
-        problems = list(find_problems(self, file_stem))
-        if problems:
-            raise StandardError(problems)
 
 def _parse_hhmm(text: str) -> dt.time | None:
     match = _HHMM.fullmatch(text)
