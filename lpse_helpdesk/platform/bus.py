@@ -14,6 +14,7 @@ only open them (`natsclient.jetstream`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import weakref
@@ -48,16 +49,30 @@ def tls_for(ca_file: Path | None) -> ssl.SSLContext | None:
 
 
 def make_broker(nats_url: str, ca_file: Path | None = None) -> NatsBroker:
-    context = tls_for(ca_file)
+    return _broker(nats_url, tls_for(ca_file), max_reconnect_attempts=-1,
+                   reconnect_time_wait=1, connect_timeout=2)
+
+
+def _broker(nats_url: str, tls: ssl.SSLContext | None, **options) -> NatsBroker:
     return NatsBroker(
         nats_servers(nats_url),
         # faststream hands the context to nats-py's `tls`.
-        security=BaseSecurity(ssl_context=context) if context else None,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=1,
-        connect_timeout=2,
+        security=BaseSecurity(ssl_context=tls) if tls else None,
         logger=None,  # we log one structured line per handled event ourselves
+        **options,
     )
+
+
+@contextlib.asynccontextmanager
+async def command_connection(nats_url: str, tls: ssl.SSLContext | None = None):
+    """The NATS connection of an operator command (`rebuild`), from a faststream broker like
+    the runtime's, but with nats-py's bounded reconnects: a command should fail, not wait
+    forever. Closed on the way out."""
+    broker = _broker(nats_url, tls, connect_timeout=5)
+    try:
+        yield await broker.connect()
+    finally:
+        await broker.stop()
 
 
 def stream_config(replicas: int = 1) -> StreamConfig:

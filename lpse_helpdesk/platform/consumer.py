@@ -1,5 +1,8 @@
 """Tracked consumers: durable JetStream pull consumers whose decisions are recorded exactly once.
 
+Each runs as a faststream batch pull subscriber on the process's broker (`subscription.py`),
+which hands it a fetched batch, in stream order, in one call (`TrackedConsumer.on_batch`).
+
 For each message: if its stream sequence is already tracked, ack and do nothing (a redelivery).
 Otherwise the handler decides (new events and/or read-model rows) and the decision is stored
 together with a tracking record for (consumer, stream sequence) in one transaction (a fetched
@@ -14,21 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from nats.js.api import AckPolicy as JsAckPolicy
-from nats.js.api import ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
+from nats.js.api import ConsumerConfig
 
-from ..schemas import STREAM, AnyTicketEvent, InvalidEvent, decode_event
+from ..schemas import AnyTicketEvent, InvalidEvent, decode_event
 from ..settings import Settings
 from .observability import Metrics, log_event
 from .store import IntegrityError, ServiceStore, Stored, Tracking, Write
+from .subscription import consumer_config, ensure_consumer, subjects_of
 
 log = logging.getLogger("lpse_helpdesk.consumer")
 
@@ -45,34 +46,16 @@ class Decision:
 Handler = Callable[[AnyTicketEvent, int], Decision]
 
 
-def subjects_of(subject: str | Sequence[str]) -> list[str]:
-    return [subject] if isinstance(subject, str) else list(subject)
-
-
-def consumer_config(name: str, subjects: Sequence[str],
-                    start_seq: int | None = None) -> ConsumerConfig:
-    """A tracked consumer's durable config. Several subjects use `filter_subjects` (NATS
-    >= 2.10; the embedded nats-server is 2.15), still delivered in stream order. `start_seq`:
-    begin there instead of at the first message (set by a bulk `rebuild`)."""
-    subjects = list(subjects)
-    return ConsumerConfig(
-        name=name,
-        durable_name=name,
-        ack_policy=JsAckPolicy.EXPLICIT,
-        ack_wait=30,
-        max_deliver=-1,  # we count attempts ourselves and dead-letter at the limit
-        deliver_policy=DeliverPolicy.ALL if start_seq is None else DeliverPolicy.BY_START_SEQUENCE,
-        opt_start_seq=start_seq,
-        max_ack_pending=1000,
-        filter_subject=subjects[0] if len(subjects) == 1 else None,
-        filter_subjects=subjects if len(subjects) > 1 else None,
-    )
-
-
 @dataclass
 class TrackedConsumer:
     """A durable consumer `name` of `subject` (one NATS subject filter, or several), whose
-    `handler` runs in a worker thread."""
+    `handler` runs in a worker thread.
+
+    A batch is decided in ONE worker-thread hop, strictly one message after the other, and
+    stored in ONE transaction (`ServiceStore.batch`: a savepoint and a tracking row per
+    message, one commit); acks are sent only after that commit. Trade-off: the batch holds the
+    store's write lock, so a handler that waits (the decision guard's wait for an in-flight
+    decision, at most its 5 s) also delays the service's other writers for that long."""
 
     name: str
     subject: str | Sequence[str]
@@ -100,88 +83,13 @@ class TrackedConsumer:
         return consumer_config(self.name, self.subjects, start_seq)
 
     async def ensure_consumer(self, js) -> None:
-        """Create the durable consumer, or bring an existing one's filter up to date.
+        """Create the durable consumer or update its filter (`subscription.ensure_consumer`)."""
+        await ensure_consumer(js, self.name, self.subjects, self.store.service)
 
-        A release may narrow what a consumer receives (issue 9: each consumer gets only the
-        event types its handler acts on). JetStream (>= 2.10) updates a durable consumer's
-        filter in place when it is created again under its name with the new filter and
-        otherwise the same settings; its position (delivered / ack floor) is kept. So the
-        existing config is reused (including a `rebuild`'s start sequence) with only the
-        filter replaced.
-        Narrowing is safe: messages no longer matched were of no use to the handler. Widening
-        is not a replay: messages before the consumer's position that only the new filter
-        matches are never delivered; a consumer whose filter grows must be rebuilt or reset
-        (`rebuild`, or delete the durable consumer and let its tracking rows skip duplicates).
-        """
-        wanted = sorted(self.subjects)
-        try:
-            info = await js.consumer_info(STREAM, self.name)
-        except NotFoundError:
-            await js.add_consumer(STREAM, config=self.consumer_config())
-            return
-        config = info.config
-        current = sorted(config.filter_subjects or
-                         ([config.filter_subject] if config.filter_subject else []))
-        if current == wanted:
-            return
-        if len(wanted) == 1:
-            config.filter_subject, config.filter_subjects = wanted[0], None
-        else:
-            config.filter_subject, config.filter_subjects = None, wanted
-        config.name = config.durable_name = self.name
-        await js.add_consumer(STREAM, config=config)
-        log_event(log, "filter subjek consumer diperbarui", service=self.store.service,
-                  consumer=self.name, before=current, after=wanted)
-
-    async def run(self, connection, stop: asyncio.Event) -> None:
-        """Fetch batches from the durable pull consumer and handle each batch in stream order.
-
-        Why not faststream's subscriber: it runs a fetched batch as concurrent tasks, which
-        reorders them (a replayed "merged" was seen applied before its "drafted"), so it could
-        only be used with one message per fetch: a round trip, a worker-thread hop and a commit
-        per message. Here a fetch returns what is waiting (up to `batch_size`, in stream order),
-        the whole batch is decided in ONE worker-thread hop, strictly one message after the
-        other, and stored in ONE transaction (`ServiceStore.batch`: a savepoint and a tracking
-        row per message, one commit). Acks are sent only after that commit.
-        Trade-off: the batch holds the store's write lock, so a handler that waits (the
-        decision guard's wait for an in-flight decision, at most its 5 s) also delays the
-        service's other writers for that long; before, only this consumer was held up.
-        """
-        js = connection.jetstream()
-        delay = 0.2
-        subscription = None
-        try:
-            while not stop.is_set():
-                try:
-                    if subscription is None:
-                        await self.ensure_consumer(js)
-                        subscription = await js.pull_subscribe_bind(
-                            durable=self.name, stream=STREAM)
-                    try:
-                        messages = await subscription.fetch(self.batch_size, timeout=1.0)
-                    except TimeoutError:  # nothing waiting (nats' TimeoutError is one too)
-                        continue
-                    await self.handle_batch(messages)
-                    delay = 0.2
-                except (asyncio.CancelledError, KeyboardInterrupt):
-                    raise
-                except Exception as exc:  # noqa: BLE001 - NATS reconnecting, consumer deleted
-                    log_event(log, "consumer gagal mengambil pesan; dicoba lagi", logging.WARNING,
-                              service=self.store.service, consumer=self.name, error=repr(exc),
-                              retry_in=delay)
-                    if subscription is not None and isinstance(exc, NotFoundError):
-                        with contextlib.suppress(Exception):  # subscribe again: recreates it
-                            await subscription.unsubscribe()
-                        subscription = None
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), delay)
-                    delay = min(delay * 2, 5.0)
-        finally:
-            if subscription is not None:  # before the connection closes and drains it
-                with contextlib.suppress(Exception):
-                    await subscription.unsubscribe()
-
-    async def handle_batch(self, messages: list) -> None:
+    async def on_batch(self, messages: list) -> None:
+        """faststream's batch pull subscriber calls this with one fetch's messages, in stream
+        order (`subscription.subscribe`). Each is acked, or nak'd with its backoff, only after
+        the batch's commit; none is acked if the commit failed."""
         items = []
         for message in messages:
             meta = message.metadata

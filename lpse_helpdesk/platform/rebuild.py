@@ -20,11 +20,10 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-import nats
 from nats.js.errors import NotFoundError
 
 from ..schemas import STREAM
-from .bus import nats_servers
+from .bus import command_connection
 from .service import ConsumerSpec
 from .store import ServiceStore, Write
 # `stream_batches` is looked up here when a rebuild runs, so that tests can replace it.
@@ -45,16 +44,13 @@ def reset_tables(store: ServiceStore, specs: list[ConsumerSpec]) -> list[str]:
 
 
 async def delete_consumers(nats_url: str, names: list[str], tls=None) -> None:
-    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5, tls=tls)
-    try:
+    async with command_connection(nats_url, tls) as nc:
         js = nc.jetstream()
         for name in names:
             try:
                 await js.delete_consumer(STREAM, name)
             except NotFoundError:
                 pass
-    finally:
-        await nc.close()
 
 
 # --- bulk rebuild ------------------------------------------------------------------------------
@@ -178,7 +174,7 @@ async def rebuild_from_stream(connection, store: ServiceStore, spec: ConsumerSpe
     If the read fails, the fold is rolled back: nothing of a partial rebuild is kept."""
     import asyncio
 
-    from .consumer import subjects_of
+    from .subscription import subjects_of
 
     loop = asyncio.get_running_loop()
     handed: asyncio.Queue = asyncio.Queue(maxsize=2)
@@ -221,7 +217,7 @@ async def reposition_consumer(connection, spec: ConsumerSpec, start_seq: int) ->
     """Make the durable consumer start at `start_seq` (after a bulk rebuild): deleted and
     created again with that start. Messages before it are all tracked (or were handled before),
     so even a consumer replaying from the first message would only skip them as duplicates."""
-    from .consumer import consumer_config, subjects_of
+    from .subscription import consumer_config, subjects_of
 
     js = connection.jetstream()
     with contextlib.suppress(NotFoundError):
@@ -236,8 +232,7 @@ async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_u
                           tls=None) -> list[BulkResult]:
     """`lpse-helpdesk rebuild SERVICE` for consumers with a bulk projection (service stopped);
     `progress` hears (consumer, read, to read) as `stream_batches` reads."""
-    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5, tls=tls)
-    try:
+    async with command_connection(nats_url, tls) as nc:
         results = []
         for spec in specs:
             told = None if progress is None else (
@@ -246,5 +241,3 @@ async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_u
             await reposition_consumer(nc, spec, result.resume_at)
             results.append(result)
         return results
-    finally:
-        await nc.close()

@@ -39,6 +39,7 @@ from .outbox import OutboxRelay
 from .revocations import follow as follow_revocations
 from .service import ServiceContext, ServiceDefinition, utc_now
 from .store import ServiceStore
+from .subscription import subscribe
 
 log = logging.getLogger("lpse_helpdesk.runtime")
 
@@ -88,7 +89,6 @@ class Runtime:
         self.nats_ready = asyncio.Event()
         self.flow_problems: dict[str, str] = {}  # what keeps tickets from flowing (flow.py)
         self._tasks: list[asyncio.Task] = []
-        self._consumer_tasks: list[asyncio.Task] = []  # stopped before the broker closes
         self._server: _QuietServer | None = None
         self.http_app = None  # the Litestar app once HTTP serves (tests walk its routes)
         self._server_task: asyncio.Task | None = None
@@ -100,6 +100,8 @@ class Runtime:
         for definition in self.definitions:
             self.services[definition.name] = await asyncio.to_thread(self._build, definition)
         for running in self.services.values():
+            for consumer in running.consumers:  # they start with the broker (`_connect_bus`)
+                subscribe(self.broker, consumer)
             self._tasks.append(asyncio.create_task(running.relay.run(self.stop_event)))
             if running.definition.name not in self.work:
                 continue
@@ -173,16 +175,16 @@ class Runtime:
                 await ensure_stream(self.broker, self.settings.stream_replicas)
                 await ensure_buckets(self.broker, self.settings.stream_replicas,
                                      self.settings.attachments_max_bytes)
-                await self.broker.start()
+                # The durable consumers first: the subscribers only bind to them.
+                js = self.broker.connection.jetstream()
+                for running in self.services.values():
+                    for consumer in running.consumers:
+                        await consumer.ensure_consumer(js)
+                await self.broker.start()  # starts the tracked consumers' subscribers
                 break
             except Exception as exc:  # noqa: BLE001 - JetStream not ready yet: retry
                 log_event(log, "JetStream belum siap", logging.WARNING, error=repr(exc))
                 await asyncio.sleep(1.0)
-        # Each tracked consumer runs its own ordered fetch loop (see TrackedConsumer.run).
-        for running in self.services.values():
-            for consumer in running.consumers:
-                self._consumer_tasks.append(asyncio.create_task(
-                    consumer.run(self.broker.connection, self.stop_event)))
         # Revoked staff tokens: refused here too as soon as any process revokes them.
         self._tasks.append(asyncio.create_task(follow_revocations(
             self.broker.connection, self.signer.revocations, self.stop_event)))
@@ -264,10 +266,7 @@ class Runtime:
             self._server.should_exit = True
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._server_task), 5.0)
-        for task in self._consumer_tasks:  # they unsubscribe their pull subscriptions
-            task.cancel()
-        await asyncio.gather(*self._consumer_tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # stops the subscribers, then the connection
             await asyncio.wait_for(self.broker.stop(), 5.0)
         for task in self._tasks:
             if not task.done():

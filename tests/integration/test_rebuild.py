@@ -179,7 +179,7 @@ async def test_an_existing_consumer_gets_its_narrower_filter(tmp_path, nats_serv
     consumer took every ticket event; on start it is updated in place and keeps its position."""
     from nats.js.api import StreamConfig
 
-    from lpse_helpdesk.platform.consumer import consumer_config
+    from lpse_helpdesk.platform.subscription import consumer_config
     from lpse_helpdesk.schemas import STREAM_SUBJECTS, subject_filter
     from lpse_helpdesk.services.faq_publisher import DRAFT_EVENTS
 
