@@ -8,22 +8,10 @@ import sys
 from pathlib import Path
 
 from . import cli_admin, cli_up, cli_users
+from .bootstrap import settings_from
 from .platform import eventloop
 from .platform.keys import SecretError
-from .settings import Count, Positive, Settings, SettingsError, checked
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
-        nats_url=getattr(args, "nats", None),
-        database_url=getattr(args, "database", None),
-        http_port=getattr(args, "http_port", None),
-        smtp_port=getattr(args, "smtp_port", None),
-        nats_port=getattr(args, "nats_port", None),
-        http_host=getattr(args, "http_host", None),
-        stream_replicas=getattr(args, "stream_replicas", None),
-    )
+from .settings import Count, Positive, SettingsError, checked
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,16 +53,10 @@ def _version() -> str:
         return "tidak diketahui / unknown"
 
 
-def _standards(settings: Settings) -> dict:
-    from .standards import load_standards
-
-    return load_standards(settings.standards_dir)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from .services import definition
 
-    settings = _settings(args)
+    settings = settings_from(args)
     # Processes of one helpdesk verify each other's tokens: a key file made by each alone in
     # its own folder would make every other process refuse them.
     if "HELPDESK_SECRET" not in os.environ:
@@ -92,7 +74,7 @@ def cmd_secret_rotate(args: argparse.Namespace) -> int:
               "HELPDESK_OLD_SECRETS / set a new HELPDESK_SECRET and keep the old one in "
               "HELPDESK_OLD_SECRETS", file=sys.stderr)
         return 2
-    settings = _settings(args)
+    settings = settings_from(args)
     key = rotate(settings.data_dir)
     print(f"Kunci baru {key.id} di {settings.data_dir.resolve()}; token dan tautan lama berlaku "
           f"{GRACE_S // 86400} hari lagi. Mulai ulang helpdesk. / New key {key.id}; old tokens "

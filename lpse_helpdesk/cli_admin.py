@@ -10,35 +10,34 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from . import bootstrap
+from .platform import eventloop
 from .platform.natsauth import command_url
 from .platform.outbox import SET_ASIDE
+from .platform.store import ServiceStore, utc_text
+from .schemas import STREAM
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .platform.deadletters import DeadLetter
 
-def _settings(args: argparse.Namespace) -> Settings:
-    from .cli import _settings as settings_from
-
-    return settings_from(args)
-
-
-def _standards(settings: Settings) -> dict:
-    from .cli import _standards as standards_from
-
-    return standards_from(settings)
+# The services and the bus client (Litestar, faststream) are imported by the commands that use
+# them, not with `cli`: every command would wait for them, `--help` included.
 
 
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from .platform import deadletters
-    from .platform.store import ServiceStore
     from .services import NAMES, definition
 
-    settings = _settings(args)
+    settings = bootstrap.settings_from(args)
     names = [args.service] if args.service else list(NAMES)
     found, failed = [], 0
     for name in names:
         spec = definition(name)
-        store = ServiceStore(name, settings, spec.tables)
+        store = bootstrap.open_store(spec, settings)
         try:
             letters = deadletters.list_dead_letters(store, include_replayed=args.all)
             if args.action == "list":
@@ -48,7 +47,8 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
                       and (args.seq in (None, d.stream_seq))]
             if not wanted:
                 continue
-            app = spec.build(_context(settings, store))
+            app = bootstrap.build_service(spec, settings, bootstrap.unit_standards(settings),
+                                          store=store).app
             handlers = {c.name: c.handler for c in spec.consumers(app)}
             for letter in wanted:
                 try:
@@ -78,19 +78,14 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _republish(args: argparse.Namespace, settings: Settings, store, letter) -> None:
+def _republish(args: argparse.Namespace, settings: Settings, store: ServiceStore,
+               letter: DeadLetter) -> None:
     """Publish a set-aside event now, if the bus takes it (deadletters.republish)."""
-    import nats
-
-    from .platform import deadletters, eventloop
-    from .platform.bus import nats_servers, tls_for
-    from .schemas import STREAM
+    from .platform import deadletters, natsonce
 
     async def publish_it() -> None:
-        nc = await nats.connect(nats_servers(command_url(settings, args.nats)),
-                                connect_timeout=5,
-                                tls=tls_for(settings.nats_ca_file), max_reconnect_attempts=1)
-        try:
+        async with natsonce.connection(command_url(settings, args.nats),
+                                       settings.nats_ca_file) as nc:
             js = nc.jetstream()
 
             async def publish(subject: str, body: bytes, msg_id: str) -> bool:
@@ -100,28 +95,16 @@ def _republish(args: argparse.Namespace, settings: Settings, store, letter) -> N
 
             limit = min(settings.max_body_bytes, nc.max_payload - 1024)
             await deadletters.republish(store, letter, publish, limit)
-        finally:
-            await nc.close()
 
     eventloop.run(publish_it())
 
 
-def _context(settings: Settings, store):
-    from .platform.service import ServiceContext
-
-    return ServiceContext(settings, store, _standards(settings))
-
-
 def cmd_webhooks(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from .platform.store import ServiceStore
     from .services import definition
     from .services.notify import webhooks
-    from .platform.store import utc_text
 
-    settings = _settings(args)
-    store = ServiceStore("notify", settings, definition("notify").tables)
+    settings = bootstrap.settings_from(args)
+    store = bootstrap.open_store(definition("notify"), settings)
     try:
         if args.action == "list":
             rows = webhooks.listing(store, "dead" if args.dead else None)
@@ -161,40 +144,30 @@ def _progress(consumer: str, read: int, total: int) -> None:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from .platform import eventloop, rebuild
+    from .platform import rebuild
     from .platform.bus import tls_for
-    from .platform.service import ServiceContext
-    from .platform.store import ServiceStore
-    from .services import definition
 
-    settings = _settings(args)
-    spec = definition(args.service)
-    store = ServiceStore(spec.name, settings, spec.tables)
-    try:
-        app = spec.build(ServiceContext(settings, store, _standards(settings)))
-        views = [c for c in spec.consumers(app) if c.rebuild_tables]
+    settings = bootstrap.settings_from(args)
+    with bootstrap.offline_service(args.service, settings) as service:
+        views = [c for c in service.definition.consumers(service.app) if c.rebuild_tables]
         if not views:
-            print(f"Layanan `{spec.name}` tidak punya read model yang bisa dibangun ulang.",
+            print(f"Layanan `{args.service}` tidak punya read model yang bisa dibangun ulang.",
                   file=sys.stderr)
             return 1
+        nats_url, tls = command_url(settings, args.nats), tls_for(settings.nats_ca_file)
         # Bulk (desk's view): replayed here, in large batches; the consumer resumes after it.
         bulk = [c for c in views if c.bulk is not None]
-        for spec_, result in zip(bulk, eventloop.run(rebuild.rebuild_in_bulk(
-                store, bulk, command_url(settings, args.nats), settings.max_body_bytes,
-                _progress,
-                tls_for(settings.nats_ca_file)))):
-            print(f"Read model {spec_.name} dibangun ulang dari {result.replayed} pesan stream; "
+        for spec, result in zip(bulk, eventloop.run(rebuild.rebuild_in_bulk(
+                service.store, bulk, nats_url, settings.max_body_bytes, _progress, tls))):
+            print(f"Read model {spec.name} dibangun ulang dari {result.replayed} pesan stream; "
                   f"consumer lanjut dari urutan {result.resume_at}. / Rebuilt from "
                   f"{result.replayed} stream messages; the consumer resumes at {result.resume_at}.")
         # The others (the FAQ's): emptied, and the live consumer replays the stream.
-        names = rebuild.reset_tables(store, [c for c in views if c.bulk is None])
+        names = rebuild.reset_tables(service.store, [c for c in views if c.bulk is None])
         if names:
-            eventloop.run(rebuild.delete_consumers(command_url(settings, args.nats), names,
-                                                   tls_for(settings.nats_ca_file)))
-    finally:
-        store.close()
+            eventloop.run(rebuild.delete_consumers(nats_url, names, tls))
     if names:
-        print(f"Read model {', '.join(names)} dikosongkan; jalankan layanan `{spec.name}` lagi "
+        print(f"Read model {', '.join(names)} dikosongkan; jalankan layanan `{args.service}` lagi "
               "untuk memutar ulang stream dari awal. / Emptied; start the service to replay the "
               "stream.")
     return 0

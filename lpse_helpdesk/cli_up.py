@@ -14,6 +14,7 @@ import signal
 import sys
 from dataclasses import replace
 
+from . import bootstrap
 from .platform import eventloop, natsauth
 from .platform.natsauth import SUBSCRIBER_URL_FILE, redacted
 from .settings import Settings
@@ -59,14 +60,14 @@ def _banner(settings: Settings, runtime) -> None:
 async def serve(settings: Settings, definitions, nats=None, work=None, worker=None) -> int:
     """Run `definitions` here until Ctrl-C or SIGTERM; with `worker` (up), the worker process
     too, started once this process serves and restarted if it dies."""
-    from .cli import _standards
     from .platform.runtime import Runtime
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runtime = Runtime(settings, definitions, standards=_standards(settings), work=work)
+    runtime = Runtime(settings, definitions, standards=bootstrap.unit_standards(settings),
+                      work=work)
     if worker is not None:
         runtime.companions["worker"] = worker.status
     try:
@@ -121,7 +122,6 @@ def _http_and_smtp_ports(args: argparse.Namespace, settings: Settings) -> tuple[
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from .cli import _settings
     from .platform.embedded import FRONT, WorkerProcess
     from .platform.metricsdir import share_between_processes
     from .platform.keys import load_keys
@@ -129,7 +129,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .platform.private import make_private
     from .services import all_definitions
 
-    settings = _settings(args)
+    settings = bootstrap.settings_from(args)
     # Before nats-server starts in the data folder: it and its files are the helpdesk's alone,
     # and a missing or short secret stops here (SecretError) with nothing started.
     load_keys(settings.data_dir)

@@ -10,10 +10,20 @@ and exits 1; the running desk sends the stored revocation itself within seconds.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
+from dataclasses import dataclass
 
-from .platform.natsauth import command_url
+from . import bootstrap
+from .platform import eventloop, revocations
+from .platform.natsauth import command_url, redacted
+from .platform.store import ServiceStore
+from .settings import Settings
+from .standards import UnitStandard
+
+# The desk's modules and the bus client are imported by the commands, not with `cli`: every
+# command would wait for them (Litestar, faststream, argon2), `--help` included.
 
 ROLES = "helpdesk, koordinator, admin_ppe, lkpp, kepala_unit atau admin"
 
@@ -56,17 +66,23 @@ def add_parsers(sub, common) -> None:
         command.set_defaults(func=cmd_change, change=action)
 
 
-def _open(args: argparse.Namespace):
-    """(settings, the desk's store, its units' standards)."""
-    from .cli import _settings, _standards
-    from .platform.store import ServiceStore
+@dataclass(frozen=True)
+class Desk:
+    """What the users commands work on: the desk's store and the units' standards."""
+
+    settings: Settings
+    store: ServiceStore
+    standards: dict[str, UnitStandard]
+
+
+def _open(args: argparse.Namespace) -> Desk:
     from .services import definition
     from .services.desk.users import upgrade
 
-    settings = _settings(args)
-    store = ServiceStore("desk", settings, definition("desk").tables)
+    settings = bootstrap.settings_from(args)
+    store = bootstrap.open_store(definition("desk"), settings)
     upgrade(store)
-    return settings, store, _standards(settings)
+    return Desk(settings, store, bootstrap.unit_standards(settings))
 
 
 def _password() -> str | None:
@@ -82,20 +98,20 @@ def _password() -> str | None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from .cli import _settings
     from .services.desk.users import UserError, add_user
 
-    settings = _settings(args)
+    settings = bootstrap.settings_from(args)
     new_folder = not settings.uses_postgres and not settings.data_dir.exists()
     password = _password()
     if password is None:
         return 1
-    settings, store, standards = _open(args)
+    desk = _open(args)
+    store = desk.store
     if new_folder:  # said even if the account is refused: the folder stays
         print(f"Folder data baru: {settings.data_dir.resolve()} (dibuat) / New data folder:"
               f" {settings.data_dir.resolve()} (created)")
     try:
-        add_user(store, standards, args.tenant, args.username, args.role, password,
+        add_user(store, desk.standards, args.tenant, args.username, args.role, password,
                  args.display_name)
     except UserError as exc:
         print(f"Gagal: {exc}", file=sys.stderr)
@@ -119,7 +135,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     from .services.desk import accounts
 
-    _settings, store, _standards = _open(args)
+    store = _open(args).store
     try:
         found = accounts.list_accounts(store, args.tenant)
     finally:
@@ -152,7 +168,8 @@ def cmd_change(args: argparse.Namespace) -> int:
         if password is None:
             return 1
         shown = password if args.generate else ""
-    settings, store, _standards = _open(args)
+    desk = _open(args)
+    settings, store = desk.settings, desk.store
     try:
         since = {
             "disable": lambda: accounts.set_disabled(store, username, True, now),
@@ -181,15 +198,13 @@ def cmd_change(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _publish(settings, store, username: str, since: float, nats_url: str) -> int:
+def _publish(settings: Settings, store: ServiceStore, username: str, since: float,
+             nats_url: str) -> int:
     """The revocation to NATS; exit 1, saying what it means, when NATS cannot take it."""
-    from .platform import eventloop, revocations
-    from .platform.natsauth import redacted
     from .services.desk import accounts
 
     try:
-        eventloop.run(revocations.publish_once(nats_url, username, since,
-                                               settings.stream_replicas, settings.nats_ca_file))
+        eventloop.run(_send(settings, nats_url, username, since))
     except Exception as exc:  # noqa: BLE001 - any failure to reach NATS: said below
         print(f"PERHATIAN: perubahan tersimpan, tetapi pencabutan token belum terkirim ke NATS "
               f"{redacted(nats_url)} ({exc.__class__.__name__}: {exc}). Layanan desk yang "
@@ -202,3 +217,13 @@ def _publish(settings, store, username: str, since: float, nats_url: str) -> int
     accounts.mark_published(store, username, since)
     print("Token lama akun ini ditolak di semua layanan. / Its tokens are revoked everywhere.")
     return 0
+
+
+async def _send(settings: Settings, nats_url: str, username: str, since: float,
+                timeout: float = 5.0) -> None:
+    """One connection, no reconnects: an unreachable NATS fails within `timeout`."""
+    from .platform import natsonce
+
+    async with natsonce.connection(nats_url, settings.nats_ca_file, timeout) as client:
+        await asyncio.wait_for(revocations.publish(client.jetstream(timeout=timeout), username,
+                                                   since, settings.stream_replicas), timeout)

@@ -90,28 +90,6 @@ async def publish(js, username: str, since: float, replicas: int = 1) -> None:
     raise RuntimeError(f"pencabutan token `{username}` kalah balapan 20 kali")
 
 
-async def publish_once(nats_url: str, username: str, since: float, replicas: int = 1,
-                       ca_file=None, timeout: float = 5.0) -> None:
-    """For a command outside the runtime (`users disable`): one connection, no reconnects, so
-    an unreachable NATS fails within `timeout` instead of retrying forever."""
-    from .bus import nats_servers, tls_for
-
-    async def failed(_error) -> None:  # said once, by the caller, not by nats-py's logger
-        pass
-
-    # nats-py keeps trying a refused server however reconnects are set: the deadline ends it.
-    client = await asyncio.wait_for(nats.connect(
-        nats_servers(nats_url), connect_timeout=timeout, allow_reconnect=False,
-        max_reconnect_attempts=1, reconnect_time_wait=0.2, error_cb=failed,
-        tls=tls_for(ca_file)), timeout)
-    try:
-        await asyncio.wait_for(publish(client.jetstream(timeout=timeout), username, since,
-                                       replicas), timeout)
-    finally:
-        with contextlib.suppress(Exception):
-            await client.close()
-
-
 def _note(revocations: Revocations, key: str, value: bytes) -> None:
     try:
         revocations.revoke(username_of(key), int(value) / 1000)

@@ -19,6 +19,7 @@ from typing import Any
 
 import uvicorn
 
+from ..bootstrap import build_service
 from ..schemas import STREAM
 from ..settings import Settings
 from . import flow
@@ -37,7 +38,7 @@ from .observability import Metrics, log_event
 from .natsauth import redacted
 from .outbox import OutboxRelay
 from .revocations import follow as follow_revocations
-from .service import ServiceContext, ServiceDefinition, utc_now
+from .service import ServiceDefinition, utc_now
 from .store import ServiceStore
 from .subscription import subscribe
 
@@ -113,12 +114,9 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self._watch_flow()))
 
     def _build(self, definition: ServiceDefinition) -> RunningService:
-        tables = definition.tables
-        store = ServiceStore(definition.name, self.settings, tables)
-        app = definition.build(
-            ServiceContext(self.settings, store, self.standards, self.now, self.signer,
-                           self.broker, self.loop)
-        )
+        built = build_service(definition, self.settings, self.standards, now=self.now,
+                              signer=self.signer, broker=self.broker, loop=self.loop)
+        store, app = built.store, built.app
 
         async def publish(subject: str, body: bytes, msg_id: str) -> bool:
             return await publish_event(self.broker, subject, body, msg_id)

@@ -7,15 +7,21 @@ it runs and the HTTP routes it serves. The runtime does the rest.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from faststream.nats import NatsBroker
 
 from ..settings import Settings
+from ..standards.model import UnitStandard
 from .auth import TokenSigner
 from .consumer import Handler
 from .store import ServiceStore
+
+App = TypeVar("App")  # a service's application object (IntakeService, DeskService, ...)
 
 
 @dataclass(frozen=True)
@@ -47,21 +53,23 @@ def utc_now() -> datetime:
 
 @dataclass
 class ServiceContext:
+    """What a service is built from (`bootstrap.py` puts it together)."""
+
     settings: Settings
     store: ServiceStore
-    standards: dict[str, Any] = field(default_factory=dict)  # tenant -> UnitStandard
+    standards: Mapping[str, UnitStandard] = field(default_factory=dict)  # by tenant
     now: Callable[[], datetime] = utc_now  # the clock timers read; tests move it
     signer: TokenSigner | None = None  # verifies staff bearer tokens
-    broker: Any = None  # the process's NATS broker (None offline, e.g. a CLI replay)
-    loop: Any = None  # the runtime's event loop, for bus calls from worker threads
+    broker: NatsBroker | None = None  # the process's NATS broker (None offline, e.g. a replay)
+    loop: asyncio.AbstractEventLoop | None = None  # the runtime's, for bus calls from threads
 
 
 @dataclass(frozen=True)
-class ServiceDefinition:
+class ServiceDefinition(Generic[App]):
     name: str
-    build: Callable[[ServiceContext], Any]
+    build: Callable[[ServiceContext], App]
     tables: Sequence[str] = ()
-    consumers: Callable[[Any], Sequence[ConsumerSpec]] = lambda app: ()
-    routes: Callable[[Any], Sequence[Any]] = lambda app: ()
+    consumers: Callable[[App], Sequence[ConsumerSpec]] = lambda app: ()
+    routes: Callable[[App], Sequence[Any]] = lambda app: ()  # Litestar route handlers
     # Background loops (e.g. timers), each called as `await loop(stop_event)`.
-    tasks: Callable[[Any], Sequence[Callable[[Any], Awaitable[None]]]] = lambda app: ()
+    tasks: Callable[[App], Sequence[Callable[[asyncio.Event], Awaitable[None]]]] = lambda app: ()
