@@ -1,4 +1,11 @@
-"""Reading the `TICKETS` stream fast, a pull at a time, for the bulk rebuild (`rebuild.py`)."""
+"""Reading the `TICKETS` stream fast, a pull at a time, for the bulk rebuild (`rebuild.py`).
+
+It reads over the connection of a faststream broker like every other NATS client here (the
+runtime's `broker.connection`, or `bus.command_connection` for `rebuild`), but not through a
+faststream subscriber: a subscriber hands its handler what nats-py's `fetch` returns, and `fetch`
+is the per-message cost this module avoids (see `stream_batches`); an ephemeral consumer read
+once to its end, without acks, has no handler to run either.
+"""
 
 from __future__ import annotations
 
