@@ -13,6 +13,7 @@ import shlex
 import signal
 import sys
 from dataclasses import replace
+from typing import NamedTuple
 
 from . import bootstrap
 from .platform import eventloop, natsauth
@@ -101,7 +102,12 @@ def _moved(label: str, wanted: int, port: int) -> None:
           f" taken; using {port}.", flush=True)
 
 
-def _http_and_smtp_ports(args: argparse.Namespace, settings: Settings) -> tuple[int, int] | None:
+class Ports(NamedTuple):
+    http: int
+    smtp: int
+
+
+def _http_and_smtp_ports(args: argparse.Namespace, settings: Settings) -> Ports | None:
     """The HTTP and SMTP ports to serve on, or None (said why) when a flag's port is taken."""
     from .platform.natsserver import next_free_port, port_is_free
 
@@ -118,7 +124,7 @@ def _http_and_smtp_ports(args: argparse.Namespace, settings: Settings) -> tuple[
         else:
             chosen.append(next_free_port(wanted + 1, settings.http_host, chosen))
             _moved(label, wanted, chosen[-1])
-    return chosen[0], chosen[1]
+    return Ports(*chosen)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -149,7 +155,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         _moved("NATS", settings.nats_port, nats.port)
     natsauth.write_subscriber_url(settings.data_dir, users, nats.host, nats.port)
     # One embedded, unclustered nats-server holds one copy; replicas need `run` on a cluster.
-    settings = replace(settings, http_port=ports[0], smtp_port=ports[1],
+    settings = replace(settings, http_port=ports.http, smtp_port=ports.smtp,
                        nats_url=users.service_url(nats.host, nats.port),
                        nats_port=nats.port, stream_replicas=1)
     print(f"nats-server (JetStream) berjalan di {nats.url}, data di {nats.store_dir}", flush=True)
