@@ -46,6 +46,7 @@ ENV = {
     "upload_bytes_per_client_per_hour": "HELPDESK_UPLOAD_BYTES_PER_CLIENT_PER_HOUR",
     "uploads_expire_hours": "HELPDESK_UPLOADS_EXPIRE_HOURS",
     "attachments_max_bytes": "HELPDESK_ATTACHMENTS_MAX_BYTES",
+    "mail_domain": "HELPDESK_MAIL_DOMAIN", "mail_from": "HELPDESK_MAIL_FROM",
 }
 FLAGS = {"nats_url": "--nats", "database_url": "--database"}  # the others: --field-name
 # What a URL must look like, said instead of the pattern it failed.
@@ -73,6 +74,11 @@ class Settings:
     database_url: DatabaseUrl = ""
     smtp_url: SmtpUrl = ""  # outbound mail: smtp://user:pass@host:port (smtps:// for TLS)
     public_url: HttpUrl = ""  # where reporters open status links; default http://<host>:<port>
+    # The right-hand side of the helpdesk's Message-IDs; default the public URL's host, else the
+    # unit's address's domain (notify/threads.py). And the From of units that send from the
+    # helpdesk's own domain (`[mail] sending = "helpdesk"`); empty: the unit's own address.
+    mail_domain: Annotated[str, msgspec.Meta(pattern=r"^$|^[A-Za-z0-9.-]+\.[A-Za-z]{2,63}$")] = ""
+    mail_from: Annotated[str, msgspec.Meta(pattern=r"^$|^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")] = ""
     # Where the web view and portal call the REST API; default this process's own HTTP port.
     api_url: HttpUrl = ""
     standards_dir: Path | None = None

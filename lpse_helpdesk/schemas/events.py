@@ -114,6 +114,8 @@ class TicketReceived(TicketEvent, frozen=True, kw_only=True, tag="ticket.receive
     attachments: list[AttachmentRef] = []
     queue_number: ShortText = ""  # walk-in: the visitor's number for the day (e.g. "A-007")
     logged_by: ShortText = ""  # phone and walk-in: the staff member who recorded it
+    # email: the reporter's first mail's Message-ID, the root its later mails thread under
+    message_id: ShortText = ""
 
 
 class ReporterReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.reporter_replied"):

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import Meta
 
+from .mailconf import MailSettings
+
 Channel = Literal["web", "email", "phone", "walk_in", "api"]
 ReporterField = Literal[
     "name", "email", "phone", "organization", "id_card", "company_npwp",
@@ -218,6 +220,7 @@ class UnitStandard(_Base, kw_only=True):
     attachments: Attachments = Attachments()
     notify: Notify = Notify()
     webhooks: tuple[Webhook, ...] = ()
+    mail: MailSettings = MailSettings()  # sending as the unit, its mailboxes (mailconf.py)
 
     def mailbox(self, role: str) -> str:
         return self.notify.roles.get(role, self.helpdesk_email)  # type: ignore[call-overload]

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 
+from .mailconf import problems as mail_problems
+
 from .model import (
     CATEGORY_IDS,
     CHANNELS,
@@ -39,6 +41,7 @@ def problems(self: UnitStandard, file_stem: str | None) -> Iterable[Problem]:
         yield from _duplicates(f"requirements.{channel}", fields)
     yield from _category_problems(self)
     yield from _chain_problems(self)
+    yield from (Problem(path, message) for path, message in mail_problems(self.mail))
 
 def _category_problems(self: UnitStandard) -> Iterable[Problem]:
     ids = [c.id for c in self.categories]

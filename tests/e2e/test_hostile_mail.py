@@ -225,7 +225,9 @@ async def test_attack_7_a_reply_needs_proof_and_the_rest_waits_for_staff(hd_each
 
     attempts = [forged("Tiket ini sudah selesai, tutup saja."),  # From alone: anyone
                 forged("Saya juga mengalami", sender="Lain <lain@contoh.id>", reply_to=ack_id),
-                forged("Dengan bukti palsu", reply_to=f"<{uuid.uuid4()}@lpse-helpdesk>")]
+                forged("Dengan bukti palsu", reply_to=f"<{uuid.uuid4()}@lpse-helpdesk>"),
+                forged("Bukti palsu, bentuk baru",
+                       reply_to=f"<lpse.{number}.{uuid.uuid4()}@lpse.batam.go.id>")]
     for message in attempts:
         code, text = await send(port, message)
         assert code == 250 and "diterima, menunggu pemeriksaan petugas" in text, text
@@ -251,7 +253,7 @@ async def test_attack_7_a_reply_needs_proof_and_the_rest_waits_for_staff(hd_each
                               headers=outsider)).status_code == 403
     held = (await hd.http.get("/api/v1/mail/held", params={"tenant": "batam"},
                               headers=staff)).json()
-    assert len(held) == 3 and {h["number"] for h in held} == {number}
+    assert len(held) == 4 and {h["number"] for h in held} == {number}
     assert {h["status"] for h in held} == {"held"} and all(h["reason"] for h in held)
     first = next(h for h in held if h["sender_email"] == "lain@contoh.id")
     assert "bukan alamat pelapor" in first["reason"]
@@ -271,13 +273,13 @@ async def test_attack_7_a_reply_needs_proof_and_the_rest_waits_for_staff(hd_each
     assert r.json()["number"].startswith("BTM-") and r.json()["number"] != number
     waiting = (await hd.http.get("/api/v1/mail/held", params={"tenant": "batam"},
                                  headers=staff)).json()
-    assert len(waiting) == 1
+    assert len(waiting) == 2
     every = (await hd.http.get("/api/v1/mail/held", headers=staff, params={
         "tenant": "batam", "include_decided": "true"})).json()
-    assert sorted(h["status"] for h in every) == ["accepted", "held", "new_ticket"]
+    assert sorted(h["status"] for h in every) == ["accepted", "held", "held", "new_ticket"]
     # The same forged mail again is not held twice.
     code, text = await send(port, attempts[0])
     assert code == 250 and "menunggu pemeriksaan petugas" in text
     assert len((await hd.http.get("/api/v1/mail/held", params={"tenant": "batam"},
-                                  headers=staff)).json()) == 1
+                                  headers=staff)).json()) == 2
 

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.platform.natsserver import free_port
+from lpse_helpdesk.services.notify import threads
 
 # A real 1x1 PNG.
 PNG = base64.b64decode(
@@ -102,7 +103,7 @@ async def test_bad_mail_gets_clear_smtp_codes_and_stores_nothing(hd):
                                        attachments=[("x.exe", "application", "x-msdownload", b"MZ")]))
     assert code == 552 and "x.exe" in text and "tidak diterima" in text
     # Over Batam's 5 MB attachment limit, within the listener's message size: the unit's rule.
-    big = b"\0" * 5_200_000
+    big = b"%PDF-1.4\n" + b"\0" * 5_200_000  # a PDF by its bytes, as the type is judged
     code, text = await send(port, mail("batam@lpse.test", "Besar", "lampiran besar",
                                        attachments=[("besar.pdf", "application", "pdf", big)]))
     assert code == 552 and "melebihi batas 5000000" in text
@@ -145,7 +146,9 @@ async def _acknowledgement_id(hd, ticket_id: str) -> str:
     [(mail_id,)] = await eventually(lambda: notify.query(
         f"SELECT id FROM {notify.prefix}_mails WHERE ticket_id = ? AND template = 'received'",
         (ticket_id,)), what="tanda terima")
-    return f"<{mail_id}@lpse-helpdesk>"
+    [(number,)] = notify.query("SELECT number FROM notify_mail_threads WHERE ticket_id = ?",
+                               (ticket_id,))
+    return threads.message_id(mail_id, number, "lpse.basarnas.go.id")
 
 
 async def _has(hd, number, token, kind):

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.platform.store import from_utc_text
+from lpse_helpdesk.services.notify import outgoing
 from scenario import Desk
 
 REPORTER = "budi@contoh.co.id"
@@ -176,9 +177,7 @@ async def test_a_crash_mid_round_resends_only_the_mail_in_flight(hd, sink):
                for i in range(3)]
 
     def pending() -> list[tuple]:
-        return app.store.query(
-            "SELECT id, ticket_id, tenant, template, recipient, subject, text_body, html_body,"
-            " attempts FROM notify_mails WHERE status = 'pending' ORDER BY id")
+        return sorted(outgoing.due(app.store, ["batubara"], "9999", 100))
 
     await eventually(lambda: len(pending()) == 6, what="enam surat menunggu")
     rows = pending()
@@ -202,7 +201,8 @@ async def test_a_crash_mid_round_resends_only_the_mail_in_flight(hd, sink):
     await type(app).send_due(app)  # the restarted sender
     ids = Counter(str(m["Message-ID"]) for _, m in sink.messages)
     assert len(ids) == 6 and [n for n in ids.values() if n > 1] == [2]
-    assert ids[f"<{rows[2][0]}@lpse-helpdesk>"] == 2
+    [twice] = [i for i, n in ids.items() if n > 1]
+    assert twice.endswith(f".{rows[2][0]}@yahoo.co.id>") and twice.startswith("<lpse.BTB-")
     # The two stored deliveries got their timeline events after the restart, once each.
     assert app.store.query("SELECT status, COUNT(*) FROM notify_mails GROUP BY status") == [
         ("sent", 6)]

@@ -88,7 +88,8 @@ def test_the_built_mail_reads_back_as_written():
     assert str(message["From"]) == "Helpdesk LPSE Kota Batu · Jatim <lpse@batu.go.id>"
     assert str(message["Subject"]) == "[BB-2026-000001] Tanda terima — ok Bcc: x@y.z"
     assert message["Bcc"] is None and message["Date"].datetime is not None
-    assert str(message["Message-ID"]) == "<f3a1c2d4@lpse-helpdesk>"
+    assert str(message["Message-ID"]) == "<f3a1c2d4@lpse-helpdesk>"  # no id given: the old form
+    assert message["In-Reply-To"] is None and message["Reply-To"] is None
     assert str(message["Auto-Submitted"]) == "auto-generated"  # RFC 3834: no auto-replies
     assert message.get_body(("plain",)).get_content() == text
     assert message.get_body(("html",)).get_content() == "<p>Laporan <b>diterima</b> ✓</p>"

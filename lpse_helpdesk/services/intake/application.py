@@ -194,6 +194,8 @@ class IntakeService:
                 access_token_sha256=sha256(token), kind=ticket.kind, documents=ticket.documents,
                 attachments=list(attachments), logged_by=logged_by,
                 queue_number=visit[0] if visit else "",
+                message_id=message_id if (message_id or "").startswith("<")
+                and len(message_id) <= 200 and ticket.channel == "email" else "",
             )
             writes = [Write(f"INSERT INTO {p}_ticket_numbers VALUES (?, ?, ?, ?, ?)",
                             (ticket.tenant, year, seq, str(ticket_id), number)),

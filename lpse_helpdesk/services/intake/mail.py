@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.header import decode_header, make_header
 from email.utils import parseaddr
-from html.parser import HTMLParser
+
+from ..notify.threads import number_in_references
+from .htmltext import HTML_CHARS, html_to_text
+from .sniff import true_type
 
 NUMBER = re.compile(r"\b([A-Z]{3}-\d{4}-\d{6})\b")
 # "Telepon: 0812..." lines in the body give what the unit's standard asks for.
@@ -36,7 +40,6 @@ _MESSAGE_ID = re.compile(r"<([^<>\s]{1,250})>")
 _CONTROLS = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])
 _ONE_LINE = dict.fromkeys([*range(0, 32), 127], " ")
 BODY_CHARS = 20_000
-HTML_CHARS = 200_000  # HTMLParser is not linear on every malformed input: it sees this much
 MAX_LINE = 1000  # RFC 5322 allows 998 characters; aiosmtpd refuses longer lines at the door
 REFERENCES = 100  # Message-IDs read from In-Reply-To and References
 MAX_CONTENT_HEADER = 2000  # a Content-Type or Content-Disposition with its folded lines
@@ -67,8 +70,9 @@ class Limits:
 @dataclass
 class Attachment:
     filename: str
-    content_type: str
+    content_type: str  # judged from the bytes and the name (sniff.py)
     data: bytes
+    declared_type: str = ""  # what the sender's Content-Type said
 
 
 @dataclass
@@ -84,21 +88,6 @@ class ParsedMail:
     # Set when the mail says it was sent by a program (RFC 3834 and the common X- headers).
     automatic: str | None = None
     references: list[str] = field(default_factory=list)  # In-Reply-To, then References
-
-
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    parser = _Text()
-    parser.feed(html[:HTML_CHARS])
-    return re.sub(r"\n{3,}", "\n\n", "".join(parser.parts)).strip()
 
 
 def fields_of(body: str) -> dict[str, str]:
@@ -216,17 +205,11 @@ def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:
         body_part = message.get_body(preferencelist=("plain", "html"))
         body = body_part.get_content() if body_part is not None else ""
         if body_part is not None and body_part.get_content_type() == "text/html":
-            body = html_to_text(body)
+            body = html_to_text(body[:HTML_CHARS])
         body = body[:BODY_CHARS].translate(_CONTROLS)
-        attachments = [
-            Attachment(" ".join((part.get_filename() or "lampiran").translate(_ONE_LINE).split())
-                       or "lampiran", part.get_content_type(),
-                       part.get_payload(decode=True) or b"")
-            for part in message.iter_attachments()
-        ]
+        attachments = [_attachment(part) for part in message.iter_attachments()]
         auto = automatic(message)
-        references = _MESSAGE_ID.findall(
-            _raw(message, "In-Reply-To", 1000) + " " + _raw(message, "References", 8000))
+        references = _MESSAGE_ID.findall(_ids(message))
         message_id = _raw(message, "Message-ID", 250).translate(_ONE_LINE).strip() or None
     except MalformedMail:
         raise
@@ -235,9 +218,29 @@ def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:
     if not body.strip() and not subject:
         raise MalformedMail("surat tanpa judul dan tanpa isi")
     number = NUMBER.search(subject[:1000])
+    references = references[:REFERENCES]
     return ParsedMail(
         message_id=message_id, sender_name=name, sender_email=address,
         subject=(subject or "(tanpa judul)")[:200], body=body.strip() or subject[:200],
-        thread_number=number.group(1) if number else None, fields=fields_of(body),
-        attachments=attachments, automatic=auto, references=references[:REFERENCES],
+        # The subject's number, else the ticket of the helpdesk mail it answers: a reply
+        # whose subject lost the number still threads by its In-Reply-To/References.
+        thread_number=number.group(1) if number else number_in_references(references),
+        fields=fields_of(body),
+        attachments=attachments, automatic=auto, references=references,
     )
+
+
+def _ids(message: EmailMessage) -> str:
+    """In-Reply-To then References, as written; a sender that wrote a long id as encoded words
+    (Python's own email package does past 78 characters) is read back to the id."""
+    text = _raw(message, "In-Reply-To", 1000) + " " + _raw(message, "References", 8000)
+    if "=?" in text:
+        text = str(make_header(decode_header(text)))
+    return text
+
+
+def _attachment(part: EmailMessage) -> Attachment:
+    name = " ".join((part.get_filename() or "lampiran").translate(_ONE_LINE).split()) or "lampiran"
+    data = part.get_payload(decode=True) or b""
+    declared = part.get_content_type()
+    return Attachment(name, true_type(name, declared, data), data, declared)

@@ -6,10 +6,10 @@ only when it proves it answers the helpdesk's mail about that ticket, by naming 
 or References one of the Message-IDs notify sent to the reporter, and comes from the
 reporter's address; a From header alone proves nothing, anyone can write it.
 
-notify's Message-IDs are `<uuid5(MAIL_NAMESPACE, "<event id>:<template>:<recipient>")@lpse-
-helpdesk>` (notify/application.py `_mail_row`, notify/mailer.py): random per event and derived
-from the ticket's events, so they are recomputed here from the ticket's events on the bus
-instead of being stored twice.
+notify's Message-IDs are `<lpse.<number>.<mail id>@<domain>>` (notify/threads.py), the mail id
+being `uuid5(MAIL_NAMESPACE, "<event id>:<template>:<recipient>")` (notify/application.py
+`_mail_row`): random per event and derived from the ticket's events, so they are recomputed
+here from the ticket's events on the bus instead of being stored twice.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from ...platform.store import IntegrityError, Stored
 from ...platform.streamread import stream_batches
 from ...schemas import SUBJECT_PREFIX, new_envelope
 from ...schemas.api import NewTicket
-from ...schemas.events import AttachmentRef, ReporterReplied, TicketReceived
+from ...schemas.events import AttachmentRef, ReporterFeedback, ReporterReplied, TicketReceived
+from ..notify import threads
 from ..notify.application import MAIL_NAMESPACE
 from .application import DuplicateMail, IntakeService
 from .mail import ParsedMail
 
-OUR_DOMAIN = "lpse-helpdesk"  # the right-hand side of every Message-ID notify writes
 # Every template notify can send: a reporter's mail is one of them.
 TEMPLATES = tuple(sorted(
     entry.name.removesuffix(".txt")
@@ -52,7 +52,7 @@ def own_addresses(standards) -> frozenset[str]:
 
 
 def ours(message_id: str) -> bool:
-    return message_id.strip().strip("<>").lower().endswith("@" + OUR_DOMAIN)
+    return threads.ours(message_id)
 
 
 def loop_reason(mail: ParsedMail, envelope_sender: str | None, own: frozenset[str]) -> str | None:
@@ -69,9 +69,9 @@ def loop_reason(mail: ParsedMail, envelope_sender: str | None, own: frozenset[st
 
 
 def sent_ids(event_ids, recipient: str) -> set[str]:
-    """The Message-IDs (without <>) of every mail notify may have sent `recipient` for these
+    """The mail ids (threads.parse) of every mail notify may have sent `recipient` for these
     events."""
-    return {f"{uuid.uuid5(MAIL_NAMESPACE, f'{event_id}:{template}:{recipient}')}@{OUR_DOMAIN}"
+    return {str(uuid.uuid5(MAIL_NAMESPACE, f"{event_id}:{template}:{recipient}"))
             for event_id in event_ids for template in TEMPLATES}
 
 
@@ -106,7 +106,8 @@ async def hold_reason(service: IntakeService, tenant: str, mail: ParsedMail) -> 
         return f"tiket {number} tidak ada di unit ini"
     if mail.sender_email.lower() != received.reporter.email.lower():
         return f"pengirim {mail.sender_email} bukan alamat pelapor tiket {number}"
-    claimed = {r.lower() for r in mail.references if ours(r)}
+    claimed = {parsed[1] for parsed in map(threads.parse, mail.references)
+               if parsed and parsed[1] and parsed[0] in ("", number)}
     if not claimed:
         return "tidak membalas surat helpdesk (tanpa In-Reply-To/References ke surat kami)"
     known = [str(stored.event.event_id) for stored in own]
@@ -118,16 +119,26 @@ async def hold_reason(service: IntakeService, tenant: str, mail: ParsedMail) -> 
 
 
 def add_reply(service: IntakeService, tenant: str, number: str, message: str,
-              attachments: list[AttachmentRef], key: str | None) -> ReporterReplied:
+              attachments: list[AttachmentRef], key: str | None,
+              reopen: bool = False) -> ReporterReplied:
     """The mail's text as the reporter's reply on the ticket, once per `key` (its Message-ID,
-    or `held:<id>` for a held mail staff accepted): a second try raises DuplicateMail."""
+    or `held:<id>` for a held mail staff accepted): a second try raises DuplicateMail. With
+    `reopen`, the reporter's "not solved" goes with it, which reopens a closed ticket within
+    its window (desk decides, as for the portal's button)."""
     for _ in range(20):  # another reply may take the next version first: read again
         received, own = ticket_of(service, number, tenant)
-        event = ReporterReplied(**new_envelope(received.ticket_id, received.tenant, service.now()),
-                                message=message, channel="email", attachments=list(attachments))
+        envelope = new_envelope(received.ticket_id, received.tenant, service.now())
+        event = ReporterReplied(**envelope, message=message, channel="email",
+                                attachments=list(attachments))
+        events = [event]
+        if reopen:
+            events.append(ReporterFeedback(
+                **new_envelope(received.ticket_id, received.tenant, service.now()),
+                solved=False, message="Pelapor membalas lewat surat setelah tiket ditutup"))
         try:
-            version = own[-1].originator_version + 1
-            service.store.record([Stored(event, received.ticket_id, version)],
+            version = own[-1].originator_version
+            service.store.record([Stored(e, received.ticket_id, version + i)
+                                  for i, e in enumerate(events, 1)],
                                  writes=service._seen(key, number))  # noqa: SLF001
         except IntegrityError:
             if key and service.mail_seen(key):

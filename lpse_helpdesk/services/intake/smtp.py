@@ -25,10 +25,10 @@ from ...platform.attachments import AttachmentRejected, AttachmentStore, check, 
 from ...platform.observability import log_event
 from ...platform.store import EventTooLarge
 from ...platform.windows import SlidingWindow
-from . import held
+from . import followup, held
 from .application import DuplicateMail, IntakeService, UnknownTenant
 from .mail import Limits, MalformedMail, parse
-from .mailbox import add_reply, hold_reason, loop_reason, own_addresses, ticket_from_mail
+from .mailbox import hold_reason, loop_reason, own_addresses, ticket_from_mail
 from .requirements import RequirementsNotMet
 
 log = logging.getLogger("lpse_helpdesk.smtp")
@@ -144,10 +144,9 @@ class MailIntake:
         number = mail.thread_number
         reason = await hold_reason(self.service, tenant, mail)
         try:
-            if reason is None:
-                await asyncio.to_thread(add_reply, self.service, tenant, number, mail.body, refs,
-                                        mail.message_id)
-                return reply_line("250 2.0.0", f"ditambahkan ke tiket {number}")
+            if reason is None:  # open, closed within the window, or later (followup.py)
+                return reply_line("250 2.0.0", await followup.carry_out(
+                    self.service, tenant, mail, refs))
             held_id = await asyncio.to_thread(held.hold, self.service, tenant, mail, refs, reason)
         except DuplicateMail as exc:
             went = exc.args[0]

@@ -12,12 +12,12 @@ server recognise that resend. Mails to reporters pass a guard first (limits.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from datetime import timedelta
 
 import aiosmtplib
-import httpx
 
 from ...platform.consumer import Decision
 from ...platform.observability import log_event
@@ -27,10 +27,11 @@ from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas import events as ev
 from ...workflow import history
 from ...workflow.state import fold_state
-from . import limits, stop, warnings, webhooks
+from . import limits, outgoing, stop, warnings, webhooks
 from ...workflow.rules import acting_role
-from .mailer import Mailer, Unreachable, bounced, build_message, permanent
-from .messages import REPORTER_TEMPLATES, TARGET_LABELS, Planned, plan, render
+from .decisions import REPORTER_TEMPLATES, TARGET_LABELS, Planned, plan
+from .mailer import Unreachable, bounced, permanent
+from .messages import render
 
 log = logging.getLogger("lpse_helpdesk.notify")
 MAIL_NAMESPACE = uuid.UUID("6f1c1f4e-58a2-4d0e-9a53-0d6f2a7c9b11")
@@ -49,6 +50,9 @@ TABLES = (
     " html_body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,"
     " next_attempt_at TEXT NOT NULL, last_error TEXT, sent_at TEXT)",
     "CREATE INDEX IF NOT EXISTS {n}_mails_due ON {p}_mails (status, next_attempt_at)",
+    # The reporter's first mail for a ticket that came by mail: the root its mails thread under.
+    "CREATE TABLE IF NOT EXISTS {p}_mail_threads (ticket_id TEXT PRIMARY KEY,"
+    " number TEXT NOT NULL, first_message_id TEXT NOT NULL)",
 )
 
 
@@ -76,7 +80,12 @@ class NotifyService:
         # The portal's status page: the reporter reads, replies, confirms and rates there.
         status_url = f"{self.public_url}/portal/status?nomor={number}&token={token}"
         survey_url = standard.notify.survey_url or f"{status_url}#survei"
-        for mail in plan(event, state, standard, status_url, survey_url):
+        if isinstance(event, ev.TicketReceived):
+            writes.append(Write(f"INSERT INTO {self.store.prefix}_mail_threads VALUES (?, ?, ?)"
+                                " ON CONFLICT DO NOTHING",
+                                (str(event.ticket_id), number, event.message_id)))
+        staff_url = f"{self.public_url}/staf/tiket/{number}"
+        for mail in plan(event, state, standard, status_url, survey_url, staff_url):
             writes.append(self._mail_row(f"{event.event_id}", event.ticket_id, event.tenant, mail))
         return Decision(writes=writes)
 
@@ -105,6 +114,7 @@ class NotifyService:
                 "unit": standard, "number": state.received.number,
                 "subject_line": state.received.subject, "tier": tier,
                 "target_label": TARGET_LABELS[target],
+                "staff_url": f"{self.public_url}/staf/tiket/{state.received.number}",
                 "due_at": due.astimezone(standard.zone).strftime("%d-%m-%Y %H:%M")})
             try:
                 self.store.execute([self._mail_row(f"warning:{ticket_id}:{target}:{due_at}",
@@ -130,51 +140,26 @@ class NotifyService:
     async def send_due(self) -> int:
         await asyncio.to_thread(self.decide_warnings)
         sent = await self.post_due_webhooks()
-        if not self.settings.smtp_url:
-            return sent  # no mail server configured: mails wait, visible as pending
+        routes = outgoing.routes(self.standards, self.settings.smtp_url)
+        if not routes:  # no mail server: mails wait, visible as pending
+            return sent
         await asyncio.to_thread(self._tidy)
-        while True:  # rounds until nothing is due: a full round means more are waiting
-            rows = await asyncio.to_thread(
-                self.store.query,
-                f"SELECT id, ticket_id, tenant, template, recipient, subject, text_body, html_body,"
-                f" attempts FROM {self.store.prefix}_mails WHERE status = 'pending' AND"
-                f" next_attempt_at <= ? ORDER BY next_attempt_at LIMIT {SEND_ROUND}",
-                (utc_text(self.now()),))
-            sent += await self._deliver_round(rows)
-            if len(rows) < SEND_ROUND:
-                return sent
+        for key, tenants in routes.items():
+            while True:  # rounds until nothing is due: a full round means more are waiting
+                rows = await asyncio.to_thread(outgoing.due, self.store, tenants,
+                                               utc_text(self.now()), SEND_ROUND)
+                sent += await self._deliver_round(rows, key)
+                if len(rows) < SEND_ROUND:
+                    break
+        return sent
 
     async def post_due_webhooks(self) -> int:
-        due = await asyncio.to_thread(webhooks.due, self.store, utc_text(self.now()))
-        if not due:
-            return 0
-        delivered = 0
-        async with httpx.AsyncClient(timeout=10) as client:
-            for delivery in due:
-                secret = next((h.secret for h in self.standards[delivery.tenant].webhooks
-                               if h.url == delivery.url), None)
-                attempt = delivery.attempts + 1
-                try:
-                    if secret is None:
-                        raise LookupError("langganan webhook sudah dihapus dari standar unit")
-                    await webhooks.post(client, delivery, secret)
-                except (httpx.HTTPError, OSError, LookupError) as exc:
-                    will_retry = attempt < self.webhook_attempts and secret is not None
-                    await asyncio.to_thread(
-                        self._record_outcome, delivery.id, delivery.ticket_id, delivery.tenant,
-                        delivery.event_type, delivery.url, attempt, str(exc) or type(exc).__name__,
-                        "pending" if will_retry else "dead", self._backoff(attempt), "webhook")
-                    continue
-                await asyncio.to_thread(
-                    self._record_outcome, delivery.id, delivery.ticket_id, delivery.tenant,
-                    delivery.event_type, delivery.url, attempt, None, "sent", None, "webhook")
-                delivered += 1
-        return delivered
+        return await webhooks.post_due(self)
 
     def _backoff(self, attempt: int) -> timedelta:
         return timedelta(seconds=min(self.base_delay * 2 ** (attempt - 1), 600))
 
-    async def _deliver_round(self, rows) -> int:
+    async def _deliver_round(self, rows, route: str = outgoing.HELPDESK) -> int:
         """Send a round of mails over one SMTP connection. Each delivery is committed (its row
         only: a small write) before the next mail's DATA, so a crash resends at most the one
         mail in flight; that commit runs while the next envelope is sent, and the round's
@@ -185,8 +170,13 @@ class NotifyService:
                                        [row[4] for row in rows], self.now())
         outcomes, unreachable, storing = [], None, None
         try:
-            async with Mailer(self.settings.smtp_url) as mailer:
-                for mail_id, ticket_id, tenant, template, recipient, *body, attempts in rows:
+            mailer = outgoing.mailer_for(route, self.standards, self.settings.smtp_url)
+        except LookupError as exc:  # the unit's password is not where its standard says
+            mailer, unreachable = None, f"sandi server kirim unit: {exc}"
+        try:
+            async with contextlib.nullcontext() if mailer is None else mailer:
+                for row in rows:
+                    mail_id, ticket_id, tenant, template, recipient, *body, attempts = row[:9]
                     mail, attempt = (mail_id, ticket_id, tenant, template, recipient), attempts + 1
                     if unreachable is not None:  # nothing more is tried in this round
                         outcomes.append((*mail, attempt, unreachable, *self._retry(attempt)))
@@ -196,11 +186,10 @@ class NotifyService:
                         log_event(log, "surat ditahan", recipient=recipient, reason=reason)
                         outcomes.append((*mail, attempts, reason, "suppressed", None))
                         continue
-                    standard = self.standards[tenant]
-                    message = build_message(
-                        mail_id, f"Helpdesk {standard.name} <{standard.helpdesk_email}>",
-                        recipient, *body, unsubscribe=stop.link(
-                            self.signer, self.public_url, recipient)
+                    message = outgoing.compose(
+                        mail_id, self.standards[tenant], recipient, *body,
+                        outgoing.Thread(*row[9:11]), self.settings, self.public_url,
+                        stop.link(self.signer, self.public_url, recipient)
                         if template in REPORTER_TEMPLATES else None)
                     try:
                         await mailer.envelope(message)

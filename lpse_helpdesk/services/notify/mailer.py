@@ -30,13 +30,17 @@ class OutgoingMail:
 
 def build_message(mail_id: str, sender: str, recipient: str, subject: str, text: str,
                   html: str, at: datetime | None = None,
-                  unsubscribe: str | None = None) -> OutgoingMail:
+                  unsubscribe: str | None = None, message_id: str | None = None,
+                  in_reply_to: str | None = None, references: list[str] = (),
+                  reply_to: str | None = None) -> OutgoingMail:
     """multipart/alternative (plain text and HTML, UTF-8, base64), written out directly.
 
     Why not `email.message.EmailMessage`: building one and flattening it for `send_message`
     took about 3 ms a mail here, most of the sender's time under a burst
     (docs/performance.md); these bytes take a small fraction of that. The parts are
     base64, so no body line can look like the boundary (`_` is not in base64's alphabet).
+    `message_id`, `in_reply_to` and `references` are `<...>` ids (notify/threads.py); one
+    line each, since the ids are short and carry no spaces.
     """
     name, address = parseaddr(sender)
     subject = " ".join(subject.splitlines())  # a header is one logical line: no injection
@@ -49,7 +53,11 @@ def build_message(mail_id: str, sender: str, recipient: str, subject: str, text:
                              header_name="Subject").encode(linesep="\r\n"),
         f"Date: {format_datetime(at or datetime.now(UTC))}",
         # Stable per row: a mail server can recognise the one resend a crash could cause.
-        f"Message-ID: <{mail_id}@lpse-helpdesk>",
+        f"Message-ID: {message_id or f'<{mail_id}@lpse-helpdesk>'}",
+        # The ticket's thread (threads.py): mail clients show its mails as one conversation.
+        *([f"In-Reply-To: {in_reply_to}"] if in_reply_to else []),
+        *([f"References: {' '.join(references)}"] if references else []),
+        *([f"Reply-To: {_one_line(reply_to)}"] if reply_to else []),
         # RFC 3834: no person wrote this, so auto-responders (out of office, vacation) must not
         # answer it, and our own intake knows it for ours if it ever comes back. Exchange and
         # Outlook read only their own header for the same thing.
@@ -68,6 +76,10 @@ def build_message(mail_id: str, sender: str, recipient: str, subject: str, text:
                   *base64.encodebytes(body.encode()).decode("ascii").split()]  # 76 a line
     lines += [f"--{boundary}--", ""]
     return OutgoingMail(address, recipient, "\r\n".join(lines).encode(), smtputf8)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def bounced(exc: BaseException) -> bool:
@@ -108,6 +120,14 @@ class Mailer:
             timeout=timeout,
         )
         self._client: aiosmtplib.SMTP | None = None
+
+    @classmethod
+    def for_account(cls, timeout: float = 10.0, **options) -> Mailer:
+        """A unit's own submission server: hostname, port, username, password, use_tls,
+        start_tls and tls_context as aiosmtplib takes them."""
+        mailer = cls("smtp://127.0.0.1", timeout)
+        mailer._options = {**options, "timeout": timeout}
+        return mailer
 
     async def send(self, mail: OutgoingMail) -> None:
         await self.envelope(mail)

@@ -7,6 +7,7 @@ receiver can drop a repeat), `X-Helpdesk-Signature: sha256=<hex HMAC-SHA256 of t
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import uuid
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from ...platform.store import ServiceStore, Write
+from ...platform.store import ServiceStore, Write, utc_text
 from ...schemas import AnyTicketEvent, encode_event
 
 NAMESPACE = uuid.UUID("0b8f3c3e-5b0e-4a53-8f7e-3f4b9c2d1a77")
@@ -95,3 +96,32 @@ async def post(client: httpx.AsyncClient, delivery: Delivery, secret: str) -> No
     if not 200 <= response.status_code < 300:
         raise httpx.HTTPStatusError(f"HTTP {response.status_code}", request=response.request,
                                     response=response)
+
+
+async def post_due(self) -> int:
+    """POST the due deliveries of `self` (the NotifyService); each outcome on the timeline."""
+    waiting = await asyncio.to_thread(due, self.store, utc_text(self.now()))
+    if not waiting:
+        return 0
+    delivered = 0
+    async with httpx.AsyncClient(timeout=10) as client:
+        for delivery in waiting:
+            secret = next((h.secret for h in self.standards[delivery.tenant].webhooks
+                           if h.url == delivery.url), None)
+            attempt = delivery.attempts + 1
+            try:
+                if secret is None:
+                    raise LookupError("langganan webhook sudah dihapus dari standar unit")
+                await post(client, delivery, secret)
+            except (httpx.HTTPError, OSError, LookupError) as exc:
+                will_retry = attempt < self.webhook_attempts and secret is not None
+                await asyncio.to_thread(
+                    self._record_outcome, delivery.id, delivery.ticket_id, delivery.tenant,
+                    delivery.event_type, delivery.url, attempt, str(exc) or type(exc).__name__,
+                    "pending" if will_retry else "dead", self._backoff(attempt), "webhook")
+                continue
+            await asyncio.to_thread(
+                self._record_outcome, delivery.id, delivery.ticket_id, delivery.tenant,
+                delivery.event_type, delivery.url, attempt, None, "sent", None, "webhook")
+            delivered += 1
+    return delivered

@@ -1,0 +1,89 @@
+"""A ticket's mails thread: Message-IDs on a real domain, every mail answering the reporter's
+first mail, a reply found by In-Reply-To alone, HTML with real links and line breaks, a link to
+the staff page in staff mails, and a reply to a closed ticket that reopens it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import eventually, make_settings, running_helpdesk
+from lpse_helpdesk.platform.natsserver import free_port
+from scenario import Desk
+from test_mail_intake import mail, send
+
+PUBLIC = "https://helpdesk.lpse.example"
+REPORTER = "rudi@cv-andalas.co.id"
+UNIT = "lpse@batam.go.id"
+
+
+@pytest.fixture
+async def hd(tmp_path, nats_server, sink):
+    settings = make_settings(tmp_path, nats_server.url, smtp_port=free_port(), smtp_url=sink.url,
+                             public_url=PUBLIC)
+    async with running_helpdesk(settings) as running:
+        yield running
+
+
+def _to(sink, address: str, number: str, words: str = "") -> list:
+    return [m for to, m in sink.messages
+            if to == address and number in str(m["Subject"]) and words in str(m["Subject"])]
+
+
+async def test_a_mail_tickets_mails_thread_and_link(hd, sink):
+    first = mail("batam@lpse.test", "Tidak bisa login SPSE", "Mohon bantuan, login gagal.\n\n"
+                 "Sudah dicoba:\n- ganti sandi\n- ganti peramban")
+    code, text = await send(hd.settings.smtp_port, first)
+    assert code == 250, text
+    number = text.split("tiket ")[1].split(";")[0]
+    ack = (await eventually(lambda: _to(sink, REPORTER, number), what="tanda terima"))[0]
+    staff = (await eventually(lambda: _to(sink, UNIT, number), what="surat petugas"))[0]
+    for message in (ack, staff):
+        assert re.fullmatch(rf"<lpse\.{number}\.[0-9a-f-]{{36}}@helpdesk\.lpse\.example>",
+                            str(message["Message-ID"]))
+        assert str(message["In-Reply-To"]) == first["Message-ID"]
+        assert first["Message-ID"] in str(message["References"])
+    html = ack.get_body(("html",)).get_content()
+    assert re.search(rf'<a href="{re.escape(PUBLIC)}/portal/status\?nomor={number}&amp;token=[^"]+">',
+                     html), html
+    assert "&lt;br&gt;" not in html and "<br>" in html
+    staff_html = staff.get_body(("html",)).get_content()
+    assert f'<a href="{PUBLIC}/staf/tiket/{number}">' in staff_html
+    assert f"{PUBLIC}/staf/tiket/{number}" in staff.get_body(("plain",)).get_content()
+    assert "/staf/" not in ack.get_body(("plain",)).get_content()
+
+    # A reply whose subject lost the number still finds the ticket by its In-Reply-To.
+    reply = mail("batam@lpse.test", "Re: Laporan Anda sudah kami terima", "Masih gagal.")
+    reply["In-Reply-To"] = str(ack["Message-ID"])
+    code, text = await send(hd.settings.smtp_port, reply)
+    assert code == 250 and f"ditambahkan ke tiket {number}" in text, text
+    told = (await eventually(lambda: _to(sink, UNIT, number, "Balasan pelapor"),
+                             what="petugas diberi tahu"))[0]
+    assert str(told["In-Reply-To"]) == first["Message-ID"]
+
+
+async def test_a_reply_to_a_closed_ticket_within_the_window_reopens_it(hd, sink):
+    code, text = await send(hd.settings.smtp_port, mail("batam@lpse.test", "Gagal unggah",
+                                                        "Unggah dokumen gagal."))
+    number = text.split("tiket ")[1].split(";")[0]
+    d = Desk(hd, "batam")
+    clerk = await d.staff("hd.btm", "helpdesk")
+    created = {"number": number}
+    await d.act(clerk, created, "close", {"resolution": "Sudah diperbaiki.", "publish_faq": False})
+    closed = (await eventually(lambda: _to(sink, REPORTER, number, "diselesaikan"),
+                               what="surat selesai"))[0]
+    reply = mail("batam@lpse.test", "Re: selesai?", "Belum, masih gagal.")
+    reply["In-Reply-To"] = str(closed["Message-ID"])
+    code, text = await send(hd.settings.smtp_port, reply)
+    assert code == 250 and "dibuka kembali" in text, text
+    view = await eventually(lambda: _view(hd, d, clerk, number, "ticket.reopened"),
+                            what="tiket dibuka kembali")
+    assert view["status"] != "closed"
+
+
+async def _view(hd, d, who, number, kind):
+    r = await hd.http.get(f"/api/v1/tickets/{number}",
+                          headers={"Authorization": f"Bearer {d.tokens[who]}"})
+    body = r.json() if r.status_code == 200 else {}
+    return body if any(e["type"] == kind for e in body.get("timeline", [])) else None
