@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from nats.errors import Error as NatsError
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 
+from .. import refusals
 from ..platform.natsclient import BusDown, jetstream
-from .rules import ActionRefused
 from .state import fold_state
 
 BUCKET = "TICKET_DECISIONS"
@@ -41,9 +41,8 @@ class Decided:
         return fold_state([*self.known, self.event])
 
 
-class BusUnavailable(ActionRefused):
-    def __init__(self, message: str):
-        super().__init__(503, message)
+class BusUnavailable(refusals.Unavailable):
+    """The guard cannot reach NATS, so no decision on a ticket can be taken for now."""
 
 
 class DecisionGuard:
@@ -94,8 +93,8 @@ class DecisionGuard:
             if time.time() - stamp > self.abandon_after:
                 break  # its decider died before storing it
             if time.monotonic() > deadline:
-                raise ActionRefused(409, "keputusan lain atas tiket ini masih diproses; "
-                                    "coba lagi sebentar / another decision is in flight")
+                raise refusals.Conflict("keputusan lain atas tiket ini masih diproses; "
+                                        "coba lagi sebentar / another decision is in flight")
             time.sleep(0.05)
         result = decide()  # outside the bus's errors: a bug in a decision is not "NATS down"
         if result is not None:
@@ -106,12 +105,12 @@ class DecisionGuard:
 
 @contextlib.contextmanager
 def _bus_refusals():
-    """The compare-and-set's outcomes as refusals: lost the race (409) or no NATS (503)."""
+    """The compare-and-set's outcomes as refusals: lost the race, or no NATS."""
     try:
         yield
     except (KeyWrongLastSequenceError, KeyNotFoundError) as exc:
-        raise ActionRefused(409, "tiket ini baru saja diputuskan staf lain; muat ulang lalu "
-                            "coba lagi / another decision on this ticket won") from exc
+        raise refusals.Conflict("tiket ini baru saja diputuskan staf lain; muat ulang lalu "
+                                "coba lagi / another decision on this ticket won") from exc
     except (ConnectionError, TimeoutError, NatsError) as exc:
         raise BusUnavailable(f"NATS tidak tersedia, aksi ditunda: {exc}") from exc
 

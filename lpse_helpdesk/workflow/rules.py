@@ -2,11 +2,13 @@
 
 The helpdesk (tier 1) talks to the reporter and closes, in every standard; a higher tier answers
 back down to the helpdesk. At each tier the role named in the unit's chain acts (`admin` may act
-anywhere in its units); notes are open to every staff role of the unit.
+anywhere in its units); notes are open to every staff role of the unit. A refusal is one of the
+domain refusals (`lpse_helpdesk.refusals`): its type says why, the HTTP layer its status.
 """
 
 from __future__ import annotations
 
+from .. import refusals
 from ..platform.auth import STAFF_ROLES as ANY_STAFF
 from .state import TicketState
 
@@ -14,24 +16,33 @@ REPORTER_FACING = ("reply", "request-info", "close")
 # Who may (re)classify a ticket, in any state: a closed ticket too, so the unit's figures count
 # it under the right category.
 CLASSIFYING_ROLES = ("helpdesk", "koordinator", "admin_ppe", "admin")
+# Every staff action on a ticket, in the order a staff page offers them.
+STAFF_ACTIONS = ("classify", "reply", "request-info", "notes", "escalate", "answer", "close",
+                 "reopen")
 
 
-class TicketNotFound(LookupError):
-    """No such ticket, or (for a reporter) not theirs: answered alike, so numbers can't be probed."""
+class TicketNotFound(refusals.NotFound, LookupError):
+    """No such ticket, or (for a reporter) not theirs: answered alike, so numbers can't be probed.
+    Also a LookupError, which the mail entrypoints catch for "no such ticket in this unit"."""
+
+    def __init__(self, number: str):
+        super().__init__(f"Tiket {number} tidak ditemukan atau token salah / not found")
+        self.number = number
 
 
 class ActionRefused(Exception):
-    def __init__(self, status_code: int, message: str):
-        super().__init__(message)
-        self.status_code = status_code
+    """Not raised: the refusals are `refusals.Forbidden`, `Conflict`, `NotFound` and
+    `Unavailable`. Kept so HTTP modules that still name it in an `except` import cleanly."""
+
+    status_code = 500
 
 
-def conflict(message: str) -> ActionRefused:
-    return ActionRefused(409, message)
+def conflict(message: str) -> refusals.Conflict:
+    return refusals.Conflict(message)
 
 
-def forbidden(message: str) -> ActionRefused:
-    return ActionRefused(403, message)
+def forbidden(message: str) -> refusals.Forbidden:
+    return refusals.Forbidden(message)
 
 
 def acting_role(standard, state: TicketState) -> str:
@@ -50,7 +61,7 @@ def check_classifier(role: str) -> None:
 
 
 def check(action: str, state: TicketState, role: str, standard) -> str | None:
-    """Raise ActionRefused with the reason, or return the target tier (escalate/answer)."""
+    """Raise the refusal with its reason, or return the target tier (escalate/answer)."""
     number = state.received.number
     if action == "classify":
         return check_classifier(role)
@@ -89,4 +100,25 @@ def check(action: str, state: TicketState, role: str, standard) -> str | None:
         if role not in (acting, "admin"):
             raise forbidden(f"hanya `{acting}` yang menjawab di tingkat `{state.tier}`")
         return "helpdesk"
-    raise ActionRefused(404, f"aksi `{action}` tidak dikenal")
+    raise refusals.NotFound(f"aksi `{action}` tidak dikenal")
+
+
+def check_unit(may_act_in: bool, number: str, tenant: str) -> None:
+    """A staff member acts only on their own unit's tickets (an admin of every unit anywhere)."""
+    if not may_act_in:
+        raise forbidden(f"tiket {number} milik unit `{tenant}`, bukan unit Anda")
+
+
+def allowed_actions(state: TicketState, role: str, standard) -> list[str]:
+    """What `role` (staff of the ticket's unit) may do in the ticket's current state: the
+    checks the owning services make (`check`)."""
+    if standard is None:
+        return []
+    allowed = []
+    for action in STAFF_ACTIONS:
+        try:
+            check(action, state, role, standard)
+        except refusals.Refusal:
+            continue
+        allowed.append(action)
+    return allowed

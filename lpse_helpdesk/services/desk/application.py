@@ -12,35 +12,36 @@ import asyncio
 import hmac
 import logging
 import time
-from functools import partial
 
 import msgspec
 
+from ... import refusals
 from ...platform.auth import Principal, TokenSigner
 from ...platform.attachments import AttachmentStore
 from ...platform.consumer import Decision
 from ...platform.outbox import published_position
 from ...platform import revocations
 from ...platform.service import ServiceContext
-from ...platform.store import IntegrityError, Stored
-from ...schemas import AnyTicketEvent, decode_event, new_envelope
+from ...platform.store import IntegrityError
+from ...schemas import AnyTicketEvent, decode_event
 from ...schemas import events as ev
 from ...schemas.api import ActionResult, Close, Message, Reason, Survey, TicketView
 from ...schemas.events import AttachmentRef
-from ...sla.units import due
 from ...workflow import history, rules
-from ...workflow.guard import Decided, guard_for, guarded
+from ...workflow.decide import TicketDecisions, action_result, stored
+from ...workflow.guard import guard_for
 from ...workflow.rules import TicketNotFound
-from ...workflow.state import fold_state
 from ..intake.application import sha256
-from . import accounts, surveys, users, views
+from . import accounts, decisions, surveys, users, views
 
-REPORTER = ev.Actor(id="pelapor", role="reporter")
 log = logging.getLogger("lpse_helpdesk.desk")
 
 
-class NotYourUnit(PermissionError):
-    pass
+class NotYourUnit(refusals.Forbidden, PermissionError):
+    """A ticket of another unit than the staff member's."""
+
+    def __init__(self, number: str):
+        super().__init__(f"Tiket {number} milik unit lain / belongs to another unit")
 
 
 class DeskService:
@@ -49,7 +50,7 @@ class DeskService:
         self.now = ctx.now
         self.standards = ctx.standards
         self.signer: TokenSigner = ctx.signer  # type: ignore[assignment]
-        self.guard = guard_for(ctx)
+        self.tickets = TicketDecisions(self.store, guard_for(ctx), ctx.now)
         self.attachments = AttachmentStore(ctx.broker) if ctx.broker is not None else None
         self.broker, self.replicas = ctx.broker, ctx.settings.stream_replicas
         users.upgrade(self.store)
@@ -59,11 +60,14 @@ class DeskService:
         loaded = history.load(self.store, event.ticket_id)
         known = history.including(loaded.events, event)
         decision = views.project(self.store, event, stream_seq, self.standards, known)
-        if isinstance(event, ev.ReporterFeedback) and not event.solved:
-            reopen = guarded(self.guard, event.ticket_id, partial(history.event_ids, self.store, event.ticket_id),
-                             lambda: self._reopen_on_not_solved(event))
+        if decisions.reopens(event):
+            standard = self.standards.get(event.tenant)
+            reopen = self.tickets.decide(
+                event.ticket_id,
+                lambda state, _events, stamp: decisions.reopen_on_not_solved(
+                    state, event, standard, stamp))
             if reopen is not None:
-                decision.events.append(Stored(reopen.event, event.ticket_id, reopen.version + 1))
+                decision.events.append(stored(reopen))
         return decision
 
     def bulk_project(self) -> views.BulkProjection:
@@ -79,23 +83,7 @@ class DeskService:
     @staticmethod
     def decides(event: AnyTicketEvent) -> bool:
         """Whether handling `event` may decide (not only project): a reporter's "not solved"."""
-        return isinstance(event, ev.ReporterFeedback) and not event.solved
-
-    def _reopen_on_not_solved(self, event: ev.ReporterFeedback) -> Decided | None:
-        """A reporter's "not solved" within the unit's window reopens it to whoever closed it."""
-        loaded = history.load(self.store, event.ticket_id)
-        state = fold_state([e for e in loaded.events if e.event_id != event.event_id])
-        standard = self.standards.get(event.tenant)
-        if state is None or state.status != "closed" or standard is None:
-            return None
-        if event.occurred_at > due(standard, state.closed_at, standard.reopen_window):
-            return None  # too late: the feedback stays in the timeline, the ticket stays closed
-        reopened = ev.TicketReopened(
-            **new_envelope(event.ticket_id, event.tenant, self.now()), actor=REPORTER,
-            reason=event.message or "pelapor menyatakan masalah belum selesai",
-            assignee=state.closed_by.id if state.closed_by else "",
-        )
-        return Decided(reopened, loaded.version)
+        return decisions.reopens(event)
 
     # --- staff actions -----------------------------------------------------------------------
     def act(self, action: str, number: str, body, staff: Principal) -> ActionResult:
@@ -103,33 +91,14 @@ class DeskService:
         if found is None:
             raise TicketNotFound(number)
         ticket_id, tenant, _ = found
-        if not staff.may_act_in(tenant):
-            raise rules.forbidden(f"tiket {number} milik unit `{tenant}`, bukan unit Anda")
-        actor = ev.Actor(id=staff.username, role=staff.role)
-        build = {
-            "reply": lambda e: ev.TicketReplied(**e, message=body.message, actor=actor),
-            "request-info": lambda e: ev.InfoRequested(**e, message=body.message, actor=actor),
-            "notes": lambda e: ev.NoteAdded(**e, message=body.message, actor=actor),
-            "close": lambda e: ev.TicketClosed(**e, resolution=body.resolution,
-                                               publish_faq=body.publish_faq, actor=actor),
-            "reopen": lambda e: ev.TicketReopened(**e, reason=body.reason, actor=actor,
-                                                  assignee=staff.username),
-        }[action]
-
-        def decide() -> Decided:
-            loaded = history.load(self.store, ticket_id)
-            rules.check(action, fold_state(loaded.events), staff.role, self.standards[tenant])
-            return Decided(build(new_envelope(ticket_id, tenant, self.now())), loaded.version,
-                           tuple(loaded.events))
-
-        # A note changes no state, so it needs no guard against other deciders.
-        decided = decide() if action == "notes" else guarded(
-            self.guard, ticket_id, partial(history.event_ids, self.store, ticket_id), decide)
-        event = decided.event
-        self.store.record([Stored(event, ticket_id, decided.version + 1)])
-        after = decided.state_after()
-        return ActionResult(number=number, type=event.tag, event_id=event.event_id,
-                            status=after.status, tier=after.tier)
+        rules.check_unit(staff.may_act_in(tenant), number, tenant)
+        standard = self.standards[tenant]
+        decided = self.tickets.act(
+            ticket_id,
+            lambda state, _events, stamp: decisions.staff_action(
+                action, number, state, body, staff.username, staff.role, standard, stamp),
+            guard=action != "notes")  # a note changes no state: it races no other decider
+        return action_result(number, decided)
 
     # --- logins and views --------------------------------------------------------------------
     def login(self, username: str, password: str) -> str:
@@ -217,26 +186,17 @@ class DeskService:
         found = views.find_ticket(self.store, number)
         if found is None or not hmac.compare_digest(found[2], sha256(token)):
             raise TicketNotFound(number)
-        ticket_id, tenant, _ = found
+        ticket_id = found[0]
         for _attempt in range(5):
-            if surveys.exists(self.store, ticket_id):
-                raise rules.conflict(
-                    f"survei kepuasan tiket {number} sudah diisi; survei hanya sekali per tiket "
-                    "/ the survey of this ticket was already submitted")
-            loaded = history.load(self.store, ticket_id)
-            state = fold_state(loaded.events)
-            if state is None or state.status != "closed":
-                raise rules.conflict(
-                    f"tiket {number} belum ditutup; survei kepuasan dapat diisi setelah tiket "
-                    "selesai / the ticket is not closed yet")
-            event = ev.SurveySubmitted(**new_envelope(ticket_id, tenant, self.now()),
-                                       scores=body.scores, comment=body.comment)
+            already = surveys.exists(self.store, ticket_id)
+            decided = self.tickets.decide(
+                ticket_id,
+                lambda state, _events, stamp: decisions.survey(number, state, already, body, stamp),
+                guard=False)  # the survey changes no workflow state; its row makes it once
             try:
-                self.store.record([Stored(event, ticket_id, loaded.version + 1)],
-                                  writes=[surveys.row(self.store, event)])
+                return self.tickets.record(decided, writes=[surveys.row(self.store, decided.event)])
             except IntegrityError:
                 continue  # another survey (seen above next round) or a staff action won the race
-            return event
         raise rules.conflict(f"tiket {number} sedang diubah; coba lagi / please retry")
 
 

@@ -21,8 +21,7 @@ from ...schemas import events as ev
 from ...schemas.api import TicketView, TimelineEntry
 from ...sla.tickets import fold_clocks
 from ...workflow import history
-from ...workflow import rules
-from ...workflow.rules import acting_role
+from ...workflow.rules import acting_role, allowed_actions
 from ...workflow.state import TicketState, fold_state
 
 TABLES = (
@@ -212,26 +211,6 @@ def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] 
         return None
     ticket_id, tenant, token_hash = rows[0]
     return uuid.UUID(ticket_id), tenant, token_hash
-
-
-# Every staff action on a ticket, in the order a staff page offers them.
-STAFF_ACTIONS = ("classify", "reply", "request-info", "notes", "escalate", "answer", "close",
-                 "reopen")
-
-
-def allowed_actions(state: TicketState, role: str, standard) -> list[str]:
-    """What `role` (staff of the ticket's unit) may do in the ticket's current state: the
-    checks the owning services make (`workflow.rules`)."""
-    if standard is None:
-        return []
-    allowed = []
-    for action in STAFF_ACTIONS:
-        try:
-            rules.check(action, state, role, standard)
-        except rules.ActionRefused:
-            continue
-        allowed.append(action)
-    return allowed
 
 
 # Never shown to the reporter: internal notes, and notify's delivery outcomes (they name the

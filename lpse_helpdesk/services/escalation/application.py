@@ -9,6 +9,8 @@ SLA breached).
   `ticket.sla_breached`; a missed tier deadline escalates the ticket one tier (automatic=True).
   Each is recorded with a guard row whose primary key makes it happen once, across restarts and
   replicas.
+
+What each decision is lives in `decisions.py`; this module loads, decides and records.
 """
 
 from __future__ import annotations
@@ -16,22 +18,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from functools import partial
 
+from ... import refusals
 from ...platform.auth import Principal
 from ...platform.consumer import Decision
 from ...platform.observability import log_event
 from ...platform.service import ServiceContext
-from ...platform.store import IntegrityError, Stored, Write, from_utc_text, utc_text
-from ...schemas import AnyTicketEvent, new_envelope
+from ...platform.store import IntegrityError, Write, from_utc_text, utc_text
+from ...schemas import AnyTicketEvent
 from ...schemas import events as ev
 from ...schemas.api import ActionResult
-from ...sla.tickets import fold_clocks, pauses_of
-from ...sla.units import due
-from ...workflow import history, rules
-from ...workflow.guard import Decided, guard_for, guarded
-from ...workflow.rules import TicketNotFound
-from ...workflow.state import TicketState, fold_state
+from ...workflow import history
+from ...workflow.decide import TicketDecisions, action_result
+from ...workflow.guard import guard_for
+from ...workflow.state import fold_state
+from . import decisions
+from .decisions import TIER_DEADLINE
 
 log = logging.getLogger("lpse_helpdesk.escalation")
 
@@ -47,7 +49,6 @@ TABLES = (
     " ticket_id TEXT NOT NULL, once_key TEXT NOT NULL, recorded_at TEXT NOT NULL,"
     " PRIMARY KEY (ticket_id, once_key))",
 )
-TIER_DEADLINE = "tier_deadline"
 
 
 class EscalationService:
@@ -56,8 +57,13 @@ class EscalationService:
         self.standards = ctx.standards
         self.signer = ctx.signer
         self.now = ctx.now
-        self.guard = guard_for(ctx)
+        self.tickets = TicketDecisions(self.store, guard_for(ctx), ctx.now, self._ticket_of)
         self.timer_interval = 1.0
+
+    def _ticket_of(self, number: str) -> uuid.UUID | None:
+        rows = self.store.query(f"SELECT ticket_id FROM {self.store.prefix}_numbers WHERE number = ?",
+                                (number,))
+        return uuid.UUID(rows[0][0]) if rows else None
 
     # --- clocks follow every ticket event ----------------------------------------------------
     def on_ticket_event(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
@@ -68,74 +74,24 @@ class EscalationService:
             writes.append(Write(f"INSERT INTO {p}_numbers VALUES (?, ?) ON CONFLICT DO NOTHING",
                                 (event.number, str(event.ticket_id))))
         standard = self.standards.get(event.tenant)
-        state = fold_state(events)
-        clocks = [(c.target, c.tier, c.due_at, c.met, c.target)
-                  for c in fold_clocks(events, standard)]
-        if state is not None and standard is not None:
-            clocks.append(self._tier_deadline(state, events, standard))
-        for target, tier, due_at, met, once_key in clocks:
+        for clock in decisions.clocks(events, fold_state(events), standard):
             writes.append(Write(
                 f"INSERT INTO {p}_sla_clocks VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
                 " (ticket_id, target) DO UPDATE SET tier = excluded.tier,"
                 " due_at = excluded.due_at, met = excluded.met, once_key = excluded.once_key",
-                (str(event.ticket_id), target, event.tenant, tier, utc_text(due_at), int(met),
-                 once_key),
+                (str(event.ticket_id), clock.target, event.tenant, clock.tier,
+                 utc_text(clock.due_at), int(clock.met), clock.once_key),
             ))
         return Decision(writes=writes)
 
-    def _tier_deadline(self, state: TicketState, events, standard):
-        """When the current tier must have acted, or None (no deadline, top of chain, closed)."""
-        deadline = standard.tier(state.tier).deadline
-        visit = f"tier:{state.tier}@{utc_text(state.tier_since)}"  # a later visit: a new key
-        if (deadline is None or state.status in ("closed", "waiting_reporter")
-                or standard.tier_after(state.tier) is None):
-            return (TIER_DEADLINE, state.tier, None, False, visit)
-        at = due(standard, state.tier_since, deadline, pauses_of(events))
-        return (TIER_DEADLINE, state.tier, at, False, visit)
-
     # --- staff actions -----------------------------------------------------------------------
     def act(self, action: str, number: str, body, staff: Principal) -> ActionResult:
-        rows = self.store.query(f"SELECT ticket_id FROM {self.store.prefix}_numbers WHERE number = ?",
-                                (number,))
-        if not rows:
-            raise TicketNotFound(number)
-        ticket_id = uuid.UUID(rows[0][0])
-        actor = ev.Actor(id=staff.username, role=staff.role)
-
-        def decide() -> Decided:
-            loaded = history.load(self.store, ticket_id)
-            state = fold_state(loaded.events)
-            if not staff.may_act_in(state.tenant):
-                raise rules.forbidden(f"tiket {number} milik unit `{state.tenant}`, bukan unit Anda")
-            target = rules.check(action, state, staff.role, self.standards[state.tenant])
-            if action == "escalate":
-                event = self._escalation(state, target, body.reason, actor, automatic=False)
-            else:
-                event = ev.EscalationAnswered(**new_envelope(ticket_id, state.tenant, self.now()),
-                                              from_tier=state.tier, to_tier=target,
-                                              message=body.message, actor=actor)
-            return Decided(event, loaded.version, tuple(loaded.events))
-
-        decided = guarded(self.guard, ticket_id, partial(history.event_ids, self.store, ticket_id), decide)
-        event = decided.event
-        self.store.record([Stored(event, ticket_id, decided.version + 1)])
-        after = decided.state_after()
-        return ActionResult(number=number, type=event.tag, event_id=event.event_id,
-                            status=after.status, tier=after.tier)
-
-    def _escalation(self, state: TicketState, to_tier: str, reason: str, actor: ev.Actor,
-                    automatic: bool):
-        envelope = new_envelope(state.received.ticket_id, state.tenant, self.now())
-        standard = self.standards[state.tenant]
-        override = standard.tier(to_tier).resolution_override
-        resolution_due = due(standard, state.received.occurred_at, override) if override else None
-        if to_tier == "lkpp":
-            return ev.EscalatedToLkpp(**envelope, from_tier=state.tier, reason=reason,
-                                      actor=actor, automatic=automatic,
-                                      resolution_due=resolution_due)
-        return ev.EscalatedToCoordinator(**envelope, from_tier=state.tier, to_tier=to_tier,
-                                         reason=reason, actor=actor, automatic=automatic,
-                                         resolution_due=resolution_due)
+        decided = self.tickets.act(
+            self.tickets.find(number),
+            lambda state, _events, stamp: decisions.staff_action(
+                action, number, state, body, staff,
+                self.standards[state.tenant] if state else None, stamp))
+        return action_result(number, decided)
 
     # --- the timer ---------------------------------------------------------------------------
     def record_due(self) -> int:
@@ -153,41 +109,29 @@ class EscalationService:
             ticket = uuid.UUID(ticket_id)
             try:
                 if target == TIER_DEADLINE:  # a workflow decision: one winner with staff actions
-                    decided = guarded(self.guard, ticket, partial(history.event_ids, self.store, ticket),
-                                      lambda t=ticket, v=tier: self._auto_escalation(t, v))
-                else:
-                    breach = ev.SlaBreached(**new_envelope(ticket, tenant, self.now()),
-                                            target=target, tier=tier, due_at=from_utc_text(due_at))
-                    decided = Decided(breach, history.load(self.store, ticket).version)
-            except rules.ActionRefused:
-                continue  # a staff decision is in flight: look again at the next tick
+                    decided = self.tickets.decide(
+                        ticket, lambda state, _events, stamp, tier=tier: decisions.auto_escalation(
+                            state, tier, self.standards.get(state.tenant) if state else None,
+                            stamp))
+                else:  # a breach changes no workflow state: no guard
+                    decided = self.tickets.decide(
+                        ticket, lambda _state, _events, stamp, ticket=ticket, tenant=tenant,
+                        target=target, tier=tier, due_at=due_at: decisions.sla_breach(
+                            ticket, tenant, target, tier, from_utc_text(due_at), stamp),
+                        guard=False)
+            except (refusals.Conflict, refusals.Unavailable):
+                continue  # a staff decision is in flight, or no NATS: look again at the next tick
             if decided is None:
                 continue
-            event = decided.event
             once = Write(f"INSERT INTO {p}_sla_breaches VALUES (?, ?, ?)",
                          (ticket_id, once_key, utc_text(self.now())))
             try:
-                self.store.record([Stored(event, ticket, decided.version + 1)], writes=[once])
+                event = self.tickets.record(decided, writes=[once])
             except IntegrityError:
                 continue  # another timer did it, or a staff decision just landed: next tick
             recorded += 1
             log_event(log, "tenggat terlewati", ticket_id=ticket_id, target=target, event=event.tag)
         return recorded
-
-    def _auto_escalation(self, ticket_id: uuid.UUID, tier: str) -> Decided | None:
-        loaded = history.load(self.store, ticket_id)
-        state = fold_state(loaded.events)
-        standard = self.standards.get(state.tenant) if state else None
-        if state is None or standard is None or state.tier != tier or state.status == "closed":
-            return None  # the ticket moved on since the clock was written
-        following = standard.tier_after(tier)
-        if following is None:
-            return None
-        deadline = standard.tier(tier).deadline
-        reason = (f"otomatis: tingkat `{tier}` belum menyelesaikan tiket dalam "
-                  f"{deadline.describe()}; dilaporkan ke {standard.monitor_role}")
-        return Decided(self._escalation(state, following, reason, ev.SYSTEM, automatic=True),
-                       loaded.version)
 
     async def run_timer(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

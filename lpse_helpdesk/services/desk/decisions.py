@@ -1,0 +1,76 @@
+"""The desk's decisions on a ticket, as pure functions: from the ticket's folded state, the
+command, the unit's standard and a `Stamp` (the new event's id and time) to the event, or a
+domain refusal. Loading, the guard and storing are `workflow.decide`'s (application.py)."""
+
+from __future__ import annotations
+
+from ... import refusals
+from ...schemas import AnyTicketEvent
+from ...schemas import events as ev
+from ...sla.units import due
+from ...workflow import rules
+from ...workflow.stamp import Stamp
+from ...workflow.rules import TicketNotFound
+from ...workflow.state import TicketState
+
+REPORTER = ev.Actor(id="pelapor", role="reporter")
+# The desk's staff actions; escalate, answer (escalation) and classify (triage) are not its own.
+ACTIONS = ("reply", "request-info", "notes", "close", "reopen")
+
+
+def staff_action(action: str, number: str, state: TicketState | None, body, username: str,
+                 role: str, standard, stamp: Stamp) -> AnyTicketEvent:
+    """A staff member's reply, request for information, note, close or reopen: checked against
+    the state and the role (`workflow.rules.check`); `body` is the action's API command."""
+    if action not in ACTIONS:
+        raise refusals.NotFound(f"aksi `{action}` tidak dikenal")
+    if state is None:
+        raise TicketNotFound(number)
+    rules.check(action, state, role, standard)
+    envelope = stamp.envelope(state.received.ticket_id, state.tenant)
+    actor = ev.Actor(id=username, role=role)
+    if action == "reply":
+        return ev.TicketReplied(**envelope, message=body.message, actor=actor)
+    if action == "request-info":
+        return ev.InfoRequested(**envelope, message=body.message, actor=actor)
+    if action == "notes":
+        return ev.NoteAdded(**envelope, message=body.message, actor=actor)
+    if action == "close":
+        return ev.TicketClosed(**envelope, resolution=body.resolution,
+                               publish_faq=body.publish_faq, actor=actor)
+    return ev.TicketReopened(**envelope, reason=body.reason, actor=actor, assignee=username)
+
+
+def reopens(event: AnyTicketEvent) -> bool:
+    """Whether an event may make the desk decide (not only project): a reporter's "not solved"."""
+    return isinstance(event, ev.ReporterFeedback) and not event.solved
+
+
+def reopen_on_not_solved(state: TicketState | None, feedback: ev.ReporterFeedback, standard,
+                         stamp: Stamp) -> ev.TicketReopened | None:
+    """A reporter's "not solved" within the unit's reopen window reopens a closed ticket to
+    whoever closed it. Too late, or not closed: None; the feedback stays in the timeline."""
+    if not reopens(feedback) or state is None or state.status != "closed" or standard is None:
+        return None
+    if feedback.occurred_at > due(standard, state.closed_at, standard.reopen_window):
+        return None
+    return ev.TicketReopened(
+        **stamp.envelope(feedback.ticket_id, feedback.tenant), actor=REPORTER,
+        reason=feedback.message or "pelapor menyatakan masalah belum selesai",
+        assignee=state.closed_by.id if state.closed_by else "",
+    )
+
+
+def survey(number: str, state: TicketState | None, already_submitted: bool, body,
+           stamp: Stamp) -> ev.SurveySubmitted:
+    """The reporter's satisfaction survey (SKM): once per ticket, and only once it is closed."""
+    if already_submitted:
+        raise refusals.Conflict(
+            f"survei kepuasan tiket {number} sudah diisi; survei hanya sekali per tiket "
+            "/ the survey of this ticket was already submitted")
+    if state is None or state.status != "closed":
+        raise refusals.Conflict(
+            f"tiket {number} belum ditutup; survei kepuasan dapat diisi setelah tiket "
+            "selesai / the ticket is not closed yet")
+    return ev.SurveySubmitted(**stamp.envelope(state.received.ticket_id, state.tenant),
+                              scores=body.scores, comment=body.comment)
