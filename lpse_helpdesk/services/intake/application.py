@@ -7,8 +7,6 @@ the event, so two concurrent submissions cannot both take it; the loser retries 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from dataclasses import dataclass
 
@@ -16,11 +14,14 @@ import msgspec
 
 from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored, Write
-from ...schemas import TicketEvent, new_envelope
-from ...schemas.api import CounterEntry, CounterReceipt, Feedback, NewTicket, TicketCreated
-from ...schemas.events import AttachmentRef, ReporterFeedback, ReporterReplied, TicketReceived
-from ...workflow.rules import TicketNotFound
-from . import requirements
+from ...schemas import TicketEvent
+from ...schemas.api import CounterEntry, CounterReceipt, NewTicket, TicketCreated
+from ...schemas.events import AttachmentRef
+from ...workflow.stamp import Stamp
+from . import decisions, requirements
+# The refusals and signals of a submission, where the channels have always imported them.
+from .decisions import (  # noqa: F401
+    DuplicateMail, IdempotencyMismatch, QueueNumberTaken, UnknownTenant, UnknownUpload, sha256)
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_ticket_numbers ("
@@ -50,34 +51,10 @@ TABLES = (
 )
 
 
-class UnknownTenant(LookupError):
-    pass
-
-
-class IdempotencyMismatch(ValueError):
-    pass
-
-
-class UnknownUpload(LookupError):
-    """An attachment id that was not uploaded for this unit, or is already used."""
-
-
-class QueueNumberTaken(Exception):
-    """Another visitor took this queue number first: take the next one."""
-
-
-class DuplicateMail(Exception):
-    """This Message-ID was already handled; the argument is the ticket number it went to."""
-
-
 @dataclass(frozen=True)
 class Submission:
     created: TicketCreated
     replayed: bool  # True when an Idempotency-Key returned an earlier ticket
-
-
-def sha256(text: str | bytes) -> str:
-    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
 
 
 class IntakeService:
@@ -99,14 +76,19 @@ class IntakeService:
             raise UnknownTenant(f"unit `{tenant}` tidak dikenal (unit yang ada: {known})")
         return standard
 
-    def _uploads_free(self, refs: list[AttachmentRef]) -> list[AttachmentRef]:
-        return [r for r in refs if not self.store.query(
-            f"SELECT 1 FROM {self.store.prefix}_upload_uses WHERE id = ?", (r.id,))]
-
-    def _visit_taken(self, tenant: str, row: Write) -> bool:
-        _, day, seq = row.params[:3]
-        return bool(self.store.query(f"SELECT 1 FROM {self.store.prefix}_guest_book WHERE tenant = ?"
-                                     " AND day = ? AND seq = ?", (tenant, day, seq)))
+    def _clash(self, tenant: str, uploaded: list[AttachmentRef], visit_row: Write | None,
+               message_id: str | None, idempotency_key: str | None) -> decisions.Clash:
+        """What storing a new ticket ran into, for `decisions.after_clash` to name."""
+        p = self.store.prefix
+        taken = any(self.store.query(f"SELECT 1 FROM {p}_upload_uses WHERE id = ?", (r.id,))
+                    for r in uploaded)
+        visit_taken = visit_row is not None and bool(self.store.query(
+            f"SELECT 1 FROM {p}_guest_book WHERE tenant = ? AND day = ? AND seq = ?",
+            (tenant, *visit_row.params[1:3])))
+        return decisions.Clash(
+            uploads_taken=taken, visit_taken=visit_taken,
+            mail_number=self.mail_seen(message_id) if message_id else None,
+            earlier=self._earlier(tenant, idempotency_key) if idempotency_key else None)
 
     def mail_seen(self, message_id: str) -> str | None:
         rows = self.store.query(
@@ -131,7 +113,7 @@ class IntakeService:
                 f" NOT EXISTS (SELECT 1 FROM {self.store.prefix}_upload_uses x WHERE x.id = u.id)",
                 (upload_id, tenant))
             if not rows:
-                raise UnknownUpload(upload_id)
+                raise decisions.UnknownUpload(upload_id)
             refs.append(msgspec.json.decode(rows[0][0], type=AttachmentRef))
         return refs
 
@@ -162,67 +144,67 @@ class IntakeService:
             return Write(f"INSERT INTO {self.store.prefix}_guest_book VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          (entry.tenant, day, seq, str(ticket_id), entry.visitor.name,
                           entry.visitor.organization, entry.purpose, staff))
-        return f"A-{seq:03d}", row
+        return decisions.queue_number(seq), row
 
     def submit(self, ticket: NewTicket, idempotency_key: str | None = None,
                attachments: list[AttachmentRef] = (), message_id: str | None = None,
                logged_by: str = "", visit=None) -> Submission:
+        """A channel's submission as a new ticket (or the one its Idempotency-Key made). The
+        next number of the unit and year is claimed by a row inserted with the event; a clash
+        on it means another submission took it: the next is tried."""
         standard = self.standard(ticket.tenant)
         uploaded = self._uploads(ticket.tenant, ticket.attachments)
-        if any(a.content_type.startswith("image/") for a in uploaded) and "screenshot" not in ticket.documents:
-            ticket = msgspec.structs.replace(ticket, documents={
-                **ticket.documents, "screenshot": ", ".join(a.filename for a in uploaded)})
-        requirements.check(standard, ticket)
+        ticket = decisions.with_screenshot(ticket, uploaded)
         attachments = [*attachments, *uploaded]
-        prefix = standard.number_prefix
-        request_hash = sha256(msgspec.json.encode(ticket))
+        requirements.check(standard, ticket, None if logged_by else sum(
+            a.content_type.startswith("image/") for a in attachments))
+        request_hash = decisions.request_hash(ticket)
         if idempotency_key:
-            earlier = self._earlier(ticket.tenant, idempotency_key, request_hash)
+            earlier = decisions.replay(self._earlier(ticket.tenant, idempotency_key), request_hash)
             if earlier:
                 return Submission(earlier, replayed=True)
         ticket_id = uuid.uuid4()
         token = self.signer.reporter_token(ticket_id)
         year = self.now().year
-        p = self.store.prefix
+        visit_row = visit[1](ticket_id) if visit else None
         for _ in range(200):
             seq = self._next_seq(ticket.tenant, year)
-            number = f"{prefix}-{year}-{seq:06d}"
-            event = TicketReceived(
-                **new_envelope(ticket_id, ticket.tenant, self.now()),
-                number=number, channel=ticket.channel, reporter=ticket.reporter,
-                subject=ticket.subject, description=ticket.description,
-                access_token_sha256=sha256(token), kind=ticket.kind, documents=ticket.documents,
-                attachments=list(attachments), logged_by=logged_by,
-                queue_number=visit[0] if visit else "",
-                message_id=message_id if (message_id or "").startswith("<")
-                and len(message_id) <= 200 and ticket.channel == "email" else "",
-            )
-            writes = [Write(f"INSERT INTO {p}_ticket_numbers VALUES (?, ?, ?, ?, ?)",
-                            (ticket.tenant, year, seq, str(ticket_id), number)),
-                      *self._seen(message_id, number), *([visit[1](ticket_id)] if visit else []),
-                      *(Write(f"INSERT INTO {p}_upload_uses VALUES (?, ?)", (a.id, str(ticket_id)))
-                        for a in uploaded)]
-            if idempotency_key:
-                writes.append(Write(
-                    f"INSERT INTO {p}_idempotency VALUES (?, ?, ?, ?, ?, ?)",
-                    (ticket.tenant, idempotency_key, request_hash, str(ticket_id), number, token),
-                ))
+            number = decisions.ticket_number(standard.number_prefix, year, seq)
+            event = decisions.received(ticket, ticket_id, number, token, attachments, logged_by,
+                                       visit[0] if visit else "", Stamp.new(self.now()))
+            if ticket.channel == "email" and (message_id or "").startswith("<"):
+                # the thread root of the ticket's mails (notify/threads.py)
+                event = msgspec.structs.replace(event, message_id=message_id[:200])
+            claims = self._claims(event, year, seq, uploaded, visit_row, message_id,
+                                  idempotency_key, request_hash, token)
             try:
-                self.store.record([Stored(event, ticket_id, 1)], writes=writes)
+                self.store.record([Stored(event, ticket_id, 1)], writes=claims)
             except IntegrityError:
-                if uploaded and len(self._uploads_free(uploaded)) < len(uploaded):
-                    raise UnknownUpload("sudah dipakai tiket lain") from None
-                if visit and self._visit_taken(ticket.tenant, visit[1](ticket_id)):
-                    raise QueueNumberTaken from None
-                if message_id and self.mail_seen(message_id):
-                    raise DuplicateMail(self.mail_seen(message_id)) from None
-                if idempotency_key:  # a concurrent retry with the same key may have won
-                    earlier = self._earlier(ticket.tenant, idempotency_key, request_hash)
-                    if earlier:
-                        return Submission(earlier, replayed=True)
+                earlier = decisions.after_clash(self._clash(
+                    ticket.tenant, uploaded, visit_row, message_id, idempotency_key), request_hash)
+                if earlier:  # a concurrent retry with the same key won
+                    return Submission(earlier, replayed=True)
                 continue  # someone took this number: try the next one
             return Submission(TicketCreated(id=ticket_id, number=number, access_token=token), False)
         raise RuntimeError("nomor tiket tidak bisa dialokasikan setelah 200 percobaan")
+
+    def _claims(self, event, year: int, seq: int, uploaded: list[AttachmentRef],
+                visit_row: Write | None,
+                message_id: str | None, idempotency_key: str | None, request_hash: str,
+                token: str) -> list[Write]:
+        """The rows stored with a new ticket, each unique: its number, its Message-ID, its
+        queue number, its uploads, its Idempotency-Key."""
+        p, tenant, ticket_text = self.store.prefix, event.tenant, str(event.ticket_id)
+        writes = [Write(f"INSERT INTO {p}_ticket_numbers VALUES (?, ?, ?, ?, ?)",
+                        (tenant, year, seq, ticket_text, event.number)),
+                  *self._seen(message_id, event.number), *([visit_row] if visit_row else []),
+                  *(Write(f"INSERT INTO {p}_upload_uses VALUES (?, ?)", (a.id, ticket_text))
+                    for a in uploaded)]
+        if idempotency_key:
+            writes.append(Write(f"INSERT INTO {p}_idempotency VALUES (?, ?, ?, ?, ?, ?)",
+                                (tenant, idempotency_key, request_hash, ticket_text,
+                                 event.number, token)))
+        return writes
 
     def _own_history(self, number: str):
         rows = self.store.query(
@@ -232,17 +214,9 @@ class IntakeService:
     def reporter_follow_up(self, number: str, token: str, body) -> TicketEvent:
         """A reply (`Message`) or feedback (`Feedback`) from the reporter holding the token."""
         own = self._own_history(number)
-        received = own[0].event if own else None
-        if not isinstance(received, TicketReceived) or not hmac.compare_digest(
-            received.access_token_sha256, sha256(token)
-        ):
-            raise TicketNotFound(number)
-        envelope = new_envelope(received.ticket_id, received.tenant, self.now())
-        if isinstance(body, Feedback):
-            event = ReporterFeedback(**envelope, solved=body.solved, message=body.message)
-        else:
-            event = ReporterReplied(**envelope, message=body.message, channel="web")
-        self.store.record([Stored(event, received.ticket_id, own[-1].originator_version + 1)])
+        event = decisions.follow_up(number, own[0].event if own else None, token, body,
+                                    Stamp.new(self.now()))
+        self.store.record([Stored(event, event.ticket_id, own[-1].originator_version + 1)])
         return event
 
     def _next_seq(self, tenant: str, year: int) -> int:
@@ -252,7 +226,7 @@ class IntakeService:
         )
         return int(rows[0][0] or 0) + 1
 
-    def _earlier(self, tenant: str, key: str, request_hash: str) -> TicketCreated | None:
+    def _earlier(self, tenant: str, key: str) -> decisions.Earlier | None:
         rows = self.store.query(
             f"SELECT request_sha256, ticket_id, number, access_token FROM {self.store.prefix}"
             "_idempotency WHERE tenant = ? AND idem_key = ?",
@@ -261,9 +235,5 @@ class IntakeService:
         if not rows:
             return None
         stored_hash, ticket_id, number, token = rows[0]
-        if stored_hash != request_hash:
-            raise IdempotencyMismatch(
-                "Idempotency-Key ini sudah dipakai untuk tiket dengan isi berbeda / "
-                "this Idempotency-Key was used for a different request"
-            )
-        return TicketCreated(id=uuid.UUID(ticket_id), number=number, access_token=token)
+        return decisions.Earlier(stored_hash, TicketCreated(id=uuid.UUID(ticket_id),
+                                                            number=number, access_token=token))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import refusals
 from ...schemas.api import NewTicket
 
 # Indonesian names of what is missing, as the reporter reads them.
@@ -20,18 +21,22 @@ LABELS = {
 REPORTER_FIELDS = ("name", "email", "phone", "organization")
 
 
-class RequirementsNotMet(ValueError):
+class RequirementsNotMet(refusals.Invalid, ValueError):
     def __init__(self, message: str, missing: list[str]):
-        super().__init__(message)
-        self.missing = missing  # field paths, e.g. ["reporter.phone", "documents.id_card"]
+        # `missing`: field paths, e.g. ["reporter.phone", "documents.id_card"]; the first is
+        # the field at fault.
+        super().__init__(message, field=missing[0] if missing else None, missing=missing)
 
 
 def field_path(requirement: str) -> str:
     return f"reporter.{requirement}" if requirement in REPORTER_FIELDS else f"documents.{requirement}"
 
 
-def check(standard, ticket: NewTicket) -> None:
-    """Raise `RequirementsNotMet` naming every missing item, or a channel the unit refuses."""
+def check(standard, ticket: NewTicket, images: int | None = None) -> None:
+    """Raise `RequirementsNotMet` naming every missing item, or a channel the unit refuses.
+    `images`: the image files the reporter attached (types judged from the bytes,
+    intake/sniff.py); when given, only an image meets a screenshot requirement, not a typed
+    word such as "terlampir". None where staff record what they saw (phone, walk-in)."""
     if not standard.accepts(ticket.channel):
         accepted = ", ".join(standard.channels)
         raise RequirementsNotMet(
@@ -40,6 +45,8 @@ def check(standard, ticket: NewTicket) -> None:
         )
     present = {name: getattr(ticket.reporter, name) for name in REPORTER_FIELDS}
     present.update(ticket.documents)
+    if images is not None:
+        present["screenshot"] = "ada" if images else ""
     missing = [r for r in standard.required_fields(ticket.channel) if not str(present.get(r, "")).strip()]
     if missing:
         items = "; ".join(f"{LABELS.get(r, r)} (`{field_path(r)}`)" for r in missing)
