@@ -11,26 +11,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from ...platform.auth import Principal
 from ...platform.consumer import Decision
 from ...platform.service import ServiceContext
 from ...platform.store import Stored, Write
-from ...schemas import AnyTicketEvent, new_envelope
+from ...schemas import AnyTicketEvent
 from ...schemas.events import Actor, Category, TicketClassified, TicketReceived
-from ...platform.auth import Principal
-from ...sla.units import due
-from ...workflow.rules import TicketNotFound, check_classifier, conflict, forbidden
+from ...workflow.rules import TicketNotFound
+from ...workflow.stamp import Stamp
+from . import decisions
 from .classifier import TicketClassifier
-
+from .decisions import NotClassifiable  # noqa: F401 - where callers have found it
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_tickets ("
     " ticket_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL,"
     " received_at TEXT NOT NULL)",
 )
-
-
-class NotClassifiable(LookupError):
-    pass
 
 
 class TriageService:
@@ -41,32 +38,15 @@ class TriageService:
         self.classifier = classifier or TicketClassifier.default()
         self.signer = ctx.signer
 
-    def _due_times(self, tenant: str, received_at: datetime, category: str):
-        standard = self.standards.get(tenant)
-        if standard is None:
-            return None, None
-        targets = standard.category(category)
-        return due(standard, received_at, targets.first_response), due(
-            standard, received_at, targets.resolution
-        )
-
     def on_received(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
         if not isinstance(event, TicketReceived):
             return Decision()
         version = self.store.next_version(event.ticket_id)
-        if version > 1:  # already classified: this is a redelivery or a republished duplicate
+        if version > 1:  # already classified: no need to run the classifier
             return Decision()
-        result = self.classifier.classify(event.subject, event.description)
-        first_response_due, resolution_due = self._due_times(
-            event.tenant, event.occurred_at, result.category
-        )
-        classified = TicketClassified(
-            **new_envelope(event.ticket_id, event.tenant, self.now()),
-            category=result.category, priority=result.priority,
-            confidence=round(result.confidence, 3),
-            reason=f"klasifikasi otomatis (keyakinan {result.confidence:.0%})",
-            first_response_due=first_response_due, resolution_due=resolution_due,
-        )
+        verdict = self.classifier.classify(event.subject, event.description)
+        classified = decisions.classified(event, version, verdict,
+                                          self.standards.get(event.tenant), Stamp.new(self.now()))
         remember = Write(
             f"INSERT INTO {self.store.prefix}_tickets VALUES (?, ?, ?, ?)",
             (str(event.ticket_id), event.number, event.tenant, event.occurred_at.isoformat()),
@@ -85,14 +65,9 @@ class TriageService:
         if found is None:
             raise TicketNotFound(number)
         ticket_id, tenant = found
-        check_classifier(staff.role)
-        if not staff.may_act_in(tenant):
-            raise forbidden(f"Akun unit `{staff.tenant}` tidak boleh bertindak atas tiket unit `{tenant}`")
-        try:
-            return self.reclassify(ticket_id, body.category, Actor(id=staff.username, role=staff.role),
-                                   body.reason)
-        except NotClassifiable as exc:
-            raise conflict(str(exc)) from None
+        decisions.check_staff(staff.role, staff.tenant, staff.may_act_in(tenant), tenant)
+        return self.reclassify(ticket_id, body.category, Actor(id=staff.username, role=staff.role),
+                               body.reason)
 
     def reclassify(self, ticket_id: uuid.UUID, category: Category, actor: Actor,
                    reason: str) -> TicketClassified:
@@ -102,17 +77,11 @@ class TriageService:
             f"SELECT tenant, received_at FROM {self.store.prefix}_tickets WHERE ticket_id = ?",
             (str(ticket_id),),
         )
-        if not rows:
-            raise NotClassifiable(f"tiket {ticket_id} belum diterima triage")
-        tenant, received_at = rows[0]
-        history = self.store.history(ticket_id)
-        first_response_due, resolution_due = self._due_times(
-            tenant, datetime.fromisoformat(received_at), category
-        )
-        event = TicketClassified(
-            **new_envelope(ticket_id, tenant, self.now()), category=category,
-            priority=history[-1].event.priority, confidence=1.0, actor=actor, reason=reason,
-            first_response_due=first_response_due, resolution_due=resolution_due,
-        )
-        self.store.record([Stored(event, ticket_id, history[-1].originator_version + 1)])
+        tenant, received_at = rows[0] if rows else (None, None)
+        own = self.store.history(ticket_id)
+        event = decisions.reclassified(
+            ticket_id, tenant, datetime.fromisoformat(received_at) if received_at else None,
+            [stored.event for stored in own], category, actor, reason,
+            self.standards.get(tenant) if tenant else None, Stamp.new(self.now()))
+        self.store.record([Stored(event, ticket_id, own[-1].originator_version + 1)])
         return event
