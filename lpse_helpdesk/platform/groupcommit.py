@@ -3,7 +3,7 @@
 Why: with `synchronous=FULL` every SQLite commit waits for the disk (about 2,500 per second on
 the development machine) and a ticket costs a dozen records across the services. A
 consumer's fetched batch (`batch`) and concurrent HTTP writes (`grouped`) therefore share one
-transaction, each record in its own savepoint. Durability is unchanged: nothing is acknowledged
+transaction, each record in its own savepoint. Durability is kept: nothing is acknowledged
 (to NATS, or to an HTTP client) before the shared commit has returned.
 
 A mixin of the SQLite backend (`store_sqlite.py`): it uses the backend's `datastore`, and the
