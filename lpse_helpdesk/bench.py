@@ -204,9 +204,8 @@ def _rebuild_rate(nats_url: str, standards: dict) -> float:
 
 
 async def _rebuild(nats_url: str, standards: dict) -> float:
+    from .bootstrap import build_service
     from .platform import rebuild
-    from .platform.service import ServiceContext
-    from .platform.store import ServiceStore
     from .services import definition
 
     replayed = 0
@@ -216,10 +215,9 @@ async def _rebuild(nats_url: str, standards: dict) -> float:
         stores, work = [], []
         for name in ("desk", "faq_publisher"):
             spec = definition(name)
-            store = ServiceStore(name, settings, spec.tables)
-            stores.append(store)
-            app = spec.build(ServiceContext(settings, store, standards))
-            work += [(store, c) for c in spec.consumers(app) if c.rebuild_tables]
+            built = build_service(spec, settings, standards)
+            stores.append(built.store)
+            work += [(built.store, c) for c in spec.consumers(built.app) if c.rebuild_tables]
         started = time.perf_counter()
         for store, spec in work:
             replayed += (await rebuild.rebuild_from_stream(nc, store, spec)).replayed

@@ -45,8 +45,8 @@ def _worker_main(settings: Settings, names: tuple[str, ...], log_level: str, rea
     die_with_parent()  # no worker outlives `up`, even after a kill -9 of it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches `up`, which stops us in order
     os.nice(WORKER_NICENESS)
+    from ..bootstrap import unit_standards
     from ..services import definition
-    from ..standards import load_standards
     from .observability import setup_logging  # noqa: PLC0415 - in the spawned child only
     from .runtime import Runtime
 
@@ -56,7 +56,7 @@ def _worker_main(settings: Settings, names: tuple[str, ...], log_level: str, rea
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         runtime = Runtime(settings, [definition(n) for n in names],
-                          standards=load_standards(settings.standards_dir), serve_http=False)
+                          standards=unit_standards(settings), serve_http=False)
         async with runtime:
             await runtime.nats_ready.wait()
             ready.set()
