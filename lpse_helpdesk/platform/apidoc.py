@@ -10,13 +10,16 @@ without internet access (units' networks are often closed).
 from __future__ import annotations
 
 import importlib.util
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from litestar import Router, get
+import msgspec
+from litestar import Litestar, Router, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.exceptions import NotFoundException
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Contact, License, Operation, SecurityScheme, Tag
 from litestar.params import FromPath
@@ -54,7 +57,7 @@ SECURITY_SCHEMES = {
                     "created, valid for that ticket only"),
 }
 
-# The staff actions on a ticket share one route factory (workflow/http.py): their descriptions.
+# The staff actions on a ticket share one handler factory (workflow/http.py): their descriptions.
 ACTION_DESCRIPTIONS = {
     "classify": "Menetapkan ulang kategori tiket dengan alasan; tenggat SLA dihitung ulang / "
                 "reclassify the ticket with a reason; the SLA due times are recomputed.",
@@ -85,20 +88,74 @@ class PublicOperation(Operation):
 
 
 def document_access(handlers: list[Any]) -> None:
-    """Each API handler's `security` from its guard, and the staff actions' descriptions."""
+    """Each API handler's `security`, from its guards (its own or its controller's)."""
     for handler in handlers:
-        if not hasattr(handler, "http_methods"):
-            continue  # a Router (the web pages, static files): not in the API's document
-        guards = handler.guards or []
+        # As declared on each layer (`resolve_guards` wraps them in async callables).
+        guards = [guard for layer in handler.ownership_layers for guard in layer.guards or ()]
         if staff_login in guards:
             handler.security = [{STAFF: []}]
         elif reporter_or_staff in guards:
             handler.security = [{STAFF: []}, {REPORTER: []}]
         else:
             handler.operation_class = PublicOperation
-        if handler.description is None and handler.handler_name.startswith("ticket_"):
-            action = handler.handler_name.removeprefix("ticket_").replace("_", "-")
-            handler.description = ACTION_DESCRIPTIONS.get(action)
+
+
+class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
+    """Every error answer: the status again, the reason (Indonesian first), and the field,
+    header or query parameter at fault (null when there is none, e.g. a body that is not JSON).
+    The handlers below send exactly these keys; `missing` only when a unit's standard asks for
+    documents the request lacks."""
+
+    status_code: int
+    detail: str
+    field: str | None
+    missing: list[str] = []
+
+
+_REASONS = {
+    400: "Data tidak valid; `field` menyebut kolomnya / invalid input; `field` names it",
+    401: "Perlu token akses pelapor atau login staf / authentication required",
+    403: "Peran atau unit tidak boleh melakukan ini / forbidden",
+    404: "Tidak ditemukan / not found",
+    409: "Keadaan tiket menolak aksi ini, atau kalah balapan / conflict",
+    413: "Badan permintaan terlalu besar / request body too large",
+    415: "Tipe berkas tidak diterima unit ini / unsupported media type",
+    422: "Idempotency-Key sama dengan badan berbeda / idempotency key reused",
+    429: "Terlalu banyak permintaan atau akun terkunci sementara / too many requests or a "
+         "locked account",
+    503: "NATS atau penyimpanan lampiran sementara tidak tersedia / unavailable",
+    507: "Penyimpanan lampiran penuh / attachment storage full",
+}
+
+
+def errors(*codes: int) -> dict[int, ResponseSpec]:
+    """`responses=` for a route decorator: the error statuses it answers, with `ErrorBody`."""
+    return {code: ResponseSpec(ErrorBody, generate_examples=False, description=_REASONS[code])
+            for code in codes}
+
+
+def document_errors(handlers: list[HTTPRouteHandler]) -> None:
+    """Add what every route answers through the framework to its declared error statuses: 400
+    when it reads parameters or a body (Litestar's own 400 schema is not the body
+    `_validation_handler` sends), 413 for a body (the size limit)."""
+    for handler in handlers:
+        codes: set[int] = {400} if _takes_input(handler) else set()
+        if handler.http_methods & {"POST", "PUT", "PATCH"}:
+            codes.add(413)
+        if codes:
+            handler.responses = {**errors(*sorted(codes)), **(handler.responses or {})}
+
+
+def api_handlers(app: Litestar) -> list[Any]:
+    """The route handlers in the API's document (not the pages, static files, /schema)."""
+    return [handler for route in app.routes for handler in getattr(route, "route_handlers", ())
+            if isinstance(handler, HTTPRouteHandler) and handler.resolve_include_in_schema()]
+
+
+def _takes_input(handler: HTTPRouteHandler) -> bool:
+    given = set(handler.resolve_dependencies()) | {"request", "self"}
+    parameters = inspect.signature(handler.fn).parameters
+    return any("{" in path for path in handler.paths) or bool(parameters.keys() - given)
 
 
 def _swagger_assets() -> Path:

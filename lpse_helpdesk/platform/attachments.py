@@ -8,6 +8,7 @@ import uuid
 
 from nats.js.errors import APIError, BucketNotFoundError, NotFoundError, ObjectNotFoundError
 
+from .. import refusals
 from ..schemas.events import AttachmentRef
 from .natsclient import BusDown, jetstream
 
@@ -16,6 +17,16 @@ BUCKET = "ATTACHMENTS"
 
 class AttachmentRejected(ValueError):
     """Type or size the unit does not accept; the message says which and what is allowed."""
+
+
+class TypeRejected(refusals.UnsupportedType, AttachmentRejected):
+    def __init__(self, message: str):
+        super().__init__(message, field="Content-Type")
+
+
+class SizeRejected(refusals.TooLarge, AttachmentRejected):
+    def __init__(self, message: str):
+        super().__init__(message, field="Content-Type")
 
 
 class AttachmentMissing(LookupError):
@@ -29,17 +40,17 @@ class StoreFull(RuntimeError):
 def check(standard, filename: str, content_type: str, size: int) -> None:
     limits = standard.attachments
     if content_type not in limits.types:
-        raise AttachmentRejected(
+        raise TypeRejected(
             f"lampiran `{filename}` bertipe {content_type} tidak diterima {standard.name} "
             f"(yang diterima: {', '.join(limits.types)})")
     if size > limits.max_bytes:
-        raise AttachmentRejected(
+        raise SizeRejected(
             f"lampiran `{filename}` {size} byte melebihi batas {limits.max_bytes} byte")
 
 
 def check_count(standard, count: int) -> None:
     if count > standard.attachments.max_count:
-        raise AttachmentRejected(
+        raise SizeRejected(
             f"{count} lampiran melebihi batas {standard.attachments.max_count} lampiran per "
             f"laporan {standard.name}")
 

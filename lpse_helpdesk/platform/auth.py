@@ -23,8 +23,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException
 
+from ..refusals import Forbidden, NotAuthenticated, TooMany
 from ..settings import Settings
 from .keys import Key, key_of, load_keys
 from .revocations import Revocations
@@ -81,8 +81,11 @@ def dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(24))
 
 
-class LoginsBusy(RuntimeError):
-    """Every password worker is busy and the waiting line is full."""
+class LoginsBusy(TooMany):
+    """Every password worker is busy and the waiting line is full: try again in a second."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retry_after=1)
 
 
 class PasswordPool:
@@ -209,18 +212,17 @@ def bearer(request: ASGIConnection) -> str | None:
 def _logged_in(connection: ASGIConnection, signer: TokenSigner) -> Principal:
     token = bearer(connection)
     if token is None:
-        raise HTTPException(status_code=401, detail="Perlu login staf (Authorization: Bearer) / "
-                            "staff login required")
+        raise NotAuthenticated("Perlu login staf (Authorization: Bearer) / staff login required")
     try:
         return signer.verify(token)
     except InvalidToken as exc:
-        raise HTTPException(status_code=401, detail=str(exc)) from None
+        raise NotAuthenticated(str(exc)) from None
 
 
 def staff_login(connection: ASGIConnection, _handler) -> None:
     """Litestar guard of staff routes: a valid staff token, checked before the body or the
     query is read, so an anonymous caller gets 401 and learns nothing else (not even what the
-    body should hold). The handler still checks role and unit (`require_staff`)."""
+    body should hold). The handler still checks role and unit (`authorize`)."""
     _logged_in(connection, connection.app.state.signer)
 
 
@@ -230,19 +232,29 @@ def reporter_or_staff(connection: ASGIConnection, _handler) -> None:
     if bearer(connection) is not None:
         _logged_in(connection, connection.app.state.signer)
     elif not connection.query_params.get("token"):
-        raise HTTPException(status_code=401, extra={"field": "token"}, detail=(
-            "Sertakan token akses pelapor (?token=) atau login staf / the reporter's access "
-            "token or a staff login is required"))
+        raise NotAuthenticated("Sertakan token akses pelapor (?token=) atau login staf / the "
+                               "reporter's access token or a staff login is required",
+                               field="token")
 
 
-def require_staff(request: Request, signer: TokenSigner, tenant: str | None = None,
-                  roles: tuple[str, ...] = STAFF_ROLES) -> Principal:
-    """The staff member behind the request, allowed to act in `tenant` with one of `roles`."""
-    principal = _logged_in(request, signer)
+async def provide_staff(request: Request) -> Principal:
+    """The `staff` dependency: the logged-in staff member (routes behind `staff_login`)."""
+    return _logged_in(request, request.app.state.signer)
+
+
+async def provide_caller(request: Request) -> Principal | None:
+    """The `caller` dependency of routes a reporter may call too: the staff member behind a
+    bearer token, or None for a reporter (`reporter_or_staff` checked one is there)."""
+    return _logged_in(request, request.app.state.signer) if bearer(request) else None
+
+
+def authorize(principal: Principal, tenant: str | None = None,
+              roles: tuple[str, ...] = STAFF_ROLES) -> Principal:
+    """`principal`, if one of `roles` may act in `tenant` (any unit when None)."""
     if principal.role not in roles:
-        raise HTTPException(status_code=403, detail=(
-            f"Peran `{principal.role}` tidak boleh melakukan ini (boleh: {', '.join(roles)})"))
+        raise Forbidden(
+            f"Peran `{principal.role}` tidak boleh melakukan ini (boleh: {', '.join(roles)})")
     if tenant is not None and not principal.may_act_in(tenant):
-        raise HTTPException(status_code=403, detail=(
-            f"Akun unit `{principal.tenant}` tidak boleh bertindak atas tiket unit `{tenant}`"))
+        raise Forbidden(
+            f"Akun unit `{principal.tenant}` tidak boleh bertindak atas tiket unit `{tenant}`")
     return principal

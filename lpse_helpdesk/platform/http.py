@@ -1,136 +1,54 @@
 """The Litestar app of a process: the services' routes plus health, readiness and metrics.
 
 Validation errors are answered in Indonesian (English after the slash), naming the bad field.
-Every error has one body shape (`ErrorBody`), and the OpenAPI document names, per operation,
-the error statuses it can answer (`errors()`, `document_errors()`): `tests/e2e/test_api_fuzz.py`
-holds the server to that document.
+Every error has one body shape (`apidoc.ErrorBody`). A service's refusals (`refusals.py`) become
+statuses here, in one place (`STATUS_OF`). Each route declares the error statuses it answers
+(`responses=errors(...)`), the app adds the ones the framework answers (`document_errors`), and
+`tests/e2e/test_api_fuzz.py` holds the server to that document.
+
+A service's routes are Litestar controllers under one router (`service_routes`) that provides
+the service object as the `service` dependency; `staff` and `caller` (auth.py) are the
+logged-in staff member behind a route's guard.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import msgspec
 from litestar.datastructures import State
-from litestar import Litestar, MediaType, Request, Response, get
+from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.exceptions import HTTPException, TooManyRequestsException, ValidationException
-from litestar.openapi import ResponseSpec
+from litestar.di import Provide
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 
 from .. import refusals
-from .apidoc import document_access, openapi_config
+# Routes import `errors` from here, beside `refused_as` and `service_routes`.
+from .apidoc import (api_handlers, document_access, document_errors, errors,  # noqa: F401
+                     openapi_config)
 from . import jsondepth, ratelimit
-from .observability import exposition
+from ..settings import Settings
+from .auth import TokenSigner, provide_caller, provide_staff
+from .observability import Metrics, exposition
 from .store import EventTooLarge
 
-if TYPE_CHECKING:
-    from .runtime import Runtime
+
+class Host(Protocol):
+    """What the app needs of the process serving it (the runtime)."""
+
+    settings: Settings
+    signer: TokenSigner
+    metrics: Metrics
+
+    def readiness(self) -> dict: ...
 
 log = logging.getLogger("lpse_helpdesk.http")
 _MSGSPEC_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`")
-
-
-class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
-    """Every error answer: the status again, the reason (Indonesian first), and the field,
-    header or query parameter at fault (null when there is none, e.g. a body that is not JSON).
-    The handlers below send exactly these keys; `missing` only when a unit's standard asks for
-    documents the request lacks."""
-
-    status_code: int
-    detail: str
-    field: str | None
-    missing: list[str] = []
-
-
-_REASONS = {
-    400: "Data tidak valid; `field` menyebut kolomnya / invalid input; `field` names it",
-    401: "Perlu token akses pelapor atau login staf / authentication required",
-    403: "Peran atau unit tidak boleh melakukan ini / forbidden",
-    404: "Tidak ditemukan / not found",
-    409: "Keadaan tiket menolak aksi ini, atau kalah balapan / conflict",
-    413: "Badan permintaan terlalu besar / request body too large",
-    415: "Tipe berkas tidak diterima unit ini / unsupported media type",
-    422: "Idempotency-Key sama dengan badan berbeda / idempotency key reused",
-    429: "Terlalu banyak permintaan atau akun terkunci sementara / too many requests or a "
-         "locked account",
-    503: "NATS atau penyimpanan lampiran sementara tidak tersedia / unavailable",
-    507: "Penyimpanan lampiran penuh / attachment storage full",
-}
-
-
-def errors(*codes: int) -> dict[int, ResponseSpec]:
-    """`responses=` for a route decorator: the error statuses it answers, with `ErrorBody`."""
-    return {code: ResponseSpec(ErrorBody, generate_examples=False, description=_REASONS[code])
-            for code in codes}
-
-
-# Error statuses of the services' routes, by "METHOD path". Route decorators may declare their
-# own with `responses=errors(...)`; both are merged. Every POST also declares 413 (the body
-# limit), and every route with parameters or a body 400 (Litestar's own 400 schema is not the
-# body `_validation_handler` sends).
-ROUTE_ERRORS: dict[str, tuple[int, ...]] = {
-    "POST /api/v1/tickets": (422, 429),
-    "POST /api/v1/tickets/{number}/replies": (401, 404, 409),
-    "POST /api/v1/tickets/{number}/feedback": (401, 404, 409),
-    "POST /api/v1/tickets/{number}/survey": (401, 404, 409),
-    "POST /api/v1/counter/visits": (401, 403),
-    "POST /api/v1/counter/calls": (401, 403),
-    "POST /api/v1/attachments": (415, 429, 503, 507),
-    "GET /api/v1/mail/held": (401, 403),
-    "POST /api/v1/mail/held/{held_id}/accept": (401, 403, 404, 409),
-    "POST /api/v1/mail/held/{held_id}/new-ticket": (401, 403, 404, 409),
-    "POST /api/v1/auth/token": (401, 429),
-    "GET /api/v1/tickets/{number}": (401, 403, 404),
-    "GET /api/v1/tickets/{number}/attachments/{attachment_id}": (401, 403, 404, 503),
-    "GET /api/v1/queues": (401, 403),
-    "GET /api/v1/units/{tenant}/figures": (401, 403, 404),
-    "GET /api/v1/units/{tenant}/report.csv": (401, 403, 404),
-    "GET /api/v1/users": (401, 403),
-    "POST /api/v1/users": (401, 403, 409),
-    "POST /api/v1/users/{username}/disable": (401, 403, 404, 409),
-    "POST /api/v1/users/{username}/enable": (401, 403, 404),
-    "POST /api/v1/users/{username}/unlock": (401, 403, 404),
-    "POST /api/v1/users/{username}/reset-password": (401, 403, 404, 409),
-    "DELETE /api/v1/users/{username}": (401, 403, 404, 409),
-    "POST /api/v1/users/{username}/reset-totp": (401, 403, 404, 409),
-    "POST /api/v1/auth/totp/enroll": (400, 401, 404, 409),
-    "POST /api/v1/auth/totp/confirm": (401, 404, 409),
-    "GET /api/v1/units/{tenant}/security": (401, 403, 404),
-    "POST /api/v1/units/{tenant}/security": (401, 403, 404, 409),
-    "GET /api/v1/faq": (404,),
-    "GET /api/v1/faq/feed": (404,),
-    "POST /api/v1/faq/{entry_id}/helpful": (404, 429),
-    "GET /api/v1/faq/drafts": (401, 403),
-    "POST /api/v1/faq/drafts/{entry_id}/{action}": (401, 403, 404, 409),
-    "POST /api/v1/faq/{entry_id}/{action}": (401, 403, 404, 409),
-}
-_PATH_TYPE = re.compile(r"\{(\w+):\w+\}")
-
-
-def document_errors(handlers: list[Any]) -> None:
-    """Add the error statuses each handler answers to its OpenAPI responses."""
-    for handler in handlers:
-        if not hasattr(handler, "http_methods"):
-            continue  # a Router (the web pages, static files): not in the API's schema
-        codes: set[int] = {400} if _takes_input(handler) else set()
-        for method in handler.http_methods:
-            if method in ("POST", "PUT", "PATCH"):
-                codes.add(413)
-            for path in handler.paths:
-                plain = _PATH_TYPE.sub(r"{\1}", path)  # /tickets/{number:str} -> {number}
-                codes.update(ROUTE_ERRORS.get(f"{method} {plain}", ()))
-        if codes:
-            handler.responses = {**errors(*sorted(codes)), **(handler.responses or {})}
-
-
-def _takes_input(handler: Any) -> bool:
-    parameters = inspect.signature(handler.fn).parameters
-    return any("{" in path for path in handler.paths) or bool(parameters.keys() - {"request"})
 
 
 class ClosedStructSchemaPlugin(StructSchemaPlugin):
@@ -227,7 +145,8 @@ def status_of(exc: refusals.Refusal) -> int:
     return next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
 
 
-def _refusal_handler(request: Request, exc: refusals.Refusal) -> Response:
+def refusal_response(request: Request, exc: refusals.Refusal) -> Response:
+    """A refusal's answer: its status from `STATUS_OF`, its reason, field and missing documents."""
     code = status_of(exc)
     body: dict[str, Any] = {"status_code": code, "detail": exc.message, "field": exc.field}
     if exc.missing:
@@ -235,6 +154,16 @@ def _refusal_handler(request: Request, exc: refusals.Refusal) -> Response:
     retry = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(retry)} if retry is not None else None
     return Response(body, status_code=code, headers=headers)
+
+
+def refused_as(make: Callable[[Any], refusals.Refusal]) -> Callable[[Request, Any], Response]:
+    """An exception handler (for a route's or controller's `exception_handlers`) that answers
+    a service's own exception type as the refusal `make(exc)`."""
+
+    def handler(request: Request, exc: Any) -> Response:
+        return refusal_response(request, make(exc))
+
+    return handler
 
 
 def _event_too_large_handler(request: Request, exc: EventTooLarge) -> Response:
@@ -264,7 +193,25 @@ def _crash_handler(request: Request, exc: Exception) -> Response:
     )
 
 
-def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
+def _constant(value: Any) -> Callable[[], Any]:
+    def provide() -> Any:  # no parameters: Litestar would read them from the request
+        return value
+
+    return provide
+
+
+def service_routes(service: Any, *handlers: Any, provided: dict[str, Any] | None = None,
+                   **options: Any) -> Router:
+    """A service's controllers, with the service object as their `service` dependency (and
+    any other object of the service's in `provided`, by name; a `Provide` as it is)."""
+    values = {"service": service, **(provided or {})}
+    dependencies = {name: value if isinstance(value, Provide) else
+                    Provide(_constant(value), use_cache=True, sync_to_thread=False)
+                    for name, value in values.items()}
+    return Router(path="/", route_handlers=list(handlers), dependencies=dependencies, **options)
+
+
+def build_http_app(runtime: Host, routes: list[Any]) -> Litestar:
     @get("/health", media_type=MediaType.JSON, include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -278,11 +225,10 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
     async def metrics() -> bytes:
         return exposition(runtime.metrics.registry)
 
-    document_errors(routes)
-    document_access(routes)
     settings = runtime.settings
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, ready, metrics, *routes],
+        dependencies={"staff": Provide(provide_staff), "caller": Provide(provide_caller)},
         state=State({"signer": runtime.signer}),  # for the login guards (auth.staff_login)
         plugins=[ClosedStructSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,
@@ -291,7 +237,7 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
         exception_handlers={
             ValidationException: _validation_handler,
             HTTPException: _http_handler,
-            refusals.Refusal: _refusal_handler,
+            refusals.Refusal: refusal_response,
             EventTooLarge: _event_too_large_handler,
             HTTP_500_INTERNAL_SERVER_ERROR: _crash_handler,
         },
@@ -300,3 +246,7 @@ def build_http_app(runtime: Runtime, routes: list[Any]) -> Litestar:
         debug=False,
         logging_config=None,  # keep our one-JSON-line logging (observability.setup_logging)
     )
+    handlers = api_handlers(app)  # the copies the app routes to, which its document reads
+    document_errors(handlers)
+    document_access(handlers)
+    return app

@@ -1,77 +1,96 @@
-"""HTTP plumbing for decisions on a ticket, shared by the services that own them.
+"""HTTP for decisions on a ticket, shared by the services that own them.
 
-- Staff actions, `POST /api/v1/tickets/{number}/{action}` (`action_route`): the body is
-  validated by msgspec, the caller must be staff.
+- Staff actions, `POST /api/v1/tickets/{number}/{action}`: a `TicketActions` controller with
+  one handler per action (`action`); the body is validated by msgspec, the caller must be staff,
+  and the owning service (the `service` dependency) decides with `act(action, number, body,
+  staff)` in a worker thread.
 - The reporter's own calls with their access token (`as_reporter`): replies, feedback, the
   survey. A wrong token and an unknown number get the same 404, so numbers cannot be probed.
 
-Either way the owning service decides in a worker thread, and its refusals map to 403/404/409
-with the reason (`refusals`).
+Refusals are answered by the app's handler (`platform/http.py`, `STATUS_OF`). `TICKET_REFUSALS`
+turns the workflow's own exception types into refusals on the routes that decide on a ticket.
 """
 
+from __future__ import annotations
+
 import asyncio
-import contextlib
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from litestar import Request, post
-from litestar.exceptions import HTTPException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar import Controller, Request, Response, post
+from litestar.params import QueryParameter
 
-from ..platform.auth import Principal, TokenSigner, require_staff, staff_login
-from ..platform.http import errors
+from .. import refusals
+from ..platform.apidoc import ACTION_DESCRIPTIONS
+from ..platform.auth import Principal, staff_login
+from ..platform.http import errors, refusal_response
 from ..platform.store import IntegrityError
 from ..schemas.api import ActionResult
 from .rules import ActionRefused, TicketNotFound
 
-
 ReporterToken = Annotated[str | None, QueryParameter(name="token", required=False, max_length=200)]
 
 
-def ticket_not_found(number: str) -> HTTPException:
-    return HTTPException(status_code=404, detail=(
-        f"Tiket {number} tidak ditemukan atau token salah / not found"))
+def ticket_not_found(number: str) -> refusals.NotFound:
+    return refusals.NotFound(f"Tiket {number} tidak ditemukan atau token salah / not found")
 
 
-@contextlib.contextmanager
-def refusals(number: str) -> Iterator[None]:
-    """A decision's refusals as HTTP answers."""
-    try:
-        yield
-    except TicketNotFound:
-        raise ticket_not_found(number) from None
-    except ActionRefused as exc:
-        raise HTTPException(status_code=exc.status_code, detail=str(exc)) from None
-    except IntegrityError:
-        raise HTTPException(status_code=409, detail=(
-            f"Tiket {number} baru saja diubah; muat ulang lalu coba lagi / another decision on "
-            "this ticket won the race")) from None
+_AS_REFUSAL: dict[type[Exception], Callable[[Exception, str], refusals.Refusal]] = {
+    TicketNotFound: lambda exc, number: ticket_not_found(number),
+    ActionRefused: lambda exc, number: {403: refusals.Forbidden, 404: refusals.NotFound,
+                                        503: refusals.Unavailable}.get(
+        exc.status_code, refusals.Conflict)(str(exc)),
+    # Two decisions on one ticket raced; the store's unique position refused the loser.
+    IntegrityError: lambda exc, number: refusals.Conflict(
+        f"Tiket {number} baru saja diubah; muat ulang lalu coba lagi / another decision on "
+        "this ticket won the race"),
+}
+
+
+def _as_refusal(request: Request, exc: Exception) -> Response:
+    kind = next(kind for kind in type(exc).__mro__ if kind in _AS_REFUSAL)
+    number = str(request.path_params.get("number", ""))
+    return refusal_response(request, _AS_REFUSAL[kind](exc, number))
+
+
+# For the controllers of routes that decide on a ticket.
+TICKET_REFUSALS = {kind: _as_refusal for kind in _AS_REFUSAL}
 
 
 async def as_reporter(number: str, token: str | None, decide: Callable, *args):
     """`decide(number, token, *args)` in a worker thread, for the reporter holding `token`
     (its route has the `auth.reporter_or_staff` guard, so a missing token never gets here)."""
-    with refusals(number):
-        return await asyncio.to_thread(decide, number, token or "", *args)
+    return await asyncio.to_thread(decide, number, token or "", *args)
 
 
-def action_route(action: str, body_type: type, signer: TokenSigner,
-                 decide: Callable[[str, object, Principal], object],
-                 result_type: type = ActionResult):
-    """A route for one action; `decide(number, body, staff)` runs in a worker thread and
-    returns a `result_type`; it refuses with TicketNotFound or ActionRefused."""
+class TicketActions(Controller):
+    """Base of a service's staff actions on a ticket: one `action(...)` attribute each."""
 
-    async def handler(request, number, data):
-        staff = require_staff(request, signer)
-        with refusals(number):
-            return await asyncio.to_thread(decide, number, data, staff)
+    path = "/api/v1/tickets/{number:str}"
+    guards = [staff_login]
+    tags = ["staf"]
+    exception_handlers = TICKET_REFUSALS
 
-    handler.__name__ = f"ticket_{action.replace('-', '_')}"
+
+def action(name: str, body_type: type, result_type: type = ActionResult):
+    """The handler of one staff action for a `TicketActions` controller: the service's
+    `act(name, number, body, staff)` runs in a worker thread and returns a `result_type`."""
+
+    async def handler(self, number: str, data, staff: Principal, service: Any):
+        return await asyncio.to_thread(service.act, name, number, data, staff)
+
+    handler.__name__ = f"ticket_{name.replace('-', '_')}"
     # Set here, not in the signature: Litestar reads the body type from the annotations.
-    handler.__annotations__ = {"request": Request, "number": FromPath[str],
-                               "data": JSONBody[body_type], "return": result_type}
-    return post(f"/api/v1/tickets/{{number:str}}/{action}", status_code=200, tags=["staf"],
-                guards=[staff_login],
-                summary=f"Aksi staf: {action}",
+    handler.__annotations__ = {"number": str, "data": body_type, "staff": Principal,
+                               "service": Any, "return": result_type}
+    return post(f"/{name}", status_code=200, summary=f"Aksi staf: {name}",
+                description=ACTION_DESCRIPTIONS.get(name),
                 # 503: the decision guard needs NATS (workflow/guard.py BusUnavailable)
                 responses=errors(401, 403, 404, 409, 503))(handler)
+
+
+def actions_controller(name: str, actions: dict[str, type]) -> type[TicketActions]:
+    """A `TicketActions` controller with a handler for each `{action: body type}`."""
+    handlers = {f"ticket_{key.replace('-', '_')}": action(key, body)
+                for key, body in actions.items()}
+    return type(name, (TicketActions,), handlers)

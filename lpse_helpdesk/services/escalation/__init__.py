@@ -4,9 +4,8 @@ SLA breaches and automatic escalation (owns escalated, escalation answered, SLA 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
 from ...schemas import events as ev
-from ...schemas.api import Message, Reason
-from ...workflow.http import action_route
 from .application import TABLES, EscalationService
+from .http import routes
 
 
 # Every event its folds read (`workflow.state.fold_state`, `sla.tickets.fold_clocks` and
@@ -23,15 +22,6 @@ CLOCK_EVENTS = (
 def consumers(app: EscalationService) -> list[ConsumerSpec]:
     return [ConsumerSpec("escalation-sla", tuple(subject_filter(CLOCK_EVENTS)),
                          app.on_ticket_event)]
-
-
-def routes(app: EscalationService) -> list:
-    return [
-        action_route("escalate", Reason, app.signer,
-                     lambda number, data, staff: app.act("escalate", number, data, staff)),
-        action_route("answer", Message, app.signer,
-                     lambda number, data, staff: app.act("answer", number, data, staff)),
-    ]
 
 
 def tasks(app: EscalationService) -> list:

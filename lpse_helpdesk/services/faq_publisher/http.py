@@ -13,13 +13,12 @@ from typing import Annotated
 from urllib.parse import quote
 
 import msgspec
-from litestar import Request, get, post
-from litestar.exceptions import HTTPException
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar import Controller, Request, get, post
 
-from ...platform.auth import require_staff, staff_login
+from ... import refusals
+from ...platform.auth import Principal, authorize, staff_login
+from ...platform.http import errors, refused_as, service_routes
 from ...platform.store import IntegrityError
-from ...workflow.rules import ActionRefused
 from . import views
 from .application import REVIEWERS, FaqService
 
@@ -61,27 +60,31 @@ def public_base(settings) -> str:
     return (settings.public_url or f"http://{settings.http_host}:{settings.http_port}").rstrip("/")
 
 
-def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
-    def unit(tenant: str):
-        standard = service.standards.get(tenant)
-        if standard is None or not standard.faq.publish:
-            raise HTTPException(status_code=404, detail=f"Unit `{tenant}` tidak menerbitkan FAQ")
-        return standard
+def unit(service: FaqService, tenant: str):
+    standard = service.standards.get(tenant)
+    if standard is None or not standard.faq.publish:
+        raise refusals.NotFound(f"Unit `{tenant}` tidak menerbitkan FAQ")
+    return standard
 
-    @get("/api/v1/faq", tags=["faq"], summary="FAQ terbit, dengan pencarian",
+
+class PublicFaq(Controller):
+    path = "/api/v1/faq"
+    tags = ["faq"]
+
+    @get("/", summary="FAQ terbit, dengan pencarian", responses=errors(404),
          description="Entri FAQ yang diterbitkan unit, tanpa data pribadi; `q` mencari / the "
                      "unit's published FAQ entries, without personal data; `q` searches.")
-    async def list_faq(tenant: FromQuery[str], q: FromQuery[str] = "") -> list[PublicEntry]:
-        unit(tenant)
+    async def list_faq(self, service: FaqService, tenant: str, q: str = "") -> list[PublicEntry]:
+        unit(service, tenant)
         found = await asyncio.to_thread(views.search if q else views.entries, service.store,
                                         tenant, *([q] if q else []))
         return [public(e) for e in found]
 
-    @get("/api/v1/faq/feed", tags=["faq"], summary="JSON Feed 1.1 untuk situs lain",
+    @get("/feed", summary="JSON Feed 1.1 untuk situs lain", responses=errors(404),
          description="FAQ terbit unit sebagai JSON Feed 1.1, untuk ditampilkan situs LPSE / the "
                      "unit's published FAQ as a JSON Feed 1.1, for the LPSE's own site.")
-    async def feed(tenant: FromQuery[str]) -> dict:
-        standard = unit(tenant)
+    async def feed(self, service: FaqService, tenant: str) -> dict:
+        standard = unit(service, tenant)
         found = await asyncio.to_thread(views.entries, service.store, tenant)
         home = f"{service.public_url}/faq/{quote(tenant, safe='')}"
         return {"version": "https://jsonfeed.org/version/1.1",
@@ -93,63 +96,75 @@ def routes(service: FaqService) -> list:  # noqa: C901 - one closure per route
                            "content_text": f"{e.question}\n\nJawaban: {e.answer}",
                            "tags": [e.category] if e.category else []} for e in found]}
 
-    @post("/api/v1/faq/{entry_id:uuid}/helpful", tags=["faq"], status_code=204,
+    @post("/{entry_id:uuid}/helpful", status_code=204, responses=errors(404, 429),
           summary="Apakah jawaban ini membantu?",
           description="Pembaca menilai entri FAQ: membantu atau tidak / a reader rates an FAQ "
                       "entry as helpful or not.")
-    async def helpful(entry_id: FromPath[uuid.UUID], data: JSONBody[Helpful]) -> None:
+    async def helpful(self, entry_id: uuid.UUID, data: Helpful, service: FaqService) -> None:
         if not await asyncio.to_thread(views.rate, service.store, entry_id, data.helpful):
-            raise HTTPException(status_code=404, detail="Entri FAQ tidak ditemukan / not found")
+            raise refusals.NotFound("Entri FAQ tidak ditemukan / not found")
 
-    @get("/api/v1/faq/drafts", guards=[staff_login], tags=["faq"], summary="Draf FAQ untuk ditinjau (staf)",
+
+async def review(request: Request, service: FaqService, staff: Principal, action: str,
+                 entry_id: uuid.UUID) -> dict:
+    """A reviewer's decision on an entry; the body is optional (`{}` when empty)."""
+    authorize(staff, roles=REVIEWERS)
+    try:
+        body = msgspec.json.decode(await request.body() or b"{}", type=Review)
+    except msgspec.DecodeError as exc:
+        raise refusals.Invalid(f"Data tidak valid: {exc}") from None
+    if action == "edit" and not (body.question and body.answer):
+        raise refusals.Invalid("Kolom `question` dan `answer` wajib diisi", field="question")
+    if action == "merge" and body.into is None:
+        raise refusals.Invalid("Kolom `into` wajib diisi", field="into")
+    event = await asyncio.to_thread(service.review, action, entry_id, body, staff)
+    return {"id": str(entry_id), "type": event.tag}
+
+
+def unknown_action(action: str) -> refusals.NotFound:
+    return refusals.NotFound(f"aksi `{action}` tidak dikenal")
+
+
+class FaqReview(Controller):
+    path = "/api/v1/faq"
+    guards = [staff_login]
+    tags = ["faq"]
+    # Two reviewers decided on one version of the entry: the store refused the second.
+    exception_handlers = {IntegrityError: refused_as(
+        lambda exc: refusals.Conflict("Peninjau lain baru saja memutuskan"))}
+
+    @get("/drafts", summary="Draf FAQ untuk ditinjau (staf)", responses=errors(401, 403),
          description="Draf dari tiket yang ditutup, menunggu peninjau / drafts from closed "
                      "tickets, waiting for a reviewer.")
-    async def drafts(request: Request, tenant: FromQuery[str]) -> list[views.Entry]:
-        require_staff(request, service.signer, tenant, REVIEWERS)
+    async def drafts(self, staff: Principal, service: FaqService,
+                     tenant: str) -> list[views.Entry]:
+        authorize(staff, tenant, REVIEWERS)
         return await asyncio.to_thread(views.entries, service.store, tenant, "draft")
 
-    async def act(request: Request, action: str, entry_id: uuid.UUID) -> dict:
-        staff = require_staff(request, service.signer, roles=REVIEWERS)
-        raw = await request.body()
-        try:
-            body = msgspec.json.decode(raw or b"{}", type=Review)
-        except msgspec.ValidationError as exc:
-            raise HTTPException(status_code=400, detail=f"Data tidak valid: {exc}") from None
-        if action == "edit" and not (body.question and body.answer):
-            raise HTTPException(status_code=400, detail="Kolom `question` dan `answer` wajib diisi",
-                                extra={"field": "question"})
-        if action == "merge" and body.into is None:
-            raise HTTPException(status_code=400, detail="Kolom `into` wajib diisi",
-                                extra={"field": "into"})
-        try:
-            event = await asyncio.to_thread(service.review, action, entry_id, body, staff)
-        except ActionRefused as exc:
-            raise HTTPException(status_code=exc.status_code, detail=str(exc)) from None
-        except IntegrityError:
-            raise HTTPException(status_code=409, detail="Peninjau lain baru saja memutuskan") from None
-        return {"id": str(entry_id), "type": event.tag}
-
-    @post("/api/v1/faq/drafts/{entry_id:uuid}/{action:str}", guards=[staff_login], tags=["faq"], status_code=200,
+    @post("/drafts/{entry_id:uuid}/{action:str}", status_code=200,
+          responses=errors(401, 403, 404, 409),
           summary="Terbitkan atau tolak draf (publish, reject)",
           description="Peninjau menerbitkan atau menolak draf, dengan alasan opsional; draf yang "
                       "masih memuat angka 8 digit atau lebih baru terbit dengan "
                       "`{\"confirm_digits\": true}` (tanpa itu: 409) / a reviewer publishes or "
                       "rejects a draft, with an optional reason; a draft still holding a number of "
                       "8 digits or more publishes only with `confirm_digits` (else 409).")
-    async def review_draft(request: Request, entry_id: FromPath[uuid.UUID],
-                           action: FromPath[str]) -> dict:
+    async def review_draft(self, request: Request, entry_id: uuid.UUID, action: str,
+                           staff: Principal, service: FaqService) -> dict:
         if action not in ("publish", "reject"):
-            raise HTTPException(status_code=404, detail=f"aksi `{action}` tidak dikenal")
-        return await act(request, action, entry_id)
+            raise unknown_action(action)
+        return await review(request, service, staff, action, entry_id)
 
-    @post("/api/v1/faq/{entry_id:uuid}/{action:str}", guards=[staff_login], tags=["faq"], status_code=200,
+    @post("/{entry_id:uuid}/{action:str}", status_code=200, responses=errors(401, 403, 404, 409),
           summary="Ubah, tarik, atau gabungkan entri (edit, retract, merge)",
           description="`edit` butuh `question` dan `answer`, `merge` butuh `into` / `edit` needs "
                       "`question` and `answer`, `merge` needs `into`.")
-    async def review_entry(request: Request, entry_id: FromPath[uuid.UUID],
-                           action: FromPath[str]) -> dict:
+    async def review_entry(self, request: Request, entry_id: uuid.UUID, action: str,
+                           staff: Principal, service: FaqService) -> dict:
         if action not in ("edit", "retract", "merge"):
-            raise HTTPException(status_code=404, detail=f"aksi `{action}` tidak dikenal")
-        return await act(request, action, entry_id)
+            raise unknown_action(action)
+        return await review(request, service, staff, action, entry_id)
 
-    return [list_faq, feed, helpful, drafts, review_draft, review_entry]
+
+def routes(service: FaqService) -> list:
+    return [service_routes(service, PublicFaq, FaqReview)]

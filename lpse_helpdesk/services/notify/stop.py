@@ -13,10 +13,12 @@ import asyncio
 import hashlib
 import hmac
 from html import escape
+from typing import Any
 from urllib.parse import urlencode
 
-from litestar import MediaType, Response, get, post
-from litestar.params import FromQuery
+from litestar import Controller, MediaType, Response, get, post
+
+from ...platform.http import service_routes
 
 from . import limits
 
@@ -42,30 +44,36 @@ _PAGE = """<!doctype html><html lang="id"><meta charset="utf-8"><title>Berhenti 
 {form}</body></html>"""
 
 
-def routes(service) -> list:
-    async def refused() -> Response:
-        return Response(_PAGE.format(heading="Tautan tidak sah", form="", text=(
-            "Tautan berhenti ini tidak cocok dengan alamatnya. / This link does not match its "
-            "address.")), status_code=404, media_type=MediaType.HTML)
+def _refused() -> Response:
+    return Response(_PAGE.format(heading="Tautan tidak sah", form="", text=(
+        "Tautan berhenti ini tidak cocok dengan alamatnya. / This link does not match its "
+        "address.")), status_code=404, media_type=MediaType.HTML)
 
-    @get(PATH, include_in_schema=False)
-    async def ask(alamat: FromQuery[str], tanda: FromQuery[str]) -> Response:
+
+class StopController(Controller):
+    path = PATH
+    include_in_schema = False
+
+    @get("/")
+    async def ask(self, service: Any, alamat: str, tanda: str) -> Response:
         if not _genuine(service.signer, alamat, tanda):
-            return await refused()
+            return _refused()
         form = (f'<form method="post" action="{PATH}?{escape(urlencode({"alamat": alamat, "tanda": tanda}))}">'
                 '<button>Berhenti / Stop</button></form>')
         return Response(_PAGE.format(heading="Berhenti menerima surat helpdesk?", form=form, text=(
             f"Alamat {escape(alamat)} tidak akan menerima surat dari helpdesk LPSE lagi, juga "
             "tentang tiket yang masih berjalan.")), media_type=MediaType.HTML)
 
-    @post(PATH, include_in_schema=False, status_code=200)
-    async def stop(alamat: FromQuery[str], tanda: FromQuery[str]) -> Response:
+    @post("/", status_code=200)
+    async def stop(self, service: Any, alamat: str, tanda: str) -> Response:
         if not _genuine(service.signer, alamat, tanda):
-            return await refused()
+            return _refused()
         row = limits.bounced(service.store, alamat, limits.STOPPED, service.now())
         await asyncio.to_thread(service.store.execute, [row])
         return Response(_PAGE.format(heading="Selesai", form="", text=(
             f"Alamat {escape(alamat)} tidak akan menerima surat helpdesk lagi. / No more mail "
             "to this address.")), media_type=MediaType.HTML)
 
-    return [ask, stop]
+
+def routes(service) -> list:
+    return [service_routes(service, StopController)]

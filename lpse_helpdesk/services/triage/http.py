@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Annotated
 
 import msgspec
+from litestar import post
 
+from ...platform.apidoc import ACTION_DESCRIPTIONS
+from ...platform.auth import Principal
+from ...platform.http import errors, service_routes
 from ...schemas.events import Category
-from ...workflow.http import action_route
+from ...workflow.http import TicketActions
 from .application import TriageService
 
 
@@ -26,11 +31,16 @@ class Classification(msgspec.Struct, frozen=True):
     event_id: uuid.UUID | None = None  # the ticket.classified event this decision stored
 
 
-def routes(service: TriageService) -> list:
-    def classify(number: str, body: Classify, staff) -> Classification:
-        event = service.classify(number, body, staff)
+class TriageActions(TicketActions):
+    @post("/classify", status_code=200, summary="Aksi staf: classify",
+          description=ACTION_DESCRIPTIONS["classify"], responses=errors(401, 403, 404, 409, 503))
+    async def ticket_classify(self, number: str, data: Classify, staff: Principal,
+                              service: TriageService) -> Classification:
+        event = await asyncio.to_thread(service.classify, number, data, staff)
         return Classification(number=number, category=event.category,
                               first_response_due=event.first_response_due,
                               resolution_due=event.resolution_due, event_id=event.event_id)
 
-    return [action_route("classify", Classify, service.signer, classify, Classification)]
+
+def routes(service: TriageService) -> list:
+    return [service_routes(service, TriageActions)]

@@ -1,0 +1,88 @@
+"""Intake's HTTP entrypoints for mail held for staff (`held.py`): the list, and the two ways a
+clerk decides one, once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import msgspec
+from litestar import Controller, get, post
+
+from ... import refusals
+from ...platform.auth import Principal, authorize, staff_login
+from ...platform.http import errors, refused_as
+from . import held
+from .application import IntakeService
+
+HELD_MAIL_ROLES = ("helpdesk", "koordinator", "kepala_unit", "admin")
+
+
+class HeldOutcome(msgspec.Struct, frozen=True):
+    id: str
+    status: str  # accepted | new_ticket
+    number: str  # the ticket the mail went to
+
+
+HELD_REFUSALS = {
+    held.HeldNotFound: refused_as(lambda exc: refusals.NotFound("Surat tertahan tidak ditemukan")),
+    held.AlreadyDecided: refused_as(lambda exc: refusals.Conflict(
+        f"Surat ini sudah diputuskan petugas: tiket {exc.args[0]}")),
+    msgspec.ValidationError: refused_as(lambda exc: refusals.Invalid(
+        f"Isi surat bukan tiket yang sah: {exc}", field="body")),
+}
+
+
+async def decide(service: IntakeService, staff: Principal, held_id: str,
+                 action: Callable[[IntakeService, str, str], str], status: str) -> HeldOutcome:
+    mail = await asyncio.to_thread(held.get, service, held_id)
+    authorize(staff, mail.tenant, HELD_MAIL_ROLES)
+    try:
+        number = await asyncio.to_thread(action, service, held_id, staff.username)
+    except LookupError as exc:
+        if isinstance(exc, held.HeldNotFound):
+            raise
+        # The ticket the subject names is not one of this unit's (it needs the mail's number).
+        raise refusals.Conflict(f"Tiket {mail.number} tidak ada di unit ini; jadikan surat ini "
+                                "tiket baru", field="number") from None
+    return HeldOutcome(id=held_id, status=status, number=number)
+
+
+class HeldMailController(Controller):
+    path = "/api/v1/mail/held"
+    guards = [staff_login]
+    tags = ["staf"]
+    exception_handlers = HELD_REFUSALS
+
+    @get("/", responses=errors(401, 403),
+         summary="Surat tertahan untuk diperiksa petugas / mail held for staff",
+         description="Surat yang menyebut nomor tiket tetapi tidak terbukti membalas surat "
+         "helpdesk dari alamat pelapor; terbaru dulu, 200 paling banyak; `include_decided=true` "
+         "juga yang sudah diputuskan / mail naming a ticket without proof that it answers our "
+         "mail from the reporter, newest first, at most 200; `include_decided=true` adds the "
+         "decided ones.")
+    async def list_held(self, staff: Principal, service: IntakeService, tenant: str,
+                        include_decided: bool = False) -> list[held.HeldMail]:
+        authorize(staff, tenant, HELD_MAIL_ROLES)
+        return await asyncio.to_thread(held.listing, service, tenant, not include_decided)
+
+    @post("/{held_id:str}/accept", status_code=201, responses=errors(401, 403, 404, 409),
+          summary="Tambahkan surat tertahan ke tiketnya / add to its ticket",
+          description="Isi dan lampiran surat menjadi balasan pelapor pada tiket yang disebutnya, "
+          "dengan catatan pengirim dan petugas; sekali saja / the mail's text and attachments "
+          "become the reporter's reply on the ticket it names, noting sender and clerk; once.")
+    async def accept_held(self, held_id: str, staff: Principal,
+                          service: IntakeService) -> HeldOutcome:
+        return await decide(service, staff, held_id, held.accept, "accepted")
+
+    @post("/{held_id:str}/new-ticket", status_code=201, responses=errors(401, 403, 404, 409),
+          summary="Jadikan surat tertahan tiket baru / make it a new ticket",
+          description="Surat menjadi tiket baru unitnya dari pengirimnya (persyaratan standar "
+          "unit berlaku); sekali saja / the mail becomes a new ticket of its unit from its "
+          "sender (the unit's requirements apply); once.")
+    async def held_to_ticket(self, held_id: str, staff: Principal,
+                             service: IntakeService) -> HeldOutcome:
+        return await decide(service, staff, held_id, held.new_ticket, "new_ticket")
+
+
+CONTROLLERS = [HeldMailController]
