@@ -142,6 +142,10 @@ class TicketClassified(TicketEvent, frozen=True, kw_only=True, tag="ticket.class
     reason: LongText = ""
     first_response_due: datetime | None = None
     resolution_due: datetime | None = None
+    # The model that decided an automatic classification ("" for staff and older events),
+    # and whether its confidence was low enough for staff to check it ("perlu ditinjau").
+    model_version: ShortText = ""
+    needs_review: bool = False
 
 
 # --- escalation -----------------------------------------------------------------------------

@@ -35,7 +35,8 @@ class TriageService:
         self.store = ctx.store
         self.now = ctx.now
         self.standards = ctx.standards
-        self.classifier = classifier or TicketClassifier.default()
+        # The shipped model, or one `classifier retrain` left in the data folder: read now.
+        self.classifier = classifier or TicketClassifier.for_data_dir(ctx.settings.data_dir)
         self.signer = ctx.signer
 
     def on_received(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
@@ -44,7 +45,7 @@ class TriageService:
         version = self.store.next_version(event.ticket_id)
         if version > 1:  # already classified: no need to run the classifier
             return Decision()
-        verdict = self.classifier.classify(event.subject, event.description)
+        verdict = self.classifier.classify(event.subject, event.description, event.tenant)
         classified = decisions.classified(event, version, verdict,
                                           self.standards.get(event.tenant), Stamp.new(self.now()))
         remember = Write(

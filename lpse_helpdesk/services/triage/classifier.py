@@ -1,10 +1,10 @@
 """Ticket classifier: Gangguan / Permasalahan / Permintaan Layanan, plus a priority.
 
-A multinomial Naive Bayes over normalised words (bigrams optional) plus a few cue
-features, trained at first use on the
-small labelled file shipped next to this module (``training_tickets.jsonl``). It needs
-no download and no third-party ML library, so every deployment classifies the same way
-and a unit can improve it by adding lines to a JSONL file.
+The category comes from a calibrated logistic-regression model (`model.py`, features in
+`features.py`): the shipped model, built from ``training_tickets.jsonl``, or one a unit
+retrained with its staff's corrections (`lpse-helpdesk classifier retrain`), read from the
+data folder when triage starts. The priority comes from rules. docs/classifier.md has the
+labelling rules, the measurements and how to retrain.
 
 Categories follow the Lampung and Batam standards:
 - gangguan: the service is degraded right now (SPSE down, upload error, error 500);
@@ -16,25 +16,32 @@ Categories follow the Lampung and Batam standards:
 from __future__ import annotations
 
 import functools
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 
 import msgspec
 
-from ...indonesian import normalise  # shared with the FAQ search
+from ...indonesian import normalise  # noqa: F401 - re-exported: tests and tools read text as triage does
+from .model import CATEGORIES, SHIPPED_MODEL, Model, examples_from, train
 
-CATEGORIES = ("gangguan", "permasalahan", "permintaan_layanan")
 PRIORITIES = ("tinggi", "sedang", "rendah")
 TRAINING_FILE = Path(__file__).with_name("training_tickets.jsonl")
+# Below this confidence the desk's queue marks a ticket "perlu ditinjau". Chosen on the
+# training file's out-of-fold predictions (docs/classifier.md), never on the evaluation set.
+REVIEW_BELOW = 0.8
+MODEL_FOLDER = "classifier"  # under the data folder: model.json, model-<unit>.json
+_TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 class Classification(msgspec.Struct, frozen=True):
     category: str
     priority: str
-    confidence: float  # posterior probability of ``category`` after temperature scaling
+    confidence: float  # calibrated probability of ``category``
+    model_version: str = ""
+
+    @property
+    def needs_review(self) -> bool:
+        return self.confidence < REVIEW_BELOW
 
 
 class LabelledTicket(msgspec.Struct, frozen=True):
@@ -58,50 +65,6 @@ def load_tickets(path: str | Path) -> list[LabelledTicket]:
             raise ValueError(f"{path}:{n}: unknown category or priority in {line!r}")
         tickets.append(ticket)
     return tickets
-
-
-# --- normalisation ---------------------------------------------------------------
-
-# Each cue is a class-typical phrase family from the standards' definitions. A match adds
-# one synthetic token; Naive Bayes then learns from the training data how much it counts,
-# so the cues generalise over synonyms without hand-set weights.
-_CUES = {
-    "cue_incident": re.compile(
-        r"\berror|\bdown\b|\bmati\b|timeout|timed out|time out|\bhang\b|crash|loading"
-        r"|tidak (bisa|dapat) (diakses|dibuka|dimuat|akses|dibuka)|tidak merespon"
-        r"|tidak berfungsi|gagal (upload|unggah|mengunggah|login|masuk|kirim|memuat|unduh)"
-        r"|maintenance|pemeliharaan|\b[45]0\d\b|lambat|lemot|putus"),
-    "cue_problem": re.compile(
-        r"\bsalah\b|berbeda|\bbeda\b|tidak sesuai|sinkron|ganda|dobel|duplikat|tertukar"
-        r"|hilang|terhapus|kadaluarsa|kedaluwarsa|expired|habis masa|revoked|dicabut"
-        r"|dinonaktifkan|diblokir|terblokir|berulang|selalu|setiap|kesekian|berkali"
-        r"|sudah \d+ (hari|minggu|bulan)|sudah (seminggu|sebulan|lama)|belum (diproses|terbit)"
-        r"|masih (tercatat|tertulis|tercantum|tampil|terhubung)|daftar hitam|berubah sendiri"),
-    "cue_request": re.compile(
-        r"\?|bagaimana|\bcara\b|caranya|apakah|\bkapan\b|\bdimana\b|di mana|\bberapa\b"
-        r"|syarat|prosedur|\binfo\b|informasi|\btanya\b|permohonan|mengajukan|dibuatkan"
-        r"|\bminta\b|mohon (dibuat|diaktifkan|dinonaktifkan|dikirim|reset|penjelasan)"
-        r"|panduan|tutorial|pelatihan|bimtek|konsultasi|\breset\b|aktivasi|\bingin\b"),
-}
-
-
-def features(subject: str, description: str, *, stem: bool = True,
-             bigrams: bool = False, subject_weight: int = 1, cues: bool = True) -> list[str]:
-    """Tokens the model sees. Bigrams and a heavier subject are options because they
-    sound useful, but 10-fold cross-validation on the training file scored both lower
-    (bigrams double-count the same evidence on a corpus this small), so both are off."""
-    tokens: list[str] = []
-    for text, weight in ((subject, subject_weight), (description, 1)):
-        words = normalise(text, stem)
-        grams = words + ([f"{a}_{b}" for a, b in zip(words, words[1:])] if bigrams else [])
-        tokens.extend(grams * weight)
-    if cues:
-        # Match on the raw text (for "?" and digits) and on the slang-folded words, so
-        # "gak bisa diakses" triggers the same cue as "tidak bisa diakses".
-        raw = f"{subject}\n{description}".lower()
-        raw += "\n" + " ".join(normalise(raw, stem=False))
-        tokens.extend(name for name, pattern in _CUES.items() if pattern.search(raw))
-    return tokens
 
 
 # --- priority rules ----------------------------------------------------------------
@@ -133,70 +96,66 @@ def priority_for(category: str, subject: str, description: str) -> str:
 
 # --- the model ---------------------------------------------------------------------
 
+def model_path(data_dir: str | Path, tenant: str | None = None) -> Path:
+    """Where `classifier retrain` writes a unit's model (or every unit's, without one)."""
+    if tenant is not None and not _TENANT.match(tenant):
+        raise ValueError(f"nama unit `{tenant}` tidak sah untuk nama berkas")
+    name = f"model-{tenant}.json" if tenant else "model.json"
+    return Path(data_dir) / MODEL_FOLDER / name
+
+
 class TicketClassifier:
-    """Multinomial Naive Bayes with Laplace/Lidstone smoothing and temperature scaling.
+    """The models triage uses: a unit's retrained model, else the folder-wide retrained
+    one, else the shipped one. Models are read once, when the classifier is built."""
 
-    Naive Bayes treats correlated words as independent evidence, so raw
-    posteriors are nearly always 0.99+. Dividing the log-scores by ``temperature``
-    (chosen by cross-validated log-loss on the training file) makes ``confidence``
-    usable as a "should a human look at this?" threshold.
-    """
-
-    # Defaults chosen by 10-fold cross-validation on the training file only (accuracy
-    # for alpha and features, log-loss for temperature); the test set played no part.
-    def __init__(self, examples: Iterable[LabelledTicket], *, alpha: float = 0.3,
-                 temperature: float = 2.5, stem: bool = True, bigrams: bool = False,
-                 subject_weight: int = 1, cues: bool = True) -> None:
-        self._feature_options = dict(stem=stem, bigrams=bigrams,
-                                     subject_weight=subject_weight, cues=cues)
-        self.temperature = temperature
-        counts = {c: Counter() for c in CATEGORIES}
-        docs = Counter()
-        for ex in examples:
-            counts[ex.category].update(features(ex.subject, ex.description,
-                                                **self._feature_options))
-            docs[ex.category] += 1
-        if not all(docs[c] for c in CATEGORIES):
-            raise ValueError("every category needs at least one training example")
-        vocab = set().union(*counts.values())
-        total_docs = sum(docs.values())
-        self._log_prior = {c: math.log(docs[c] / total_docs) for c in CATEGORIES}
-        # Precomputed log-likelihoods make classify() a few dict lookups per token.
-        self._log_lik: dict[str, tuple[float, ...]] = {}
-        denominators = [sum(counts[c].values()) + alpha * len(vocab) for c in CATEGORIES]
-        for token in vocab:
-            self._log_lik[token] = tuple(
-                math.log((counts[c][token] + alpha) / d)
-                for c, d in zip(CATEGORIES, denominators))
+    def __init__(self, model: Model, by_tenant: dict[str, Model] | None = None):
+        self.model = model
+        self.by_tenant = dict(by_tenant or {})
 
     @classmethod
     def default(cls) -> TicketClassifier:
-        """The model trained on the shipped training file; built once per process."""
+        """The shipped model; read once per process."""
         return _default_classifier()
 
-    def probabilities(self, subject: str, description: str) -> dict[str, float]:
-        scores = [self._log_prior[c] for c in CATEGORIES]
-        for token in features(subject, description, **self._feature_options):
-            lik = self._log_lik.get(token)
-            if lik is not None:  # unseen tokens carry no evidence either way
-                scores = [s + ll for s, ll in zip(scores, lik)]
-        scaled = [s / self.temperature for s in scores]
-        top = max(scaled)
-        exps = [math.exp(s - top) for s in scaled]
-        total = sum(exps)
-        return {c: e / total for c, e in zip(CATEGORIES, exps)}
+    @classmethod
+    def trained(cls, tickets) -> TicketClassifier:
+        """A classifier trained here and now (tests, experiments): seconds, not at start."""
+        return cls(Model(train(examples_from(tickets))))
 
-    def classify(self, subject: str, description: str) -> Classification:
-        probs = self.probabilities(subject, description)
+    @classmethod
+    def for_data_dir(cls, data_dir: str | Path) -> TicketClassifier:
+        """The shipped model plus whatever `classifier retrain` left in the data folder."""
+        folder = Path(data_dir) / MODEL_FOLDER
+        if not folder.is_dir():
+            return cls.default()
+        general = folder / "model.json"
+        model = Model.load(general) if general.is_file() else cls.default().model
+        units = {p.stem.removeprefix("model-"): Model.load(p)
+                 for p in sorted(folder.glob("model-*.json"))}
+        return cls(model, units)
+
+    def model_for(self, tenant: str | None) -> Model:
+        return self.by_tenant.get(tenant, self.model) if tenant else self.model
+
+    def probabilities(self, subject: str, description: str,
+                      tenant: str | None = None) -> dict[str, float]:
+        probs = self.model_for(tenant).probabilities(subject, description)
+        return dict(zip(CATEGORIES, probs))
+
+    def classify(self, subject: str, description: str,
+                 tenant: str | None = None) -> Classification:
+        model = self.model_for(tenant)
+        probs = dict(zip(CATEGORIES, model.probabilities(subject, description)))
         # max() keeps the first of equal scores, so ties resolve in CATEGORIES order.
         category = max(CATEGORIES, key=probs.__getitem__)
         return Classification(
             category=category,
             priority=priority_for(category, subject, description),
             confidence=round(probs[category], 4),
+            model_version=model.version,
         )
 
 
 @functools.cache
 def _default_classifier() -> TicketClassifier:
-    return TicketClassifier(load_tickets(TRAINING_FILE))
+    return TicketClassifier(Model.load(SHIPPED_MODEL))

@@ -44,6 +44,8 @@ def classified(received: TicketReceived, version: int, verdict, standard,
         confidence=round(verdict.confidence, 3),
         reason=f"klasifikasi otomatis (keyakinan {verdict.confidence:.0%})",
         first_response_due=first_response_due, resolution_due=resolution_due,
+        model_version=getattr(verdict, "model_version", ""),
+        needs_review=getattr(verdict, "needs_review", False),
     )
 
 
