@@ -165,6 +165,22 @@ async def test_portal_uploads_a_screenshot_then_names_it_in_the_ticket(hd):
     bad = await hd.http.post("/api/v1/attachments", params={"tenant": "basarnas"}, content=b"MZ",
                              headers={"content-type": "application/x-msdownload"})
     assert bad.status_code == 415 and "tidak diterima" in bad.json()["detail"]
+    # The type comes from the bytes: a program labelled image/png is refused, a PDF labelled
+    # application/octet-stream (many clients' default) is taken as the PDF it is.
+    disguised = await hd.http.post("/api/v1/attachments", params={"tenant": "basarnas",
+                                   "filename": "layar.png"}, content=b"MZ\x90\x00" + b"\x00" * 300,
+                                   headers={"content-type": "image/png"})
+    assert disguised.status_code == 415 and "x-msdownload" in disguised.json()["detail"]
+    pdf = await hd.http.post("/api/v1/attachments", params={"tenant": "basarnas",
+                             "filename": "bukti.pdf"}, content=b"%PDF-1.4\n%%EOF\n",
+                             headers={"content-type": "application/octet-stream"})
+    assert pdf.status_code == 201 and pdf.json()["content_type"] == "application/pdf", pdf.text
+    # "terlampir" typed without an image does not meet Basarnas' screenshot requirement.
+    typed = {"tenant": "basarnas", "channel": "web", "reporter": {"name": "Rina"},
+             "subject": "Error", "description": "Lihat", "documents": {"screenshot": "terlampir"},
+             "attachments": [pdf.json()["id"]]}
+    r = await hd.http.post("/api/v1/tickets", json=typed)
+    assert r.status_code == 400 and "screenshot" in r.text, r.text
     # Basarnas asks for a screenshot on the web: the uploaded image stands for it.
     body = {"tenant": "basarnas", "channel": "web", "reporter": {"name": "Rina"},
             "subject": "Error upload", "description": "Lihat tangkapan layar", "attachments": [ref["id"]]}
