@@ -1,26 +1,34 @@
 """The web part's HTTP entrypoint: staff pages and the public portal behind CSRF protection,
-and the stylesheet and the queue's refresh script as static files."""
+and the stylesheet and the queue's refresh script as static files.
+
+The staff pages' controllers share one guard (`session.staff_session`): a browser without a
+valid session is sent to the login page (`session.login_again`), remembering where it wanted
+to go. The `web` dependency is the frontend, `who` the staff member and their token."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from litestar import Router
+from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.static_files import create_static_files_router
 
-from . import otp_page, portal, staff, users_page
+from ...platform.http import service_routes
+from . import dashboard_page, otp_page, portal, queue_page, staff, ticket_page, users_page
 from .answers import forbidden_page
 from .application import WebFrontend, remember_visitor
-from .session import csrf_middleware
+from .session import NotLoggedIn, csrf_middleware, login_again, provide_session
+
+CONTROLLERS = [*staff.CONTROLLERS, *queue_page.CONTROLLERS, *ticket_page.CONTROLLERS,
+               *dashboard_page.CONTROLLERS, *users_page.CONTROLLERS, *otp_page.CONTROLLERS]
 
 
 def routes(web: WebFrontend) -> list:
-    pages = Router(path="/", route_handlers=[*staff.routes(web), *portal.routes(web),
-                                             *users_page.routes(web), *otp_page.routes(web)],
-                   middleware=[csrf_middleware(web.signer.secret, web.secure_cookies)],
-                   exception_handlers={PermissionDeniedException: forbidden_page},
-                   before_request=remember_visitor, include_in_schema=False)
+    pages = service_routes(
+        web, *CONTROLLERS, *portal.routes(web), provided={"web": web, "who": Provide(provide_session)},
+        middleware=[csrf_middleware(web.signer.secret, web.secure_cookies)],
+        exception_handlers={PermissionDeniedException: forbidden_page, NotLoggedIn: login_again},
+        before_request=remember_visitor, include_in_schema=False)
     assets = create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"],
                                         include_in_schema=False, send_as_attachment=False)
     return [pages, assets]

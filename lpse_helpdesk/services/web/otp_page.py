@@ -4,27 +4,26 @@ member's own token (`/api/v1/auth/totp/enroll` and `/confirm`), which decides ev
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 
+from ...platform.auth import Principal
 from .answers import unavailable
 from .application import ApiUnavailable, WebFrontend
 from .render import page
-from .session import current_staff, flash_redirect, to_login
+from .session import flash_redirect, staff_session
 
 
-def routes(web: WebFrontend) -> list:
-    @get("/staf/otp", include_in_schema=False)
-    async def otp_page(request: Request) -> Response:
-        who = current_staff(request, web.signer)
-        if who is None:
-            return to_login(request)
+class OtpPages(Controller):
+    path = "/staf/otp"
+    guards = [staff_session]
+
+    @get("/")
+    async def otp_page(self, request: Request, who: tuple[Principal, str]) -> Response:
         return page(request, "otp.html", staff=who[0], enrolment=None, error="")
 
-    @post("/staf/otp", include_in_schema=False)
-    async def enrol(request: Request) -> Response:
-        who = current_staff(request, web.signer)
-        if who is None:
-            return to_login(request)
+    @post("/")
+    async def enrol(self, request: Request, who: tuple[Principal, str],
+                    web: WebFrontend) -> Response:
         try:
             answer = await web.call("POST", "/api/v1/auth/totp/enroll", staff_token=who[1])
         except ApiUnavailable:
@@ -34,11 +33,9 @@ def routes(web: WebFrontend) -> list:
                         error=answer.detail)
         return page(request, "otp.html", staff=who[0], enrolment=answer.body, error="")
 
-    @post("/staf/otp/konfirmasi", include_in_schema=False)
-    async def confirm(request: Request) -> Response:
-        who = current_staff(request, web.signer)
-        if who is None:
-            return to_login(request)
+    @post("/konfirmasi")
+    async def confirm(self, request: Request, who: tuple[Principal, str],
+                      web: WebFrontend) -> Response:
         form = await request.form()
         try:
             answer = await web.call("POST", "/api/v1/auth/totp/confirm", staff_token=who[1],
@@ -51,4 +48,5 @@ def routes(web: WebFrontend) -> list:
         return flash_redirect(request, "/staf/antrean",
                               "OTP aktif: login berikutnya memerlukan kode dari aplikasi Anda.")
 
-    return [otp_page, enrol, confirm]
+
+CONTROLLERS = [OtpPages]

@@ -27,6 +27,7 @@ import time
 
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
@@ -63,7 +64,7 @@ def session_cookie(token: str, secure: bool) -> Cookie:
                   httponly=True, secure=secure, samesite="lax")
 
 
-def current_staff(request: Request, signer: TokenSigner) -> tuple[Principal, str] | None:
+def current_staff(request: ASGIConnection, signer: TokenSigner) -> tuple[Principal, str] | None:
     """The logged-in staff member and their token, or None (no, expired or forged cookie)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -72,6 +73,28 @@ def current_staff(request: Request, signer: TokenSigner) -> tuple[Principal, str
         return signer.verify(token), token
     except InvalidToken:
         return None
+
+
+class NotLoggedIn(Exception):
+    """A staff page was asked for without a valid session: `to_login` answers it."""
+
+
+def staff_session(connection: ASGIConnection, _handler) -> None:
+    """Guard of the staff pages: a valid session cookie, before anything else is read."""
+    if current_staff(connection, connection.app.state.signer) is None:
+        raise NotLoggedIn
+
+
+async def provide_session(request: Request) -> tuple[Principal, str]:
+    """The `who` dependency of the staff pages: (the staff member, their token)."""
+    who = current_staff(request, request.app.state.signer)
+    if who is None:  # expired between the guard and here
+        raise NotLoggedIn
+    return who
+
+
+def login_again(request: Request, _exc: NotLoggedIn) -> Response:
+    return to_login(request)
 
 
 def to_login(request: Request, message: str = "") -> Response:

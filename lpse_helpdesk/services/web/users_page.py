@@ -1,20 +1,20 @@
 """The admins' page of staff accounts, `/staf/pengguna`: list, add, disable, enable, unlock,
-reset the password or the OTP, delete, and whether the unit requires OTP. Every read and change is a call to the desk's API with the admin's
-own token, so the API's role and unit checks are the only ones (a non-admin gets its 403)."""
+reset the password or the OTP, delete, and whether the unit requires OTP. Every read and
+change is a call to the desk's API with the admin's own token, so the API's role and unit
+checks are the only ones (a non-admin gets its 403)."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from litestar import Request, Response, get, post
-from litestar.params import FromPath
+from litestar import Controller, Request, Response, get, post
 
-from ...platform.auth import STAFF_ROLES
+from ...platform.auth import STAFF_ROLES, Principal
 from . import labels
 from .answers import refusal, unavailable
 from .application import ApiUnavailable, WebFrontend
 from .render import page
-from .session import current_staff, flash_redirect, to_login
+from .session import flash_redirect, staff_session
 
 # The page's word for a change -> (method, the API's path after the username, what is said).
 CHANGES = {
@@ -29,45 +29,46 @@ CHANGES = {
 STATES = {"aktif": "Aktif", "nonaktif": "Nonaktif", "terkunci": "Terkunci"}
 
 
-def routes(web: WebFrontend) -> list:
-    def units_of(principal) -> list[tuple[str, str]]:
-        if principal.tenant == "*":
-            return [("*", "Semua unit (admin)")] + [(u.tenant, u.name) for u in web.units()]
-        unit = web.unit(principal.tenant)
-        return [(principal.tenant, unit.name if unit else principal.tenant)]
+def units_of(web: WebFrontend, principal) -> list[tuple[str, str]]:
+    if principal.tenant == "*":
+        return [("*", "Semua unit (admin)")] + [(u.tenant, u.name) for u in web.units()]
+    unit = web.unit(principal.tenant)
+    return [(principal.tenant, unit.name if unit else principal.tenant)]
 
-    async def show(request: Request, who, status: int = 200, error: str = "",
-                   issued: dict | None = None, typed: dict | None = None) -> Response:
-        principal, token = who
-        tenant = request.query_params.get("tenant", "")
-        answer = await web.call("GET", "/api/v1/users", staff_token=token,
-                                params={"tenant": tenant})
-        if not answer.ok:
-            return refusal(request, answer, principal, back="/staf/antrean")
-        unit = tenant or principal.tenant  # the unit whose OTP rule the page shows
-        security = await web.call("GET", f"/api/v1/units/{quote(unit, safe='')}/security",
-                                  staff_token=token)
-        return page(request, "users.html", status=status, staff=principal, accounts=answer.body,
-                    security=security.body if security.ok else None,
-                    units=units_of(principal), unit_names=dict(units_of(principal)),
-                    roles=[(r, labels.label(labels.ROLE, r)) for r in STAFF_ROLES],
-                    states=STATES, tenant=tenant, error=error, issued=issued, typed=typed or {})
 
-    @get("/staf/pengguna", include_in_schema=False)
-    async def accounts_page(request: Request) -> Response:
-        who = current_staff(request, web.signer)
-        if who is None:
-            return to_login(request)
+async def show(web: WebFrontend, request: Request, who, status: int = 200, error: str = "",
+               issued: dict | None = None, typed: dict | None = None) -> Response:
+    principal, token = who
+    tenant = request.query_params.get("tenant", "")
+    answer = await web.call("GET", "/api/v1/users", staff_token=token, params={"tenant": tenant})
+    if not answer.ok:
+        return refusal(request, answer, principal, back="/staf/antrean")
+    unit = tenant or principal.tenant  # the unit whose OTP rule the page shows
+    security = await web.call("GET", f"/api/v1/units/{quote(unit, safe='')}/security",
+                              staff_token=token)
+    units = units_of(web, principal)
+    return page(request, "users.html", status=status, staff=principal, accounts=answer.body,
+                security=security.body if security.ok else None,
+                units=units, unit_names=dict(units),
+                roles=[(r, labels.label(labels.ROLE, r)) for r in STAFF_ROLES],
+                states=STATES, tenant=tenant, error=error, issued=issued, typed=typed or {})
+
+
+class UsersPages(Controller):
+    path = "/staf/pengguna"
+    guards = [staff_session]
+
+    @get("/")
+    async def accounts_page(self, request: Request, who: tuple[Principal, str],
+                            web: WebFrontend) -> Response:
         try:
-            return await show(request, who)
+            return await show(web, request, who)
         except ApiUnavailable:
             return unavailable(request, who[0])
 
-    @post("/staf/pengguna", include_in_schema=False)
-    async def add(request: Request) -> Response:
-        who = current_staff(request, web.signer)
-        if who is None:
-            return to_login(request)
+    @post("/")
+    async def add(self, request: Request, who: tuple[Principal, str],
+                  web: WebFrontend) -> Response:
         form = await request.form()
         body = {name: (form.get(name) or "").strip()
                 for name in ("username", "role", "tenant", "display_name")}
@@ -77,20 +78,18 @@ def routes(web: WebFrontend) -> list:
             if answer.status in (401, 403):
                 return refusal(request, answer, who[0], back="/staf/antrean")
             if not answer.ok:  # the form again, as typed (never the password)
-                return await show(request, who, status=answer.status, error=answer.detail,
+                return await show(web, request, who, status=answer.status, error=answer.detail,
                                   typed={**body, "password": ""})
             if answer.body.get("password"):
-                return await show(request, who, issued={"username": body["username"],
-                                                        "password": answer.body["password"]})
+                return await show(web, request, who, issued={
+                    "username": body["username"], "password": answer.body["password"]})
         except ApiUnavailable:
             return unavailable(request, who[0])
         return flash_redirect(request, "/staf/pengguna", f"Pengguna {body['username']} dibuat.")
 
-    @post("/staf/pengguna/{username:str}/{change:str}", include_in_schema=False)
-    async def act(request: Request, username: FromPath[str], change: FromPath[str]) -> Response:
-        who = current_staff(request, web.signer)
-        if who is None:
-            return to_login(request)
+    @post("/{username:str}/{change:str}")
+    async def act(self, request: Request, username: str, change: str,
+                  who: tuple[Principal, str], web: WebFrontend) -> Response:
         if change not in CHANGES:
             return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
                         message=f"Tindakan `{change}` tidak dikenal.", back="/staf/pengguna")
@@ -103,19 +102,17 @@ def routes(web: WebFrontend) -> list:
             if answer.status in (401, 403):
                 return refusal(request, answer, who[0], back="/staf/antrean")
             if not answer.ok:
-                return await show(request, who, status=answer.status, error=answer.detail)
+                return await show(web, request, who, status=answer.status, error=answer.detail)
             if answer.body.get("password"):
-                return await show(request, who, issued={"username": username,
-                                                        "password": answer.body["password"]})
+                return await show(web, request, who, issued={
+                    "username": username, "password": answer.body["password"]})
         except ApiUnavailable:
             return unavailable(request, who[0])
         return flash_redirect(request, "/staf/pengguna", f"Pengguna {username} {said}.")
 
-    @post("/staf/pengguna/keamanan", include_in_schema=False)
-    async def require_otp(request: Request) -> Response:
-        who = current_staff(request, web.signer)
-        if who is None:
-            return to_login(request)
+    @post("/keamanan")
+    async def require_otp(self, request: Request, who: tuple[Principal, str],
+                          web: WebFrontend) -> Response:
         form = await request.form()
         unit, wanted = form.get("tenant") or who[0].tenant, form.get("require_totp") == "1"
         try:
@@ -130,4 +127,5 @@ def routes(web: WebFrontend) -> list:
         return flash_redirect(request, f"/staf/pengguna?tenant={quote(unit, safe='')}",
                               f"{name} {said} kode OTP saat login.")
 
-    return [accounts_page, add, act, require_otp]
+
+CONTROLLERS = [UsersPages]

@@ -1,0 +1,87 @@
+"""The staff's ticket page, `/staf/tiket/<number>`: the ticket with its timeline, the actions
+the staff member may take (each a form posting to the API's action), and its attachments."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+
+from ...platform.auth import Principal
+from . import labels
+from .answers import passthrough, refusal, unavailable
+from .application import ApiUnavailable, WebFrontend
+from .render import page
+from .session import flash_redirect, staff_session, to_login
+
+
+def _action_body(action: str, form) -> dict:
+    text = lambda name: (form.get(name) or "").strip()  # noqa: E731
+    if action == "classify":
+        return {"category": text("category"), "reason": text("reason")}
+    if action in ("escalate", "reopen"):
+        return {"reason": text("reason")}
+    if action == "close":
+        return {"resolution": text("resolution"), "publish_faq": form.get("publish_faq") == "1"}
+    return {"message": text("message")}
+
+
+async def ticket_page(web: WebFrontend, request: Request, who, number: str, status: int = 200,
+                      error: str = "", opened: str = "") -> Response:
+    principal, token = who
+    answer = await web.call("GET", f"/api/v1/tickets/{number}", staff_token=token)
+    if not answer.ok:
+        return refusal(request, answer, principal, back="/staf/antrean")
+    ticket = answer.body
+    unit = web.unit(ticket["tenant"])
+    canned = await web.canned_replies(ticket["tenant"], ticket["subject"])
+    chosen = request.query_params.get("faq", "")
+    canned_text = next((e["answer"] for e in canned if e["id"] == chosen), "")
+    attachments = [a for entry in ticket["timeline"] for a in entry["event"].get("attachments", [])]
+    return page(request, "ticket.html", status=status, staff=principal, t=ticket, unit=unit,
+                allowed=ticket.get("allowed_actions", []), canned=canned,
+                canned_text=canned_text, attachments=attachments, error=error,
+                opened=opened or ("reply" if canned_text else ""))
+
+
+class TicketPages(Controller):
+    path = "/staf/tiket/{number:str}"
+    guards = [staff_session]
+
+    @get("/")
+    async def ticket(self, request: Request, number: str, who: tuple[Principal, str],
+                     web: WebFrontend) -> Response:
+        try:
+            return await ticket_page(web, request, who, number)
+        except ApiUnavailable:
+            return unavailable(request, who[0])
+
+    @post("/aksi/{action:str}")
+    async def act(self, request: Request, number: str, action: str,
+                  who: tuple[Principal, str], web: WebFrontend) -> Response:
+        if action not in labels.ACTION:
+            return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
+                        message=f"Tindakan `{action}` tidak dikenal.", back=f"/staf/tiket/{number}")
+        form = await request.form()
+        try:
+            answer = await web.call("POST", f"/api/v1/tickets/{number}/{action}",
+                                    staff_token=who[1], json=_action_body(action, form))
+            if answer.status == 401:
+                return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
+            if not answer.ok:
+                return await ticket_page(web, request, who, number, status=answer.status,
+                                         error=answer.detail, opened=action)
+            if answer.body.get("event_id"):
+                await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
+        except ApiUnavailable:
+            return unavailable(request, who[0])
+        done = f"{labels.label(labels.ACTION, action)}: berhasil."
+        return flash_redirect(request, f"/staf/tiket/{number}", done)
+
+    @get("/lampiran/{attachment_id:str}")
+    async def attachment(self, request: Request, number: str, attachment_id: str,
+                         who: tuple[Principal, str], web: WebFrontend) -> Response:
+        return await passthrough(web, request,
+                                 f"/api/v1/tickets/{number}/attachments/{attachment_id}",
+                                 staff=who)
+
+
+CONTROLLERS = [TicketPages]
