@@ -20,12 +20,13 @@ from .application import WebFrontend, remember_visitor
 from .session import NotLoggedIn, csrf_middleware, login_again, provide_session
 
 CONTROLLERS = [*staff.CONTROLLERS, *queue_page.CONTROLLERS, *ticket_page.CONTROLLERS,
-               *dashboard_page.CONTROLLERS, *users_page.CONTROLLERS, *otp_page.CONTROLLERS]
+               *dashboard_page.CONTROLLERS, *users_page.CONTROLLERS, *otp_page.CONTROLLERS,
+               *portal.CONTROLLERS]
 
 
 def routes(web: WebFrontend) -> list:
     pages = service_routes(
-        web, *CONTROLLERS, *portal.routes(web), provided={"web": web, "who": Provide(provide_session)},
+        web, *CONTROLLERS, provided={"web": web, "who": Provide(provide_session)},
         middleware=[csrf_middleware(web.signer.secret, web.secure_cookies)],
         exception_handlers={PermissionDeniedException: forbidden_page, NotLoggedIn: login_again},
         before_request=remember_visitor, include_in_schema=False)

@@ -13,8 +13,7 @@ Plain forms and redirects (post/redirect/get): every step works without JavaScri
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect
 
@@ -67,31 +66,82 @@ def _feedback_since_close(timeline: list[dict]) -> dict | None:
     return answered
 
 
-def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
-    def new_ticket_page(request: Request, unit, values: dict, errors: dict, status: int = 200,
-                        error: str = "") -> Response:
-        required = set(unit.required_fields("web"))
-        documents = [(name, LABELS.get(name, name)) for name in unit.required_fields("web")
-                     if name not in REPORTER_FIELDS]
-        return page(request, "new_ticket.html", status=status, unit=unit, values=values,
-                    errors=errors, error=error, required_fields=required | {"name"},
-                    reporter_fields=REPORTER_INPUTS, document_fields=documents)
+def new_ticket_page(request: Request, unit, values: dict, errors: dict, status: int = 200,
+                    error: str = "") -> Response:
+    required = set(unit.required_fields("web"))
+    documents = [(name, LABELS.get(name, name)) for name in unit.required_fields("web")
+                 if name not in REPORTER_FIELDS]
+    return page(request, "new_ticket.html", status=status, unit=unit, values=values,
+                errors=errors, error=error, required_fields=required | {"name"},
+                reporter_fields=REPORTER_INPUTS, document_fields=documents)
 
-    @get("/", include_in_schema=False)
-    async def home(request: Request) -> Response:
+
+async def status_page(web: WebFrontend, request: Request, number: str, token: str,
+                      status: int = 200, error: str = "") -> Response:
+    answer = await web.call("GET", f"/api/v1/tickets/{number}", params={"token": token})
+    if not answer.ok:
+        return page(request, "status_lookup.html", status=answer.status, number=number,
+                    error=answer.detail if answer.status != 404 else WRONG)
+    ticket = answer.body
+    return page(request, "status.html", status=status, t=ticket,
+                unit=web.unit(ticket["tenant"]), skm_elements=SKM_ELEMENTS, error=error,
+                answered=_feedback_since_close(ticket["timeline"]))
+
+
+async def exchange(web: WebFrontend, request: Request, number: str, token: str) -> Response:
+    """A token handed over (mailed link, lookup form): checked by the API, kept in the
+    ticket's cookie, and the browser sent on to an address without it (a mailed
+    `#survei` survives the redirect)."""
+    try:
+        answer = await web.call("GET", f"/api/v1/tickets/{number}", params={"token": token})
+    except ApiUnavailable:
+        return unavailable(request)
+    if not answer.ok:
+        return page(request, "status_lookup.html", status=answer.status, number=number,
+                    error=answer.detail if answer.status != 404 else WRONG)
+    number = answer.body["number"]
+    response = Redirect("/portal/status", status_code=303, query_params={"nomor": number})
+    response.set_cookie(ticket_cookie(web.signer, number, token, web.secure_cookies))
+    return response
+
+
+async def follow_up(web: WebFrontend, request: Request, number: str, path: str, body_of,
+                    done: str) -> Response:
+    form = await request.form()
+    token = ticket_token(request, web.signer, number)
+    if not token:
+        return page(request, "status_lookup.html", status=403, number=number,
+                    error=NO_COOKIE)
+    try:
+        answer = await web.call("POST", f"/api/v1/tickets/{number}/{path}",
+                                params={"token": token}, json=body_of(form))
+        if not answer.ok:
+            if answer.status == 404:
+                return refusal(request, answer, back="/portal/status")
+            return await status_page(web, request, number, token, status=answer.status,
+                                     error=_explain(answer))
+        await web.until_shown(number, answer.body["event_id"], token=token)
+    except ApiUnavailable:
+        return unavailable(request)
+    return flash_redirect(request, "/portal/status", done, {"nomor": number})
+
+
+class PortalPages(Controller):
+    @get("/")
+    async def home(self, request: Request, web: WebFrontend) -> Response:
         return page(request, "home.html", units=web.units())
 
-    @get("/portal/{tenant:str}/tiket-baru", include_in_schema=False)
-    async def new_ticket_form(request: Request, tenant: FromPath[str]) -> Response:
+    @get("/portal/{tenant:str}/tiket-baru")
+    async def new_ticket_form(self, request: Request, web: WebFrontend,
+                              tenant: str) -> Response:
         unit = web.unit(tenant)
         if unit is None:
             return page(request, "error.html", status=404, heading="Unit tidak dikenal",
                         message=f"Tidak ada unit LPSE `{tenant}` di helpdesk ini.")
         return new_ticket_page(request, unit, {}, {})
 
-    @post("/portal/{tenant:str}/tiket-baru", include_in_schema=False,
-          request_max_body_size=60_000_000)
-    async def submit(request: Request, tenant: FromPath[str]) -> Response:
+    @post("/portal/{tenant:str}/tiket-baru", request_max_body_size=60_000_000)
+    async def submit(self, request: Request, web: WebFrontend, tenant: str) -> Response:
         unit = web.unit(tenant)
         if unit is None:
             return page(request, "error.html", status=404, heading="Unit tidak dikenal",
@@ -143,117 +193,71 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
         return new_ticket_page(request, unit, values, errors, status=answer.status,
                                error=f"Laporan belum terkirim: {answer.detail}")
 
-    @get("/portal/tiket-diterima", include_in_schema=False)
-    async def created(request: Request, nomor: FromQuery[str]) -> Response:
+    @get("/portal/tiket-diterima")
+    async def created(self, request: Request, web: WebFrontend, nomor: str) -> Response:
         # The token is shown once more in the page (to note down), never in its address.
         return page(request, "created.html", number=nomor,
                     token=ticket_token(request, web.signer, nomor))
 
-    async def status_page(request: Request, number: str, token: str, status: int = 200,
-                          error: str = "") -> Response:
-        answer = await web.call("GET", f"/api/v1/tickets/{number}", params={"token": token})
-        if not answer.ok:
-            return page(request, "status_lookup.html", status=answer.status, number=number,
-                        error=answer.detail if answer.status != 404 else WRONG)
-        ticket = answer.body
-        return page(request, "status.html", status=status, t=ticket,
-                    unit=web.unit(ticket["tenant"]), skm_elements=SKM_ELEMENTS, error=error,
-                    answered=_feedback_since_close(ticket["timeline"]))
-
-    async def exchange(request: Request, number: str, token: str) -> Response:
-        """A token handed over (mailed link, lookup form): checked by the API, kept in the
-        ticket's cookie, and the browser sent on to an address without it (a mailed
-        `#survei` survives the redirect)."""
-        try:
-            answer = await web.call("GET", f"/api/v1/tickets/{number}", params={"token": token})
-        except ApiUnavailable:
-            return unavailable(request)
-        if not answer.ok:
-            return page(request, "status_lookup.html", status=answer.status, number=number,
-                        error=answer.detail if answer.status != 404 else WRONG)
-        number = answer.body["number"]
-        response = Redirect("/portal/status", status_code=303, query_params={"nomor": number})
-        response.set_cookie(ticket_cookie(web.signer, number, token, web.secure_cookies))
-        return response
-
-    @get("/portal/status", include_in_schema=False)
-    async def status(request: Request, nomor: FromQuery[str] = "",
-                     token: FromQuery[str] = "") -> Response:
+    @get("/portal/status")
+    async def status(self, request: Request, web: WebFrontend, nomor: str = "",
+                     token: str = "") -> Response:
         number = nomor.strip()
         if number and token.strip():
-            return await exchange(request, number, token.strip())
+            return await exchange(web, request, number, token.strip())
         held = ticket_token(request, web.signer, number) if number else ""
         if not held:
             return page(request, "status_lookup.html", number=number,
                         error=NO_COOKIE if number else "")
         try:
-            return await status_page(request, number, held)
+            return await status_page(web, request, number, held)
         except ApiUnavailable:
             return unavailable(request)
 
-    @post("/portal/status", include_in_schema=False)
-    async def look_up(request: Request) -> Response:
+    @post("/portal/status")
+    async def look_up(self, request: Request, web: WebFrontend) -> Response:
         """The lookup form posts, so a typed token is never in an address either."""
         form = await request.form()
         number, token = form.get("nomor", "").strip(), form.get("token", "").strip()
         if not number or not token:
             return page(request, "status_lookup.html", status=400, number=number,
                         error="Isi nomor tiket dan token akses.")
-        return await exchange(request, number, token)
+        return await exchange(web, request, number, token)
 
-    @post("/portal/tiket/{number:str}/lupakan", include_in_schema=False)
-    async def forget(request: Request, number: FromPath[str]) -> Response:
+    @post("/portal/tiket/{number:str}/lupakan")
+    async def forget(self, request: Request, number: str) -> Response:
         """For a shared computer (warnet, office): this browser stops holding the ticket."""
         done = flash_redirect(request, "/portal/status",
                               f"Akses ke tiket {number[:40]} dihapus dari peramban ini.")
         return forget_ticket(done, number)
 
-    async def follow_up(request: Request, number: str, path: str, body_of, done: str) -> Response:
-        form = await request.form()
-        token = ticket_token(request, web.signer, number)
-        if not token:
-            return page(request, "status_lookup.html", status=403, number=number,
-                        error=NO_COOKIE)
-        try:
-            answer = await web.call("POST", f"/api/v1/tickets/{number}/{path}",
-                                    params={"token": token}, json=body_of(form))
-            if not answer.ok:
-                if answer.status == 404:
-                    return refusal(request, answer, back="/portal/status")
-                return await status_page(request, number, token, status=answer.status,
-                                         error=_explain(answer))
-            await web.until_shown(number, answer.body["event_id"], token=token)
-        except ApiUnavailable:
-            return unavailable(request)
-        return flash_redirect(request, "/portal/status", done, {"nomor": number})
-
-    @post("/portal/tiket/{number:str}/balas", include_in_schema=False)
-    async def reply(request: Request, number: FromPath[str]) -> Response:
-        return await follow_up(request, number, "replies",
+    @post("/portal/tiket/{number:str}/balas")
+    async def reply(self, request: Request, web: WebFrontend, number: str) -> Response:
+        return await follow_up(web, request, number, "replies",
                                lambda f: {"message": f.get("message", "").strip()},
                                "Balasan Anda terkirim ke helpdesk.")
 
-    @post("/portal/tiket/{number:str}/konfirmasi", include_in_schema=False)
-    async def confirm(request: Request, number: FromPath[str]) -> Response:
+    @post("/portal/tiket/{number:str}/konfirmasi")
+    async def confirm(self, request: Request, web: WebFrontend, number: str) -> Response:
         return await follow_up(
-            request, number, "feedback",
+            web, request, number, "feedback",
             lambda f: {"solved": f.get("solved") == "1", "message": f.get("message", "").strip()},
             "Terima kasih atas konfirmasi Anda.")
 
-    @post("/portal/tiket/{number:str}/survei", include_in_schema=False)
-    async def survey(request: Request, number: FromPath[str]) -> Response:
+    @post("/portal/tiket/{number:str}/survei")
+    async def survey(self, request: Request, web: WebFrontend, number: str) -> Response:
         def body(form) -> dict:
             scores = {}
             for key, _title in SKM_ELEMENTS:
                 raw = form.get(key, "")
                 scores[key] = int(raw) if raw.isdigit() else 0  # 0: refused below, naming it
             return {"scores": scores, "comment": form.get("comment", "").strip()}
-        return await follow_up(request, number, "survey", body,
+        return await follow_up(web, request, number, "survey", body,
                                "Terima kasih, survei kepuasan Anda tersimpan.")
 
-    @get("/portal/tiket/{number:str}/lampiran/{attachment_id:str}", include_in_schema=False)
-    async def attachment(request: Request, number: FromPath[str],
-                         attachment_id: FromPath[str]) -> Response:
+    @get("/portal/tiket/{number:str}/lampiran/{attachment_id:str}")
+    async def attachment(self, request: Request, web: WebFrontend, number: str,
+                         attachment_id: str) -> Response:
         token = ticket_token(request, web.signer, number)
         if not token:
             return page(request, "status_lookup.html", status=403, number=number,
@@ -261,8 +265,9 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
         return await passthrough(web, request, f"/api/v1/tickets/{number}/attachments/{attachment_id}",
                                  params={"token": token})
 
-    @get("/faq/{tenant:str}", include_in_schema=False)
-    async def faq(request: Request, tenant: FromPath[str], q: FromQuery[str] = "") -> Response:
+    @get("/faq/{tenant:str}")
+    async def faq(self, request: Request, web: WebFrontend, tenant: str,
+                  q: str = "") -> Response:
         unit = web.unit(tenant)
         try:
             answer = await web.call("GET", "/api/v1/faq", params={"tenant": tenant, "q": q})
@@ -272,5 +277,5 @@ def routes(web: WebFrontend) -> list:  # noqa: C901 - one closure per page
             return refusal(request, answer)
         return page(request, "faq.html", unit=unit, entries=answer.body, query=q)
 
-    return [home, new_ticket_form, submit, created, status, look_up, forget, reply, confirm,
-            survey, attachment, faq]
+
+CONTROLLERS = [PortalPages]
