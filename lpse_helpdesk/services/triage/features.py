@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import Counter
 
 import msgspec
 
@@ -84,11 +85,12 @@ def char_ngrams(word: str, low: int, high: int) -> list[str]:
             for i in range(len(marked) - n + 1)]
 
 
-def _l2(counts: dict[str, float], weight: float) -> dict[str, float]:
+def _l2(counts: Counter, weight: float) -> dict[str, float]:
     # Sub-linear counts: a word said five times is not five times the evidence.
     scaled = {k: 1.0 + math.log(v) for k, v in counts.items()}
     norm = math.sqrt(sum(v * v for v in scaled.values())) or 1.0
-    return {k: weight * v / norm for k, v in scaled.items()}
+    factor = weight / norm
+    return {k: v * factor for k, v in scaled.items()}
 
 
 def vector(subject: str, description: str, options: FeatureOptions) -> dict[str, float]:
@@ -96,15 +98,15 @@ def vector(subject: str, description: str, options: FeatureOptions) -> dict[str,
     many n-grams do not drown its words."""
     text = f"{subject}\n{description}"
     folded = normalise(text, stem=False)
-    word_counts: dict[str, float] = {}
-    for w in (words(text, options.stemmer) if options.stemmer != "none" else folded):
-        word_counts["w:" + w] = word_counts.get("w:" + w, 0) + 1
-    features = _l2(word_counts, 1.0)
+    stemmed = words(text, options.stemmer) if options.stemmer != "none" else folded
+    features = _l2(Counter("w:" + w for w in stemmed), 1.0)
     if options.char_max:
-        grams: dict[str, float] = {}
+        low, high = options.char_min, options.char_max
+        grams = Counter()
         for w in folded:
-            for g in char_ngrams(w, options.char_min, options.char_max):
-                grams["c:" + g] = grams.get("c:" + g, 0) + 1
+            marked = f"<{w}>"
+            for n in range(low, high + 1):
+                grams.update("c:" + marked[i:i + n] for i in range(len(marked) - n + 1))
         features.update(_l2(grams, options.char_weight))
     if options.cues:
         # On the raw text (for "?" and digits) and on the folded words, so "gak bisa

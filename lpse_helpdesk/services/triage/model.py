@@ -134,12 +134,16 @@ def _fit_any(docs: list[dict[str, float]], labels: list[int], options: TrainOpti
 
 
 def _scores(weights: dict[str, list[float]], x: dict[str, float]) -> list[float]:
-    scores = [0.0] * len(CATEGORIES)
+    # Unrolled for the three categories: this loop is most of a ticket's cost.
+    s0 = s1 = s2 = 0.0
+    get = weights.get
     for f, v in x.items():
-        w = weights.get(f)
+        w = get(f)
         if w is not None:
-            scores = [s + v * wc for s, wc in zip(scores, w)]
-    return scores
+            s0 += v * w[0]
+            s1 += v * w[1]
+            s2 += v * w[2]
+    return [s0, s1, s2]
 
 
 def fit_temperature(scores: list[list[float]], labels: list[int]) -> float:
