@@ -4,11 +4,17 @@ follow-ups): HTTP for channel frontends and the portal, and an SMTP listener for
 from ...platform.service import ServiceDefinition
 from .application import TABLES, IntakeService
 from .http import routes
+from .smtp import serve_smtp
 from .uploads import sweep
 
 
 def tasks(app: IntakeService) -> list:
-    return [lambda stop: sweep(app, stop), *([app.run_smtp] if app.settings.smtp_port else [])]
+    # The SMTP listener is started here, beside the service: smtp.py uses the service, so the
+    # service does not import it back.
+    def run_smtp(stop):
+        return serve_smtp(app, app.broker, app.settings.http_host, app.settings.smtp_port, stop)
+
+    return [lambda stop: sweep(app, stop), *([run_smtp] if app.settings.smtp_port else [])]
 
 
 SERVICE = ServiceDefinition(

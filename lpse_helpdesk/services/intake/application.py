@@ -64,11 +64,6 @@ class IntakeService:
         self.settings, self.broker, self.signer = ctx.settings, ctx.broker, ctx.signer
         self.standards = ctx.standards
 
-    async def run_smtp(self, stop) -> None:
-        from .smtp import serve_smtp
-
-        await serve_smtp(self, self.broker, self.settings.http_host, self.settings.smtp_port, stop)
-
     def standard(self, tenant: str):
         standard = self.standards.get(tenant)
         if standard is None:
