@@ -13,10 +13,12 @@ faststream 0.7.8's loop does (its `stream_pull_subscriber.py`):
 - it keeps fetching until the batch is full or `PullSub.timeout` has passed, so a message that
   arrives alone waits the whole timeout, at every consumer a ticket passes through. Here a batch
   is what one fetch returns: what is waiting (up to `batch_size`), else the first to arrive.
-- a fetch failing otherwise than by a timeout or a closed connection (the durable consumer was
-  deleted) ends its task, which faststream's supervisor restarts at once and without a pause on
-  the same subscription, so a deleted consumer is never created again. Here the consumer is
-  created again (`ensure_consumer`) and the loop backs off while it fails.
+- when the durable consumer is gone (deleted by an operator, or by `rebuild` while a process
+  still runs), a pull gets NATS' "no responders" and nats-py's fetch returns an empty list at
+  once; faststream's loop then fetches again at once until its timeout, and never creates the
+  consumer again. Here an empty answer makes it again (`ensure_consumer`) and the loop backs
+  off. Any other fetch error backs off too, where faststream's task would end and its
+  supervisor restart it at once.
 The rest (subscribing, parsing, calling the handler, stopping, `TestNatsBroker`) is faststream's.
 """
 
@@ -127,7 +129,15 @@ class InOrderBatches(BatchPullStreamSubscriber):
                         self.pull_sub.batch_size, timeout=self.pull_sub.timeout)
                 except TimeoutError:  # nothing waiting (nats' TimeoutError is one too)
                     continue
-                if messages and self.running:
+                if not messages:
+                    # An empty answer before the timeout: the pull found no consumer to answer
+                    # it (deleted: NATS says "no responders"), or was refused. Made again if
+                    # gone; its subscription binds by name, so it serves the new one too.
+                    await tracked.ensure_consumer(self.jetstream)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                if self.running:
                     await self.consume(messages)
                 delay = 0.2
             except asyncio.CancelledError:
