@@ -7,8 +7,8 @@
 - The reporter's own calls with their access token (`as_reporter`): replies, feedback, the
   survey. A wrong token and an unknown number get the same 404, so numbers cannot be probed.
 
-Refusals are answered by the app's handler (`platform/http.py`, `STATUS_OF`). `TICKET_REFUSALS`
-turns the workflow's own exception types into refusals on the routes that decide on a ticket.
+Refusals are answered by the app's handler (`platform/http.py`, `STATUS_OF`); `TICKET_REFUSALS`
+answers a lost race between two decisions on one ticket as the conflict it is.
 """
 
 from __future__ import annotations
@@ -26,35 +26,20 @@ from ..platform.auth import Principal, staff_login
 from ..platform.http import errors, refusal_response
 from ..platform.store import IntegrityError
 from ..schemas.api import ActionResult
-from .rules import ActionRefused, TicketNotFound
 
 ReporterToken = Annotated[str | None, QueryParameter(name="token", required=False, max_length=200)]
 
 
-def ticket_not_found(number: str) -> refusals.NotFound:
-    return refusals.NotFound(f"Tiket {number} tidak ditemukan atau token salah / not found")
-
-
-_AS_REFUSAL: dict[type[Exception], Callable[[Exception, str], refusals.Refusal]] = {
-    TicketNotFound: lambda exc, number: ticket_not_found(number),
-    ActionRefused: lambda exc, number: {403: refusals.Forbidden, 404: refusals.NotFound,
-                                        503: refusals.Unavailable}.get(
-        exc.status_code, refusals.Conflict)(str(exc)),
-    # Two decisions on one ticket raced; the store's unique position refused the loser.
-    IntegrityError: lambda exc, number: refusals.Conflict(
+def _raced(request: Request, exc: IntegrityError) -> Response:
+    """Two decisions on one ticket raced; the store's unique version refused the loser."""
+    number = request.path_params.get("number", "")
+    return refusal_response(request, refusals.Conflict(
         f"Tiket {number} baru saja diubah; muat ulang lalu coba lagi / another decision on "
-        "this ticket won the race"),
-}
+        "this ticket won the race"))
 
 
-def _as_refusal(request: Request, exc: Exception) -> Response:
-    kind = next(kind for kind in type(exc).__mro__ if kind in _AS_REFUSAL)
-    number = str(request.path_params.get("number", ""))
-    return refusal_response(request, _AS_REFUSAL[kind](exc, number))
-
-
-# For the controllers of routes that decide on a ticket.
-TICKET_REFUSALS = {kind: _as_refusal for kind in _AS_REFUSAL}
+# For the controllers (or handlers) of routes that decide on a ticket.
+TICKET_REFUSALS = {IntegrityError: _raced}
 
 
 async def as_reporter(number: str, token: str | None, decide: Callable, *args):

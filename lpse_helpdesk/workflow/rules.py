@@ -30,13 +30,6 @@ class TicketNotFound(refusals.NotFound, LookupError):
         self.number = number
 
 
-class ActionRefused(Exception):
-    """Not raised: the refusals are `refusals.Forbidden`, `Conflict`, `NotFound` and
-    `Unavailable`. Kept so HTTP modules that still name it in an `except` import cleanly."""
-
-    status_code = 500
-
-
 def conflict(message: str) -> refusals.Conflict:
     return refusals.Conflict(message)
 

@@ -37,7 +37,6 @@ class FollowUp(msgspec.Struct, frozen=True):
 
 class TicketsController(Controller):
     path = "/api/v1/tickets"
-    exception_handlers = TICKET_REFUSALS
 
     @post("/", summary="Buat tiket baru / create a ticket", tags=["tiket"],
           responses=errors(422, 429),
@@ -56,7 +55,7 @@ class TicketsController(Controller):
         return Response(result.created, status_code=201, headers=headers)
 
     @post("/{number:str}/replies", guards=[reporter_or_staff], status_code=201,
-          tags=["pelapor"], responses=errors(401, 404, 409),
+          tags=["pelapor"], responses=errors(401, 404, 409), exception_handlers=TICKET_REFUSALS,
           summary="Balasan pelapor / reporter's reply",
           description="Pesan pelapor pada tiketnya; jam SLA yang berhenti menunggu pelapor "
           "berjalan lagi / the reporter's message on their ticket; an SLA clock waiting for "
@@ -67,7 +66,7 @@ class TicketsController(Controller):
         return FollowUp(number=number, type=event.tag, event_id=event.event_id)
 
     @post("/{number:str}/feedback", guards=[reporter_or_staff], status_code=201,
-          tags=["pelapor"], responses=errors(401, 404, 409),
+          tags=["pelapor"], responses=errors(401, 404, 409), exception_handlers=TICKET_REFUSALS,
           summary="Pelapor mengonfirmasi jawaban atau menyatakan belum selesai",
           description="`solved: true` mengonfirmasi jawaban; `false` dalam `reopen_window` "
           "unit membuka kembali tiket / `solved: true` confirms the answer, `false` within the "
