@@ -54,6 +54,7 @@ class DeskService:
         self.attachments = AttachmentStore(ctx.broker) if ctx.broker is not None else None
         self.broker, self.replicas = ctx.broker, ctx.settings.stream_replicas
         users.upgrade(self.store)
+        views.upgrade(self.store)
 
     # --- the read models follow every ticket event --------------------------------------------
     def project(self, event: AnyTicketEvent, stream_seq: int) -> Decision:

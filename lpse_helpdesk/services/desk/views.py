@@ -34,7 +34,7 @@ TABLES = (
     " channel TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL, tier TEXT NOT NULL,"
     " category TEXT, priority TEXT, received_at TEXT NOT NULL, first_response_due TEXT,"
     " resolution_due TEXT, resolution_target TEXT, closed_at TEXT, escalations INTEGER NOT NULL,"
-    " breached INTEGER NOT NULL, kind TEXT NOT NULL)",
+    " breached INTEGER NOT NULL, kind TEXT NOT NULL, needs_review INTEGER NOT NULL DEFAULT 0)",
 )
 
 
@@ -62,7 +62,16 @@ def project(store: ServiceStore, event: AnyTicketEvent, stream_seq: int, standar
 
 STATE_COLUMNS = ("ticket_id, number, tenant, channel, subject, status, tier, category, priority,"
                  " received_at, first_response_due, resolution_due, resolution_target, closed_at,"
-                 " escalations, breached, kind")
+                 " escalations, breached, kind, needs_review")
+
+
+def upgrade(store: ServiceStore) -> None:
+    """Adds `needs_review` to a state table made before it; its rows read 0 until rebuilt."""
+    try:
+        store.query(f"SELECT needs_review FROM {store.prefix}_ticket_state LIMIT 0")
+    except Exception:  # noqa: BLE001 - the column is missing
+        store.execute([Write(f"ALTER TABLE {store.prefix}_ticket_state"
+                             " ADD COLUMN needs_review INTEGER NOT NULL DEFAULT 0")])
 
 
 def _state_sql(p: str) -> str:
@@ -87,6 +96,9 @@ def _state_values(state: TicketState, events: list[AnyTicketEvent], standard,
         utc_text(first.due_at if first else None), utc_text(resolution.due_at if resolution else None),
         utc_text(target), utc_text(state.closed_at), state.escalations,
         int(state.first_response_breached or state.resolution_breached), r.kind,
+        # Triage's last word, unless staff classified since ("perlu ditinjau" in the queue).
+        int(next((e.needs_review for e in reversed(events)
+                  if isinstance(e, ev.TicketClassified)), False)),
     )
 
 
