@@ -142,7 +142,9 @@ STATUS_OF: dict[type[refusals.Refusal], int] = {
 
 
 def status_of(exc: refusals.Refusal) -> int:
-    return next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
+    """The status of the most specific refusal type `exc` is (a `Conflict` that is also an
+    `Invalid` is a conflict)."""
+    return next((STATUS_OF[kind] for kind in type(exc).__mro__ if kind in STATUS_OF), 400)
 
 
 def refusal_response(request: Request, exc: refusals.Refusal) -> Response:

@@ -16,6 +16,7 @@ from typing import Literal
 
 import msgspec
 
+from ... import refusals
 from ...platform.auth import ALL_UNITS, StaffRole, hash_password
 from ...platform.revocations import millis
 from ...platform.store import ServiceStore, Write
@@ -46,8 +47,10 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     totp: bool = False  # whether a second factor is active (`totp.py`); never the secret
 
 
-class AccountNotFound(LookupError):
-    pass
+class AccountNotFound(refusals.NotFound, LookupError):
+    def __init__(self, username: str):
+        super().__init__(f"Pengguna `{username}` tidak ditemukan / not found", field="username")
+        self.args = (username,)
 
 
 def name_of(display_name: str, role: str) -> str:

@@ -13,7 +13,7 @@ from litestar.di import Provide
 
 from ... import refusals
 from ...platform.auth import Principal, StaffRole, authorize, staff_login
-from ...platform.http import errors, refused_as
+from ...platform.http import errors
 from ...schemas.events import ONE_LINE
 from . import accounts, users
 from .accounts import Account, AccountNotFound
@@ -45,18 +45,6 @@ class AccountChanged(msgspec.Struct, frozen=True, kw_only=True):
     tokens_revoked: bool = False
 
 
-def not_found(username: str) -> refusals.NotFound:
-    return refusals.NotFound(f"Pengguna `{username}` tidak ditemukan / not found",
-                             field="username")
-
-
-ACCOUNT_REFUSALS = {
-    AccountNotFound: refused_as(lambda exc: not_found(exc.args[0])),
-    users.UserExists: refused_as(lambda exc: refusals.Conflict(str(exc), field=exc.field)),
-    users.UserError: refused_as(lambda exc: refusals.Invalid(str(exc), field=exc.field)),
-}
-
-
 def require_scope(admin: Principal, tenant: str, verb: str) -> None:
     """403 unless `admin` manages `tenant` (their own unit, or every unit for `*`)."""
     if not accounts.in_scope(admin.tenant, tenant):
@@ -74,7 +62,7 @@ async def managed(service: DeskService, admin: Principal, username: str, change:
     Nobody disables, resets or deletes the account they are using."""
     account = await asyncio.to_thread(accounts.get_account, service.store, username)
     if not accounts.in_scope(admin.tenant, account.tenant):
-        raise not_found(username)
+        raise AccountNotFound(username)
     if username == admin.username and change in ("disable", "reset-password", "delete"):
         raise refusals.Conflict("Akun yang sedang Anda pakai tidak bisa diubah di sini; minta "
                                 "admin lain / not on your own account")
@@ -117,7 +105,6 @@ class AccountsController(Controller):
     guards = [staff_login]
     tags = ["staf"]
     dependencies = {"admin": Provide(admin_of, sync_to_thread=False)}
-    exception_handlers = ACCOUNT_REFUSALS
 
     @get("/", summary="Daftar akun staf / list staff accounts", responses=errors(401, 403),
          description="Akun staf dengan nama tampilan, peran, unit, keadaan (aktif, nonaktif, "

@@ -48,11 +48,6 @@ DateTo = Annotated[str | None, QueryParameter(
     name="to", required=False,
     description="Tanggal akhir (YYYY-MM-DD, zona waktu unit), inklusif; bawaan: hari ini")]
 
-LOGIN_REFUSALS = {
-    users.AccountLocked: refused_as(lambda exc: refusals.TooMany(str(exc))),
-    users.OtpFailed: refused_as(lambda exc: refusals.NotAuthenticated(str(exc), field="otp")),
-    users.LoginFailed: refused_as(lambda exc: refusals.NotAuthenticated(str(exc))),
-}
 # A download names the attachment, not the ticket, in its refusals.
 DOWNLOAD_REFUSALS = {
     TicketNotFound: refused_as(lambda exc: refusals.NotFound("Lampiran tidak ditemukan")),
@@ -66,7 +61,7 @@ DOWNLOAD_REFUSALS = {
 
 class LoginController(Controller):
     @post("/api/v1/auth/token", summary="Login staf / staff login", tags=["staf"],
-          status_code=200, exception_handlers=LOGIN_REFUSALS, responses=errors(401, 429),
+          status_code=200, responses=errors(401, 429),
           description="Nama pengguna dan kata sandi staf (dan kode `otp` bila OTP aktif atau "
           "diwajibkan unit) menjadi token bearer 8 jam; akun terkunci sementara setelah gagal "
           "berulang / a staff username and password (and the `otp` code once enrolled or "

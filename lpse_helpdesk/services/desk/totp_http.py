@@ -16,8 +16,7 @@ from ...platform.auth import ALL_UNITS, Principal, authorize, staff_login
 from ...platform.http import errors
 from ...schemas.events import ONE_LINE
 from . import accounts, totp
-from .accounts_http import ACCOUNT_REFUSALS, ADMIN, AccountChanged, admin_of, not_found, \
-    require_scope
+from .accounts_http import ADMIN, AccountChanged, admin_of, require_scope
 from .application import DeskService
 
 ISSUER = "Helpdesk LPSE"
@@ -59,7 +58,6 @@ def admin_of_unit(service: DeskService, staff: Principal, tenant: str) -> Princi
 class TotpController(Controller):
     guards = [staff_login]
     tags = ["staf"]
-    exception_handlers = ACCOUNT_REFUSALS
 
     @post("/api/v1/auth/totp/enroll", status_code=200, responses=errors(400, 401, 404, 409),
           summary="Daftarkan OTP (TOTP) / enrol a second factor",
@@ -120,7 +118,7 @@ class TotpController(Controller):
         admin = admin_of(staff)
         account = await asyncio.to_thread(accounts.get_account, service.store, username)
         if not accounts.in_scope(admin.tenant, account.tenant):
-            raise not_found(username)
+            raise accounts.AccountNotFound(username)
         if username == admin.username:  # a stolen session must not swap the factor
             raise refusals.Conflict("OTP akun yang sedang Anda pakai diatur ulang oleh admin "
                                     "lain / not your own")

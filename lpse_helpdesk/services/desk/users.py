@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from ... import refusals
 from ...platform.auth import (
     ALL_UNITS,
     STAFF_ROLES,
@@ -49,21 +50,20 @@ MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 
 
-class UserError(ValueError):
+class UserError(refusals.Invalid, ValueError):
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field  # the input at fault, for an API answer
+        super().__init__(message, field=field)  # the input at fault, for an API answer
 
 
-class UserExists(UserError):
+class UserExists(refusals.Conflict, UserError):
     pass
 
 
-class LoginFailed(PermissionError):
+class LoginFailed(refusals.NotAuthenticated, PermissionError):
     pass
 
 
-class AccountLocked(PermissionError):
+class AccountLocked(refusals.TooMany, PermissionError):
     pass
 
 
@@ -73,6 +73,9 @@ class AccountDisabled(LoginFailed):
 
 class OtpFailed(LoginFailed):
     """A correct password without the code it needs: answered with `field: otp`."""
+
+    def __init__(self, message: str):
+        super().__init__(message, field="otp")
 
 
 def upgrade(store: ServiceStore) -> None:

@@ -21,7 +21,7 @@ from ...schemas.events import AttachmentRef
 from ...workflow.http import TICKET_REFUSALS, ReporterToken, as_reporter
 from . import held_http
 from .application import IntakeService
-from .uploads import QuotaExceeded, UploadQuota
+from .uploads import UploadQuota
 from .sniff import true_type
 
 COUNTER_ROLES = ("helpdesk", "koordinator", "kepala_unit", "admin")
@@ -106,7 +106,6 @@ def _unavailable(exc: Exception) -> refusals.Unavailable:
 
 
 UPLOAD_REFUSALS = {
-    QuotaExceeded: refused_as(lambda exc: refusals.TooMany(str(exc))),
     StoreFull: refused_as(lambda exc: refusals.StorageFull(
         "Penyimpanan lampiran penuh; kirim laporan tanpa lampiran atau coba lagi nanti / "
         "attachment storage full")),

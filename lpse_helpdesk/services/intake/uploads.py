@@ -14,6 +14,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from ... import refusals
 from ...platform.attachments import AttachmentStore
 from ...platform.observability import log_event
 from ...platform.store import Write
@@ -23,7 +24,7 @@ log = logging.getLogger("lpse_helpdesk.uploads")
 EXPIRY_SWEEP_S = 600.0
 
 
-class QuotaExceeded(Exception):
+class QuotaExceeded(refusals.TooMany):
     """This client has uploaded its hour's share; the message says how much that is."""
 
 
