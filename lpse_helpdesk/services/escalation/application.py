@@ -108,17 +108,7 @@ class EscalationService:
         for ticket_id, target, tenant, tier, due_at, once_key in overdue:
             ticket = uuid.UUID(ticket_id)
             try:
-                if target == TIER_DEADLINE:  # a workflow decision: one winner with staff actions
-                    decided = self.tickets.decide(
-                        ticket, lambda state, _events, stamp, tier=tier: decisions.auto_escalation(
-                            state, tier, self.standards.get(state.tenant) if state else None,
-                            stamp))
-                else:  # a breach changes no workflow state: no guard
-                    decided = self.tickets.decide(
-                        ticket, lambda _state, _events, stamp, ticket=ticket, tenant=tenant,
-                        target=target, tier=tier, due_at=due_at: decisions.sla_breach(
-                            ticket, tenant, target, tier, from_utc_text(due_at), stamp),
-                        guard=False)
+                decided = self._decide_due(ticket, target, tenant, tier, from_utc_text(due_at))
             except (refusals.Conflict, refusals.Unavailable):
                 continue  # a staff decision is in flight, or no NATS: look again at the next tick
             if decided is None:
@@ -132,6 +122,15 @@ class EscalationService:
             recorded += 1
             log_event(log, "tenggat terlewati", ticket_id=ticket_id, target=target, event=event.tag)
         return recorded
+
+    def _decide_due(self, ticket: uuid.UUID, target: str, tenant: str, tier: str, due_at):
+        if target == TIER_DEADLINE:  # a workflow decision: one winner with staff actions
+            return self.tickets.decide(ticket, lambda state, _events, stamp: (
+                decisions.auto_escalation(
+                    state, tier, self.standards.get(state.tenant) if state else None, stamp)))
+        # A breach changes no workflow state: it races nobody, so it needs no guard.
+        return self.tickets.decide(ticket, lambda _state, _events, stamp: (
+            decisions.sla_breach(ticket, tenant, target, tier, due_at, stamp)), guard=False)
 
     async def run_timer(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
