@@ -47,6 +47,7 @@ class Host(Protocol):
 
     def readiness(self) -> dict: ...
 
+
 log = logging.getLogger("lpse_helpdesk.http")
 _MSGSPEC_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`")
 
