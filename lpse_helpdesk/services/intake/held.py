@@ -11,6 +11,7 @@ from datetime import datetime
 
 import msgspec
 
+from ... import refusals
 from ...platform.store import IntegrityError, Write, utc_text
 from ...schemas.events import AttachmentRef
 from .application import DuplicateMail, IntakeService
@@ -39,12 +40,18 @@ class HeldMail(msgspec.Struct, frozen=True, kw_only=True):
     outcome_number: str = ""  # the ticket it went to
 
 
-class HeldNotFound(LookupError):
-    pass
+class HeldNotFound(refusals.NotFound, LookupError):
+    def __init__(self, held_id: str):
+        super().__init__("Surat tertahan tidak ditemukan")
+        self.args = (held_id,)
 
 
-class AlreadyDecided(Exception):
+class AlreadyDecided(refusals.Conflict):
     """Staff already decided this held mail; the argument is the ticket it went to."""
+
+    def __init__(self, number: str):
+        super().__init__(f"Surat ini sudah diputuskan petugas: tiket {number}")
+        self.args = (number,)
 
 
 def hold(service: IntakeService, tenant: str, mail: ParsedMail, refs: list[AttachmentRef],
@@ -108,7 +115,7 @@ def _undecided(service: IntakeService, held_id: str) -> HeldMail:
 
 
 def accept(service: IntakeService, held_id: str, staff: str) -> str:
-    """Add the held mail to the ticket it names; the ticket's number. LookupError when that
+    """Add the held mail to the ticket it names; the ticket's number. A conflict when that
     number is not a ticket of the unit (then it can only become a new ticket)."""
     held = _undecided(service, held_id)
     text = (f"[Surat dari {held.sender_email}, diperiksa dan diterima petugas {staff}]\n\n"
@@ -117,6 +124,9 @@ def accept(service: IntakeService, held_id: str, staff: str) -> str:
         add_reply(service, held.tenant, held.number, text, held.attachments, f"held:{held.id}")
     except DuplicateMail as exc:
         raise AlreadyDecided(exc.args[0]) from None
+    except LookupError:
+        raise refusals.Conflict(f"Tiket {held.number} tidak ada di unit ini; jadikan surat ini "
+                                "tiket baru", field="number") from None
     return held.number
 
 

@@ -24,27 +24,16 @@ class HeldOutcome(msgspec.Struct, frozen=True):
     number: str  # the ticket the mail went to
 
 
-HELD_REFUSALS = {
-    held.HeldNotFound: refused_as(lambda exc: refusals.NotFound("Surat tertahan tidak ditemukan")),
-    held.AlreadyDecided: refused_as(lambda exc: refusals.Conflict(
-        f"Surat ini sudah diputuskan petugas: tiket {exc.args[0]}")),
-    msgspec.ValidationError: refused_as(lambda exc: refusals.Invalid(
-        f"Isi surat bukan tiket yang sah: {exc}", field="body")),
-}
+# A held mail's text that is no valid ticket (`held.new_ticket`).
+HELD_REFUSALS = {msgspec.ValidationError: refused_as(lambda exc: refusals.Invalid(
+    f"Isi surat bukan tiket yang sah: {exc}", field="body"))}
 
 
 async def decide(service: IntakeService, staff: Principal, held_id: str,
                  action: Callable[[IntakeService, str, str], str], status: str) -> HeldOutcome:
     mail = await asyncio.to_thread(held.get, service, held_id)
     authorize(staff, mail.tenant, HELD_MAIL_ROLES)
-    try:
-        number = await asyncio.to_thread(action, service, held_id, staff.username)
-    except LookupError as exc:
-        if isinstance(exc, held.HeldNotFound):
-            raise
-        # The ticket the subject names is not one of this unit's (it needs the mail's number).
-        raise refusals.Conflict(f"Tiket {mail.number} tidak ada di unit ini; jadikan surat ini "
-                                "tiket baru", field="number") from None
+    number = await asyncio.to_thread(action, service, held_id, staff.username)
     return HeldOutcome(id=held_id, status=status, number=number)
 
 
