@@ -48,14 +48,14 @@ DateTo = Annotated[str | None, QueryParameter(
     name="to", required=False,
     description="Tanggal akhir (YYYY-MM-DD, zona waktu unit), inklusif; bawaan: hari ini")]
 
+ATTACHMENTS_DOWN = "Penyimpanan lampiran (NATS) sementara tidak tersedia; coba lagi"
 # A download names the attachment, not the ticket, in its refusals.
 DOWNLOAD_REFUSALS = {
     TicketNotFound: refused_as(lambda exc: refusals.NotFound("Lampiran tidak ditemukan")),
     AttachmentMissing: refused_as(lambda exc: refusals.NotFound("Lampiran tidak ditemukan")),
     NotYourUnit: refused_as(lambda exc: refusals.Forbidden("Lampiran tiket unit lain")),
     # The object store lives on NATS (natsclient.BusDown).
-    ConnectionError: refused_as(lambda exc: refusals.Unavailable(
-        "Penyimpanan lampiran (NATS) sementara tidak tersedia; coba lagi")),
+    ConnectionError: refused_as(lambda exc: refusals.Unavailable(ATTACHMENTS_DOWN)),
 }
 
 
@@ -108,8 +108,8 @@ class TicketController(Controller):
     async def download(self, number: str, attachment_id: str, caller: Principal | None,
                        service: DeskService, token: ReporterToken = None) -> Response:
         ref = await asyncio.to_thread(service.attachment, number, attachment_id, token, caller)
-        if service.attachments is None:
-            raise ConnectionError("no NATS yet")
+        if service.attachments is None:  # NATS not connected yet
+            raise refusals.Unavailable(ATTACHMENTS_DOWN)
         data = await service.attachments.get(ref)
         return Response(data, media_type=ref.content_type, headers={
             "Content-Disposition": f'attachment; filename="{safe_name(ref.filename)}"',
