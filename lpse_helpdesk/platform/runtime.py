@@ -251,8 +251,11 @@ class Runtime:
                 stuck[f"outbox:{name}"] = stalled
         ready = nats_ok and not stuck and all(
             v == "ok" for v in (*stores.values(), *companions.values()))
+        reports = {}
+        for running in self.services.values():
+            reports.update(running.definition.reports(running.app))
         return {"ready": ready, "nats": "ok" if nats_ok else "disconnected", "stores": stores,
-                "flow": stuck or "ok", **companions}
+                "flow": stuck or "ok", **companions, **reports}
 
     def service(self, name: str) -> RunningService:
         return self.services[name]

@@ -73,3 +73,6 @@ class ServiceDefinition(Generic[App]):
     routes: Callable[[App], Sequence[Any]] = lambda app: ()  # Litestar route handlers
     # Background loops (e.g. timers), each called as `await loop(stop_event)`.
     tasks: Callable[[App], Sequence[Callable[[asyncio.Event], Awaitable[None]]]] = lambda app: ()
+    # What /ready shows of the service beside its store (e.g. intake's mailboxes); it does not
+    # decide readiness.
+    reports: Callable[[App], dict[str, Any]] = lambda app: {}

@@ -4,7 +4,8 @@ follow-ups): HTTP for channel frontends and the portal, and an SMTP listener for
 from ...platform.service import ServiceDefinition
 from .application import TABLES, IntakeService
 from .http import routes
-from .smtp import serve_smtp
+from . import fetch
+from .smtp import mail_intake, serve_smtp
 from .uploads import sweep
 
 
@@ -14,9 +15,13 @@ def tasks(app: IntakeService) -> list:
     def run_smtp(stop):
         return serve_smtp(app, app.broker, app.settings.http_host, app.settings.smtp_port, stop)
 
-    return [lambda stop: sweep(app, stop), *([run_smtp] if app.settings.smtp_port else [])]
+    # The units' own mailboxes go through the same intake as the SMTP listener (fetch.py).
+    fetching = fetch.tasks(app, lambda: mail_intake(app, app.broker)[0]) if app.broker else []
+    return [lambda stop: sweep(app, stop), *([run_smtp] if app.settings.smtp_port else []),
+            *fetching]
 
 
 SERVICE = ServiceDefinition(
-    name="intake", build=IntakeService, tables=TABLES, routes=routes, tasks=tasks
+    name="intake", build=IntakeService, tables=TABLES, routes=routes, tasks=tasks,
+    reports=fetch.readiness,
 )

@@ -19,7 +19,7 @@ from ...platform.http import errors, refused_as, service_routes
 from ...schemas.api import CounterEntry, CounterReceipt, Feedback, Message, NewTicket, TicketCreated
 from ...schemas.events import AttachmentRef
 from ...workflow.http import TICKET_REFUSALS, ReporterToken, as_reporter
-from . import held_http
+from . import fetch_http, held_http
 from .application import IntakeService
 from .uploads import UploadQuota
 from .sniff import true_type
@@ -158,4 +158,5 @@ def routes(service: IntakeService) -> list:
     uploads = Uploads(service)
     return [service_routes(service, TicketsController, CounterController,
                            upload_controller(largest), *held_http.CONTROLLERS,
+                           *fetch_http.CONTROLLERS,
                            provided={"uploads": uploads})]

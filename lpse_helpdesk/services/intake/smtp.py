@@ -75,6 +75,13 @@ class MailIntake:
             log_event(log, "surat gagal diproses", logging.ERROR, tenant=tenant, error=repr(exc))
             return reply_line("451 4.3.0", "gangguan sementara di helpdesk; coba kirim lagi nanti")
 
+    async def accept(self, tenant: str, raw: bytes, envelope_sender: str | None) -> str:
+        """A whole mail for the unit, as DATA would bring it: the SMTP answer's line."""
+        try:
+            return await self._accept(tenant, raw, envelope_sender)
+        except EventTooLarge as exc:
+            return reply_line("552 5.3.4", f"surat terlalu besar untuk diproses: {exc}")
+
     async def _accept(self, tenant: str, raw: bytes, envelope_sender: str | None) -> str:
         standard = self.service.standards[tenant]
         try:
@@ -175,8 +182,9 @@ class _Listener(SMTP):
         await super().push(status)
 
 
-async def serve_smtp(service: IntakeService, broker, host: str, port: int,
-                     stop: asyncio.Event) -> None:
+def mail_intake(service: IntakeService, broker) -> tuple[MailIntake, int]:
+    """The one intake for mail, whether it came to the listener or from a unit's mailbox
+    (fetch.py), and the largest mail it takes in bytes."""
     largest = max((s.attachments.max_bytes for s in service.standards.values()), default=5_000_000)
     # Base64 makes attachments about 4/3 larger; anything above that is refused with 552.
     limit = largest * 4 // 3 + 1_000_000
@@ -186,6 +194,12 @@ async def serve_smtp(service: IntakeService, broker, host: str, port: int,
     handler = MailIntake(service, AttachmentStore(broker),
                          Limits(max_lines=max(50_000, limit // 40)),
                          service.settings.rate_mails_per_sender_per_hour)
+    return handler, limit
+
+
+async def serve_smtp(service: IntakeService, broker, host: str, port: int,
+                     stop: asyncio.Event) -> None:
+    handler, limit = mail_intake(service, broker)
     too_big = reply_line("552 5.3.4", f"surat terlalu besar: paling banyak {limit} byte")
     translations = {
         "552 Error: Too much mail data": too_big,

@@ -1,0 +1,127 @@
+"""A unit's own mailbox, fetched from a real Dovecot (tests/dovecot.py) over TLS: mail
+delivered there becomes a ticket once, also when the helpdesk dies between storing the ticket
+and marking the mail; a wrong password shows on /ready and fetching resumes by itself once the
+password is right; POP3 too."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from conftest import eventually, make_settings, running_helpdesk
+from dovecot import PASSWORD, USER, Dovecot
+from lpse_helpdesk.services.intake import mailsession
+from lpse_helpdesk.standards import load_standards
+from lpse_helpdesk.standards.mailconf import MailSettings, Mailbox
+from test_mail_intake import mail
+
+ENV = "LPSE_TEST_MAILBOX_PASSWORD"
+
+
+@pytest.fixture
+def dovecot():
+    server = Dovecot()
+    server.start()
+    yield server
+    server.stop()
+
+
+def standards_with(box: Mailbox) -> dict:
+    standards = dict(load_standards())
+    standards["batam"] = msgspec.structs.replace(standards["batam"],
+                                                 mail=MailSettings(mailboxes=(box,)))
+    return standards
+
+
+def imap_box(dovecot, poll_seconds: int = 5, **extra) -> Mailbox:
+    return Mailbox(protocol="imap", host="127.0.0.1", port=dovecot.imaps, security="tls",
+                   username=USER, password_env=ENV, ca_file=dovecot.cert,
+                   poll_seconds=poll_seconds, **extra)
+
+
+def tickets(hd) -> list[str]:
+    return [row[0] for row in hd.runtime.service("intake").store.query(
+        "SELECT number FROM intake_ticket_numbers ORDER BY number")]
+
+
+async def test_mail_in_the_mailbox_becomes_a_ticket_once_even_across_a_crash(
+        tmp_path, nats_server, dovecot, monkeypatch):
+    monkeypatch.setenv(ENV, PASSWORD)
+    dovecot.deliver(mail("lpse@batam.go.id", "Tidak bisa login", "Mohon bantuan.").as_bytes())
+    standards = standards_with(imap_box(dovecot, done_folder="Selesai"))
+    settings = make_settings(tmp_path, nats_server.url)
+
+    class Crash(Exception):
+        pass
+
+    def dies(self, uid):  # the ticket is stored; the process dies before the mail is moved
+        raise Crash("mati sebelum surat ditandai")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(mailsession.ImapSession, "done", dies)
+        async with running_helpdesk(settings, services=["intake"], standards=standards) as hd:
+            await eventually(lambda: len(tickets(hd)) == 1, what="tiket dari kotak surat")
+            first = tickets(hd)
+    assert dovecot.count() == 1  # not marked: the crash came first
+
+    # Restarted on the same data: the mail is fetched again, changes nothing, and is moved.
+    # Polling only every 5 minutes now: the next mail can only come in time through IDLE.
+    standards = standards_with(imap_box(dovecot, poll_seconds=300, done_folder="Selesai"))
+    async with running_helpdesk(settings, services=["intake"], standards=standards) as hd:
+        await eventually(lambda: dovecot.count() == 0, what="surat dipindahkan")
+        assert dovecot.count("Selesai") == 1
+        assert tickets(hd) == first
+        # New mail arrives while the helpdesk listens (IDLE): a second ticket, once.
+        dovecot.deliver(mail("lpse@batam.go.id", "Jadwal pelatihan", "Kapan?").as_bytes())
+        await eventually(lambda: len(tickets(hd)) == 2, what="tiket kedua")
+        await eventually(lambda: dovecot.count() == 0, what="surat kedua dipindahkan")
+        async def fetching_ok():
+            return list((await hd.http.get("/ready")).json()["mailboxes"].values()) == ["ok"]
+        await eventually(fetching_ok, what="/ready: kotak surat ok")
+        assert len(tickets(hd)) == 2
+
+
+async def test_a_wrong_password_is_shown_and_fetching_resumes_by_itself(
+        tmp_path, nats_server, dovecot, monkeypatch):
+    monkeypatch.setenv(ENV, "sandi-salah")
+    dovecot.deliver(mail("lpse@batam.go.id", "Gagal unggah", "Unggah gagal.").as_bytes())
+    standards = standards_with(imap_box(dovecot))
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings, services=["intake"], standards=standards) as hd:
+        async def shown():
+            state = (await hd.http.get("/ready")).json().get("mailboxes", {})
+            return [v for v in state.values() if v.startswith("error")]
+        [error] = await eventually(shown, what="sandi salah terlihat di /ready")
+        assert error == "error: IMAP: [AUTHENTICATIONFAILED] Authentication failed.", error
+        assert PASSWORD not in error and "sandi-salah" not in error
+        # The unit's staff see it too, with since when; another unit's staff do not.
+        clerk = {"Authorization": f"Bearer {hd.runtime.signer.issue('hd.btm', 'helpdesk', 'batam')}"}
+        outsider = {"Authorization":
+                    f"Bearer {hd.runtime.signer.issue('hd.tbn', 'helpdesk', 'tuban')}"}
+        seen = (await hd.http.get("/api/v1/mail/mailboxes", params={"tenant": "batam"},
+                                  headers=clerk)).json()
+        assert [(m["state"], m["error"]) for m in seen] == [
+            ("error", "IMAP: [AUTHENTICATIONFAILED] Authentication failed.")]
+        assert seen[0]["since"] and seen[0]["mailbox"].startswith(f"imap://{USER}@127.0.0.1:")
+        assert (await hd.http.get("/api/v1/mail/mailboxes", params={"tenant": "batam"},
+                                  headers=outsider)).status_code == 403
+        assert tickets(hd) == []
+        monkeypatch.setenv(ENV, PASSWORD)  # the operator fixes the secret
+        await eventually(lambda: len(tickets(hd)) == 1, timeout=20, what="pulih sendiri")
+
+        async def recovered():
+            return list((await hd.http.get("/ready")).json()["mailboxes"].values()) == ["ok"]
+        await eventually(recovered, what="/ready pulih")
+
+
+async def test_pop3_mail_becomes_a_ticket_and_is_deleted(tmp_path, nats_server, dovecot,
+                                                        monkeypatch):
+    monkeypatch.setenv(ENV, PASSWORD)
+    dovecot.deliver(mail("lpse@batam.go.id", "Lupa sandi", "Mohon reset.").as_bytes())
+    box = Mailbox(protocol="pop3", host="127.0.0.1", port=dovecot.pop3s, security="tls",
+                  username=USER, password_env=ENV, ca_file=dovecot.cert, poll_seconds=5)
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings, services=["intake"], standards=standards_with(box)) as hd:
+        await eventually(lambda: len(tickets(hd)) == 1, what="tiket dari POP3")
+        await eventually(lambda: dovecot.count() == 0, what="surat dihapus setelah QUIT")
+        assert len(tickets(hd)) == 1
