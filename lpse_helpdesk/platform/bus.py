@@ -64,15 +64,22 @@ def _broker(nats_url: str, tls: ssl.SSLContext | None, **options) -> NatsBroker:
 
 
 @contextlib.asynccontextmanager
-async def command_connection(nats_url: str, tls: ssl.SSLContext | None = None):
-    """The NATS connection of an operator command (`rebuild`), from a faststream broker like
-    the runtime's, but with nats-py's bounded reconnects: a command should fail, not wait
-    forever. Closed on the way out."""
-    broker = _broker(nats_url, tls, connect_timeout=5)
+async def command_connection(nats_url: str, tls: ssl.SSLContext | None = None,
+                             timeout: float = 5.0):
+    """The NATS connection of an operator command (`rebuild`, `users disable`, `dead-letters
+    replay`; `natsonce.py`), from a faststream broker like the runtime's but without
+    reconnects: an unreachable NATS fails within `timeout`, said once by the command."""
+    async def failed(_error) -> None:  # said once, by the caller, not by nats-py's logger
+        pass
+
+    broker = _broker(nats_url, tls, connect_timeout=timeout, allow_reconnect=False,
+                     max_reconnect_attempts=1, reconnect_time_wait=0.2, error_cb=failed)
     try:
-        yield await broker.connect()
+        # nats-py keeps trying a refused server however reconnects are set: the deadline ends it.
+        yield await asyncio.wait_for(broker.connect(), timeout)
     finally:
-        await broker.stop()
+        with contextlib.suppress(Exception):
+            await broker.stop()
 
 
 def stream_config(replicas: int = 1) -> StreamConfig:
