@@ -5,11 +5,15 @@ the staff page in staff mails, and a reply to a closed ticket that reopens it.""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.platform.natsserver import free_port
+from lpse_helpdesk.standards import load_standards
+from lpse_helpdesk.standards.mailconf import MailSettings
 from scenario import Desk
 from test_mail_intake import mail, send
 
@@ -87,3 +91,54 @@ async def _view(hd, d, who, number, kind):
                           headers={"Authorization": f"Bearer {d.tokens[who]}"})
     body = r.json() if r.status_code == 200 else {}
     return body if any(e["type"] == kind for e in body.get("timeline", [])) else None
+
+
+async def _closed_by_mail(hd, sink, subject: str):
+    """A ticket opened by mail and closed by the helpdesk: (number, the closing mail)."""
+    code, text = await send(hd.settings.smtp_port, mail("batam@lpse.test", subject, "Gagal."))
+    number = text.split("tiket ")[1].split(";")[0]
+    d = Desk(hd, "batam")
+    clerk = await d.staff("hd.btm", "helpdesk")
+    await d.act(clerk, {"number": number}, "close", {"resolution": "Selesai.", "publish_faq": False})
+    closed = (await eventually(lambda: _to(sink, REPORTER, number, "diselesaikan"),
+                               what="surat selesai"))[0]
+    return number, closed, d, clerk
+
+
+async def test_after_the_window_a_reply_opens_a_new_ticket_naming_the_closed_one(
+        tmp_path, nats_server, sink):
+    clock = {"t": datetime.now(UTC)}
+    settings = make_settings(tmp_path, nats_server.url, smtp_port=free_port(), smtp_url=sink.url)
+    async with running_helpdesk(settings, now=lambda: clock["t"]) as hd:
+        number, closed, d, clerk = await _closed_by_mail(hd, sink, "Gagal login")
+        clock["t"] += timedelta(days=30)  # Batam reopens within 5 working days
+        reply = mail("batam@lpse.test", "Re: selesai", "Muncul lagi bulan ini.")
+        reply["In-Reply-To"] = str(closed["Message-ID"])
+        code, text = await send(hd.settings.smtp_port, reply)
+        assert code == 250 and f"tiket {number} sudah ditutup" in text, text
+        new = re.search(r"tiket baru (BTM-\d{4}-\d{6})", text).group(1)
+        view = await eventually(lambda: _view(hd, d, clerk, new, "ticket.received"),
+                                what="tiket baru")
+        received = view["timeline"][0]["event"]
+        assert received["description"].startswith(f"[Lanjutan tiket {number} yang sudah ditutup]")
+        assert received["reporter"]["email"] == REPORTER
+        old = await _view(hd, d, clerk, number, "ticket.closed")
+        assert old["status"] == "closed"  # the old ticket stays closed
+
+
+async def test_a_unit_may_have_staff_decide_on_a_reply_to_a_closed_ticket(
+        tmp_path, nats_server, sink):
+    standards = dict(load_standards())
+    standards["batam"] = msgspec.structs.replace(
+        standards["batam"], mail=MailSettings(closed_reply="ask_staff"))
+    settings = make_settings(tmp_path, nats_server.url, smtp_port=free_port(), smtp_url=sink.url)
+    async with running_helpdesk(settings, standards=standards) as hd:
+        number, closed, d, clerk = await _closed_by_mail(hd, sink, "Gagal unggah")
+        reply = mail("batam@lpse.test", "Re: selesai", "Belum selesai.")
+        reply["In-Reply-To"] = str(closed["Message-ID"])
+        code, text = await send(hd.settings.smtp_port, reply)
+        assert code == 250 and "menunggu pemeriksaan petugas" in text, text
+        held = (await hd.http.get("/api/v1/mail/held", params={"tenant": "batam"},
+                                  headers={"Authorization": f"Bearer {d.tokens[clerk]}"})).json()
+        assert [(h["number"], h["reason"]) for h in held] == [
+            (number, f"balasan atas tiket {number} yang sudah ditutup")]
