@@ -125,3 +125,24 @@ async def test_pop3_mail_becomes_a_ticket_and_is_deleted(tmp_path, nats_server, 
         await eventually(lambda: len(tickets(hd)) == 1, what="tiket dari POP3")
         await eventually(lambda: dovecot.count() == 0, what="surat dihapus setelah QUIT")
         assert len(tickets(hd)) == 1
+
+
+async def test_mail_the_intake_refuses_stays_flagged_in_the_mailbox(tmp_path, nats_server, dovecot,
+                                                                   monkeypatch):
+    monkeypatch.setenv(ENV, PASSWORD)
+    huge = mail("lpse@batam.go.id", "Raksasa", "lampiran raksasa",
+                attachments=[("raksasa.pdf", "application", "pdf", b"%PDF-1.4\n" + b"\0" * 9_000_000)])
+    dovecot.deliver(huge.as_bytes())  # over the listener's size: refused as over SMTP
+    dovecot.deliver(mail("lpse@batam.go.id", "Biasa", "Pertanyaan biasa.").as_bytes())
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings, services=["intake"],
+                                standards=standards_with(imap_box(dovecot))) as hd:
+        await eventually(lambda: len(tickets(hd)) == 1, what="surat biasa menjadi tiket")
+        await eventually(lambda: dovecot.count(criteria="KEYWORD $LpseRefused") == 1,
+                         what="surat raksasa ditandai")
+        assert dovecot.count() == 1  # the refused one stays for people to read
+        clerk = {"Authorization": f"Bearer {hd.runtime.signer.issue('hd.btm', 'helpdesk', 'batam')}"}
+        [state] = (await hd.http.get("/api/v1/mail/mailboxes", params={"tenant": "batam"},
+                                     headers=clerk)).json()
+        assert (state["fetched"], state["refused"]) == (1, 1)
+        assert len(tickets(hd)) == 1

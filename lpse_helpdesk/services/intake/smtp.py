@@ -43,7 +43,9 @@ class MailIntake:
     def __init__(self, service: IntakeService, attachments: AttachmentStore,
                  limits: Limits = Limits(), per_sender_per_hour: int = 20):
         self.service, self.attachments, self.limits = service, attachments, limits
-        self.own = own_addresses(service.standards)
+        self.own = own_addresses(service.standards) | (
+            {service.settings.mail_from.lower()} if service.settings.mail_from else set())
+        self.max_bytes: int | None = None  # the listener's size; fetched mail is held to it
         self.senders = SlidingWindow(per_sender_per_hour, 3600.0)
 
     def tenant_for(self, address: str) -> str | None:
@@ -77,6 +79,9 @@ class MailIntake:
 
     async def accept(self, tenant: str, raw: bytes, envelope_sender: str | None) -> str:
         """A whole mail for the unit, as DATA would bring it: the SMTP answer's line."""
+        if self.max_bytes is not None and len(raw) > self.max_bytes:
+            return reply_line("552 5.3.4", f"surat terlalu besar: paling banyak {self.max_bytes}"
+                              " byte")
         try:
             return await self._accept(tenant, raw, envelope_sender)
         except EventTooLarge as exc:
@@ -194,6 +199,7 @@ def mail_intake(service: IntakeService, broker) -> tuple[MailIntake, int]:
     handler = MailIntake(service, AttachmentStore(broker),
                          Limits(max_lines=max(50_000, limit // 40)),
                          service.settings.rate_mails_per_sender_per_hour)
+    handler.max_bytes = limit
     return handler, limit
 
 
