@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ...platform.store import ServiceStore, Write, utc_text
-from .messages import REPORTER_TEMPLATES
+from .decisions import REPORTER_TEMPLATES
 
 WINDOW = timedelta(hours=1)
 STOPPED = "diminta berhenti"  # the reason kept for an address whose owner asked to stop

@@ -9,16 +9,6 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from .decisions import (  # noqa: F401 - the names the sender and limits read from here
-    REPORTER_TEMPLATES,
-    ROLE_LABELS,
-    TARGET_LABELS,
-    TIER_LABELS,
-    Planned,
-    plan,
-    without_links,
-)
-
 # A web address in the text: its trailing punctuation ends the sentence, not the address.
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _TRAILING = ".,;:!?)]}'\""
