@@ -20,7 +20,6 @@ import logging
 import threading
 import weakref
 from dataclasses import asdict, dataclass
-from datetime import datetime
 
 from ...platform.observability import log_event
 from .mailsession import return_path, session, with_message_id
@@ -67,8 +66,7 @@ def tasks(service, make_intake) -> list:
 
 
 def _now(service) -> str:
-    now = service.now()
-    return (now if isinstance(now, datetime) else datetime.now()).isoformat(timespec="seconds")
+    return service.now().isoformat(timespec="seconds")
 
 
 async def fetch_forever(service, intake, tenant: str, box, stop: asyncio.Event) -> None:
@@ -83,7 +81,10 @@ async def fetch_forever(service, intake, tenant: str, box, stop: asyncio.Event) 
             try:
                 await asyncio.to_thread(current.open)
                 while not stop.is_set():
-                    await fetch_round(service, intake, tenant, current, status)
+                    # Again while a round marked something: mail that came meanwhile may have
+                    # been announced to an earlier command, not to the IDLE that follows.
+                    while await fetch_round(service, intake, tenant, current, status):
+                        pass
                     _ok(service, status)
                     pause = RETRY_FIRST
                     await asyncio.to_thread(current.wait, box.poll_seconds, stopping)
@@ -102,8 +103,8 @@ async def fetch_forever(service, intake, tenant: str, box, stop: asyncio.Event) 
 
 
 async def fetch_round(service, intake, tenant: str, current, status: Status) -> int:
-    """Every waiting message once; returns how many were stored."""
-    stored = 0
+    """Every waiting message once; returns how many were marked (stored or refused)."""
+    marked = 0
     for uid in await asyncio.to_thread(current.pending):
         raw = await asyncio.to_thread(current.fetch, uid)
         if raw is None:
@@ -114,17 +115,18 @@ async def fetch_round(service, intake, tenant: str, current, status: Status) -> 
         code = answer[:3]
         if code.startswith("2"):
             await asyncio.to_thread(current.done, uid)
-            stored += 1
+            marked += 1
             status.fetched += 1
         elif code.startswith("5"):
             await asyncio.to_thread(current.refused, uid)
+            marked += 1
             status.refused += 1
             log_event(log, "surat dari kotak surat ditolak", logging.WARNING, tenant=tenant,
                       mailbox=current.box.label, answer=answer)
         else:  # 4xx: stays in the mailbox for the next round
             log_event(log, "surat dari kotak surat ditunda", tenant=tenant,
                       mailbox=current.box.label, answer=answer)
-    return stored
+    return marked
 
 
 def _ok(service, status: Status) -> None:

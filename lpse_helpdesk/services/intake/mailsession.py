@@ -60,6 +60,10 @@ class ImapSession:
                 conn.starttls(_context(box))
         self.conn = conn
         conn.login(box.username, box.password())
+        # What the server offers once logged in (some name IDLE only then).
+        status, data = conn.capability()
+        if status == "OK" and data and data[0]:
+            conn.capabilities = tuple(data[0].decode("ascii", "replace").upper().split())
         status, data = conn.select(_quoted(box.folder))
         if status != "OK":
             raise imaplib.IMAP4.error(f"folder {box.folder}: {data!r}")
@@ -93,18 +97,23 @@ class ImapSession:
         conn = self.conn
         tag = conn._new_tag()  # noqa: SLF001 - imaplib has no IDLE before 3.14
         conn.send(tag + b" IDLE\r\n")
-        if not conn.readline().startswith(b"+"):
-            raise imaplib.IMAP4.error("IDLE ditolak server")
+        new = False
+        while True:  # mail that came since the last command may be told before the "+"
+            line = conn.readline()
+            if line.startswith(b"+"):
+                break
+            if not line.startswith(b"*"):
+                raise imaplib.IMAP4.error(f"IDLE ditolak server: {line[:200]!r}")
+            new = new or b"EXISTS" in line or b"RECENT" in line
         sock, deadline = conn.sock, time.monotonic() + min(seconds, IDLE_MAX)
-        while time.monotonic() < deadline and not stopping.is_set():
+        while not new and time.monotonic() < deadline and not stopping.is_set():
             # select, not a socket timeout: a timed-out read leaves imaplib's file unusable
             if not (getattr(sock, "pending", lambda: 0)() or select.select([sock], [], [], 1.0)[0]):
                 continue
             line = conn.readline()
             if not line:
                 raise OSError("server menutup koneksi")
-            if b"EXISTS" in line or b"RECENT" in line:
-                break
+            new = b"EXISTS" in line or b"RECENT" in line
         conn.send(b"DONE\r\n")
         while True:  # the rest of the untagged lines, then IDLE's own answer
             line = conn.readline()
