@@ -64,7 +64,7 @@ service imap-login {{
 }}
 service pop3-login {{
   inet_listener pop3 {{
-    port = 0
+    port = {pop3}
   }}
   inet_listener pop3s {{
     port = {pop3s}
@@ -117,7 +117,9 @@ def dovecot_or_skip() -> str:
 class Dovecot:
     def __init__(self):
         self.root = Path(tempfile.mkdtemp(prefix="lpse-dovecot-"))
-        self.imaps, self.pop3s = free_port(), free_port()
+        # TLS from the first byte (imaps, pop3s), and POP3 upgraded by STARTTLS (`ssl =
+        # required`: no login before it).
+        self.imaps, self.pop3s, self.pop3 = free_port(), free_port(), free_port()
         self.process: subprocess.Popen | None = None
 
     @property
@@ -140,7 +142,7 @@ class Dovecot:
         (root / "passwd").chmod(0o644)  # read by Dovecot's auth user, whatever the umask
         (root / "home").chmod(0o755)
         (root / "dovecot.conf").write_text(CONFIG.format(root=root, imaps=self.imaps,
-                                                         pop3s=self.pop3s))
+                                                         pop3s=self.pop3s, pop3=self.pop3))
         self.process = subprocess.Popen([binary, "-F", "-c", str(root / "dovecot.conf")],
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 15

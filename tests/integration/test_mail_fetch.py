@@ -114,11 +114,13 @@ async def test_a_wrong_password_is_shown_and_fetching_resumes_by_itself(
         await eventually(recovered, what="/ready pulih")
 
 
+@pytest.mark.parametrize("security", ["tls", "starttls"])
 async def test_pop3_mail_becomes_a_ticket_and_is_deleted(tmp_path, nats_server, dovecot,
-                                                        monkeypatch):
+                                                        monkeypatch, security):
     monkeypatch.setenv(ENV, PASSWORD)
     dovecot.deliver(mail("lpse@batam.go.id", "Lupa sandi", "Mohon reset.").as_bytes())
-    box = Mailbox(protocol="pop3", host="127.0.0.1", port=dovecot.pop3s, security="tls",
+    port = dovecot.pop3s if security == "tls" else dovecot.pop3
+    box = Mailbox(protocol="pop3", host="127.0.0.1", port=port, security=security,
                   username=USER, password_env=ENV, ca_file=dovecot.cert, poll_seconds=5)
     settings = make_settings(tmp_path, nats_server.url)
     async with running_helpdesk(settings, services=["intake"], standards=standards_with(box)) as hd:
