@@ -15,6 +15,7 @@ import msgspec
 from ...platform.natsclient import jetstream
 from ...platform.streamread import stream_batches
 from ...schemas import SUBJECT_PREFIX, decode_event
+from ...schemas.api import NewTicket
 from ...schemas.events import AttachmentRef, TicketReceived
 from ...sla.units import due
 from ...workflow.state import TicketState, fold_state
@@ -52,8 +53,6 @@ def continue_in_new_ticket(service: IntakeService, received: TicketReceived, mai
                            refs: list[AttachmentRef]) -> str:
     """A new ticket for a reply that came after the reopen window: the reporter's data and
     documents of the closed ticket, the mail's text, and the old number in its description."""
-    from ...schemas.api import NewTicket
-
     ticket = msgspec.convert({
         "tenant": received.tenant, "channel": "email", "subject": mail.subject,
         "description": replies.follow_up_text(received.number, mail.body),
