@@ -215,6 +215,8 @@ def service_routes(service: Any, *handlers: Any, provided: dict[str, Any] | None
 
 
 def build_http_app(runtime: Host, routes: list[Any]) -> Litestar:
+    from . import httpmetrics  # imports prometheus_client: only once the app is built
+
     @get("/health", media_type=MediaType.JSON, include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -236,7 +238,9 @@ def build_http_app(runtime: Host, routes: list[Any]) -> Litestar:
         plugins=[ClosedStructSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,
         before_request=_refuse_deep_json,
-        middleware=ratelimit.middleware(settings, runtime.signer),
+        # Outermost, so requests the rate limits refuse are counted too.
+        middleware=[httpmetrics.middleware(runtime.metrics),
+                    *ratelimit.middleware(settings, runtime.signer)],
         exception_handlers={
             ValidationException: _validation_handler,
             HTTPException: _http_handler,

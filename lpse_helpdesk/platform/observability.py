@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import platform
 import sys
 import time
 
@@ -69,6 +70,53 @@ class Metrics:
             "helpdesk_handle_seconds", "Time to decide and record one message",
             ["service", "consumer"], registry=r,
         )
+        # What people see: how long after an event its read model (or decision) is committed.
+        self.event_lag = Histogram(
+            "helpdesk_event_to_commit_seconds",
+            "From an event's occurred_at to the commit of its consumer's decision",
+            ["service", "consumer"], registry=r, buckets=LAG_BUCKETS,
+        )
+        # Every outcome of a mail or webhook attempt: sent, pending (retried), failed or dead
+        # (given up), suppressed (held back by the reporter mail guard).
+        self.notifications = Counter(
+            "helpdesk_notifications_total", "Mail and webhook delivery attempts by outcome",
+            ["channel", "outcome"], registry=r,
+        )
+        # Filled by Litestar's PrometheusMiddleware (httpmetrics.py), in the order of its labels.
+        http_labels = ["method", "path", "status_code", "app_name"]
+        self.http_requests = Counter(
+            "helpdesk_http_requests", "HTTP requests by route template", http_labels, registry=r)
+        self.http_errors = Counter(
+            "helpdesk_http_requests_error", "HTTP requests answered 5xx", http_labels, registry=r)
+        self.http_seconds = Histogram(
+            "helpdesk_http_request_duration_seconds", "Time to the response's first body chunk",
+            http_labels, registry=r, buckets=HTTP_BUCKETS,
+        )
+        self.http_in_progress = Gauge(
+            "helpdesk_http_requests_in_progress", "HTTP requests being answered", http_labels,
+            registry=r, multiprocess_mode="livesum",
+        )
+        self.build_info = Gauge(
+            "helpdesk_build_info", "1, labelled with the running version", ["version", "python"],
+            registry=r, multiprocess_mode="livemax",
+        )
+        self.build_info.labels(_version(), platform.python_version()).set(1)
+
+
+# Seconds. A page or API answers in milliseconds, an export or a slow store in seconds.
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Seconds. Under load an event reaches its views in tens of milliseconds to seconds; after an
+# outage a consumer catches up on minutes- or hours-old events.
+LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lpse-helpdesk")
+    except PackageNotFoundError:  # run from a source tree without installing
+        return "unknown"
 
 
 def exposition(registry) -> bytes:
