@@ -152,7 +152,22 @@ class TrackedConsumer:
         except Exception as exc:  # noqa: BLE001 - the commit failed (disk, lock timeout)
             error = f"batch tidak tersimpan / batch not stored: {type(exc).__name__}: {exc}"
             return [("retry", None, error, 0.0) for _ in items]
+        self._observe_lag(results)
         return results
+
+    def _observe_lag(self, results: list[tuple]) -> None:
+        """Seconds from each recorded event's `occurred_at` to the commit just made: how long
+        people waited for what this consumer shows or decides (a clock moved by a test, or
+        skew between machines, is taken as no wait rather than a negative one)."""
+        if self.metrics is None:
+            return
+        committed = datetime.now(UTC)
+        lag = self.metrics.event_lag.labels(self.store.service, self.name)
+        for outcome, event, _, _ in results:
+            if outcome == "done" and event is not None:
+                at = event.occurred_at if event.occurred_at.tzinfo else \
+                    event.occurred_at.replace(tzinfo=UTC)
+                lag.observe(max(0.0, (committed - at).total_seconds()))
 
     def _process(self, subject: str, body: bytes, seq: int, attempt: int,
                  tracked: bool | None = None):

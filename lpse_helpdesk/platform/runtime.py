@@ -117,6 +117,8 @@ class Runtime:
         built = build_service(definition, self.settings, self.standards, now=self.now,
                               signer=self.signer, broker=self.broker, loop=self.loop)
         store, app = built.store, built.app
+        if hasattr(app, "metrics"):  # a service that counts its own outcomes (notify's mails)
+            app.metrics = self.metrics
 
         async def publish(subject: str, body: bytes, msg_id: str) -> bool:
             return await publish_event(self.broker, subject, body, msg_id)

@@ -65,6 +65,7 @@ class NotifyService:
         self.interval, self.base_delay = 0.5, 1.0
         self.webhook_attempts = webhooks.MAX_ATTEMPTS
         self._pruned_at = None
+        self.metrics = None  # the runtime's Metrics, when it runs here: delivery outcomes
 
     # --- deciding ----------------------------------------------------------------------------
     def on_event(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
@@ -279,6 +280,8 @@ class NotifyService:
             try:
                 self.store.record([Stored(event, ticket, self.store.next_version(ticket))],
                                   writes=[update, *extra])
+                if self.metrics is not None:
+                    self.metrics.notifications.labels(channel, status).inc()
                 return
             except IntegrityError:
                 continue
