@@ -72,6 +72,7 @@ class TicketView(msgspec.Struct, kw_only=True):
     # The reporter's SKM survey was filled (once per ticket): a portal offers it when this is
     # false and the ticket is closed.
     survey_submitted: bool = False
+    assignee: str = ""  # staff view only: the username working the ticket, "" for nobody
     # Staff view only: what this staff member's role may do now (`classify`, `reply`,
     # `request-info`, `notes`, `escalate`, `answer`, `close`, `reopen`); empty for reporters.
     allowed_actions: list[str] = []
@@ -93,6 +94,12 @@ class Reason(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 class Close(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     resolution: NonEmptyLong
     publish_faq: bool = False
+
+
+class Assign(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`POST /api/v1/tickets/{number}/assign`: an active staff user of the ticket's unit."""
+
+    assignee: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
 
 
 class Feedback(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

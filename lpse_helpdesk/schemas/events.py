@@ -224,6 +224,19 @@ class TicketReopened(TicketEvent, frozen=True, kw_only=True, tag="ticket.reopene
     assignee: ShortText = ""
 
 
+class TicketAssigned(TicketEvent, frozen=True, kw_only=True, tag="ticket.assigned"):
+    """Who works the ticket, a staff member of its unit (a claim: `assignee == actor.id`)."""
+    assignee: ShortText
+    actor: Actor
+    previous: ShortText = ""  # the assignee before, "" for nobody
+
+
+class TicketUnassigned(TicketEvent, frozen=True, kw_only=True, tag="ticket.unassigned"):
+    """The ticket goes back to the unit's shared queue."""
+    actor: Actor
+    previous: ShortText  # who had it
+
+
 class SurveySubmitted(TicketEvent, frozen=True, kw_only=True, tag="ticket.survey_submitted"):
     """The reporter's satisfaction survey (SKM, PermenPANRB 14/2017) of a closed ticket, once."""
 
@@ -267,7 +280,7 @@ ALL_EVENTS: tuple[type[TicketEvent], ...] = (
     InfoRequested,
     NoteAdded,
     TicketClosed,
-    TicketReopened,
+    TicketReopened, TicketAssigned, TicketUnassigned,
     SurveySubmitted,
     NotificationSent,
     NotificationFailed,
@@ -282,6 +295,6 @@ OWNERS: dict[str, tuple[type[TicketEvent], ...]] = {
     "triage": (TicketClassified,),
     "escalation": (EscalatedToCoordinator, EscalatedToLkpp, EscalationAnswered, SlaBreached),
     "desk": (TicketReplied, InfoRequested, NoteAdded, TicketClosed, TicketReopened,
-             SurveySubmitted),
+             TicketAssigned, TicketUnassigned, SurveySubmitted),
     "notify": (NotificationSent, NotificationFailed),
 }

@@ -75,6 +75,8 @@ async def realistic_tickets(hd) -> list[dict]:
                            description="Halaman SPSE error 502 sejak pagi", **body)
     await batam.act(hd_btm, b, "escalate", {"reason": "perlu Koordinator"})
     await batam.act(koor, b, "answer", {"message": "Server sudah dipulihkan"})
+    await batam.act(koor, b, "assign", {"assignee": koor})  # reassigned, then given back
+    await batam.act(koor, b, "assign", {"assignee": hd_btm})
     await batam.act(hd_btm, b, "close", {"resolution": "Server dipulihkan", "publish_faq": True})
     # Information requested, the reporter replies, a note, closed, reopened by staff.
     c = await lampung.report(subject="Mohon reset akun penyedia",
@@ -87,6 +89,7 @@ async def realistic_tickets(hd) -> list[dict]:
     # Received and classified only, and one replied.
     d = await basarnas.report(subject="Pertanyaan jadwal pelatihan", description="Kapan?", **body)
     e = await basarnas.report(subject="Gagal unggah dokumen", description="Error 500", **body)
+    await basarnas.act(hd_bsn, e, "claim", {})
     await basarnas.act(hd_bsn, e, "reply", {"message": "Ukuran maksimal 10 MB"})
     await batam.until(a, lambda t: "survey_submitted" in types(t), "survei di timeline")
     return [a, b, c, d, e]
@@ -102,8 +105,12 @@ async def test_bulk_rebuild_gives_the_rows_of_the_incremental_projection(tmp_pat
     assert len(before["ticket_state"]) == len(tickets) == len(before["tickets"])
     kinds = {row[3] for row in before["ticket_events"]}
     assert {"ticket.reopened", "ticket.escalated_to_coordinator", "ticket.survey_submitted",
-            "ticket.reporter_feedback", "ticket.reporter_replied"} <= kinds
+            "ticket.reporter_feedback", "ticket.reporter_replied", "ticket.assigned"} <= kinds
     assert sorted(row[5] for row in before["ticket_state"]).count("closed") == 2
+    # The assignee column: a back to its closer on "not solved", b given to hd.btm, c reopened
+    # by hd.lpg, e claimed; d nobody's.
+    assert sorted(row[18] for row in before["ticket_state"]) == [
+        "", "hd.bsn", "hd.btm", "hd.btm", "hd.lpg"]
 
     # 1. Into a fresh store, with the bulk path the bench times: streamed a pull at a time,
     # and with pulls and a window so small that tickets are let go and read back mid-rebuild.

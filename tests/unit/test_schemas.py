@@ -49,6 +49,8 @@ def sample(event_type: type) -> ev.TicketEvent:
         ev.NoteAdded: dict(message="cek log server", actor=STAFF),
         ev.TicketClosed: dict(resolution="Sertifikat diperbarui", publish_faq=True, actor=STAFF),
         ev.TicketReopened: dict(reason="masih gagal", actor=ev.Actor(id="pelapor", role="reporter")),
+        ev.TicketAssigned: dict(assignee="helpdesk.dua", actor=STAFF, previous="helpdesk.satu"),
+        ev.TicketUnassigned: dict(actor=STAFF, previous="helpdesk.dua"),
         ev.SurveySubmitted: dict(scores=ev.SkmScores(
             persyaratan=4, prosedur=3, waktu=2, biaya=4, produk=3, kompetensi=4, perilaku=4,
             pengaduan=1, sarana=3), comment="pelayanan cepat"),

@@ -16,7 +16,7 @@ import time
 import msgspec
 
 from ... import refusals
-from ...platform.auth import Principal, TokenSigner
+from ...platform.auth import ALL_UNITS, Principal, TokenSigner
 from ...platform.attachments import AttachmentStore
 from ...platform.consumer import Decision
 from ...platform.outbox import published_position
@@ -99,6 +99,24 @@ class DeskService:
             lambda state, _events, stamp: decisions.staff_action(
                 action, number, state, body, staff.username, staff.role, standard, stamp),
             guard=action != "notes")  # a note changes no state: it races no other decider
+        return action_result(number, decided)
+
+    def assign(self, action: str, number: str, assignee: str, staff: Principal) -> ActionResult:
+        """`assign` to `assignee`, `claim` or `unassign` (`decisions.assignment`). No guard:
+        it changes no workflow state; two staff racing on it meet at the desk's own version."""
+        found = views.find_ticket(self.store, number)
+        if found is None:
+            raise TicketNotFound(number)
+        ticket_id, tenant, _ = found
+        rules.check_unit(staff.may_act_in(tenant), number, tenant)
+        target = staff.username if action == "claim" else assignee
+        active = active_staff(self.store, target, tenant)
+        decided = self.tickets.act(
+            ticket_id,
+            lambda state, events, stamp: decisions.assignment(
+                action, number, state, events, assignee, active, staff.username, staff.role,
+                stamp),
+            guard=False)
         return action_result(number, decided)
 
     # --- logins and views --------------------------------------------------------------------
@@ -199,6 +217,13 @@ class DeskService:
             except IntegrityError:
                 continue  # another survey (seen above next round) or a staff action won the race
         raise rules.conflict(f"tiket {number} sedang diubah; coba lagi / please retry")
+
+
+def active_staff(store, username: str, tenant: str) -> bool:
+    """Whether `username` is a staff user of `tenant` (or of every unit) not disabled."""
+    rows = store.query(f"SELECT tenant, disabled FROM {store.prefix}_users WHERE username = ?",
+                       (username,))
+    return bool(rows) and rows[0][0] in (tenant, ALL_UNITS) and not rows[0][1]
 
 
 ACTIONS = {"reply": Message, "request-info": Message, "notes": Message, "close": Close,

@@ -5,6 +5,7 @@ domain refusal. Loading, the guard and storing are `workflow.decide`'s (applicat
 from __future__ import annotations
 
 from ... import refusals
+from ...platform.auth import STAFF_ROLES
 from ...schemas import AnyTicketEvent
 from ...schemas import events as ev
 from ...sla.units import due
@@ -39,6 +40,53 @@ def staff_action(action: str, number: str, state: TicketState | None, body, user
         return ev.TicketClosed(**envelope, resolution=body.resolution,
                                publish_faq=body.publish_faq, actor=actor)
     return ev.TicketReopened(**envelope, reason=body.reason, actor=actor, assignee=username)
+
+
+def assignee_of(events: list[AnyTicketEvent]) -> str:
+    """Who works the ticket now ("" for nobody): the last assignment, or whom a reopen gave it
+    to (whoever reopened it, or whoever closed it on the reporter's "not solved")."""
+    assignee = ""
+    for event in events:
+        if isinstance(event, ev.TicketAssigned):
+            assignee = event.assignee
+        elif isinstance(event, ev.TicketUnassigned):
+            assignee = ""
+        elif isinstance(event, ev.TicketReopened) and event.assignee:
+            assignee = event.assignee
+    return assignee
+
+
+def assignment(action: str, number: str, state: TicketState | None,
+               events: list[AnyTicketEvent], assignee: str, assignee_active: bool,
+               username: str, role: str, stamp: Stamp) -> AnyTicketEvent:
+    """`assign` to `assignee`, `claim` (assign to oneself) or `unassign`, by any staff member
+    of the ticket's unit (the caller checks the unit). `assignee_active`: whether the one who
+    would get the ticket (`username` for a claim) is an active staff user of the ticket's unit,
+    which only the users table knows."""
+    if state is None:
+        raise TicketNotFound(number)
+    if role not in STAFF_ROLES:
+        raise refusals.Forbidden(f"peran `{role}` tidak boleh menugaskan tiket")
+    current = assignee_of(events)
+    envelope = stamp.envelope(state.received.ticket_id, state.tenant)
+    actor = ev.Actor(id=username, role=role)
+    if action == "unassign":
+        if not current:
+            raise refusals.Conflict(f"tiket {number} belum ditugaskan kepada siapa pun / the "
+                                    "ticket has no assignee")
+        return ev.TicketUnassigned(**envelope, actor=actor, previous=current)
+    if action not in ("assign", "claim"):
+        raise refusals.NotFound(f"aksi `{action}` tidak dikenal")
+    if state.status == "closed":
+        raise refusals.Conflict(f"tiket {number} sudah ditutup; buka kembali (reopen) dulu")
+    target = username if action == "claim" else assignee
+    if not assignee_active:
+        raise refusals.Invalid(f"`{target}` bukan staf aktif unit `{state.tenant}` / not an "
+                               "active staff user of the ticket's unit", field="assignee")
+    if target == current:
+        raise refusals.Conflict(f"tiket {number} sudah ditugaskan kepada `{target}` / already "
+                                "assigned to them")
+    return ev.TicketAssigned(**envelope, assignee=target, actor=actor, previous=current)
 
 
 def reopens(event: AnyTicketEvent) -> bool:

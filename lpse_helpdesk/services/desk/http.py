@@ -10,16 +10,19 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, get, post
+from litestar.di import Provide
 from litestar.params import QueryParameter
 
 from ... import refusals
 from ...platform.attachments import AttachmentMissing
 from ...platform.auth import LOGIN_POOL, Principal, authorize, reporter_or_staff, staff_login
 from ...platform.http import errors, refused_as, service_routes
-from ...schemas.api import Survey, SurveyReceipt, TicketView
-from ...workflow.http import TICKET_REFUSALS, ReporterToken, actions_controller, as_reporter
+from ...schemas.api import ActionResult, Assign, Survey, SurveyReceipt, TicketView
+from ...workflow.http import (
+    TICKET_REFUSALS, ReporterToken, TicketActions, actions_controller, as_reporter,
+)
 from ...workflow.rules import TicketNotFound
-from . import accounts_http, reports, totp_http, users
+from . import accounts_http, reports, search, totp_http, users
 from .application import ACTIONS, DeskService, NotYourUnit
 
 
@@ -116,24 +119,28 @@ class TicketController(Controller):
             "X-Content-SHA256": ref.sha256})
 
 
+PERIOD_REFUSALS = {reports.BadPeriod: refused_as(
+    lambda exc: refusals.Invalid(str(exc), field=exc.field))}
+
+
 class ReportsController(Controller):
     guards = [staff_login]
     tags = ["staf"]
-    exception_handlers = {reports.BadPeriod: refused_as(
-        lambda exc: refusals.Invalid(str(exc), field=exc.field))}
+    exception_handlers = PERIOD_REFUSALS
 
     @get("/api/v1/queues", summary="Antrean tiket terbuka / open tickets by urgency",
          responses=errors(401, 403),
-         description="Tiket terbuka unit, yang paling mendesak dulu, dengan saringan opsional / "
-         "the unit's open tickets, most urgent first, optionally filtered.")
+         description="Tiket terbuka unit, yang paling mendesak dulu, dengan saringan opsional "
+         "(`assignee`: nama pengguna yang ditugaskan) / the unit's open tickets, most urgent "
+         "first, optionally filtered (`assignee`: the username working them).")
     async def open_queue(
         self, staff: Principal, service: DeskService, tenant: str, tier: str | None = None,
         status: str | None = None, category: str | None = None, kind: str | None = None,
-        channel: str | None = None,
+        channel: str | None = None, assignee: str | None = None,
     ) -> list[reports.QueueItem]:
         authorize(staff, tenant)
         return await asyncio.to_thread(reports.queue, service.store, tenant, service.now(), tier,
-                                       status, category, kind, channel)
+                                       status, category, kind, channel, assignee)
 
     @get("/api/v1/units/{tenant:str}/figures", responses=errors(401, 403, 404),
          summary="Angka kinerja unit untuk Kepala Unit / head-of-unit figures",
@@ -160,6 +167,53 @@ class ReportsController(Controller):
                 f'attachment; filename="laporan-{safe_name(tenant)}-{start}-{end}.csv"'})
 
 
+SearchFrom = Annotated[str | None, QueryParameter(
+    name="from", required=False, description="Diterima sejak tanggal ini (YYYY-MM-DD, zona "
+    "waktu unit), inklusif; tanpa batas bila kosong")]
+SearchTo = Annotated[str | None, QueryParameter(
+    name="to", required=False, description="Diterima sampai tanggal ini (YYYY-MM-DD, zona "
+    "waktu unit), inklusif; tanpa batas bila kosong")]
+Filter = Annotated[str | None, QueryParameter(required=False, max_length=64)]
+
+
+SEARCH_DOC = dict(
+    summary="Cari tiket / search tickets", tags=["staf"], responses=errors(400, 401, 403, 404),
+    description="Semua tiket unit, terbuka dan ditutup, yang terbaru dulu, per halaman: `q` "
+    "mencari nomor, judul, uraian, nama, e-mail dan organisasi pelapor (setiap kata harus "
+    "ada); saringan status, kategori, tingkat, kanal, jenis, `assignee` dan tanggal diterima "
+    "/ every ticket of the unit, open and closed, newest first, a page at a time.")
+
+
+async def search_tickets(
+    staff: Principal, service: DeskService, tenant: str,
+    q: Annotated[str, QueryParameter(required=False, max_length=200)] = "",
+    status: Filter = None, category: Filter = None, tier: Filter = None,
+    channel: Filter = None, kind: Filter = None, assignee: Filter = None,
+    date_from: SearchFrom = None, date_to: SearchTo = None,
+    page: Annotated[int, QueryParameter(required=False, ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, QueryParameter(required=False, ge=1, le=search.MAX_PER_PAGE)]
+    = search.PER_PAGE,
+) -> search.SearchPage:
+    authorize(staff, tenant)
+    standard = service.standards.get(tenant)
+    if standard is None:
+        raise refusals.NotFound(f"Unit `{tenant}` tidak dikenal / unknown unit", field="tenant")
+    return await asyncio.to_thread(
+        search.search, service.store, tenant, standard.zone, q, page, per_page, date_from,
+        date_to, status=status, category=category, tier=tier, channel=channel, kind=kind,
+        assignee=assignee)
+
+
+def search_route(service: DeskService):
+    """`GET /api/v1/tickets` as a handler of its own, not in the desk's router: intake's
+    router holds `POST /api/v1/tickets`, and Litestar merges two routers' routes of one path
+    only if at most one of them brings its automatic OPTIONS handler (a lone handler brings
+    none; intake's routes come first, `services.NAMES`)."""
+    return get("/api/v1/tickets", guards=[staff_login], exception_handlers=PERIOD_REFUSALS,
+               dependencies={"service": Provide(lambda: service, sync_to_thread=False)},
+               **SEARCH_DOC)(search_tickets)
+
+
 def unit_period(service: DeskService, staff: Principal, tenant: str, date_from: str | None,
                 date_to: str | None):
     """The unit's standard and the period asked for, for a reader of its figures."""
@@ -172,9 +226,37 @@ def unit_period(service: DeskService, staff: Principal, tenant: str, date_from: 
 
 
 DeskActions = actions_controller("DeskActions", ACTIONS)
+ASSIGNMENT_ERRORS = errors(400, 401, 403, 404, 409)
+
+
+class AssignmentController(TicketActions):
+    """Who works a ticket: any staff member of its unit assigns it to an active staff user of
+    that unit, claims it, or gives it back to the unit's shared queue."""
+
+    @post("/assign", status_code=200, responses=ASSIGNMENT_ERRORS,
+          summary="Tugaskan tiket / assign a ticket",
+          description="Kepada staf aktif unit tiket (`assignee`: nama pengguna) / to an active "
+          "staff user of the ticket's unit.")
+    async def assign(self, number: str, data: Assign, staff: Principal,
+                     service: DeskService) -> ActionResult:
+        return await asyncio.to_thread(service.assign, "assign", number, data.assignee, staff)
+
+    @post("/claim", status_code=200, responses=ASSIGNMENT_ERRORS,
+          summary="Ambil tiket / claim a ticket",
+          description="Tugaskan tiket kepada diri sendiri / assign the ticket to oneself.")
+    async def claim(self, number: str, staff: Principal, service: DeskService) -> ActionResult:
+        return await asyncio.to_thread(service.assign, "claim", number, "", staff)
+
+    @post("/unassign", status_code=200, responses=ASSIGNMENT_ERRORS,
+          summary="Lepas penugasan / unassign a ticket",
+          description="Tiket kembali ke antrean bersama unit / back to the unit's shared queue.")
+    async def unassign(self, number: str, staff: Principal, service: DeskService) -> ActionResult:
+        return await asyncio.to_thread(service.assign, "unassign", number, "", staff)
 
 
 def routes(service: DeskService) -> list:
     LOGIN_POOL.warm()
     return [service_routes(service, LoginController, TicketController, ReportsController,
-                           DeskActions, *accounts_http.CONTROLLERS, *totp_http.CONTROLLERS)]
+                           DeskActions, AssignmentController, *accounts_http.CONTROLLERS,
+                           *totp_http.CONTROLLERS),
+            search_route(service)]

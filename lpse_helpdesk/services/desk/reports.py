@@ -34,6 +34,7 @@ class QueueItem(msgspec.Struct, frozen=True, kw_only=True):
     seconds_left: int | None  # until the nearest due time; negative when overdue
     overdue: bool
     needs_review: bool = False  # triage was unsure of the category: "perlu ditinjau"
+    assignee: str = ""  # the username working it, "" for the unit's shared queue
 
 
 class DayCount(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,25 +118,27 @@ def _when(text: str | None) -> datetime | None:
 
 def queue(store: ServiceStore, tenant: str, now: datetime, tier: str | None = None,
           status: str | None = None, category: str | None = None,
-          kind: str | None = None, channel: str | None = None) -> list[QueueItem]:
+          kind: str | None = None, channel: str | None = None,
+          assignee: str | None = None) -> list[QueueItem]:
     sql = (f"SELECT number, kind, subject, channel, status, tier, category, priority,"
-           f" first_response_due, resolution_due, needs_review FROM {store.prefix}_ticket_state"
-           " WHERE tenant = ? AND status <> 'closed'")
+           f" first_response_due, resolution_due, needs_review, assignee"
+           f" FROM {store.prefix}_ticket_state WHERE tenant = ? AND status <> 'closed'")
     params: list = [tenant]
     for column, value in (("tier", tier), ("status", status), ("category", category),
-                          ("kind", kind), ("channel", channel)):
+                          ("kind", kind), ("channel", channel), ("assignee", assignee)):
         if value:
             sql += f" AND {column} = ?"
             params.append(value)
     items = []
     for (number, knd, subject, channel, st, tr, cat, prio, first, resolution,
-         review) in store.query(sql, params):
+         review, who) in store.query(sql, params):
         dues = [d for d in (_when(first), _when(resolution)) if d]
         left = int((min(dues) - now).total_seconds()) if dues else None
         items.append(QueueItem(
             number=number, kind=knd, subject=subject, channel=channel, status=st, tier=tr, category=cat,
             priority=prio, first_response_due=_when(first), resolution_due=_when(resolution),
             seconds_left=left, overdue=left is not None and left < 0, needs_review=bool(review),
+            assignee=who,
         ))
     # Most urgent first; tickets whose clock is stopped (waiting for the reporter) last.
     return sorted(items, key=lambda i: (i.seconds_left is None, i.seconds_left or 0))

@@ -23,6 +23,7 @@ from ...sla.tickets import fold_clocks
 from ...workflow import history
 from ...workflow.rules import acting_role, allowed_actions
 from ...workflow.state import TicketState, fold_state
+from .decisions import assignee_of
 
 TABLES = (
     *history.TABLES,
@@ -34,7 +35,9 @@ TABLES = (
     " channel TEXT NOT NULL, subject TEXT NOT NULL, status TEXT NOT NULL, tier TEXT NOT NULL,"
     " category TEXT, priority TEXT, received_at TEXT NOT NULL, first_response_due TEXT,"
     " resolution_due TEXT, resolution_target TEXT, closed_at TEXT, escalations INTEGER NOT NULL,"
-    " breached INTEGER NOT NULL, kind TEXT NOT NULL, needs_review INTEGER NOT NULL DEFAULT 0)",
+    " breached INTEGER NOT NULL, kind TEXT NOT NULL, needs_review INTEGER NOT NULL DEFAULT 0,"
+    " assignee TEXT NOT NULL DEFAULT '', reporter_name TEXT NOT NULL DEFAULT '',"
+    " search_text TEXT NOT NULL DEFAULT '')",
 )
 
 
@@ -62,16 +65,23 @@ def project(store: ServiceStore, event: AnyTicketEvent, stream_seq: int, standar
 
 STATE_COLUMNS = ("ticket_id, number, tenant, channel, subject, status, tier, category, priority,"
                  " received_at, first_response_due, resolution_due, resolution_target, closed_at,"
-                 " escalations, breached, kind, needs_review")
+                 " escalations, breached, kind, needs_review, assignee, reporter_name, search_text")
+# Columns the state table gained after its first release; old rows read the default until
+# `rebuild desk` refills them.
+ADDED_COLUMNS = (("needs_review", "INTEGER NOT NULL DEFAULT 0"),
+                 ("assignee", "TEXT NOT NULL DEFAULT ''"),
+                 ("reporter_name", "TEXT NOT NULL DEFAULT ''"),
+                 ("search_text", "TEXT NOT NULL DEFAULT ''"))
 
 
 def upgrade(store: ServiceStore) -> None:
-    """Adds `needs_review` to a state table made before it; its rows read 0 until rebuilt."""
-    try:
-        store.query(f"SELECT needs_review FROM {store.prefix}_ticket_state LIMIT 0")
-    except Exception:  # noqa: BLE001 - the column is missing
-        store.execute([Write(f"ALTER TABLE {store.prefix}_ticket_state"
-                             " ADD COLUMN needs_review INTEGER NOT NULL DEFAULT 0")])
+    """Adds the `ADDED_COLUMNS` a state table made before them lacks."""
+    for column, declaration in ADDED_COLUMNS:
+        try:
+            store.query(f"SELECT {column} FROM {store.prefix}_ticket_state LIMIT 0")
+        except Exception:  # noqa: BLE001 - the column is missing
+            store.execute([Write(f"ALTER TABLE {store.prefix}_ticket_state"
+                                 f" ADD COLUMN {column} {declaration}")])
 
 
 def _state_sql(p: str) -> str:
@@ -99,7 +109,15 @@ def _state_values(state: TicketState, events: list[AnyTicketEvent], standard,
         # Triage's last word, unless staff classified since ("perlu ditinjau" in the queue).
         int(next((e.needs_review for e in reversed(events)
                   if isinstance(e, ev.TicketClassified)), False)),
+        assignee_of(events), r.reporter.name, search_text(r),
     )
+
+
+def search_text(r: ev.TicketReceived) -> str:
+    """What staff search finds a ticket by (`search.py`), case-folded once here."""
+    p = r.reporter
+    return "\n".join((r.number, r.subject, r.description, p.name, p.email,
+                      p.organization)).casefold()
 
 
 def _state_row(p: str, state: TicketState, events: list[AnyTicketEvent], standard) -> Write:
@@ -227,7 +245,8 @@ def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] 
 
 # Never shown to the reporter: internal notes, and notify's delivery outcomes (they name the
 # staff mailboxes and webhook URLs, and carry mail servers' error texts).
-STAFF_ONLY = (ev.NoteAdded, ev.NotificationSent, ev.NotificationFailed)
+STAFF_ONLY = (ev.NoteAdded, ev.NotificationSent, ev.NotificationFailed, ev.TicketAssigned,
+              ev.TicketUnassigned)
 
 
 def fold(events: list[AnyTicketEvent], include_internal: bool = False,
@@ -251,6 +270,8 @@ def fold(events: list[AnyTicketEvent], include_internal: bool = False,
         view.acting_role = acting_role(standard, state)
     if role is not None:
         view.allowed_actions = allowed_actions(state, role, standard)
+    if include_internal:
+        view.assignee = assignee_of(events)
     classified = [e for e in events if isinstance(e, ev.TicketClassified)]
     if classified:
         view.first_response_due = classified[-1].first_response_due
