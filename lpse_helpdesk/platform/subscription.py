@@ -14,11 +14,12 @@ faststream 0.7.8's loop does (its `stream_pull_subscriber.py`):
   arrives alone waits the whole timeout, at every consumer a ticket passes through. Here a batch
   is what one fetch returns: what is waiting (up to `batch_size`), else the first to arrive.
 - when the durable consumer is gone (deleted by an operator, or by `rebuild` while a process
-  still runs), a pull gets NATS' "no responders" and nats-py's fetch returns an empty list at
-  once; faststream's loop then fetches again at once until its timeout, and never creates the
-  consumer again. Here an empty answer makes it again (`ensure_consumer`) and the loop backs
-  off. Any other fetch error backs off too, where faststream's task would end and its
-  supervisor restart it at once.
+  still runs), a pull gets NATS' "no responders": nats-py's fetch raises
+  `ServiceUnavailableError`, which faststream's loop swallows and fetches again, at once, for
+  ever; or it returns an empty list, as for a pull that merely expired. Neither loop ever
+  creates the consumer again. Here both make it again if it is gone (`ensure_consumer`; an
+  empty answer at most every `CHECK_EVERY_S`), and a fetch error backs off, where faststream's
+  task would end and its supervisor restart it at once.
 The rest (subscribing, parsing, calling the handler, stopping, `TestNatsBroker`) is faststream's.
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -35,7 +37,7 @@ from faststream.nats import JStream, PullSub
 from faststream.nats.subscriber.usecases import BatchPullStreamSubscriber
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from ..schemas import STREAM
 from .observability import log_event
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("lpse_helpdesk.consumer")
 
 FETCH_TIMEOUT_S = 1.0  # how long one fetch waits when nothing is waiting (a lingering pull)
+CHECK_EVERY_S = 5.0  # how often an idle consumer checks that its durable consumer still exists
 
 
 def subjects_of(subject: str | Sequence[str]) -> list[str]:
@@ -116,7 +119,7 @@ class InOrderBatches(BatchPullStreamSubscriber):
 
     async def _consume_pull(self) -> None:
         tracked: TrackedConsumer = self.tracked  # type: ignore[attr-defined]
-        delay = 0.2
+        delay, checked = 0.2, time.monotonic()
         while self.running:
             try:
                 if self.subscription is None:  # the durable consumer was gone: made again
@@ -130,12 +133,14 @@ class InOrderBatches(BatchPullStreamSubscriber):
                 except TimeoutError:  # nothing waiting (nats' TimeoutError is one too)
                     continue
                 if not messages:
-                    # An empty answer before the timeout: the pull found no consumer to answer
-                    # it (deleted: NATS says "no responders"), or was refused. Made again if
-                    # gone; its subscription binds by name, so it serves the new one too.
-                    await tracked.ensure_consumer(self.jetstream)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+                    # A pull that expired (the server's 408) or found no consumer to answer it
+                    # (deleted: NATS' "no responders") both come back empty after the timeout,
+                    # so at most every CHECK_EVERY_S the consumer is made again if it is gone;
+                    # the subscription binds by name, so it serves the new one too. No pause
+                    # here: an idle consumer must take the next message at once.
+                    if time.monotonic() - checked >= CHECK_EVERY_S:
+                        await tracked.ensure_consumer(self.jetstream)
+                        checked = time.monotonic()
                     continue
                 if self.running:
                     await self.consume(messages)
@@ -146,7 +151,10 @@ class InOrderBatches(BatchPullStreamSubscriber):
                 log_event(log, "consumer gagal mengambil pesan; dicoba lagi", logging.WARNING,
                           service=tracked.store.service, consumer=tracked.name,
                           error=repr(exc), retry_in=delay)
-                if self.subscription is not None and isinstance(exc, NotFoundError):
+                if isinstance(exc, ServiceUnavailableError):  # "no responders": gone?
+                    with contextlib.suppress(Exception):
+                        await tracked.ensure_consumer(self.jetstream)
+                elif self.subscription is not None and isinstance(exc, NotFoundError):
                     with contextlib.suppress(Exception):
                         await self.subscription.unsubscribe()
                     self.subscription = None
