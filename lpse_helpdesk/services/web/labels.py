@@ -41,6 +41,8 @@ _EVENTS = {
     "ticket.note_added": "Catatan internal",
     "ticket.closed": "Tiket ditutup",
     "ticket.reopened": "Tiket dibuka kembali",
+    "ticket.assigned": "Tiket ditugaskan",
+    "ticket.unassigned": "Penugasan dilepas",
     "ticket.notification_sent": "Notifikasi terkirim",
     "ticket.notification_failed": "Notifikasi gagal terkirim",
 }
@@ -119,6 +121,10 @@ def what(event: dict) -> str:
                 f" ({event.get('template', '')}, percobaan {event.get('attempt', 1)}){error}")
     if tag == "ticket.closed":
         return event.get("resolution", "")
+    if tag in ("ticket.assigned", "ticket.unassigned"):
+        before = f" (sebelumnya {event['previous']})" if event.get("previous") else ""
+        return (f"Kepada {event['assignee']}{before}" if tag == "ticket.assigned"
+                else f"Dari {event.get('previous', '')}")
     if tag == "ticket.survey_submitted":
         scores = event.get("scores") or {}
         mean = sum(scores.values()) / len(scores) if scores else 0

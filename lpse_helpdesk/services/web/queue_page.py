@@ -17,9 +17,11 @@ from .staff import unit_for, units_for
 
 QUEUE_HEADINGS = [("nomor", "Nomor"), ("subjek", "Judul"), ("kanal", "Kanal"),
                   ("kategori", "Kategori"), ("prioritas", "Prioritas"), ("status", "Status"),
-                  ("tingkat", "Tingkat"), ("sisa", "Sisa waktu")]
+                  ("tingkat", "Tingkat"), ("petugas", "Petugas"), ("sisa", "Sisa waktu")]
 SORT_KEYS = {"nomor": "number", "subjek": "subject", "kanal": "channel", "kategori": "category",
-             "prioritas": "priority", "status": "status", "tingkat": "tier"}
+             "prioritas": "priority", "status": "status", "tingkat": "tier",
+             "petugas": "assignee"}
+FILTERS = ("tier", "status", "category", "kind", "channel", "assignee")
 PRIORITY_ORDER = {"tinggi": 0, "sedang": 1, "rendah": 2}
 
 
@@ -50,13 +52,11 @@ async def queue_context(web: WebFrontend, request: Request, principal, token: st
     if unit is None:
         return None, None
     q = request.query_params
-    filters = {"tier": q.get("tier", ""), "status": q.get("status", ""),
-               "category": q.get("category", ""), "channel": q.get("channel", ""),
-               "kind": q.get("kind", ""), "sort": q.get("sort", "sisa"),
-               "desc": q.get("urutan") == "turun"}
+    # `assignee`: a username; "Tiket saya" is the signed-in staff member's own.
+    filters = {**{k: q.get(k, "").strip()[:64] for k in FILTERS},
+               "sort": q.get("sort", "sisa"), "desc": q.get("urutan") == "turun"}
     answer = await web.call("GET", "/api/v1/queues", staff_token=token, params={
-        "tenant": unit.tenant,
-        **{k: filters[k] for k in ("tier", "status", "category", "kind", "channel")}})
+        "tenant": unit.tenant, **{k: filters[k] for k in FILTERS}})
     if not answer.ok:
         return None, answer
     items = answer.body
@@ -71,6 +71,7 @@ async def queue_context(web: WebFrontend, request: Request, principal, token: st
         unit=unit, units=units_for(web, principal), filters=filters, query=query,
         items=_sorted(items, filters["sort"], filters["desc"]), headings=QUEUE_HEADINGS,
         sort_links=sort_links, choices=_filter_choices(unit),
+        mine=urlencode({"tenant": unit.tenant, "assignee": principal.username}),
         updated=labels.local_time(web.now(), unit.calendar.timezone),
     ), None
 

@@ -13,6 +13,9 @@ from .render import page
 from .session import flash_redirect, staff_session, to_login
 
 
+ASSIGNING = {"claim": "Ambil tiket", "assign": "Tugaskan", "unassign": "Lepas penugasan"}
+
+
 def _action_body(action: str, form) -> dict:
     text = lambda name: (form.get(name) or "").strip()  # noqa: E731
     if action == "classify":
@@ -75,6 +78,29 @@ class TicketPages(Controller):
             return unavailable(request, who[0])
         done = f"{labels.label(labels.ACTION, action)}: berhasil."
         return flash_redirect(request, f"/staf/tiket/{number}", done)
+
+    @post("/penugasan")
+    async def assign(self, request: Request, number: str, who: tuple[Principal, str],
+                     web: WebFrontend) -> Response:
+        """Claim, assign to a username, or unassign: the API's `claim`, `assign`, `unassign`."""
+        form = await request.form()
+        step = form.get("langkah", "")
+        if step not in ASSIGNING:
+            return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
+                        message="Langkah penugasan tidak dikenal.", back=f"/staf/tiket/{number}")
+        body = {"assignee": (form.get("assignee") or "").strip()} if step == "assign" else {}
+        try:
+            answer = await web.call("POST", f"/api/v1/tickets/{number}/{step}",
+                                    staff_token=who[1], json=body)
+            if answer.status == 401:
+                return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
+            if not answer.ok:
+                return await ticket_page(web, request, who, number, status=answer.status,
+                                         error=answer.detail)
+            await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
+        except ApiUnavailable:
+            return unavailable(request, who[0])
+        return flash_redirect(request, f"/staf/tiket/{number}", f"{ASSIGNING[step]}: berhasil.")
 
     @get("/lampiran/{attachment_id:str}")
     async def attachment(self, request: Request, number: str, attachment_id: str,
