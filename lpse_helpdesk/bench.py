@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 import nats
 
+from . import benchhistory
 from .benchclient import client_main
 from .benchreport import phase, print_figures
 from .benchsplit import SplitServices, peak_rss_of
@@ -87,9 +88,11 @@ def _result_of(client, results):
 
 
 async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool,
-                 rate: float | None, nats_pid: int) -> dict:
+                 rate: float | None, nats_pid: int, history_tickets: int = 0) -> dict:
     """The load against the embedded default (this process and a worker process, as `up`), or
-    with `split` against every service as its own process (as `run SERVICE` in production)."""
+    with `split` against every service as its own process (as `run SERVICE` in production).
+    With `history_tickets`, that many tickets of history first (`benchhistory`), and the
+    staff's reads timed after the load."""
     from .services import NAMES, all_definitions
     from .standards import load_standards
 
@@ -107,6 +110,11 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
                 running.push_async_callback(asyncio.to_thread, worker.stop)
                 await worker.started()
                 await asyncio.wait_for(runtime.nats_ready.wait(), 30)
+        history = None
+        if history_tickets:
+            with phase(f"riwayat: {history_tickets} tiket", f"history: {history_tickets} tickets"):
+                history = await benchhistory.fill(runtime, settings, history_tickets,
+                                                  settings.data_dir.parent / "nats")
         if split:
             figures = await _load(settings, services.ports["intake"], tickets, concurrency, rate)
             figures["peak_rss_mb"] = round(services.peak_rss_mb() + peak_rss_of(nats_pid), 1)
@@ -117,6 +125,12 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
             # publish test, which are measurements of their own.
             figures["peak_rss_mb"] = round(
                 _own_peak_rss_mb() + peak_rss_of(worker.pid) + peak_rss_of(nats_pid), 1)
+            figures["rss_mb"] = {name: round(benchhistory.rss_of(pid), 1) for name, pid in (
+                ("front", os.getpid()), ("worker", worker.pid), ("nats", nats_pid))}
+        if history is not None:
+            figures.update(history.figures)
+            with phase("waktu baca staf", "timing the staff's reads"):
+                figures.update(await benchhistory.timed_reads(settings, history))
         with phase("menghentikan layanan", "stopping the services"):
             await running.aclose()
     # The rebuild is timed once the services have stopped, as `lpse-helpdesk rebuild` runs
@@ -229,8 +243,10 @@ async def _rebuild(nats_url: str, standards: dict) -> float:
 
 
 def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int = 32,
-        split: bool = False, rate: float | None = None) -> int:
+        split: bool = False, rate: float | None = None, history: int = 0) -> int:
     tickets = tickets or (300 if quick else 3000)
+    if history and split:
+        raise SystemExit("bench: --history hanya untuk tata letak tertanam / embedded layout only")
     with tempfile.TemporaryDirectory() as folder:
         server = EmbeddedNats(free_port(), Path(folder) / "nats")
         with phase("memulai nats-server", "starting nats-server"):
@@ -241,21 +257,21 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
             # layout's processes read it from the environment.
             # Every ticket comes from this one client address, too: the per-client rate limits
             # of the anonymous doors are raised the same way.
-            os.environ["HELPDESK_REPORTER_MAILS_PER_HOUR"] = str(tickets)
-            unlimited = {f"rate_{door}_per_minute": 10 * tickets
+            os.environ["HELPDESK_REPORTER_MAILS_PER_HOUR"] = str(tickets + history)
+            unlimited = {f"rate_{door}_per_minute": 10 * (tickets + history)
                          for door in ("tickets", "uploads", "logins", "votes")}
             os.environ.update({f"HELPDESK_{name.upper()}": str(value)
                                for name, value in unlimited.items()})
             settings = Settings(data_dir=Path(folder) / "data", nats_url=server.url,
                                 http_port=free_port(), smtp_url=f"smtp://127.0.0.1:{free_port()}",
-                                reporter_mails_per_hour=tickets, **unlimited)
+                                reporter_mails_per_hour=tickets + history, **unlimited)
             layout = "tiap layanan satu proses" if split else "tertanam, dua proses"
             offered = f"{rate:g} tiket/detik ditawarkan" if rate else "secepat mungkin"
             print(f"bench: {tickets} tiket, {concurrency} bersamaan, {offered}, {layout},"
                   f" data di {folder}",
                   flush=True)
             figures = eventloop.run(_drive(settings, tickets, concurrency, split, rate,
-                                           server.process.pid))
+                                           server.process.pid, history))
             with phase("publish JetStream mentah", "raw JetStream publish"):
                 figures["raw_publish_per_s"] = round(eventloop.run(
                     _raw_publish_rate(server.url, 5000 if quick else 20000)), 1)

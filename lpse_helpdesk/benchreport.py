@@ -47,3 +47,12 @@ def print_figures(figures: dict) -> None:
         print(f"memori puncak saat bangun ulang (proses yang membangun): "
               f"{figures['rebuild_peak_rss_mb']} MB")
     print(f"publish JetStream mentah (nats-py) mesin ini: {raw} pesan/detik")
+    if "rss_mb" in figures:
+        print("memori sekarang per proses: " + ", ".join(
+            f"{name} {mb} MB" for name, mb in figures["rss_mb"].items()))
+    if figures.get("history_tickets"):
+        print(f"riwayat: {figures['history_tickets']} tiket dalam {figures['history_fill_s']} s;"
+              f" disk {figures['disk_bytes_per_ticket']} byte/tiket")
+        for name, what in (("queue", "antrean staf"), ("ticket", "halaman tiket"),
+                           ("dashboard", "dasbor 30 hari")):
+            print(f"  {what}: p50 {figures[f'{name}_p50_ms']} ms, p99 {figures[f'{name}_p99_ms']} ms")

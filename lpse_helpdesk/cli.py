@@ -116,7 +116,8 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run
 
-    return run(args.quick, args.json, args.tickets, args.concurrency, args.split, args.rate)
+    return run(args.quick, args.json, args.tickets, args.concurrency, args.split, args.rate,
+               args.history)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "default: secepat helpdesk menjawab")
     bench.add_argument("--split", action="store_true",
                        help="tiap layanan sebagai proses sendiri (tata letak produksi)")
+    bench.add_argument("--history", type=_typed(Count), default=0,
+                       help="isi N tiket riwayat dulu (kebanyakan ditutup), lalu ukur juga "
+                            "antrean, halaman tiket, dasbor dan byte disk per tiket")
     bench.set_defaults(func=cmd_bench)
 
     acc = sub.add_parser("classifier-accuracy", help="akurasi klasifikasi pada set berlabel")
