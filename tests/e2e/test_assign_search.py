@@ -64,6 +64,18 @@ async def test_assign_claim_unassign_and_the_assignee_in_view_and_queue(
             return items if items == {a["number"]: dua, b["number"]: satu} else None
 
         await eventually(assigned_queue, what="kolom assignee di antrean")
+        # Paged: the same order a page at a time, with the total in X-Total-Count.
+        whole = [i["number"] for i in await queue(batam, koor)]
+        paged = []
+        for n in (1, 2, 3):
+            r = await hd.http.get("/api/v1/queues", headers=bearer(batam, koor), params={
+                "tenant": "batam", "page": n, "per_page": 1})
+            assert r.status_code == 200 and r.headers["x-total-count"] == "2"
+            paged += [i["number"] for i in r.json()]
+        assert paged == whole
+        r = await hd.http.get("/api/v1/queues", headers=bearer(batam, koor),
+                              params={"tenant": "batam", "page": 0})
+        assert r.status_code == 400
         mine = await queue(batam, satu, assignee=satu)
         assert [i["number"] for i in mine] == [b["number"]]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from conftest import eventually, make_settings, running_helpdesk
+from lpse_helpdesk.services.web import queue_page
 from scenario import Desk
 from webclient import WebClient, text_of
 
@@ -103,3 +104,31 @@ async def test_the_search_page_finds_closed_tickets_and_pages_through_results(tm
             assert bad.status_code == 400 and "sesudah" in text_of(bad)
             assert 'name="dari"' in bad.text
             assert 'href="/staf/cari"' in (await web.http.get("/staf/antrean")).text
+
+
+async def test_the_queue_page_shows_a_page_at_a_time_with_links(tmp_path, nats_server,
+                                                                 monkeypatch):
+    monkeypatch.setattr(queue_page, "PER_PAGE", 3)  # the mechanism, without 51 tickets
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        desk = Desk(hd, "batam")
+        made = [await desk.report(subject=f"Kendala {i}") for i in range(7)]
+        await desk.staff("hd.btm", "helpdesk")
+        async with WebClient(str(hd.http.base_url)) as web:
+            await web.login("hd.btm")
+            seen = []
+            for n in (1, 2, 3):
+                page = await web.http.get("/staf/antrean", params={"sort": "nomor",
+                                                                    "halaman": n})
+                words = text_of(page)
+                assert "7 tiket terbuka" in words and f"halaman {n} dari 3" in words
+                seen += re.findall(r'href="/staf/tiket/([^"]+)"', page.text)
+                assert re.search(rf'<strong aria-current="page">{n}</strong>', page.text)
+                # The refresh asks for the same page and order.
+                assert 'data-fragment="/staf/antrean/tabel?tenant=batam&amp;sort=nomor' in page.text
+            assert seen == sorted(c["number"] for c in made)
+            assert 'href="/staf/antrean?tenant=batam&amp;sort=nomor&amp;halaman=2"' in page.text
+            table = await web.http.get("/staf/antrean/tabel?sort=nomor&halaman=3")
+            assert re.findall(r'href="/staf/tiket/([^"]+)"', table.text) == [made[6]["number"]]
+            beyond = await web.http.get("/staf/antrean?sort=nomor&halaman=99")
+            assert "halaman 3 dari 3" in text_of(beyond)

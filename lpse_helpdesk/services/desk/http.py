@@ -129,18 +129,23 @@ class ReportsController(Controller):
     exception_handlers = PERIOD_REFUSALS
 
     @get("/api/v1/queues", summary="Antrean tiket terbuka / open tickets by urgency",
-         responses=errors(401, 403),
-         description="Tiket terbuka unit, yang paling mendesak dulu, dengan saringan opsional "
-         "(`assignee`: nama pengguna yang ditugaskan) / the unit's open tickets, most urgent "
-         "first, optionally filtered (`assignee`: the username working them).")
+         responses=errors(400, 401, 403),
+         description="Tiket terbuka unit, yang paling mendesak dulu (nomor memutus seri), dengan "
+         "saringan opsional (`assignee`: nama pengguna yang ditugaskan); dengan `page` hanya "
+         "halaman itu (`per_page`, bawaan 50). `X-Total-Count`: jumlah semua yang cocok / the "
+         "unit's open tickets, most urgent first, optionally filtered and paged.")
     async def open_queue(
         self, staff: Principal, service: DeskService, tenant: str, tier: str | None = None,
         status: str | None = None, category: str | None = None, kind: str | None = None,
         channel: str | None = None, assignee: str | None = None,
-    ) -> list[reports.QueueItem]:
+        page: Annotated[int | None, QueryParameter(required=False, ge=1, le=100_000)] = None,
+        per_page: Annotated[int, QueryParameter(required=False, ge=1, le=200)] = 50,
+    ) -> Response[list[reports.QueueItem]]:
         authorize(staff, tenant)
-        return await asyncio.to_thread(reports.queue, service.store, tenant, service.now(), tier,
-                                       status, category, kind, channel, assignee)
+        items = await asyncio.to_thread(reports.queue, service.store, tenant, service.now(),
+                                        tier, status, category, kind, channel, assignee)
+        shown = items if page is None else items[(page - 1) * per_page:page * per_page]
+        return Response(shown, headers={"X-Total-Count": str(len(items))})
 
     @get("/api/v1/units/{tenant:str}/figures", responses=errors(401, 403, 404),
          summary="Angka kinerja unit untuk Kepala Unit / head-of-unit figures",

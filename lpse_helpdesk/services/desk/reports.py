@@ -140,8 +140,9 @@ def queue(store: ServiceStore, tenant: str, now: datetime, tier: str | None = No
             seconds_left=left, overdue=left is not None and left < 0, needs_review=bool(review),
             assignee=who,
         ))
-    # Most urgent first; tickets whose clock is stopped (waiting for the reporter) last.
-    return sorted(items, key=lambda i: (i.seconds_left is None, i.seconds_left or 0))
+    # Most urgent first; tickets whose clock is stopped (waiting for the reporter) last; the
+    # number breaks ties, so the order (and a page of it) is the same on every read.
+    return sorted(items, key=lambda i: (i.seconds_left is None, i.seconds_left or 0, i.number))
 
 
 def figures(store: ServiceStore, tenant: str, now: datetime, standard,

@@ -23,6 +23,7 @@ SORT_KEYS = {"nomor": "number", "subjek": "subject", "kanal": "channel", "katego
              "petugas": "assignee"}
 FILTERS = ("tier", "status", "category", "kind", "channel", "assignee")
 PRIORITY_ORDER = {"tinggi": 0, "sedang": 1, "rendah": 2}
+PER_PAGE = 50  # tickets a page; the page sorts all of them first, then shows its share
 
 
 def _filter_choices(unit) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -35,6 +36,13 @@ def _filter_choices(unit) -> list[tuple[str, str, list[tuple[str, str]]]]:
     ]
     return [(field, title, [(v, labels.label(table, v)) for v in values])
             for field, title, table, values in options]
+
+
+def _page_number(text: str | None) -> int:
+    try:
+        return max(1, int(text or 1))
+    except ValueError:
+        return 1
 
 
 def _sorted(items: list[dict], key: str, desc: bool) -> list[dict]:
@@ -59,17 +67,22 @@ async def queue_context(web: WebFrontend, request: Request, principal, token: st
         "tenant": unit.tenant, **{k: filters[k] for k in FILTERS}})
     if not answer.ok:
         return None, answer
-    items = answer.body
+    items = _sorted(answer.body, filters["sort"], filters["desc"])
     base = {"tenant": unit.tenant, **{k: v for k, v in filters.items()
                                      if k not in ("sort", "desc") and v}}
     sort_links = {key: urlencode({**base, "sort": key, **(
         {"urutan": "turun"} if key == filters["sort"] and not filters["desc"] else {})})
                   for key, _ in QUEUE_HEADINGS}
-    query = urlencode({**base, "sort": filters["sort"],
-                       **({"urutan": "turun"} if filters["desc"] else {})})
+    ordered = {**base, "sort": filters["sort"], **({"urutan": "turun"} if filters["desc"] else {})}
+    pages = max(1, -(-len(items) // PER_PAGE))
+    number = min(_page_number(q.get("halaman")), pages)
+    query = urlencode({**ordered, **({"halaman": number} if number > 1 else {})})
     return dict(
         unit=unit, units=units_for(web, principal), filters=filters, query=query,
-        items=_sorted(items, filters["sort"], filters["desc"]), headings=QUEUE_HEADINGS,
+        items=items[(number - 1) * PER_PAGE:number * PER_PAGE], total=len(items),
+        overdue=sum(1 for i in items if i["overdue"]), headings=QUEUE_HEADINGS,
+        page=number, pages=pages, first=(number - 1) * PER_PAGE + 1,
+        page_links=[(n, urlencode({**ordered, "halaman": n})) for n in range(1, pages + 1)],
         sort_links=sort_links, choices=_filter_choices(unit),
         mine=urlencode({"tenant": unit.tenant, "assignee": principal.username}),
         updated=labels.local_time(web.now(), unit.calendar.timezone),
