@@ -1,191 +1,17 @@
 """`lpse-helpdesk bench --history N`: a helpdesk with years behind it, then what staff wait for.
 
-The history goes through the real write path, over HTTP, as reporters and staff make it: a
-ticket posted to intake in one of the five units, then (decided per ticket by a seeded random
-draw) a staff reply, an escalation answered by the next tier, a close, and the reporter's SKM
-survey. Most tickets end closed, as in a helpdesk that has run for years. Through the real path
-because that is exactly what the stores and the stream hold afterwards; a fast path that wrote
-the same events by hand would have to be kept equal to every service's decisions.
-
-The history and the timed reads run in a process of their own (as `benchclient` does): an
-HTTP client inside the helpdesk's process takes a large share of its interpreter.
+This side runs in the bench's own process: it adds the staff accounts, lets `benchstaff` (in a
+spawned process) make the history and time the reads, waits until the consumers and the mail
+sender have caught up, and measures disk and memory.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
-import statistics
 import time
 from pathlib import Path
 
-import httpx
-
-from .platform import eventloop
-
-UNITS = ("basarnas", "batam", "batubara", "lampung", "tuban")
-PASSWORD = "bench-sandi-rahasia-123"
-# Every unit's required documents on the web, except Basarnas's screenshot (posted by API there).
-DOCUMENTS = dict.fromkeys(
-    ("id_card", "company_npwp", "director_id_card", "request_letter", "company_documents"),
-    "terlampir")
-SUBJECTS = ("Gagal unggah dokumen penawaran", "Tidak bisa login SPSE", "Jadwal tender berubah",
-            "Lupa kata sandi akun penyedia", "Error saat kirim penawaran", "Verifikasi akun")
-SCORES = dict(persyaratan=4, prosedur=3, waktu=4, biaya=4, produk=3, kompetensi=4,
-              perilaku=4, pengaduan=3, sarana=3)
-
-
-def username(unit: str) -> str:
-    return f"bench.{unit}"
-
-
-def add_staff(store, standards: dict) -> None:
-    """One admin per unit: the role that may reply, escalate, answer and close at every tier."""
-    from .services.desk import users
-
-    for unit in UNITS:
-        users.add_user(store, standards, unit, username(unit), "admin", PASSWORD)
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-class _Staff:
-    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str]):
-        self.http, self.tokens = http, tokens
-
-    async def act(self, unit: str, number: str, action: str, body: dict) -> None:
-        """A staff action; a 404 while the ticket has not reached the desk yet is retried."""
-        headers = {"Authorization": f"Bearer {self.tokens[unit]}"}
-        for _ in range(600):
-            r = await self.http.post(f"/api/v1/tickets/{number}/{action}", json=body,
-                                     headers=headers)
-            if r.status_code in (200, 201):
-                return
-            if r.status_code not in (404, 409, 503):
-                raise RuntimeError(f"{action} {number}: {r.status_code} {r.text[:200]}")
-            await asyncio.sleep(0.05)
-        raise RuntimeError(f"{action} {number}: tiket tidak sampai ke meja staf")
-
-
-async def _login(http: httpx.AsyncClient) -> dict[str, str]:
-    tokens = {}
-    for unit in UNITS:
-        r = await http.post("/api/v1/auth/token",
-                            json={"username": username(unit), "password": PASSWORD})
-        r.raise_for_status()
-        tokens[unit] = r.json()["access_token"]
-    return tokens
-
-
-async def _one_ticket(http: httpx.AsyncClient, staff: _Staff, i: int) -> tuple[str, str]:
-    draw = random.Random(i)
-    unit = UNITS[i % len(UNITS)]
-    body = {"tenant": unit, "channel": "api" if unit == "basarnas" else "web",
-            "reporter": {"name": f"Pelapor {i}", "email": f"pelapor{i % 997}@contoh.co.id",
-                         "phone": "081234567890", "kind": "penyedia", "organization": "CV Maju"},
-            "subject": draw.choice(SUBJECTS),
-            "description": f"Mohon bantuan, kendala nomor {i} sejak pagi di SPSE.",
-            "documents": DOCUMENTS}
-    r = await http.post("/api/v1/tickets", json=body)
-    if r.status_code != 201:
-        raise RuntimeError(f"tiket {i}: {r.status_code} {r.text[:200]}")
-    created = r.json()
-    number = created["number"]
-    if draw.random() < 0.8:
-        await staff.act(unit, number, "reply", {"message": "Sedang kami periksa, mohon ditunggu."})
-    if draw.random() < 0.25:
-        await staff.act(unit, number, "escalate", {"reason": "Perlu tingkat berikutnya."})
-        await staff.act(unit, number, "answer", {"message": "Sudah diperbaiki di sistem."})
-    if draw.random() < 0.85:
-        await staff.act(unit, number, "close", {"resolution": "Kendala sudah diselesaikan."})
-        if draw.random() < 0.4:
-            for _ in range(600):  # the close must reach the reporter's view first
-                s = await http.post(f"/api/v1/tickets/{number}/survey",
-                                    params={"token": created["access_token"]},
-                                    json={"scores": SCORES, "comment": "Terima kasih"})
-                if s.status_code == 201:
-                    break
-                await asyncio.sleep(0.05)
-    return unit, number
-
-
-async def _fill(base: str, tickets: int, concurrency: int) -> dict:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
-        staff = _Staff(http, await _login(http))
-        numbers: list[tuple[str, str]] = []
-        next_ticket = iter(range(tickets))
-
-        async def worker():  # one ticket's life after the other, `concurrency` lives at once
-            for i in next_ticket:
-                numbers.append(await _one_ticket(http, staff, i))
-
-        started = time.monotonic()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.monotonic() - started
-    return {"numbers": numbers, "seconds": elapsed, "tokens": staff.tokens}
-
-
-async def _timed_reads(base: str, tokens: dict[str, str], numbers: list[tuple[str, str]],
-                       requests: int, concurrency: int) -> dict:
-    """p50/p99 of the staff queue, a ticket page (the staff API view of a history ticket) and
-    the unit's dashboard figures for the last 30 days, `concurrency` requests at a time."""
-    draw = random.Random(7)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    figures = {}
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
-        def auth(unit):
-            return {"Authorization": f"Bearer {tokens[unit]}"}
-
-        def queue(k):
-            unit = UNITS[k % len(UNITS)]
-            return "/api/v1/queues", {"tenant": unit}, auth(unit)
-
-        def ticket(k):
-            unit, number = draw.choice(numbers)
-            return f"/api/v1/tickets/{number}", None, auth(unit)
-
-        def dashboard(k):
-            unit = UNITS[k % len(UNITS)]
-            return f"/api/v1/units/{unit}/figures", None, auth(unit)
-
-        for name, request in (("queue", queue), ("ticket", ticket), ("dashboard", dashboard)):
-            times: list[float] = []
-            gate = asyncio.Semaphore(concurrency)
-
-            async def one(k):
-                url, params, headers = request(k)
-                async with gate:
-                    at = time.perf_counter()
-                    r = await http.get(url, params=params, headers=headers)
-                    times.append((time.perf_counter() - at) * 1000)
-                if r.status_code != 200:
-                    raise RuntimeError(f"{name} {url}: {r.status_code} {r.text[:200]}")
-
-            await asyncio.gather(*(one(k) for k in range(requests)))
-            figures.update({f"{name}_p50_ms": round(statistics.median(times), 1),
-                            f"{name}_p99_ms": round(_percentile(times, 99), 1)})
-    return figures
-
-
-def history_main(base: str, tickets: int, concurrency: int, results) -> None:
-    """In a spawned process: fill the history; put (figures, sample of numbers, tokens)."""
-    try:
-        done = eventloop.run(_fill(base, tickets, concurrency))
-        results.put(done)
-    except BaseException as exc:  # noqa: BLE001 - the parent reports it
-        results.put(RuntimeError(f"riwayat gagal: {exc!r}"))
-
-
-def reads_main(base: str, tokens: dict, numbers: list, requests: int, concurrency: int,
-               results) -> None:
-    try:
-        results.put(eventloop.run(_timed_reads(base, tokens, numbers, requests, concurrency)))
-    except BaseException as exc:  # noqa: BLE001 - the parent reports it
-        results.put(RuntimeError(f"pembacaan gagal: {exc!r}"))
+from .benchstaff import add_staff, history_main, reads_main
 
 
 def folder_bytes(*folders: Path) -> int:
@@ -278,7 +104,7 @@ class History:
         self.figures, self.numbers, self.tokens = figures, numbers, tokens
 
 
-async def fill(runtime, settings, tickets: int, nats_dir: Path, concurrency: int = 64) -> History:
+async def fill(runtime, settings, tickets: int, nats_dir: Path, concurrency: int = 32) -> History:
     """Fill `tickets` of history into the running helpdesk and wait until every consumer has
     it; disk bytes per ticket are the stores' and the stream's growth over the history."""
     from urllib.parse import urlparse
@@ -303,7 +129,7 @@ async def fill(runtime, settings, tickets: int, nats_dir: Path, concurrency: int
     stream = await asyncio.to_thread(folder_bytes, nats_dir)
     figures = {"history_tickets": tickets, "history_fill_s": round(elapsed, 1),
                "history_posts_s": round(done["seconds"], 1), "history_caught_up": caught_up,
-               "history_mails_waiting": mails_left,
+               "history_mails_waiting": mails_left, "history_conflicts": done["conflicts"],
                "disk_bytes_per_ticket": round((after - before) / tickets),
                "disk_bytes_total": after, "disk_stream_bytes": stream}
     return History(figures, done["numbers"], done["tokens"])

@@ -16,7 +16,7 @@ def test_bench_with_history_reports_the_staff_reads_disk_and_memory():
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["history_tickets"] == 30 and figures["history_caught_up"] is True
-    assert figures["history_mails_waiting"] == 0
+    assert figures["history_mails_waiting"] == 0 and figures["history_conflicts"] == 0
     assert figures["tickets"] == 40 and figures["receipts"] == 40  # the usual load still runs
     for name in ("queue", "ticket", "dashboard"):
         assert 0 < figures[f"{name}_p50_ms"] <= figures[f"{name}_p99_ms"] < 60_000, name
