@@ -87,6 +87,12 @@ async def test_assign_claim_unassign_and_the_assignee_in_view_and_queue(
             return not await queue(batam, koor, assignee=dua)
 
         await eventually(unassigned, what="antrean hd.dua kosong")
+        # A disabled account is no longer an assignee.
+        admin = await batam.staff("admin.btm", "admin")
+        r = await hd.http.post(f"/api/v1/users/{dua}/disable", headers=bearer(batam, admin))
+        assert r.status_code == 200, r.text
+        refused = await batam.act(koor, a, "assign", {"assignee": dua}, expect=400)
+        assert refused["field"] == "assignee"
         # A closed ticket is not assigned; a staff reopen gives it to whoever reopened it.
         await batam.act(satu, b, "close", {"resolution": "Selesai"})
         await batam.act(koor, b, "assign", {"assignee": dua}, expect=409)
