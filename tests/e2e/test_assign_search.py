@@ -52,7 +52,8 @@ async def test_assign_claim_unassign_and_the_assignee_in_view_and_queue(
             assert refused["field"] == "assignee" and "bukan staf aktif" in refused["detail"]
         await batam.act(koor, a, "assign", {"assignee": "spasi salah"}, expect=400)
         # Staff of another unit touch nothing here.
-        r = await hd.http.post(f"/api/v1/tickets/{b['number']}/claim", headers=bearer(lampung, luar))
+        r = await hd.http.post(f"/api/v1/tickets/{b['number']}/claim",
+                               headers=bearer(lampung, luar))
         assert r.status_code == 403, r.text
 
         claimed = await batam.act(satu, b, "claim", {})
@@ -142,7 +143,8 @@ async def test_search_finds_open_and_closed_tickets_by_text_and_filters_a_page_a
         def numbers(found):
             return [t["number"] for t in found["items"]]
 
-        assert numbers(await search(batam, koor, q=made[2]["number"].lower())) == [made[2]["number"]]
+        by_number = await search(batam, koor, q=made[2]["number"].lower())
+        assert numbers(by_number) == [made[2]["number"]]
         assert numbers(await search(batam, koor, q="SERTIFIKAT")) == [made[3]["number"]]
         assert numbers(await search(batam, koor, q="uraian ke-1")) == [made[1]["number"]]
         sentosa = [made[4]["number"], made[2]["number"], made[0]["number"]]

@@ -39,7 +39,8 @@ TABLES = (
     " assignee TEXT NOT NULL DEFAULT '', reporter_name TEXT NOT NULL DEFAULT '',"
     " search_text TEXT NOT NULL DEFAULT '')",
     # The search's order (`search.py`): a unit's newest tickets first.
-    "CREATE INDEX IF NOT EXISTS {n}_ticket_state_received ON {p}_ticket_state (tenant, received_at)",
+    "CREATE INDEX IF NOT EXISTS {n}_ticket_state_received"
+    " ON {p}_ticket_state (tenant, received_at)",
 )
 
 
