@@ -4,6 +4,8 @@ nats-server, real HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+
 from conftest import eventually, make_settings, running_helpdesk
 from scenario import Desk, types
 
@@ -175,3 +177,32 @@ async def test_search_finds_open_and_closed_tickets_by_text_and_filters_a_page_a
         await search(batam, other, expect=403)
         r = await hd.http.get("/api/v1/tickets", params={"tenant": "batam"})
         assert r.status_code == 401
+
+
+async def test_staff_racing_to_claim_one_ticket_lose_no_update(tmp_path, nats_server,
+                                                               database_url):
+    settings = make_settings(tmp_path, nats_server.url, database_url)
+    async with running_helpdesk(settings) as hd:
+        batam = Desk(hd, "batam")
+        names = [await batam.staff(f"hd.{i}", "helpdesk") for i in range(4)]
+        ticket = await batam.report()
+        url = f"/api/v1/tickets/{ticket['number']}/claim"
+        answers = await asyncio.gather(*(hd.http.post(url, headers=bearer(batam, who))
+                                         for who in names * 2))
+        codes = [r.status_code for r in answers]
+        assert set(codes) <= {200, 409} and 200 in codes, [r.text for r in answers]
+        won = [r.json()["event_id"] for r in answers if r.status_code == 200]
+
+        async def all_shown():
+            view = await batam.view(ticket, names[0])
+            shown = [e["event"] for e in view["timeline"] if e["type"] == "ticket.assigned"]
+            return shown if len(shown) == len(won) else None
+
+        shown = await eventually(all_shown, what="setiap klaim yang menang di timeline")
+        assert sorted(e["event_id"] for e in shown) == sorted(won)
+        # Each claim names the one it took the ticket from: none decided on a stale assignee.
+        previous = ""
+        for event in shown:
+            assert event["previous"] == previous and event["assignee"] == event["actor"]["id"]
+            previous = event["assignee"]
+        assert (await batam.view(ticket, names[0]))["assignee"] == previous
