@@ -86,9 +86,19 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
 
 class Reason(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """escalate, reopen."""
+    """reopen."""
 
     reason: NonEmptyLong
+
+
+class Escalate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """escalate; to LKPP (outside this deployment) also the LPSE Support ticket the unit opened
+    there, its number and link, both optional (staff only, never shown to reporters)."""
+
+    reason: NonEmptyLong
+    external_ref: Annotated[str, msgspec.Meta(max_length=100, pattern=ONE_LINE)] = ""
+    external_url: Annotated[str, msgspec.Meta(
+        max_length=500, pattern=r"^(?:|https?://[^\s\x00-\x1f\x7f]+)$")] = ""
 
 
 class Close(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -165,13 +165,17 @@ class EscalatedToCoordinator(
 
 
 class EscalatedToLkpp(TicketEvent, frozen=True, kw_only=True, tag="ticket.escalated_to_lkpp"):
-    """Up to tier 3: the national helpdesk at LKPP."""
+    """Up to the national helpdesk at LKPP, outside this deployment: the unit opens a ticket in
+    LPSE Support and records its number and link here (staff only, never shown to reporters)."""
 
     from_tier: Tier
     reason: LongText
     actor: Actor = SYSTEM
     automatic: bool = False
     resolution_due: datetime | None = None
+    external_ref: Annotated[str, msgspec.Meta(max_length=100, pattern=ONE_LINE)] = ""
+    external_url: Annotated[str, msgspec.Meta(
+        max_length=500, pattern=r"^(?:|https?://[^\s\x00-\x1f\x7f]+)$")] = ""
 
 
 class EscalationAnswered(TicketEvent, frozen=True, kw_only=True, tag="ticket.escalation_answered"):

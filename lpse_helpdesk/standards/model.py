@@ -34,8 +34,9 @@ Clock = Literal["business", "calendar"]
 CHANNELS: tuple[str, ...] = get_args(Channel)
 CATEGORY_IDS: tuple[str, ...] = get_args(CategoryId)
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-# Escalation only ever goes up: Helpdesk (1) -> Koordinator / Admin PPE (2) -> Helpdesk LKPP (3).
-TIER_LEVEL = {"helpdesk": 1, "koordinator": 2, "admin_ppe": 2, "lkpp": 3}
+# The chain starts at the unit's Helpdesk; Koordinator and Admin PPE follow in the order the
+# unit's procedure names them (one, both or neither); LKPP, outside the deployment, is always last.
+FIRST_TIER, OUTSIDE_TIER = "helpdesk", "lkpp"
 
 Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Text = Annotated[str, Meta(max_length=500)]

@@ -16,7 +16,8 @@ from .mailconf import problems as mail_problems
 from .model import (
     CATEGORY_IDS,
     CHANNELS,
-    TIER_LEVEL,
+    FIRST_TIER,
+    OUTSIDE_TIER,
     Calendar,
     Problem,
     Target,
@@ -59,15 +60,17 @@ def _category_problems(self: UnitStandard) -> Iterable[Problem]:
                           "target (respons pertama melebihi waktu penyelesaian)")
 
 def _chain_problems(self: UnitStandard) -> Iterable[Problem]:
+    """A chain of any length: Helpdesk first, each tier once, LKPP (outside) only last."""
     chain = self.escalation
-    if chain and chain[0].tier != "helpdesk":
-        yield Problem("escalation[0].tier", f"the chain must start at 'helpdesk', got "
+    if chain and chain[0].tier != FIRST_TIER:
+        yield Problem("escalation[0].tier", f"the chain must start at {FIRST_TIER!r}, got "
                       f"{chain[0].tier!r} (eskalasi dimulai dari Helpdesk)")
+    yield from _duplicates("escalation.tier", (entry.tier for entry in chain))
     for i, entry in enumerate(chain):
         path = f"escalation[{i}]"
-        if i and TIER_LEVEL[entry.tier] <= TIER_LEVEL[chain[i - 1].tier]:
-            yield Problem(f"{path}.tier", f"{entry.tier!r} cannot follow {chain[i - 1].tier!r}: "
-                          "each tier must be higher than the one before (eskalasi harus naik)")
+        if entry.tier == OUTSIDE_TIER and i != len(chain) - 1:
+            yield Problem(f"{path}.tier", f"{OUTSIDE_TIER!r} is outside the unit and must be the "
+                          "last tier (Helpdesk LKPP harus tingkat terakhir)")
         if entry.deadline is not None and i == len(chain) - 1:
             yield Problem(f"{path}.deadline", "the last tier has no tier to escalate to "
                           "(tingkat terakhir tidak bisa dieskalasi)")

@@ -1,8 +1,10 @@
 """Who may do what to a ticket in which state, by the unit's standard.
 
-The helpdesk (tier 1) talks to the reporter and closes, in every standard; a higher tier answers
-back down to the helpdesk. At each tier the role named in the unit's chain acts (`admin` may act
-anywhere in its units); notes are open to every staff role of the unit. A refusal is one of the
+The helpdesk (tier 1) talks to the reporter and closes, in every standard; a ticket goes up the
+unit's chain (of any length) one tier at a time, and any higher tier answers back down to the
+helpdesk. At each tier the role named in the unit's chain acts (`admin` may act anywhere in its
+units); at the LKPP tier an `lkpp` account of this deployment acts too, beside the local role
+that relays LKPP's answer. Notes are open to every staff role of the unit. A refusal is one of the
 domain refusals (`lpse_helpdesk.refusals`): its type says why, the HTTP layer its status.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from .. import refusals
 from ..platform.auth import STAFF_ROLES as ANY_STAFF
+from ..standards.model import OUTSIDE_TIER
 from .state import TicketState
 
 REPORTER_FACING = ("reply", "request-info", "close")
@@ -44,6 +47,12 @@ def acting_role(standard, state: TicketState) -> str:
     if state.received.kind == "complaint" and state.tier == "helpdesk":
         return "kepala_unit"
     return standard.tier(state.tier).role
+
+
+def acting_roles(standard, state: TicketState) -> tuple[str, ...]:
+    """Every role that may act at the ticket's tier: its role, `admin`, and at LKPP `lkpp`."""
+    roles = (acting_role(standard, state), "admin")
+    return (*roles, "lkpp") if state.tier == OUTSIDE_TIER else roles
 
 
 def check_classifier(role: str) -> None:
@@ -84,13 +93,13 @@ def check(action: str, state: TicketState, role: str, standard) -> str | None:
         if following is None:
             raise conflict(f"tiket {number} sudah di tingkat terakhir rantai eskalasi "
                            f"`{state.tier}` ({standard.name})")
-        if role not in (acting, "admin"):
+        if role not in acting_roles(standard, state):
             raise forbidden(f"hanya `{acting}` yang boleh mengeskalasi dari tingkat `{state.tier}`")
         return following
     if action == "answer":
         if state.tier == "helpdesk":
             raise conflict(f"tiket {number} tidak sedang dieskalasi; tidak ada yang dijawab")
-        if role not in (acting, "admin"):
+        if role not in acting_roles(standard, state):
             raise forbidden(f"hanya `{acting}` yang menjawab di tingkat `{state.tier}`")
         return "helpdesk"
     raise refusals.NotFound(f"aksi `{action}` tidak dikenal")

@@ -14,6 +14,7 @@ from ...schemas import AnyTicketEvent
 from ...schemas import events as ev
 from ...sla.tickets import fold_clocks, pauses_of
 from ...sla.units import due
+from ...standards.model import OUTSIDE_TIER
 from ...workflow import rules
 from ...workflow.stamp import Stamp
 from ...workflow.rules import TicketNotFound
@@ -62,15 +63,21 @@ def visit_key(tier: str, since: datetime) -> str:
 
 
 def escalation(state: TicketState, to_tier: str, reason: str, actor: ev.Actor,
-               automatic: bool, standard, stamp: Stamp):
+               automatic: bool, standard, stamp: Stamp, external_ref: str = "",
+               external_url: str = ""):
     """The event that moves the ticket up to `to_tier`; a tier with its own resolution target
-    re-targets the resolution due time from the ticket's arrival."""
+    re-targets the resolution due time from the ticket's arrival. Only LKPP, outside this
+    deployment, has an external ticket (LPSE Support's number and link)."""
     envelope = stamp.envelope(state.received.ticket_id, state.tenant)
     override = standard.tier(to_tier).resolution_override
     resolution_due = due(standard, state.received.occurred_at, override) if override else None
-    if to_tier == "lkpp":
+    if to_tier == OUTSIDE_TIER:
         return ev.EscalatedToLkpp(**envelope, from_tier=state.tier, reason=reason, actor=actor,
-                                  automatic=automatic, resolution_due=resolution_due)
+                                  automatic=automatic, resolution_due=resolution_due,
+                                  external_ref=external_ref, external_url=external_url)
+    if external_ref or external_url:
+        raise refusals.Invalid(f"tiket LPSE Support dicatat hanya saat eskalasi ke LKPP, bukan ke "
+                               f"`{to_tier}` / external_ref and external_url are for LKPP only")
     return ev.EscalatedToCoordinator(**envelope, from_tier=state.tier, to_tier=to_tier,
                                      reason=reason, actor=actor, automatic=automatic,
                                      resolution_due=resolution_due)
@@ -78,7 +85,8 @@ def escalation(state: TicketState, to_tier: str, reason: str, actor: ev.Actor,
 
 def staff_action(action: str, number: str, state: TicketState | None, body, staff, standard,
                  stamp: Stamp):
-    """A staff member escalates (`body.reason`) or answers back down (`body.message`). `staff`
+    """A staff member escalates one tier up (`body.reason`, and at LKPP the LPSE Support ticket)
+    or answers back down to the helpdesk (`body.message`). `staff`
     has `username`, `role` and `may_act_in(tenant)` (a `platform.auth.Principal`)."""
     if action not in ("escalate", "answer"):
         raise refusals.NotFound(f"aksi `{action}` tidak dikenal")
@@ -88,7 +96,8 @@ def staff_action(action: str, number: str, state: TicketState | None, body, staf
     target = rules.check(action, state, staff.role, standard)
     actor = ev.Actor(id=staff.username, role=staff.role)
     if action == "escalate":
-        return escalation(state, target, body.reason, actor, False, standard, stamp)
+        return escalation(state, target, body.reason, actor, False, standard, stamp,
+                          getattr(body, "external_ref", ""), getattr(body, "external_url", ""))
     return ev.EscalationAnswered(**stamp.envelope(state.received.ticket_id, state.tenant),
                                  from_tier=state.tier, to_tier=target, message=body.message,
                                  actor=actor)

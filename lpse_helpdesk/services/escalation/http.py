@@ -4,11 +4,11 @@ back down (`POST /api/v1/tickets/{number}/escalate` and `/answer`)."""
 from __future__ import annotations
 
 from ...platform.http import service_routes
-from ...schemas.api import Message, Reason
+from ...schemas.api import Escalate, Message
 from ...workflow.http import actions_controller
 from .application import EscalationService
 
-EscalationActions = actions_controller("EscalationActions", {"escalate": Reason,
+EscalationActions = actions_controller("EscalationActions", {"escalate": Escalate,
                                                              "answer": Message})
 
 
