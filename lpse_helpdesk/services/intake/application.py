@@ -141,6 +141,20 @@ class IntakeService:
                           entry.visitor.organization, entry.purpose, staff))
         return decisions.queue_number(seq), row
 
+    def guest_book(self, tenant: str, day: str = "") -> tuple[str, list[dict]]:
+        """The unit's walk-in visits of one day (its own calendar day; default today), in
+        queue order, each with the ticket it became."""
+        day = day or self.now().astimezone(self.standard(tenant).zone).date().isoformat()
+        p = self.store.prefix
+        rows = self.store.query(
+            f"SELECT g.seq, n.number, g.name, g.organization, g.purpose, g.logged_by"
+            f" FROM {p}_guest_book g LEFT JOIN {p}_ticket_numbers n ON n.ticket_id = g.ticket_id"
+            " WHERE g.tenant = ? AND g.day = ? ORDER BY g.seq", (tenant, day))
+        return day, [{"queue_number": decisions.queue_number(seq), "number": number or "",
+                      "name": name, "organization": organization, "purpose": purpose,
+                      "logged_by": logged_by}
+                     for seq, number, name, organization, purpose, logged_by in rows]
+
     def submit(self, ticket: NewTicket, idempotency_key: str | None = None,
                attachments: list[AttachmentRef] = (), message_id: str | None = None,
                logged_by: str = "", visit=None) -> Submission:
@@ -153,6 +167,7 @@ class IntakeService:
         attachments = [*attachments, *uploaded]
         requirements.check(standard, ticket, None if logged_by else sum(
             a.content_type.startswith("image/") for a in attachments))
+        decisions.check_fields(standard, ticket)
         request_hash = decisions.request_hash(ticket)
         if idempotency_key:
             earlier = decisions.replay(self._earlier(ticket.tenant, idempotency_key), request_hash)

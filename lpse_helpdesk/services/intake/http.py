@@ -8,8 +8,8 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, post
-from litestar.params import HeaderParameter
+from litestar import Controller, Request, Response, get, post
+from litestar.params import HeaderParameter, Parameter
 from nats.errors import Error as NatsError
 
 from ... import refusals
@@ -33,6 +33,21 @@ class FollowUp(msgspec.Struct, frozen=True):
     number: str
     type: str
     event_id: uuid.UUID
+
+
+class GuestVisit(msgspec.Struct, frozen=True, kw_only=True):
+    queue_number: str
+    number: str
+    name: str
+    organization: str
+    purpose: str
+    logged_by: str
+
+
+class GuestBook(msgspec.Struct, frozen=True, kw_only=True):
+    tenant: str
+    day: str
+    visits: list[GuestVisit]
 
 
 class TicketsController(Controller):
@@ -90,6 +105,19 @@ class CounterController(Controller):
                       service: IntakeService) -> CounterReceipt:
         authorize(staff, data.tenant, COUNTER_ROLES)
         return await asyncio.to_thread(service.log_counter, data, "walk_in", staff.username)
+
+    @get("/visits", responses=errors(400, 401, 403),
+         summary="Buku tamu loket satu hari (staf unit)",
+         description="Tamu loket unit pada `day` (YYYY-MM-DD, hari kalender unit; kosong: hari "
+         "ini) menurut nomor antrean, dengan nomor tiketnya / the unit's walk-in visitors of "
+         "one day in queue order, with their ticket numbers.")
+    async def guest_book(self, staff: Principal, service: IntakeService, tenant: str,
+                         day: Annotated[str, Parameter(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""
+                         ) -> GuestBook:
+        authorize(staff, tenant, COUNTER_ROLES)
+        service.standard(tenant)
+        day, visits = await asyncio.to_thread(service.guest_book, tenant, day)
+        return GuestBook(tenant=tenant, day=day, visits=[GuestVisit(**v) for v in visits])
 
     @post("/calls", status_code=201, responses=errors(401, 403),
           summary="Catat panggilan telepon sebagai tiket",
