@@ -1,0 +1,124 @@
+"""FAQ review, `/staf/faq`: the unit's drafts from closed tickets, with each place the scrubber
+took something out marked, and the published entries; edit, publish, reject, merge and retract
+as plain forms (post/redirect/get, no JavaScript). Reads and decisions are the FAQ API's
+(`/api/v1/faq/drafts`, `/api/v1/faq/drafts/{id}/{action}`, `/api/v1/faq/{id}/{action}`) with
+the reviewer's own token, so its role and unit checks are the only ones.
+
+A draft keeps no removed text (that was the personal data), only its placeholders and how many
+of each kind: the page marks the placeholders, which is where something was removed."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from markupsafe import Markup, escape
+
+from ...platform.auth import Principal
+from ..faq_publisher.scrub import KINDS
+from .answers import refusal, unavailable
+from .application import ApiUnavailable, WebFrontend
+from .render import page
+from .session import flash_redirect, staff_session
+from .staff import unit_for, units_for
+
+PLACEHOLDER = re.compile("|".join(sorted({re.escape(p) for _, p in KINDS.values()},
+                                         key=len, reverse=True)))
+# The page's action -> (the API's path after the entry id, what the flash says was done).
+ACTIONS = {"publish": ("/api/v1/faq/drafts/{}/publish", "diterbitkan"),
+           "reject": ("/api/v1/faq/drafts/{}/reject", "ditolak"),
+           "edit": ("/api/v1/faq/{}/edit", "diubah"),
+           "merge": ("/api/v1/faq/{}/merge", "digabungkan"),
+           "retract": ("/api/v1/faq/{}/retract", "ditarik dari FAQ publik")}
+KIND_TITLES = {"URL bertoken": "tautan bertoken"}
+
+
+def marked(text: str) -> Markup:
+    """The text, escaped, with each scrubber placeholder in a `<mark>`."""
+    out, at = [], 0
+    for found in PLACEHOLDER.finditer(text):
+        out += [escape(text[at:found.start()]),
+                Markup('<mark class="dihapus" title="dihapus oleh penyaring data pribadi">'
+                       '{}</mark>').format(found.group())]
+        at = found.end()
+    out.append(escape(text[at:]))
+    return Markup("").join(out)
+
+
+def _shown(entry: dict) -> dict:
+    removed = ", ".join(f"{KIND_TITLES.get(k, k)} ×{n}" for k, n in entry.get("removed", {}).items())
+    return {**entry, "question_marked": marked(entry["question"]),
+            "answer_marked": marked(entry["answer"]), "removed_text": removed}
+
+
+def body_of(action: str, form) -> dict:
+    """The API's `Review` body from the form's fields."""
+    if action == "edit":
+        return {"question": (form.get("question") or "").strip(),
+                "answer": (form.get("answer") or "").strip()}
+    if action == "merge":
+        return {"into": form.get("into") or None}
+    if action == "publish":
+        return {"confirm_digits": form.get("confirm_digits") == "1"}
+    return {"reason": (form.get("reason") or "").strip()}
+
+
+async def show(web: WebFrontend, request: Request, who, unit, status: int = 200,
+               error: str = "") -> Response:
+    principal, token = who
+    drafts = await web.call("GET", "/api/v1/faq/drafts", staff_token=token,
+                            params={"tenant": unit.tenant})
+    if not drafts.ok:
+        return refusal(request, drafts, principal, back="/staf/antrean")
+    published = await web.call("GET", "/api/v1/faq", params={"tenant": unit.tenant})
+    return page(request, "faq_review.html", status=status, staff=principal, unit=unit,
+                units=units_for(web, principal), error=error,
+                drafts=[_shown(d) for d in drafts.body],
+                published=[_shown(e) for e in published.body] if published.ok else [])
+
+
+class FaqReviewPages(Controller):
+    path = "/staf/faq"
+    guards = [staff_session]
+
+    @get("/")
+    async def review_page(self, request: Request, who: tuple[Principal, str],
+                          web: WebFrontend) -> Response:
+        unit = unit_for(web, request, who[0])
+        if unit is None:
+            return page(request, "error.html", status=404, staff=who[0],
+                        heading="Unit tidak dikenal", message="Unit yang diminta tidak ada.",
+                        back="/staf/antrean")
+        try:
+            return await show(web, request, who, unit)
+        except ApiUnavailable:
+            return unavailable(request, who[0])
+
+    @post("/{entry_id:uuid}/{action:str}")
+    async def decide(self, request: Request, entry_id: uuid.UUID, action: str,
+                     who: tuple[Principal, str], web: WebFrontend) -> Response:
+        form = await request.form()
+        unit = web.unit(form.get("tenant") or "")
+        if action not in ACTIONS or unit is None:
+            return page(request, "error.html", status=404, staff=who[0],
+                        heading="Tidak ditemukan", message="Tindakan atau unit tidak dikenal.",
+                        back="/staf/faq")
+        path, said = ACTIONS[action]
+        back = f"/staf/faq?tenant={quote(unit.tenant, safe='')}"
+        try:
+            answer = await web.call("POST", path.format(entry_id), staff_token=who[1],
+                                    json=body_of(action, form))
+            if answer.status in (401, 403, 404):
+                return refusal(request, answer, who[0], back=back)
+            if not answer.ok:  # the review page again, with the API's reason
+                return await show(web, request, who, unit, status=answer.status,
+                                  error=f"Belum {said}: {answer.detail}")
+        except ApiUnavailable:
+            return unavailable(request, who[0])
+        return flash_redirect(request, "/staf/faq", f"Entri FAQ {said}.",
+                              {"tenant": unit.tenant})
+
+
+CONTROLLERS = [FaqReviewPages]
