@@ -16,6 +16,8 @@ from .survey import SkmScores
 NonEmptyShort = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ONE_LINE)]
 NonEmptyLong = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=LINES)]
 Lines = Annotated[str, msgspec.Meta(max_length=20_000, pattern=LINES)]
+FieldName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+FieldValue = Annotated[str, msgspec.Meta(max_length=200, pattern=ONE_LINE)]
 
 
 class NewTicket(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -32,6 +34,8 @@ class NewTicket(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     # Ids from `POST /api/v1/attachments` (uploaded for the same unit, each used once).
     attachments: Annotated[list[Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]],
                            msgspec.Meta(max_length=10)] = []
+    # The unit's own fields (its standard's `fields`), checked against it by intake.
+    fields: Annotated[dict[FieldName, FieldValue], msgspec.Meta(max_length=50)] = {}
 
 
 class TicketCreated(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,6 +76,7 @@ class TicketView(msgspec.Struct, kw_only=True):
     # The reporter's SKM survey was filled (once per ticket): a portal offers it when this is
     # false and the ticket is closed.
     survey_submitted: bool = False
+    fields: dict[str, str] = {}  # the unit's own fields (its standard's `fields`)
     assignee: str = ""  # staff view only: the username working the ticket, "" for nobody
     # Staff view only: what this staff member's role may do now (`classify`, `reply`,
     # `request-info`, `notes`, `escalate`, `answer`, `close`, `reopen`); empty for reporters.

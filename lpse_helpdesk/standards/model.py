@@ -144,6 +144,24 @@ class Requirements(_Base, kw_only=True):
     api: tuple[ReporterField, ...] = ()
 
 
+FieldType = Literal["text", "number", "choice", "pattern"]
+FieldName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
+class CustomField(_Base, kw_only=True):
+    """A unit's own ticket field (LPSE Support's Aplikasi, Kode Error ...): the ticket carries it
+    as `fields.<name>` = text. `number`: a decimal number; `choice`: one of `choices`;
+    `pattern`: the whole value matches the regular expression `pattern` (e.g. an NPWP)."""
+
+    name: FieldName
+    label: Label
+    type: FieldType = "text"
+    choices: tuple[Label, ...] = ()
+    pattern: Annotated[str, Meta(max_length=200)] = ""
+    hint: Text = ""  # shown under the input, e.g. the expected format
+    required: tuple[Channel, ...] = ()  # the channels on which it must be filled
+
+
 class Category(_Base, kw_only=True):
     id: CategoryId
     label: Label
@@ -214,6 +232,7 @@ class UnitStandard(_Base, kw_only=True):
     contacts: Contacts = Contacts()
     calendar: Calendar
     requirements: Requirements = Requirements()
+    fields: tuple[CustomField, ...] = ()  # the unit's own ticket fields, in form order
     categories: tuple[Category, ...]
     escalation: Annotated[tuple[Tier, ...], Meta(min_length=1)]
     faq: Faq = Faq()

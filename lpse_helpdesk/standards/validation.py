@@ -6,6 +6,7 @@ Each problem names its key, so `lpse-helpdesk standards check` can say file and 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,6 +42,7 @@ def problems(self: UnitStandard, file_stem: str | None) -> Iterable[Problem]:
                           f"channel {channel!r} is not in channels (kanal tidak diterima unit ini)")
         yield from _duplicates(f"requirements.{channel}", fields)
     yield from _category_problems(self)
+    yield from _field_problems(self)
     yield from _chain_problems(self)
     yield from (Problem(path, message) for path, message in mail_problems(self.mail))
 
@@ -58,6 +60,38 @@ def _category_problems(self: UnitStandard) -> Iterable[Problem]:
         if _slower(c.first_response, c.resolution, self.calendar):
             yield Problem(f"categories[{i}].first_response", "is longer than the resolution "
                           "target (respons pertama melebihi waktu penyelesaian)")
+
+def _field_problems(self: UnitStandard) -> Iterable[Problem]:
+    yield from _duplicates("fields", (f.name for f in self.fields))
+    for i, f in enumerate(self.fields):
+        path = f"fields[{i}]"
+        if f.type == "choice" and not f.choices:
+            yield Problem(f"{path}.choices", "a choice field needs choices (pilihan kosong)")
+        if f.type != "choice" and f.choices:
+            yield Problem(f"{path}.choices", f"only type 'choice' has choices, not {f.type!r} "
+                          "(pilihan hanya untuk tipe choice)")
+        yield from _duplicates(f"{path}.choices", f.choices)
+        if f.type == "pattern" and not f.pattern:
+            yield Problem(f"{path}.pattern", "a pattern field needs a pattern (pola kosong)")
+        elif f.type == "pattern":
+            try:
+                re.compile(f.pattern)
+            except re.error as exc:
+                yield Problem(f"{path}.pattern", f"not a regular expression: {exc} "
+                              "(pola tidak valid)")
+        elif f.pattern:
+            yield Problem(f"{path}.pattern", f"only type 'pattern' has a pattern, not {f.type!r} "
+                          "(pola hanya untuk tipe pattern)")
+        for j, channel in enumerate(f.required):
+            if channel not in self.channels:
+                yield Problem(f"{path}.required[{j}]", f"channel {channel!r} is not in channels "
+                              "(kanal tidak diterima unit ini)")
+            elif channel == "email":
+                # A mail has no form: a field required there would refuse every mailed report.
+                yield Problem(f"{path}.required[{j}]", "a mail cannot carry custom fields "
+                              "(email tidak bisa mewajibkan kolom tambahan)")
+        yield from _duplicates(f"{path}.required", f.required)
+
 
 def _chain_problems(self: UnitStandard) -> Iterable[Problem]:
     """A chain of any length: Helpdesk first, each tier once, LKPP (outside) only last."""

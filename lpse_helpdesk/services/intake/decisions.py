@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid
 from typing import NamedTuple
 
@@ -41,6 +42,16 @@ class IdempotencyMismatch(refusals.KeyReused, ValueError):
                          field="Idempotency-Key")
 
 
+class FieldsInvalid(refusals.Invalid, ValueError):
+    """The unit's own fields break its standard: every problem, each naming `fields.<name>`."""
+
+    def __init__(self, unit: str, problems: list[tuple[str, str]]):
+        items = "; ".join(f"`{path}` {message}" for path, message in problems)
+        super().__init__(f"Kolom tambahan {unit} belum benar: {items}",
+                         field=problems[0][0], missing=[path for path, _ in problems])
+        self.problems = problems
+
+
 class QueueNumberTaken(Exception):
     """Another visitor took this queue number first: take the next one."""
 
@@ -72,6 +83,36 @@ def with_screenshot(ticket: NewTicket, uploaded: list[AttachmentRef]) -> NewTick
         **ticket.documents, "screenshot": ", ".join(a.filename for a in uploaded)})
 
 
+def field_problems(standard, channel: str, given: dict[str, str]) -> list[tuple[str, str]]:
+    """(`fields.<name>`, what is wrong) for every value that breaks the unit's declared fields,
+    in the standard's order, then names it does not declare; empty when all is well."""
+    problems = []
+    for field in standard.fields:
+        path, value = f"fields.{field.name}", given.get(field.name, "").strip()
+        if not value:
+            if channel in field.required:
+                problems.append((path, f"({field.label}) wajib diisi"))
+        elif field.type == "number" and not re.fullmatch(r"-?[0-9]+([.,][0-9]+)?", value):
+            problems.append((path, f"({field.label}) harus berupa angka"))
+        elif field.type == "choice" and value not in field.choices:
+            problems.append((path, f"({field.label}) harus salah satu dari: "
+                             f"{', '.join(field.choices)}"))
+        elif field.type == "pattern" and not re.fullmatch(field.pattern, value):
+            problems.append((path, f"({field.label}) tidak sesuai format"
+                             f"{': ' + field.hint if field.hint else ''}"))
+    declared = {field.name for field in standard.fields}
+    problems += [(f"fields.{name}", "tidak dikenal di standar unit ini")
+                 for name in given if name not in declared]
+    return problems
+
+
+def check_fields(standard, ticket: NewTicket) -> None:
+    """Refuse a ticket whose own fields break the unit's standard, naming every problem."""
+    problems = field_problems(standard, ticket.channel, ticket.fields)
+    if problems:
+        raise FieldsInvalid(standard.name, problems)
+
+
 def request_hash(ticket: NewTicket) -> str:
     """What an Idempotency-Key is bound to: the whole request, as decided (documents included)."""
     return sha256(msgspec.json.encode(ticket))
@@ -87,6 +128,7 @@ def received(ticket: NewTicket, ticket_id: uuid.UUID, number: str, token: str,
         subject=ticket.subject, description=ticket.description,
         access_token_sha256=sha256(token), kind=ticket.kind, documents=ticket.documents,
         attachments=list(attachments), logged_by=logged_by, queue_number=queue,
+        fields={name: value.strip() for name, value in ticket.fields.items() if value.strip()},
     )
 
 
