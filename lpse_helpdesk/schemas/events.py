@@ -9,21 +9,20 @@ event store: the outbox relay publishes the stored bytes unchanged. Rules (docs/
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Union
 
 import msgspec
 
 from .survey import SKM_ELEMENTS, SkmScores  # noqa: F401  (re-exported with the events)
+from .envelope import (  # noqa: F401  (re-exported: every event module's ground)
+    SCHEMA_VERSION, SYSTEM, Actor, Envelope, LongText, Role, ShortText, Tenant, TicketEvent,
+)
+from .desk_events import (  # noqa: F401  (re-exported with the rest)
+    InfoRequested, NoteAdded, SurveySubmitted, TicketAssigned, TicketClosed, TicketReopened,
+    TicketReplied, TicketUnassigned, TicketMerged, MergeReceived, TicketLinked,
+)
 
-SCHEMA_VERSION = 1
-
-# Tenant ids are short lowercase unit names (batubara, lampung, ...); they are also a token of
-# the NATS subject, so dots, spaces and wildcards must be impossible.
-Tenant = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
-ShortText = Annotated[str, msgspec.Meta(max_length=200)]
-LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
 # Text from outside carries no control characters: PostgreSQL cannot store NUL, and CR or LF in
 # a name, an address or a subject would cut the headers of a mail sent with it. Written as a
 # look-ahead over the whole value, because `$` also matches before a final newline. Tabs pass
@@ -42,9 +41,6 @@ DocumentKind = Literal[
 Category = Literal["gangguan", "permasalahan", "permintaan_layanan"]
 Priority = Literal["tinggi", "sedang", "rendah"]
 Tier = Literal["helpdesk", "koordinator", "admin_ppe", "lkpp"]
-Role = Literal[
-    "helpdesk", "koordinator", "admin_ppe", "lkpp", "kepala_unit", "admin", "reporter", "system"
-]
 SlaTarget = Literal["first_response", "resolution"]
 
 
@@ -69,33 +65,6 @@ class AttachmentRef(msgspec.Struct, frozen=True, kw_only=True):
     sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 
 
-class Actor(msgspec.Struct, frozen=True, kw_only=True):
-    """Who made a decision: a staff member, the reporter, or the system (rules, timers)."""
-
-    id: ShortText
-    role: Role
-
-
-SYSTEM = Actor(id="system", role="system")
-
-
-class Envelope(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    """What every event on the bus carries, ticket or FAQ entry."""
-
-    event_id: uuid.UUID
-    tenant: Tenant
-    occurred_at: datetime
-    schema_version: int = SCHEMA_VERSION
-
-    @property
-    def tag(self) -> str:
-        return self.__struct_config__.tag  # type: ignore[return-value]
-
-
-class TicketEvent(Envelope, frozen=True, kw_only=True):
-    """The envelope of a ticket's events: the ticket they belong to."""
-
-    ticket_id: uuid.UUID
 
 
 # --- intake ---------------------------------------------------------------------------------
@@ -116,8 +85,6 @@ class TicketReceived(TicketEvent, frozen=True, kw_only=True, tag="ticket.receive
     logged_by: ShortText = ""  # phone and walk-in: the staff member who recorded it
     # email: the reporter's first mail's Message-ID, the root its later mails thread under
     message_id: ShortText = ""
-    # The unit's own fields (its standard's `fields`): name -> the value as given.
-    fields: dict[Annotated[str, msgspec.Meta(max_length=32)], ShortText] = {}
 
 
 class ReporterReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.reporter_replied"):
@@ -195,61 +162,6 @@ class SlaBreached(TicketEvent, frozen=True, kw_only=True, tag="ticket.sla_breach
     tier: Tier = "helpdesk"
 
 
-# --- desk -----------------------------------------------------------------------------------
-
-
-class TicketReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.replied"):
-    message: LongText
-    actor: Actor
-
-
-class InfoRequested(TicketEvent, frozen=True, kw_only=True, tag="ticket.info_requested"):
-    """The helpdesk needs more from the reporter; the SLA clock pauses until they reply."""
-
-    message: LongText
-    actor: Actor
-
-
-class NoteAdded(TicketEvent, frozen=True, kw_only=True, tag="ticket.note_added"):
-    """Internal note between staff: never shown to the reporter."""
-
-    message: LongText
-    actor: Actor
-
-
-class TicketClosed(TicketEvent, frozen=True, kw_only=True, tag="ticket.closed"):
-    resolution: LongText
-    publish_faq: bool = False
-    actor: Actor
-
-
-class TicketReopened(TicketEvent, frozen=True, kw_only=True, tag="ticket.reopened"):
-    reason: LongText
-    actor: Actor
-    # Who takes it again: whoever closed it (a reporter's "not solved" goes back to them).
-    assignee: ShortText = ""
-
-
-class TicketAssigned(TicketEvent, frozen=True, kw_only=True, tag="ticket.assigned"):
-    """Who works the ticket, a staff member of its unit (a claim: `assignee == actor.id`)."""
-    assignee: ShortText
-    actor: Actor
-    previous: ShortText = ""  # the assignee before, "" for nobody
-
-
-class TicketUnassigned(TicketEvent, frozen=True, kw_only=True, tag="ticket.unassigned"):
-    """The ticket goes back to the unit's shared queue."""
-    actor: Actor
-    previous: ShortText  # who had it
-
-
-class SurveySubmitted(TicketEvent, frozen=True, kw_only=True, tag="ticket.survey_submitted"):
-    """The reporter's satisfaction survey (SKM, PermenPANRB 14/2017) of a closed ticket, once."""
-
-    scores: SkmScores
-    comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-
-
 # --- notify ---------------------------------------------------------------------------------
 
 
@@ -287,6 +199,7 @@ ALL_EVENTS: tuple[type[TicketEvent], ...] = (
     NoteAdded,
     TicketClosed,
     TicketReopened, TicketAssigned, TicketUnassigned,
+    TicketMerged, MergeReceived, TicketLinked,
     SurveySubmitted,
     NotificationSent,
     NotificationFailed,
@@ -301,6 +214,7 @@ OWNERS: dict[str, tuple[type[TicketEvent], ...]] = {
     "triage": (TicketClassified,),
     "escalation": (EscalatedToCoordinator, EscalatedToLkpp, EscalationAnswered, SlaBreached),
     "desk": (TicketReplied, InfoRequested, NoteAdded, TicketClosed, TicketReopened,
-             TicketAssigned, TicketUnassigned, SurveySubmitted),
+             TicketAssigned, TicketUnassigned, TicketMerged, MergeReceived, TicketLinked,
+             SurveySubmitted),
     "notify": (NotificationSent, NotificationFailed),
 }

@@ -51,6 +51,10 @@ def sample(event_type: type) -> ev.TicketEvent:
         ev.TicketReopened: dict(reason="masih gagal", actor=ev.Actor(id="pelapor", role="reporter")),
         ev.TicketAssigned: dict(assignee="helpdesk.dua", actor=STAFF, previous="helpdesk.satu"),
         ev.TicketUnassigned: dict(actor=STAFF, previous="helpdesk.dua"),
+        ev.TicketMerged: dict(resolution="Digabung ke tiket BTM-2026-000002", actor=STAFF,
+                              into="BTM-2026-000002"),
+        ev.MergeReceived: dict(duplicate="BTM-2026-000001", actor=STAFF),
+        ev.TicketLinked: dict(to="BTM-2026-000003", actor=STAFF),
         ev.SurveySubmitted: dict(scores=ev.SkmScores(
             persyaratan=4, prosedur=3, waktu=2, biaya=4, produk=3, kompetensi=4, perilaku=4,
             pengaduan=1, sarana=3), comment="pelayanan cepat"),

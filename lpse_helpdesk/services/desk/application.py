@@ -31,6 +31,7 @@ from ...workflow import history, rules
 from ...workflow.decide import TicketDecisions, action_result, stored
 from ...workflow.guard import guard_for
 from ...workflow.rules import TicketNotFound
+from ...workflow.state import fold_state
 from ..intake.application import sha256
 from . import accounts, decisions, surveys, users, views
 
@@ -118,6 +119,44 @@ class DeskService:
                 stamp),
             guard=False)
         return action_result(number, decided)
+
+    # --- merging and linking (`decisions.merge`, `merge_received`, `link`) -------------------
+    def merge(self, number: str, into: str, staff: Principal) -> ActionResult:
+        """Close `number` as merged into `into`. Each ticket records its own event (its own
+        timeline shows it, a rebuild reads it from that ticket's history alone), both in one
+        transaction: a decision racing on either ticket makes the whole merge a conflict."""
+        duplicate_id, into_id = self._own(number, staff), self._own(into, staff)
+        into_state = fold_state(history.load(self.store, into_id).events)
+        duplicate = self.tickets.decide(  # guarded: it closes the ticket
+            duplicate_id, lambda state, _events, stamp: decisions.merge(
+                number, state, into, into_state, staff.username, staff.role, stamp))
+        received = self.tickets.decide(  # changes no workflow state of the survivor
+            into_id, lambda state, _events, stamp: decisions.merge_received(
+                into, state, number, staff.username, staff.role, stamp), guard=False)
+        self.store.record([stored(duplicate), stored(received)])
+        return action_result(number, duplicate)
+
+    def link(self, number: str, to: str, staff: Principal) -> ActionResult:
+        """Link two related tickets of one unit: a `ticket.linked` on each, in one transaction."""
+        ticket_id, other_id = self._own(number, staff), self._own(to, staff)
+        loaded = {i: history.load(self.store, i).events for i in (ticket_id, other_id)}
+        states = {i: fold_state(events) for i, events in loaded.items()}
+        sides = [self.tickets.decide(
+            mine, lambda state, events, stamp, theirs=theirs, a=a, b=b: decisions.link(
+                a, state, events, b, states[theirs], staff.username, staff.role, stamp),
+            guard=False)  # a link changes no workflow state
+            for mine, theirs, a, b in ((ticket_id, other_id, number, to),
+                                       (other_id, ticket_id, to, number))]
+        self.store.record([stored(side) for side in sides])
+        return action_result(number, sides[0])
+
+    def _own(self, number: str, staff: Principal):
+        """The id of a ticket of the staff member's unit (404 unknown, 403 another unit)."""
+        found = views.find_ticket(self.store, number)
+        if found is None:
+            raise TicketNotFound(number)
+        rules.check_unit(staff.may_act_in(found[1]), number, found[1])
+        return found[0]
 
     # --- logins and views --------------------------------------------------------------------
     def login(self, username: str, password: str) -> str:

@@ -122,3 +122,70 @@ def survey(number: str, state: TicketState | None, already_submitted: bool, body
             "selesai / the ticket is not closed yet")
     return ev.SurveySubmitted(**stamp.envelope(state.received.ticket_id, state.tenant),
                               scores=body.scores, comment=body.comment)
+
+
+def merged_into(events: list[AnyTicketEvent]) -> str:
+    """The number of the ticket this one was merged into ("" if it was not)."""
+    return next((e.into for e in reversed(events) if isinstance(e, ev.TicketMerged)), "")
+
+
+def links_of(events: list[AnyTicketEvent]) -> list[str]:
+    """The numbers of the tickets linked to this one, in the order they were linked."""
+    return list(dict.fromkeys(e.to for e in events if isinstance(e, ev.TicketLinked)))
+
+
+def _pair(number: str, state: TicketState | None, other: str, other_state: TicketState | None,
+          role: str, verb: str) -> None:
+    """What merging and linking both ask: both tickets exist, are two, and of one unit."""
+    if state is None:
+        raise TicketNotFound(number)
+    if other_state is None:
+        raise TicketNotFound(other)
+    if role not in STAFF_ROLES:
+        raise refusals.Forbidden(f"peran `{role}` tidak boleh {verb} tiket")
+    if other == number:
+        raise refusals.Conflict(f"tiket {number} tidak dapat {verb} dengan dirinya sendiri / "
+                                "not with itself")
+    if other_state.tenant != state.tenant:
+        raise refusals.Forbidden(f"tiket {other} milik unit lain; {verb} hanya dalam satu unit "
+                                 "/ only tickets of one unit")
+
+
+def merge(number: str, state: TicketState | None, into: str, into_state: TicketState | None,
+          username: str, role: str, stamp: Stamp) -> ev.TicketMerged:
+    """Close the duplicate `number` as merged into `into`: both open, of one unit, not the same
+    ticket. The surviving ticket records its side with `merge_received`."""
+    _pair(number, state, into, into_state, role, "digabung")
+    if state.status == "closed":
+        raise refusals.Conflict(f"tiket {number} sudah ditutup; tidak dapat digabung / the "
+                                "ticket is closed")
+    if into_state.status == "closed":
+        raise refusals.Conflict(f"tiket {into} sudah ditutup atau digabung; pilih tiket yang "
+                                "masih terbuka / the target ticket is closed")
+    return ev.TicketMerged(**stamp.envelope(state.received.ticket_id, state.tenant),
+                           resolution=f"Digabung ke tiket {into}", into=into,
+                           actor=ev.Actor(id=username, role=role))
+
+
+def merge_received(into: str, state: TicketState | None, duplicate: str, username: str,
+                   role: str, stamp: Stamp) -> ev.MergeReceived:
+    """The surviving ticket's side of a merge, decided on its own (fresh) state: it may have
+    closed since the duplicate's side was decided."""
+    if state is None:
+        raise TicketNotFound(into)
+    if state.status == "closed":
+        raise refusals.Conflict(f"tiket {into} sudah ditutup atau digabung; pilih tiket yang "
+                                "masih terbuka / the target ticket is closed")
+    return ev.MergeReceived(**stamp.envelope(state.received.ticket_id, state.tenant),
+                            duplicate=duplicate, actor=ev.Actor(id=username, role=role))
+
+
+def link(number: str, state: TicketState | None, events: list[AnyTicketEvent], to: str,
+         to_state: TicketState | None, username: str, role: str, stamp: Stamp) -> ev.TicketLinked:
+    """Link `number` to the related ticket `to` (open or closed, of the same unit); each side
+    is decided with this function, the other ticket's number as `to`."""
+    _pair(number, state, to, to_state, role, "ditautkan")
+    if to in links_of(events):
+        raise refusals.Conflict(f"tiket {number} sudah ditautkan ke {to} / already linked")
+    return ev.TicketLinked(**stamp.envelope(state.received.ticket_id, state.tenant), to=to,
+                           actor=ev.Actor(id=username, role=role))

@@ -22,7 +22,7 @@ from ...workflow.http import (
     TICKET_REFUSALS, ReporterToken, TicketActions, actions_controller, as_reporter,
 )
 from ...workflow.rules import TicketNotFound
-from . import accounts_http, reports, search, totp_http, users
+from . import accounts_http, merge_http, reports, search, totp_http, users
 from .application import ACTIONS, DeskService, NotYourUnit
 
 
@@ -262,6 +262,7 @@ class AssignmentController(TicketActions):
 def routes(service: DeskService) -> list:
     LOGIN_POOL.warm()
     return [service_routes(service, LoginController, TicketController, ReportsController,
-                           DeskActions, AssignmentController, *accounts_http.CONTROLLERS,
+                           DeskActions, AssignmentController, merge_http.MergeController,
+                           *accounts_http.CONTROLLERS,
                            *totp_http.CONTROLLERS),
             search_route(service)]

@@ -248,8 +248,10 @@ def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] 
 
 # Never shown to the reporter: internal notes, and notify's delivery outcomes (they name the
 # staff mailboxes and webhook URLs, and carry mail servers' error texts).
+# Staff work, kept from reporters: a survivor's reporter is not told of other reporters'
+# tickets (merged into theirs, or linked); the duplicate's own merge is shown to its reporter.
 STAFF_ONLY = (ev.NoteAdded, ev.NotificationSent, ev.NotificationFailed, ev.TicketAssigned,
-              ev.TicketUnassigned)
+              ev.TicketUnassigned, ev.MergeReceived, ev.TicketLinked)
 
 
 def fold(events: list[AnyTicketEvent], include_internal: bool = False,

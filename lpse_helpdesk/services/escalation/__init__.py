@@ -15,7 +15,7 @@ from .http import routes
 CLOCK_EVENTS = (
     ev.TicketReceived, ev.TicketClassified, ev.TicketReplied, ev.InfoRequested,
     ev.ReporterReplied, ev.EscalatedToCoordinator, ev.EscalatedToLkpp, ev.EscalationAnswered,
-    ev.SlaBreached, ev.TicketClosed, ev.TicketReopened,
+    ev.SlaBreached, ev.TicketClosed, ev.TicketMerged, ev.TicketReopened,
 )
 
 

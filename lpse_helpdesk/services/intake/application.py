@@ -168,7 +168,6 @@ class IntakeService:
         requirements.check(standard, ticket, None if logged_by else sum(
             a.content_type.startswith("image/") for a in attachments))
         decisions.check_fields(standard, ticket)
-        decisions.check_fields(standard, ticket)
         request_hash = decisions.request_hash(ticket)
         if idempotency_key:
             earlier = decisions.replay(self._earlier(ticket.tenant, idempotency_key), request_hash)

@@ -21,7 +21,8 @@ TIER_LABELS = {"helpdesk": "Helpdesk", "koordinator": "Koordinator Helpdesk",
 ROLE_LABELS = {**TIER_LABELS, "kepala_unit": "Kepala Unit", "admin": "Admin"}
 TARGET_LABELS = {"first_response": "tanggapan pertama", "resolution": "penyelesaian"}
 # Mails to the address a reporter typed (anyone can type anyone's): notify limits these.
-REPORTER_TEMPLATES = frozenset({"received", "replied", "info_requested", "escalated", "closed"})
+REPORTER_TEMPLATES = frozenset({"received", "replied", "info_requested", "escalated", "closed",
+                                "merged"})
 
 # What a mail reader turns into a link: a scheme, `www.`, an address, or a domain with a path or
 # a common top-level domain. Not any `x.y`: academic titles (S.Kom, M.Si, S.Pd) are names.
@@ -96,6 +97,8 @@ def plan(event: AnyTicketEvent, state: TicketState, standard, status_url: str,
                     from_tier=TIER_LABELS[event.from_tier], message=event.message)
         case ev.ReporterReplied():
             to_role(acting_role(standard, state), "staff_reporter_replied", message=event.message)
+        case ev.TicketMerged():  # a kind of close: matched before it
+            to_reporter("merged", into=event.into)
         case ev.TicketClosed():
             to_reporter("closed", resolution=event.resolution)
         case ev.TicketReopened():

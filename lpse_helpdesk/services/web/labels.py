@@ -43,6 +43,9 @@ _EVENTS = {
     "ticket.reopened": "Tiket dibuka kembali",
     "ticket.assigned": "Tiket ditugaskan",
     "ticket.unassigned": "Penugasan dilepas",
+    "ticket.merged": "Tiket digabung",
+    "ticket.merge_received": "Tiket lain digabung ke tiket ini",
+    "ticket.linked": "Tiket terkait ditautkan",
     "ticket.notification_sent": "Notifikasi terkirim",
     "ticket.notification_failed": "Notifikasi gagal terkirim",
 }
@@ -119,8 +122,12 @@ def what(event: dict) -> str:
         error = f" — {event['error']}" if event.get("error") else ""
         return (f"{event.get('channel', 'email')} ke {event.get('recipient', '')}"
                 f" ({event.get('template', '')}, percobaan {event.get('attempt', 1)}){error}")
-    if tag == "ticket.closed":
+    if tag in ("ticket.closed", "ticket.merged"):
         return event.get("resolution", "")
+    if tag == "ticket.merge_received":
+        return f"Duplikat: tiket {event.get('duplicate', '')} (ditutup, digabung ke tiket ini)"
+    if tag == "ticket.linked":
+        return f"Terkait dengan tiket {event.get('to', '')}"
     if tag in ("ticket.assigned", "ticket.unassigned"):
         before = f" (sebelumnya {event['previous']})" if event.get("previous") else ""
         return (f"Kepada {event['assignee']}{before}" if tag == "ticket.assigned"
