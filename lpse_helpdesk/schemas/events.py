@@ -85,6 +85,8 @@ class TicketReceived(TicketEvent, frozen=True, kw_only=True, tag="ticket.receive
     logged_by: ShortText = ""  # phone and walk-in: the staff member who recorded it
     # email: the reporter's first mail's Message-ID, the root its later mails thread under
     message_id: ShortText = ""
+    # The unit's own fields (its standard's `fields`): name -> the value as given.
+    fields: dict[Annotated[str, msgspec.Meta(max_length=32)], ShortText] = {}
 
 
 class ReporterReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.reporter_replied"):
