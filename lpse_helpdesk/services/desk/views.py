@@ -250,6 +250,8 @@ def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] 
 # staff mailboxes and webhook URLs, and carry mail servers' error texts).
 # Staff work, kept from reporters: a survivor's reporter is not told of other reporters'
 # tickets (merged into theirs, or linked); the duplicate's own merge is shown to its reporter.
+# Inside an event the reporter does see: the LPSE Support ticket the unit opened at LKPP.
+STAFF_ONLY_FIELDS = ("external_ref", "external_url")
 STAFF_ONLY = (ev.NoteAdded, ev.NotificationSent, ev.NotificationFailed, ev.TicketAssigned,
               ev.TicketUnassigned, ev.MergeReceived, ev.TicketLinked)
 
@@ -288,7 +290,8 @@ def fold(events: list[AnyTicketEvent], include_internal: bool = False,
             view.resolution_due = clock.due_at
         view.sla_paused = view.sla_paused or clock.paused
     view.timeline = [
-        TimelineEntry(type=e.tag, occurred_at=e.occurred_at, event=msgspec.to_builtins(e))
+        TimelineEntry(type=e.tag, occurred_at=e.occurred_at, event={k: v for k, v in (
+            msgspec.to_builtins(e).items()) if include_internal or k not in STAFF_ONLY_FIELDS})
         for e in events
         if include_internal or not isinstance(e, STAFF_ONLY)
     ]

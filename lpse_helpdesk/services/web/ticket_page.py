@@ -14,13 +14,27 @@ from .session import flash_redirect, staff_session, to_login
 
 
 ASSIGNING = {"claim": "Ambil tiket", "assign": "Tugaskan", "unassign": "Lepas penugasan"}
+# The API's merge and link, each with the field naming the other ticket.
+RELATING = {"merge": ("into", "Gabungkan"), "link": ("to", "Tautkan")}
+DELIVERIES = ("ticket.notification_sent", "ticket.notification_failed")
+
+
+def related(timeline: list[dict]) -> dict:
+    """The tickets this one is tied to, from its own timeline: merged into, merged here, linked."""
+    pick = lambda tag, key: list(dict.fromkeys(  # noqa: E731
+        e["event"][key] for e in timeline if e["type"] == tag))
+    return {"into": pick("ticket.merged", "into"), "duplicates": pick("ticket.merge_received",
+            "duplicate"), "links": pick("ticket.linked", "to")}
 
 
 def _action_body(action: str, form) -> dict:
     text = lambda name: (form.get(name) or "").strip()  # noqa: E731
     if action == "classify":
         return {"category": text("category"), "reason": text("reason")}
-    if action in ("escalate", "reopen"):
+    if action == "escalate":  # the LPSE Support ticket: its form fields show only towards LKPP
+        return {"reason": text("reason"), "external_ref": text("external_ref"),
+                "external_url": text("external_url")}
+    if action == "reopen":
         return {"reason": text("reason")}
     if action == "close":
         return {"resolution": text("resolution"), "publish_faq": form.get("publish_faq") == "1"}
@@ -39,9 +53,16 @@ async def ticket_page(web: WebFrontend, request: Request, who, number: str, stat
     chosen = request.query_params.get("faq", "")
     canned_text = next((e["answer"] for e in canned if e["id"] == chosen), "")
     attachments = [a for entry in ticket["timeline"] for a in entry["event"].get("attachments", [])]
+    # The LPSE Support ticket the unit opened at LKPP (the latest), in the staff view only.
+    outside = [entry["event"] for entry in ticket["timeline"]
+               if entry["event"].get("external_ref") or entry["event"].get("external_url")]
+    shown = [e for e in ticket["timeline"] if e["type"] not in DELIVERIES]
     return page(request, "ticket.html", status=status, staff=principal, t=ticket, unit=unit,
+                shown=shown, deliveries=[e for e in ticket["timeline"] if e["type"] in DELIVERIES],
+                related=related(ticket["timeline"]),
                 allowed=ticket.get("allowed_actions", []), canned=canned,
                 canned_text=canned_text, attachments=attachments, error=error,
+                lpse_support=outside[-1] if outside else None,
                 opened=opened or ("reply" if canned_text else ""))
 
 
@@ -101,6 +122,29 @@ class TicketPages(Controller):
         except ApiUnavailable:
             return unavailable(request, who[0])
         return flash_redirect(request, f"/staf/tiket/{number}", f"{ASSIGNING[step]}: berhasil.")
+
+    @post("/terkait")
+    async def relate(self, request: Request, number: str, who: tuple[Principal, str],
+                     web: WebFrontend) -> Response:
+        """Merge this ticket into another, or link another to it: the API's `merge`, `link`."""
+        form = await request.form()
+        step = form.get("langkah", "")
+        if step not in RELATING:
+            return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
+                        message="Langkah tidak dikenal.", back=f"/staf/tiket/{number}")
+        field, done = RELATING[step]
+        try:
+            answer = await web.call("POST", f"/api/v1/tickets/{number}/{step}", staff_token=who[1],
+                                    json={field: (form.get("nomor") or "").strip()})
+            if answer.status == 401:
+                return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
+            if not answer.ok:
+                return await ticket_page(web, request, who, number, status=answer.status,
+                                         error=answer.detail)
+            await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
+        except ApiUnavailable:
+            return unavailable(request, who[0])
+        return flash_redirect(request, f"/staf/tiket/{number}", f"{done}: berhasil.")
 
     @get("/lampiran/{attachment_id:str}")
     async def attachment(self, request: Request, number: str, attachment_id: str,
