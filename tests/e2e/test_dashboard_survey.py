@@ -166,7 +166,10 @@ async def test_survey_once_after_close_then_figures_and_csv(hd_any_db):
         r.headers["content-disposition"])
     rows = list(csv.reader(io.StringIO(r.text)))
     assert rows[0] == ["nomor", "diterima", "kanal", "jenis", "kategori", "prioritas", "status",
-                       "tingkat", "eskalasi", "ditutup", "tepat_waktu", "pelanggaran_sla", "ikm"]
+                       "tingkat", "eskalasi", "ditutup", "tepat_waktu", "pelanggaran_sla", "ikm",
+                       # then Batam's own fields (test_custom_fields.py)
+                       "lpse", "aplikasi", "kode_error", "kode_tender", "tipe_tiket",
+                       "npwp_user_id"]
     by_number = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     assert set(by_number) == {t["number"], other["number"]}
     closed_row = by_number[t["number"]]

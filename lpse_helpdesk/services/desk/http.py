@@ -165,7 +165,7 @@ class ReportsController(Controller):
                           date_from: DateFrom = None, date_to: DateTo = None) -> Response:
         standard, start, end = unit_period(service, staff, tenant, date_from, date_to)
         text = await asyncio.to_thread(reports.report_csv, service.store, tenant, standard.zone,
-                                       start, end)
+                                       start, end, standard.fields)
         # Litestar names the charset of a text/* type itself: once.
         return Response(text.encode("utf-8"), media_type="text/csv", headers={
             "Content-Disposition":

@@ -255,17 +255,21 @@ CSV_HEADER = ("nomor", "diterima", "kanal", "jenis", "kategori", "prioritas", "s
               "eskalasi", "ditutup", "tepat_waktu", "pelanggaran_sla", "ikm")
 
 
-def report_csv(store: ServiceStore, tenant: str, zone, start: date, end: date) -> str:
+def report_csv(store: ServiceStore, tenant: str, zone, start: date, end: date,
+               fields=()) -> str:
     """One row per ticket received in the period, oldest first. Times are the unit's local
     time (`YYYY-MM-DD HH:MM`); codes are the API's; `tepat_waktu` is `ya`/`tidak` for a closed
-    ticket with a resolution target; `ikm` is the ticket's own survey (mean score x 25)."""
+    ticket with a resolution target; `ikm` is the ticket's own survey (mean score x 25); then
+    one column per custom field of the unit's standard (`fields`), named as declared."""
     low, high = _bounds(zone, start, end)
     p = store.prefix
+    received = (f" LEFT JOIN {p}_ticket_events e ON e.ticket_id = s.ticket_id"
+                " AND e.type = 'ticket.received'") if fields else ""
     rows = store.query(
         f"SELECT s.number, s.received_at, s.channel, s.kind, s.category, s.priority, s.status,"
         f" s.tier, s.escalations, s.closed_at, s.resolution_target, s.breached,"
-        f" {', '.join(f'v.{key}' for key in SKM_KEYS)} FROM {p}_ticket_state s"
-        f" LEFT JOIN {p}_surveys v ON v.ticket_id = s.ticket_id"
+        f" {'e.body' if fields else 'NULL'}, {', '.join(f'v.{key}' for key in SKM_KEYS)}"
+        f" FROM {p}_ticket_state s LEFT JOIN {p}_surveys v ON v.ticket_id = s.ticket_id{received}"
         " WHERE s.tenant = ? AND s.received_at >= ? AND s.received_at < ?"
         " ORDER BY s.received_at, s.number", (tenant, low, high))
 
@@ -274,9 +278,10 @@ def report_csv(store: ServiceStore, tenant: str, zone, start: date, end: date) -
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow((*CSV_HEADER, *(field.name for field in fields)))
     for (number, received_at, channel, kind, category, priority, status, tier, escalations,
-         closed_at, target, breached, *scores) in rows:
+         closed_at, target, breached, body, *scores) in rows:
+        given = msgspec.json.decode(body).get("fields", {}) if body else {}
         closed = status == "closed"
         on_time = ("ya" if closed_at <= target else "tidak") if closed and target else ""
         answered = [int(score) for score in scores if score is not None]
@@ -285,5 +290,6 @@ def report_csv(store: ServiceStore, tenant: str, zone, start: date, end: date) -
             tier, escalations, local(closed_at) if closed else "", on_time,
             "ya" if breached else "tidak",
             f"{ikm(sum(answered) / len(answered)):.2f}" if answered else "",
+            *(given.get(field.name, "") for field in fields),
         ))
     return out.getvalue()

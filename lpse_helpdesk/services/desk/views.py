@@ -120,7 +120,7 @@ def search_text(r: ev.TicketReceived) -> str:
     """What staff search finds a ticket by (`search.py`), case-folded once here."""
     p = r.reporter
     return "\n".join((r.number, r.subject, r.description, p.name, p.email,
-                      p.organization)).casefold()
+                      p.organization, *r.fields.values())).casefold()
 
 
 def _state_row(p: str, state: TicketState, events: list[AnyTicketEvent], standard) -> Write:
@@ -271,6 +271,7 @@ def fold(events: list[AnyTicketEvent], include_internal: bool = False,
         subject=r.subject, description=r.description, reporter=r.reporter,
         first_response_breached=state.first_response_breached,
         resolution_breached=state.resolution_breached, kind=r.kind, queue_number=r.queue_number,
+        fields=dict(r.fields),
         survey_submitted=any(isinstance(e, ev.SurveySubmitted) for e in events),
     )
     if standard is not None:

@@ -18,6 +18,7 @@ from litestar.datastructures import UploadFile
 from litestar.response import Redirect
 
 from ...schemas.survey import SKM_ELEMENTS
+from ..intake.decisions import field_problems
 from ..intake.requirements import LABELS, REPORTER_FIELDS
 from .answers import passthrough, refusal, unavailable
 from .application import ApiUnavailable, WebFrontend
@@ -42,6 +43,8 @@ def form_field(api_field: str | None) -> str:
         return rest
     if head == "documents":
         return f"doc_{rest}"
+    if head == "fields":
+        return f"f_{rest}"
     return "files" if head == "attachments" else head
 
 
@@ -153,6 +156,13 @@ class PortalPages(Controller):
         if len(files) > MAX_FILES:
             return new_ticket_page(request, unit, values, {"files": f"Maksimal {MAX_FILES} berkas."},
                                    status=400)
+        # The unit's own fields, checked here too so each input gets its own message (and no
+        # file is uploaded for a report that is refused); the API checks them again.
+        fields = {k[2:]: v.strip() for k, v in values.items() if k.startswith("f_") and v.strip()}
+        if problems := field_problems(unit, "web", fields):
+            return new_ticket_page(request, unit, values, {form_field(path): message for path,
+                                   message in problems}, status=400, error="Laporan belum "
+                                   "terkirim: periksa kolom tambahan yang ditandai.")
         try:
             ids = []
             for upload in files:
@@ -175,7 +185,7 @@ class PortalPages(Controller):
                 "description": values.get("description", "").strip(),
                 "documents": {k[4:]: v.strip() for k, v in values.items()
                               if k.startswith("doc_") and v.strip()},
-                "attachments": ids,
+                "attachments": ids, "fields": fields,
             }
             answer = await web.call("POST", "/api/v1/tickets", json=body)
         except ApiUnavailable:
