@@ -61,8 +61,9 @@ SECURITY_SCHEMES = {
 ACTION_DESCRIPTIONS = {
     "classify": "Menetapkan ulang kategori tiket dengan alasan; tenggat SLA dihitung ulang / "
                 "reclassify the ticket with a reason; the SLA due times are recomputed.",
-    "escalate": "Meneruskan tiket ke tingkat berikutnya (koordinator, lalu LKPP) dengan "
-                "alasan / escalate the ticket to the next tier with a reason.",
+    "escalate": "Meneruskan tiket ke tingkat berikutnya dalam rantai unit dengan alasan; ke "
+                "LKPP boleh disertai nomor dan tautan tiket LPSE Support (`external_ref`, "
+                "`external_url`) / escalate to the next tier with a reason.",
     "answer": "Jawaban tingkat eskalasi kepada helpdesk / the escalation tier's answer.",
     "reply": "Balasan staf kepada pelapor; pelapor menerima surel / the staff's reply to the "
              "reporter, who gets a mail.",
