@@ -89,6 +89,22 @@ def assignment(action: str, number: str, state: TicketState | None,
     return ev.TicketAssigned(**envelope, assignee=target, actor=actor, previous=current)
 
 
+# Staff bookkeeping that answers nobody: it leaves a reporter's new reply unanswered.
+BOOKKEEPING = (ev.TicketAssigned, ev.TicketUnassigned, ev.TicketLinked, ev.MergeReceived)
+
+
+def new_reply(events: list[AnyTicketEvent]) -> bool:
+    """Whether the reporter wrote after the last staff action (the queue's "balasan baru")."""
+    waiting = False
+    for event in events:
+        if isinstance(event, ev.ReporterReplied):
+            waiting = True
+        elif (getattr(event, "actor", None) is not None and not isinstance(event, BOOKKEEPING)
+              and event.actor.role not in ("reporter", "system")):
+            waiting = False
+    return waiting
+
+
 def reopens(event: AnyTicketEvent) -> bool:
     """Whether an event may make the desk decide (not only project): a reporter's "not solved"."""
     return isinstance(event, ev.ReporterFeedback) and not event.solved

@@ -35,6 +35,9 @@ class QueueItem(msgspec.Struct, frozen=True, kw_only=True):
     overdue: bool
     needs_review: bool = False  # triage was unsure of the category: "perlu ditinjau"
     assignee: str = ""  # the username working it, "" for the unit's shared queue
+    reporter_name: str = ""
+    received_at: datetime | None = None
+    new_reply: bool = False  # the reporter wrote after the last staff action
 
 
 class DayCount(msgspec.Struct, frozen=True, kw_only=True):
@@ -121,7 +124,8 @@ def queue(store: ServiceStore, tenant: str, now: datetime, tier: str | None = No
           kind: str | None = None, channel: str | None = None,
           assignee: str | None = None) -> list[QueueItem]:
     sql = (f"SELECT number, kind, subject, channel, status, tier, category, priority,"
-           f" first_response_due, resolution_due, needs_review, assignee"
+           f" first_response_due, resolution_due, needs_review, assignee, reporter_name,"
+           f" received_at, new_reply"
            f" FROM {store.prefix}_ticket_state WHERE tenant = ? AND status <> 'closed'")
     params: list = [tenant]
     for column, value in (("tier", tier), ("status", status), ("category", category),
@@ -131,14 +135,15 @@ def queue(store: ServiceStore, tenant: str, now: datetime, tier: str | None = No
             params.append(value)
     items = []
     for (number, knd, subject, channel, st, tr, cat, prio, first, resolution,
-         review, who) in store.query(sql, params):
+         review, who, reporter, received, waiting) in store.query(sql, params):
         dues = [d for d in (_when(first), _when(resolution)) if d]
         left = int((min(dues) - now).total_seconds()) if dues else None
         items.append(QueueItem(
             number=number, kind=knd, subject=subject, channel=channel, status=st, tier=tr, category=cat,
             priority=prio, first_response_due=_when(first), resolution_due=_when(resolution),
             seconds_left=left, overdue=left is not None and left < 0, needs_review=bool(review),
-            assignee=who,
+            assignee=who, reporter_name=reporter, received_at=_when(received),
+            new_reply=bool(waiting),
         ))
     # Most urgent first; tickets whose clock is stopped (waiting for the reporter) last; the
     # number breaks ties, so the order (and a page of it) is the same on every read.

@@ -23,7 +23,7 @@ from ...sla.tickets import fold_clocks
 from ...workflow import history
 from ...workflow.rules import acting_role, allowed_actions
 from ...workflow.state import TicketState, fold_state
-from .decisions import assignee_of
+from .decisions import assignee_of, new_reply
 
 TABLES = (
     *history.TABLES,
@@ -37,7 +37,7 @@ TABLES = (
     " resolution_due TEXT, resolution_target TEXT, closed_at TEXT, escalations INTEGER NOT NULL,"
     " breached INTEGER NOT NULL, kind TEXT NOT NULL, needs_review INTEGER NOT NULL DEFAULT 0,"
     " assignee TEXT NOT NULL DEFAULT '', reporter_name TEXT NOT NULL DEFAULT '',"
-    " search_text TEXT NOT NULL DEFAULT '')",
+    " search_text TEXT NOT NULL DEFAULT '', new_reply INTEGER NOT NULL DEFAULT 0)",
     # The search's order (`search.py`): a unit's newest tickets first.
     "CREATE INDEX IF NOT EXISTS {n}_ticket_state_received"
     " ON {p}_ticket_state (tenant, received_at)",
@@ -68,13 +68,15 @@ def project(store: ServiceStore, event: AnyTicketEvent, stream_seq: int, standar
 
 STATE_COLUMNS = ("ticket_id, number, tenant, channel, subject, status, tier, category, priority,"
                  " received_at, first_response_due, resolution_due, resolution_target, closed_at,"
-                 " escalations, breached, kind, needs_review, assignee, reporter_name, search_text")
+                 " escalations, breached, kind, needs_review, assignee, reporter_name, search_text,"
+                 " new_reply")
 # Columns the state table gained after its first release; old rows read the default until
 # `rebuild desk` refills them.
 ADDED_COLUMNS = (("needs_review", "INTEGER NOT NULL DEFAULT 0"),
                  ("assignee", "TEXT NOT NULL DEFAULT ''"),
                  ("reporter_name", "TEXT NOT NULL DEFAULT ''"),
-                 ("search_text", "TEXT NOT NULL DEFAULT ''"))
+                 ("search_text", "TEXT NOT NULL DEFAULT ''"),
+                 ("new_reply", "INTEGER NOT NULL DEFAULT 0"))
 
 
 def upgrade(store: ServiceStore) -> None:
@@ -112,7 +114,7 @@ def _state_values(state: TicketState, events: list[AnyTicketEvent], standard,
         # Triage's last word, unless staff classified since ("perlu ditinjau" in the queue).
         int(next((e.needs_review for e in reversed(events)
                   if isinstance(e, ev.TicketClassified)), False)),
-        assignee_of(events), r.reporter.name, search_text(r),
+        assignee_of(events), r.reporter.name, search_text(r), int(new_reply(events)),
     )
 
 
@@ -248,8 +250,7 @@ def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] 
 
 # Never shown to the reporter: internal notes, and notify's delivery outcomes (they name the
 # staff mailboxes and webhook URLs, and carry mail servers' error texts).
-# Staff work, kept from reporters: a survivor's reporter is not told of other reporters'
-# tickets (merged into theirs, or linked); the duplicate's own merge is shown to its reporter.
+# Staff work, kept from reporters (a survivor's reporter sees no other reporter's ticket).
 # Inside an event the reporter does see: the LPSE Support ticket the unit opened at LKPP.
 STAFF_ONLY_FIELDS = ("external_ref", "external_url")
 STAFF_ONLY = (ev.NoteAdded, ev.NotificationSent, ev.NotificationFailed, ev.TicketAssigned,

@@ -15,10 +15,11 @@ from .render import fragment, page
 from .session import NotLoggedIn, staff_session
 from .staff import unit_for, units_for
 
-QUEUE_HEADINGS = [("nomor", "Nomor"), ("subjek", "Judul"), ("kanal", "Kanal"),
-                  ("kategori", "Kategori"), ("prioritas", "Prioritas"), ("status", "Status"),
+QUEUE_HEADINGS = [("nomor", "Nomor"), ("subjek", "Judul"), ("pelapor", "Pelapor"),
+                  ("diterima", "Diterima"), ("kanal", "Kanal"), ("kategori", "Kategori"), ("prioritas", "Prioritas"), ("status", "Status"),
                   ("tingkat", "Tingkat"), ("petugas", "Petugas"), ("sisa", "Sisa waktu")]
-SORT_KEYS = {"nomor": "number", "subjek": "subject", "kanal": "channel", "kategori": "category",
+SORT_KEYS = {"nomor": "number", "subjek": "subject", "pelapor": "reporter_name",
+             "diterima": "received_at", "kanal": "channel", "kategori": "category",
              "prioritas": "priority", "status": "status", "tingkat": "tier",
              "petugas": "assignee"}
 FILTERS = ("tier", "status", "category", "kind", "channel", "assignee")
