@@ -10,6 +10,7 @@ from lpse_helpdesk import refusals
 from lpse_helpdesk.schemas import AnyTicketEvent
 from lpse_helpdesk.schemas import events as ev
 from lpse_helpdesk.schemas.api import Escalate, Message
+from lpse_helpdesk.services.desk import views
 from lpse_helpdesk.services.escalation import decisions
 from lpse_helpdesk.sla.units import due
 from lpse_helpdesk.standards.model import Target, Tier
@@ -164,3 +165,18 @@ def test_the_top_tier_has_no_deadline_and_no_automatic_escalation():
     assert decisions.tier_deadline(top.state, top.events, FOUR).due_at is None
     assert decisions.auto_escalation(top.state, "lkpp", FOUR, stamp()) is None
     assert top.state.escalations == 3
+
+
+def test_the_lpse_support_ticket_is_in_the_staff_view_only():
+    ticket = at("admin_ppe")
+    ticket.events.append(decisions.staff_action(
+        "escalate", ticket.number, ticket.state,
+        Escalate(reason="butuh LKPP", external_ref="LPSE-SUP-1", external_url="https://x.id/1"),
+        Staff(role="admin_ppe"), FOUR, stamp()))
+    staff = views.fold(ticket.events, include_internal=True, standard=FOUR, role="helpdesk")
+    reporter = views.fold(ticket.events, standard=FOUR)
+    [(_, shown)] = [(e.type, e.event) for e in staff.timeline if e.type.endswith("to_lkpp")]
+    [(_, hidden)] = [(e.type, e.event) for e in reporter.timeline if e.type.endswith("to_lkpp")]
+    assert (shown["external_ref"], shown["external_url"]) == ("LPSE-SUP-1", "https://x.id/1")
+    assert "external_ref" not in hidden and "external_url" not in hidden
+    assert hidden["reason"] == "butuh LKPP" and reporter.tier == "lkpp"
