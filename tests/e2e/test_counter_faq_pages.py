@@ -30,7 +30,9 @@ async def test_walk_in_slip_phone_call_and_todays_guest_book(tmp_path, nats_serv
     async with running_helpdesk(settings) as hd:
         desk = Desk(hd, "batubara")
         await desk.staff("loket.btb", "helpdesk")
-        await Desk(hd, "batam").staff("loket.btm", "helpdesk")
+        batam = Desk(hd, "batam")
+        await batam.staff("loket.btm", "helpdesk")
+        other_token = batam.tokens["loket.btm"]
         async with WebClient(str(hd.http.base_url)) as web:
             await web.login("loket.btb")
             counter = await web.http.get("/staf/loket")
@@ -88,6 +90,18 @@ async def test_walk_in_slip_phone_call_and_todays_guest_book(tmp_path, nats_serv
             assert call_number not in rows  # a phone call is no visit
             assert "1 tamu pada" in text_of(book)
 
+        # The guest book's API: another day is empty, a malformed day is refused.
+        headers = {"Authorization": f"Bearer {desk.tokens['loket.btb']}"}
+        today = await hd.http.get("/api/v1/counter/visits", params={"tenant": "batubara"},
+                                  headers=headers)
+        assert [v["queue_number"] for v in today.json()["visits"]] == ["A-001"]
+        other_day = await hd.http.get("/api/v1/counter/visits", headers=headers,
+                                      params={"tenant": "batubara", "day": "2020-01-01"})
+        assert other_day.json() == {"tenant": "batubara", "day": "2020-01-01", "visits": []}
+        malformed = await hd.http.get("/api/v1/counter/visits", headers=headers,
+                                      params={"tenant": "batubara", "day": "kemarin"})
+        assert malformed.status_code == 400
+
         # Staff of another unit: refused on the page and on the form.
         async with WebClient(str(hd.http.base_url)) as other:
             await other.login("loket.btm")
@@ -95,6 +109,9 @@ async def test_walk_in_slip_phone_call_and_todays_guest_book(tmp_path, nats_serv
             assert foreign.status_code == 403 and "Akses ditolak" in text_of(foreign)
             posted = await other.form("/staf/loket/tamu", VISIT, page="/staf/loket")
             assert posted.status_code == 403
+            theirs = await other.http.get("/api/v1/counter/visits", params={
+                "tenant": "batubara"}, headers={"Authorization": f"Bearer {other_token}"})
+            assert theirs.status_code == 403
             own = await other.http.get("/staf/loket")  # Batam takes no phone calls
             assert own.status_code == 200 and 'action="/staf/loket/telepon"' not in own.text
 
