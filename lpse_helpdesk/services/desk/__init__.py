@@ -4,7 +4,7 @@ built on."""
 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
-from . import surveys, users, views
+from . import canned, surveys, users, views
 from .application import DeskService
 from .http import routes
 
@@ -19,6 +19,7 @@ def consumers(app: DeskService) -> list[ConsumerSpec]:
 
 
 SERVICE = ServiceDefinition(
-    name="desk", build=DeskService, tables=(*views.TABLES, *users.TABLES, *surveys.TABLES),
+    name="desk", build=DeskService, tables=(*views.TABLES, *users.TABLES, *surveys.TABLES,
+                                          *canned.TABLES),
     consumers=consumers, routes=routes, tasks=lambda app: [app.relay_revocations],
 )

@@ -22,7 +22,7 @@ from ...workflow.http import (
     TICKET_REFUSALS, ReporterToken, TicketActions, actions_controller, as_reporter,
 )
 from ...workflow.rules import TicketNotFound
-from . import accounts_http, merge_http, reports, search, totp_http, users
+from . import accounts_http, canned_http, merge_http, reports, search, totp_http, users
 from .application import ACTIONS, DeskService, NotYourUnit
 
 
@@ -263,6 +263,7 @@ def routes(service: DeskService) -> list:
     LOGIN_POOL.warm()
     return [service_routes(service, LoginController, TicketController, ReportsController,
                            DeskActions, AssignmentController, merge_http.MergeController,
+                           canned_http.CannedRepliesController,
                            *accounts_http.CONTROLLERS,
                            *totp_http.CONTROLLERS),
             search_route(service)]

@@ -1,0 +1,71 @@
+"""Canned replies over HTTP: `/api/v1/units/{tenant}/canned-replies`, for the unit's staff
+(any staff role of the unit reads, adds, edits and deletes them; `canned.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from litestar import Controller, delete, get, post, put
+from litestar.params import QueryParameter
+
+from ...platform.auth import Principal, authorize, staff_login
+from ...platform.http import errors
+from . import canned
+from .application import DeskService
+from .canned import CannedDraft, CannedReply
+
+TicketParam = Annotated[str | None, QueryParameter(
+    name="ticket", required=False, max_length=64,
+    description="Nomor tiket unit ini: urutkan menurut kata yang sama dengan tiket itu "
+    "(`score`) / a ticket number of the unit: ranked by words shared with it")]
+
+
+class CannedRepliesController(Controller):
+    path = "/api/v1/units/{tenant:str}/canned-replies"
+    guards = [staff_login]
+    tags = ["staf"]
+
+    @get("/", responses=errors(401, 403, 404),
+         summary="Jawaban siap pakai unit / the unit's canned replies",
+         description="Urut judul, atau dengan `ticket` menurut relevansi (jumlah kata yang sama "
+         "dengan judul, uraian, pelapor dan kolom tambahan tiket) / by title, or with `ticket` "
+         "by words shared with it.")
+    async def list_replies(self, staff: Principal, service: DeskService, tenant: str,
+                           ticket: TicketParam = None) -> list[CannedReply]:
+        authorize(staff, tenant)
+
+        def read() -> list[CannedReply]:
+            replies = canned.listing(service.store, tenant)
+            if ticket:
+                return canned.rank(canned.ticket_text(service.store, tenant, ticket), replies)
+            return replies
+        return await asyncio.to_thread(read)
+
+    @post("/", status_code=201, responses=errors(400, 401, 403, 429),
+          summary="Tambah jawaban siap pakai / add a canned reply",
+          description="Judul dan isi balasan untuk staf unit; paling banyak 500 per unit / a "
+          "title and body for the unit's staff; at most 500 per unit.")
+    async def add(self, staff: Principal, service: DeskService, tenant: str,
+                  data: CannedDraft) -> CannedReply:
+        authorize(staff, tenant)
+        return await asyncio.to_thread(canned.add, service.store, tenant, data, staff.username,
+                                       service.now())
+
+    @put("/{reply_id:str}", responses=errors(400, 401, 403, 404),
+         summary="Ubah jawaban siap pakai / edit a canned reply",
+         description="Judul dan isi diganti; `updated_by` menjadi staf ini / title and body "
+         "replaced, `updated_by` becomes this staff member.")
+    async def edit(self, staff: Principal, service: DeskService, tenant: str, reply_id: str,
+                   data: CannedDraft) -> CannedReply:
+        authorize(staff, tenant)
+        return await asyncio.to_thread(canned.edit, service.store, tenant, reply_id, data,
+                                       staff.username, service.now())
+
+    @delete("/{reply_id:str}", status_code=204, responses=errors(401, 403, 404),
+            summary="Hapus jawaban siap pakai / delete a canned reply",
+            description="Dihapus untuk semua staf unit / deleted for all the unit's staff.")
+    async def remove(self, staff: Principal, service: DeskService, tenant: str,
+                     reply_id: str) -> None:
+        authorize(staff, tenant)
+        await asyncio.to_thread(canned.delete, service.store, tenant, reply_id)
