@@ -4,6 +4,8 @@ nats-server, real HTTP, a real SMTP sink."""
 
 from __future__ import annotations
 
+import asyncio
+
 from conftest import eventually, make_settings, running_helpdesk
 from scenario import Desk, types
 
@@ -49,6 +51,12 @@ async def test_merge_closes_the_duplicate_both_timelines_show_it_and_its_reporte
         # Merged once: a second merge, or a merge into the merged ticket, is a conflict.
         await batam.act(satu, dup, "merge", {"into": main["number"]}, expect=409)
         await batam.act(satu, main, "merge", {"into": dup["number"]}, expect=409)
+
+        # The duplicate's reporter saying "not solved" reopens nothing: the work goes on in main.
+        await batam.reporter(dup, "feedback", {"solved": False, "message": "masih gagal"})
+        await batam.until(dup, lambda t: "reporter_feedback" in types(t), "tanggapan pelapor")
+        await asyncio.sleep(1.0)
+        assert (await batam.view(dup, satu))["status"] == "closed"
 
         subject = f"[{dup['number']}] Tiket Anda digabung ke tiket {main['number']}"
         await eventually(lambda: ("budi@contoh.co.id", subject) in sink.subjects(), timeout=20,

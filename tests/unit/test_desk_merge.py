@@ -112,3 +112,14 @@ def test_linking_names_the_other_ticket_and_is_refused_twice_or_to_itself():
     with pytest.raises(refusals.Forbidden, match="hanya dalam satu unit"):
         decisions.link(DUP, one.state, one.events, MAIN, Ticket(tenant="tuban").state,
                        "helpdesk.satu", "helpdesk", stamp())
+
+
+def test_the_reporters_not_solved_reopens_no_merged_ticket():
+    dup = merged(Ticket().classified())
+    said = dup.add(ev.ReporterFeedback, solved=False, message="masih gagal").events[-1]
+    assert decisions.reopen_on_not_solved(dup.state, said, dup.standard, stamp(said.occurred_at),
+                                          merged=bool(decisions.merged_into(dup.events))) is None
+    closed = Ticket().classified().closed()  # a plain close in the same window reopens
+    said = closed.add(ev.ReporterFeedback, solved=False, message="masih gagal").events[-1]
+    assert decisions.reopen_on_not_solved(closed.state, said, closed.standard,
+                                          stamp(said.occurred_at)) is not None

@@ -66,8 +66,8 @@ class DeskService:
             standard = self.standards.get(event.tenant)
             reopen = self.tickets.decide(
                 event.ticket_id,
-                lambda state, _events, stamp: decisions.reopen_on_not_solved(
-                    state, event, standard, stamp))
+                lambda state, events, stamp: decisions.reopen_on_not_solved(
+                    state, event, standard, stamp, merged=bool(decisions.merged_into(events))))
             if reopen is not None:
                 decision.events.append(stored(reopen))
         return decision

@@ -111,10 +111,12 @@ def reopens(event: AnyTicketEvent) -> bool:
 
 
 def reopen_on_not_solved(state: TicketState | None, feedback: ev.ReporterFeedback, standard,
-                         stamp: Stamp) -> ev.TicketReopened | None:
+                         stamp: Stamp, merged: bool = False) -> ev.TicketReopened | None:
     """A reporter's "not solved" within the unit's reopen window reopens a closed ticket to
-    whoever closed it. Too late, or not closed: None; the feedback stays in the timeline."""
-    if not reopens(feedback) or state is None or state.status != "closed" or standard is None:
+    whoever closed it. Too late, not closed, or `merged` (its work goes on in the ticket it was
+    merged into): None; the feedback stays in the timeline."""
+    if (not reopens(feedback) or state is None or state.status != "closed" or standard is None
+            or merged):
         return None
     if feedback.occurred_at > due(standard, state.closed_at, standard.reopen_window):
         return None

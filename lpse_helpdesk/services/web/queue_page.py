@@ -16,8 +16,8 @@ from .session import NotLoggedIn, staff_session
 from .staff import unit_for, units_for
 
 QUEUE_HEADINGS = [("nomor", "Nomor"), ("subjek", "Judul"), ("pelapor", "Pelapor"),
-                  ("diterima", "Diterima"), ("kanal", "Kanal"), ("kategori", "Kategori"), ("prioritas", "Prioritas"), ("status", "Status"),
-                  ("tingkat", "Tingkat"), ("petugas", "Petugas"), ("sisa", "Sisa waktu")]
+                  ("diterima", "Diterima"), ("kanal", "Kanal"), ("kategori", "Kategori"),
+                  ("prioritas", "Prioritas"), ("status", "Status"), ("tingkat", "Tingkat"), ("petugas", "Petugas"), ("sisa", "Sisa waktu")]
 SORT_KEYS = {"nomor": "number", "subjek": "subject", "pelapor": "reporter_name",
              "diterima": "received_at", "kanal": "channel", "kategori": "category",
              "prioritas": "priority", "status": "status", "tingkat": "tier",
