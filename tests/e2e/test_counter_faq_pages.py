@@ -194,6 +194,22 @@ async def test_faq_review_page_marks_removed_data_and_decides_through_forms(tmp_
                                    page="/staf/faq")
             assert again.status_code == 409 and "Belum diterbitkan" in text_of(again)
 
+            # A long number no rule explains: published only once the reviewer ticks the box.
+            await close_for_faq(desk, helpdesk, "Muncul pesan 98765432 saat login",
+                                "Mohon bantuan", "Hapus cache peramban.")
+            page = await eventually(lambda: drafted(1), what="draf berangka panjang")
+            [digits] = draft_ids(page)
+            held = await web.form(f"/staf/faq/{digits}/publish", {"tenant": "batubara"},
+                                  page="/staf/faq")
+            assert held.status_code == 409 and "98765432" in text_of(held)
+            assert "centang “angka panjang boleh tampil”" in text_of(held)
+            ticked = await web.form(f"/staf/faq/{digits}/publish",
+                                    {"tenant": "batubara", "confirm_digits": "1"},
+                                    page="/staf/faq")
+            assert ticked.status_code == 303
+            await web.form(f"/staf/faq/{digits}/retract", {"tenant": "batubara"},
+                           page="/staf/faq")
+
             retracted = await web.form(f"/staf/faq/{first}/retract",
                                        {"tenant": "batubara", "reason": "usang"},
                                        page="/staf/faq")

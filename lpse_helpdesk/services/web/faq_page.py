@@ -53,6 +53,12 @@ def _shown(entry: dict) -> dict:
             "answer_marked": marked(entry["answer"]), "removed_text": removed}
 
 
+def in_page_words(detail: str) -> str:
+    """The API's refusal as the page's reviewer acts on it: a checkbox, not a JSON field."""
+    return detail.replace('terbitkan dengan {"confirm_digits": true}',
+                          "centang “angka panjang boleh tampil” lalu terbitkan lagi")
+
+
 def body_of(action: str, form) -> dict:
     """The API's `Review` body from the form's fields."""
     if action == "edit":
@@ -114,7 +120,7 @@ class FaqReviewPages(Controller):
                 return refusal(request, answer, who[0], back=back)
             if not answer.ok:  # the review page again, with the API's reason
                 return await show(web, request, who, unit, status=answer.status,
-                                  error=f"Belum {said}: {answer.detail}")
+                                  error=f"Belum {said}: {in_page_words(answer.detail)}")
         except ApiUnavailable:
             return unavailable(request, who[0])
         return flash_redirect(request, "/staf/faq", f"Entri FAQ {said}.",
