@@ -30,7 +30,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from faststream import AckPolicy
 from faststream.nats import JStream, PullSub
@@ -45,12 +45,25 @@ from .observability import log_event
 if TYPE_CHECKING:
     from faststream.nats import NatsBroker
 
-    from .consumer import TrackedConsumer
-
 log = logging.getLogger("lpse_helpdesk.consumer")
 
 FETCH_TIMEOUT_S = 1.0  # how long one fetch waits when nothing is waiting (a lingering pull)
 CHECK_EVERY_S = 5.0  # how often an idle consumer checks that its durable consumer still exists
+
+
+class Subscribed(Protocol):
+    """What the subscriber needs of the consumer it feeds (`consumer.TrackedConsumer`), so that
+    this module does not import that one back."""
+
+    name: str
+    batch_size: int
+    store: Any  # its `service` names the consumer's service in the logs
+
+    @property
+    def subjects(self) -> list[str]: ...
+    def consumer_config(self, start_seq: int | None = None) -> ConsumerConfig: ...
+    async def ensure_consumer(self, js: Any) -> None: ...
+    async def on_batch(self, messages: list) -> None: ...
 
 
 def subjects_of(subject: str | Sequence[str]) -> list[str]:
@@ -118,7 +131,7 @@ class InOrderBatches(BatchPullStreamSubscriber):
     __slots__ = ()
 
     async def _consume_pull(self) -> None:
-        tracked: TrackedConsumer = self.tracked  # type: ignore[attr-defined]
+        tracked: Subscribed = self.tracked  # type: ignore[attr-defined]
         delay, checked = 0.2, time.monotonic()
         while self.running:
             try:
@@ -168,7 +181,7 @@ async def _raw_batch(message) -> list:
     return message.raw_message
 
 
-def subscribe(broker: NatsBroker, consumer: TrackedConsumer) -> BatchPullStreamSubscriber:
+def subscribe(broker: NatsBroker, consumer: Subscribed) -> BatchPullStreamSubscriber:
     """Register `consumer` on `broker` as a batch pull subscriber of its durable consumer.
     The durable consumer itself is made (or its filter updated) by `consumer.ensure_consumer`
     before the broker starts: faststream's subscribe only binds to an existing one."""

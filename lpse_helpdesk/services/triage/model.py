@@ -10,7 +10,7 @@ and classifies in well under a millisecond. scikit-learn would bring numpy and s
 The model is a JSON file: the shipped one (`classifier_model.json` beside this module,
 built from the shipped training file) or one a unit retrained into its data folder.
 
-    python -m lpse_helpdesk.services.triage.model   # rebuild the shipped model file
+    python -m lpse_helpdesk.services.triage.shipped   # rebuild the shipped model file
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import hashlib
 import math
 import operator
 import random
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -253,22 +252,3 @@ def save(data: ModelFile, path: str | Path) -> None:
 
 def examples_from(tickets) -> list[Example]:
     return [Example(t.subject, t.description, t.category) for t in tickets]
-
-
-def main() -> int:
-    from .accuracy import SOURCE_EVAL_SET, load_labelled
-    from .classifier import TRAINING_FILE, load_tickets
-
-    if not SOURCE_EVAL_SET.is_file():
-        print(f"{SOURCE_EVAL_SET}: not found (run from a source checkout)", file=sys.stderr)
-        return 2
-    data = train(examples_from(load_tickets(TRAINING_FILE)),
-                 calibration=examples_from(load_labelled(SOURCE_EVAL_SET)))
-    save(data, SHIPPED_MODEL)
-    print(f"{SHIPPED_MODEL}: {data.version}, {len(data.weights)} features, "
-          f"T={data.temperature}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
