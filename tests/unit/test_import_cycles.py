@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 import lpse_helpdesk
@@ -28,11 +29,20 @@ def modules() -> dict[str, Path]:
     return found
 
 
+def statements(body: list) -> Iterator[ast.AST]:
+    """Every statement, however deeply nested in functions, classes, `if`, `try`, `with` or
+    `match` (imports are statements; skipping the expressions keeps this fast)."""
+    for node in body:
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            yield from statements(getattr(node, field, None) or [])
+
+
 def imports(name: str, path: Path, known: dict[str, Path]) -> dict[str, int]:
     """The package's modules that `name` imports anywhere, each with the line of one import."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     edges: dict[str, int] = {}
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in statements(ast.parse(path.read_text(encoding="utf-8"), str(path)).body):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
