@@ -63,6 +63,8 @@ async def test_four_tiers_automatic_then_lkpp_with_its_lpse_support_ticket(tmp_p
             page = await ppe.http.get(page_of)
             assert f'<a href="{URL}" rel="noopener noreferrer">{REF}</a>' in page.text
             assert "Tiket LPSE Support" in text_of(page)
+            assert f"(tiket LPSE Support {REF} · {URL})" in text_of(page)  # in its timeline
+            assert text_of(page).count("Dieskalasi ke tingkat berikutnya") == 2
             assert 'name="external_ref"' not in page.text  # LKPP is the top: no escalate form
 
         staff_view = await d.view(t, who=helpdesk)

@@ -232,7 +232,7 @@ async def test_escalation_and_its_answer_through_the_ticket_page(tmp_path, nats_
             assert sent.status_code == 303
             after = await helpdesk.http.get(sent.headers["location"])
             # escalation decides in its own service; the page already shows it
-            assert "Dieskalasi ke tingkat kedua" in after.text and "Dieskalasi</dd>" in after.text
+            assert "Dieskalasi ke tingkat berikutnya" in after.text and "Dieskalasi</dd>" in after.text
             assert "Balas pelapor" not in after.text  # not while the ticket is at tier 2
             refused = await helpdesk.form(f"{page}/aksi/close", {"resolution": "x"}, page=page)
             assert refused.status_code == 409 and "koordinator" in text_of(refused)

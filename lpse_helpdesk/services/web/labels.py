@@ -32,7 +32,7 @@ _EVENTS = {
     "ticket.reporter_feedback": "Tanggapan pelapor atas jawaban",
     "ticket.survey_submitted": "Pelapor mengisi survei kepuasan (SKM)",
     "ticket.classified": "Diklasifikasi",
-    "ticket.escalated_to_coordinator": "Dieskalasi ke tingkat kedua",
+    "ticket.escalated_to_coordinator": "Dieskalasi ke tingkat berikutnya",
     "ticket.escalated_to_lkpp": "Dieskalasi ke Helpdesk LKPP",
     "ticket.escalation_answered": "Eskalasi dijawab",
     "ticket.sla_breached": "Batas waktu layanan terlewati",
@@ -109,7 +109,10 @@ def what(event: dict) -> str:
     if tag in ("ticket.escalated_to_coordinator", "ticket.escalated_to_lkpp"):
         target = event.get("to_tier", "lkpp")
         auto = " (otomatis, batas waktu tingkat terlewati)" if event.get("automatic") else ""
-        return f"Ke {label(TIER, target)}{auto}: {event.get('reason', '')}"
+        # The LPSE Support ticket is only in the staff view's events, never in a reporter's.
+        outside = " · ".join(filter(None, (event.get("external_ref"), event.get("external_url"))))
+        outside = f" (tiket LPSE Support {outside})" if outside else ""
+        return f"Ke {label(TIER, target)}{auto}{outside}: {event.get('reason', '')}"
     if tag == "ticket.escalation_answered":
         return f"Dari {label(TIER, event.get('from_tier'))}: {event.get('message', '')}"
     if tag == "ticket.reporter_feedback":
