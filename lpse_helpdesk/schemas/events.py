@@ -125,7 +125,7 @@ class TicketClassified(TicketEvent, frozen=True, kw_only=True, tag="ticket.class
 class EscalatedToCoordinator(
     TicketEvent, frozen=True, kw_only=True, tag="ticket.escalated_to_coordinator"
 ):
-    """Up to tier 2: Admin PPE or Koordinator Helpdesk, as the unit's chain says."""
+    """Up one tier to Koordinator Helpdesk or Admin PPE, as the unit's chain orders them."""
 
     from_tier: Tier
     to_tier: Literal["koordinator", "admin_ppe"]

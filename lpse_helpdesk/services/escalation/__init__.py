@@ -1,5 +1,6 @@
-"""escalation: tiers of the unit's chain (Admin PPE / Koordinator, then LKPP), answers back down,
-SLA breaches and automatic escalation (owns escalated, escalation answered, SLA breached)."""
+"""escalation: the tiers of the unit's chain (any length: Koordinator and/or Admin PPE, then LKPP),
+answers back down, SLA breaches and automatic escalation (owns escalated, escalation answered,
+SLA breached)."""
 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
