@@ -1,10 +1,14 @@
 """Canned replies of a unit over the API: staff of the unit add, list, edit and delete them;
-other units' staff cannot; with `ticket` they come ranked by the words shared with it."""
+other units' staff cannot; with `ticket` they come ranked by the words shared with it. On the
+staff ticket page they are listed in that order, and a link fills the reply box."""
 
 from __future__ import annotations
 
+import re
+
 from conftest import make_settings, running_helpdesk
 from scenario import Desk
+from webclient import WebClient
 
 
 async def test_crud_ranking_and_the_units_own_staff_only(tmp_path, nats_server, database_url):
@@ -68,3 +72,37 @@ async def test_crud_ranking_and_the_units_own_staff_only(tmp_path, nats_server, 
         assert r.status_code == 404
         r = await hd.http.get(url, headers=auth(batam, hdb))
         assert [e["title"] for e in r.json()] == ["Aktivasi akun SPSE", "Verifikasi SIKaP"]
+
+
+async def test_the_ticket_page_lists_them_ranked_and_a_link_fills_the_reply_box(
+        tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        batam = Desk(hd, "batam")
+        hdb = await batam.staff("hd.btm", "helpdesk")
+        headers = {"Authorization": f"Bearer {batam.tokens[hdb]}"}
+        url = "/api/v1/units/batam/canned-replies"
+        ids = {}
+        for title, body in (("Aktivasi akun", "Datang ke LPSE membawa KTP asli."),
+                            ("Reset kata sandi", "Klik Lupa Kata Sandi di halaman login SPSE.")):
+            r = await hd.http.post(url, json={"title": title, "body": body}, headers=headers)
+            ids[title] = r.json()["id"]
+        ticket = await batam.report(subject="Lupa kata sandi SPSE",
+                                    description="Tidak bisa login karena lupa kata sandi.")
+        page_url = f"/staf/tiket/{ticket['number']}"
+        async with WebClient(str(hd.http.base_url)) as web:
+            await web.login(hdb)
+            page = await web.http.get(page_url)
+            assert page.status_code == 200
+            block = re.search(r'<ul class="siap-pakai" id="siap-pakai-unit">(.*?)</ul>',
+                              page.text, re.S)
+            assert block, "no canned replies on the ticket page"
+            links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', block.group(1))
+            assert [title for _, title in links] == ["Reset kata sandi", "Aktivasi akun"]
+            assert links[0][0] == f"{page_url}?siap={ids['Reset kata sandi']}#aksi-reply"
+            assert "Klik Lupa Kata Sandi" not in page.text  # nothing filled until chosen
+
+            filled = await web.http.get(page_url, params={"siap": ids["Reset kata sandi"]})
+            box = re.search(r'<textarea id="message-reply"[^>]*>([^<]*)</textarea>', filled.text)
+            assert box and box.group(1) == "Klik Lupa Kata Sandi di halaman login SPSE."
+            assert re.search(r'<details class="aksi" open id="aksi-reply">', filled.text)

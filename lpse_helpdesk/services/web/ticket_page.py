@@ -52,6 +52,13 @@ async def ticket_page(web: WebFrontend, request: Request, who, number: str, stat
     canned = await web.canned_replies(ticket["tenant"], ticket["subject"])
     chosen = request.query_params.get("faq", "")
     canned_text = next((e["answer"] for e in canned if e["id"] == chosen), "")
+    # The unit's own canned replies, ranked by the desk for this ticket (canned.py); a link
+    # with `?siap=<id>` fills the reply box with one, as `?faq=` does with a FAQ answer.
+    mine = await web.call("GET", f"/api/v1/units/{ticket['tenant']}/canned-replies",
+                          staff_token=token, params={"ticket": ticket["number"]})
+    mine = mine.body if mine.ok else []
+    picked = request.query_params.get("siap", "")
+    canned_text = next((e["body"] for e in mine if e["id"] == picked), canned_text)
     attachments = [a for entry in ticket["timeline"] for a in entry["event"].get("attachments", [])]
     # The LPSE Support ticket the unit opened at LKPP (the latest), in the staff view only.
     outside = [entry["event"] for entry in ticket["timeline"]
@@ -60,7 +67,7 @@ async def ticket_page(web: WebFrontend, request: Request, who, number: str, stat
     return page(request, "ticket.html", status=status, staff=principal, t=ticket, unit=unit,
                 shown=shown, deliveries=[e for e in ticket["timeline"] if e["type"] in DELIVERIES],
                 related=related(ticket["timeline"]),
-                allowed=ticket.get("allowed_actions", []), canned=canned,
+                allowed=ticket.get("allowed_actions", []), canned=canned, own_replies=mine[:8],
                 canned_text=canned_text, attachments=attachments, error=error,
                 lpse_support=outside[-1] if outside else None,
                 opened=opened or ("reply" if canned_text else ""))
