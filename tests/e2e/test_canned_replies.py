@@ -106,3 +106,37 @@ async def test_the_ticket_page_lists_them_ranked_and_a_link_fills_the_reply_box(
             box = re.search(r'<textarea id="message-reply"[^>]*>([^<]*)</textarea>', filled.text)
             assert box and box.group(1) == "Klik Lupa Kata Sandi di halaman login SPSE."
             assert re.search(r'<details class="aksi" open id="aksi-reply">', filled.text)
+
+
+async def test_staff_keep_them_on_their_page_without_javascript(tmp_path, nats_server):
+    settings = make_settings(tmp_path, nats_server.url)
+    async with running_helpdesk(settings) as hd:
+        batam = Desk(hd, "batam")
+        hdb = await batam.staff("hd.btm", "helpdesk")
+        home = "/staf/siap-pakai"
+        async with WebClient(str(hd.http.base_url)) as web:
+            await web.login(hdb)
+            empty = await web.http.get(home)
+            assert empty.status_code == 200 and "Belum ada jawaban siap pakai" in empty.text
+            assert f'href="{home}"' in empty.text  # in the menu
+            added = await web.form(home, {"title": "Reset kata sandi",
+                                          "body": "Klik Lupa Kata Sandi."}, page=home)
+            assert added.status_code == 303, added.text
+            refused = await web.form(home, {"title": "Tanpa isi", "body": ""}, page=home)
+            assert refused.status_code == 400 and 'value="Tanpa isi"' in refused.text
+            r = await hd.http.get("/api/v1/units/batam/canned-replies",
+                                  headers={"Authorization": f"Bearer {batam.tokens[hdb]}"})
+            [entry] = r.json()
+            listed = await web.http.get(home)
+            assert "Reset kata sandi" in listed.text and "Daftar (1)" in listed.text
+            edited = await web.form(f"{home}/{entry['id']}/ubah", {
+                "title": "Reset sandi SPSE", "body": "Klik Lupa Kata Sandi di halaman login."},
+                page=home)
+            assert edited.status_code == 303
+            listed = await web.http.get(home)
+            assert "Reset sandi SPSE" in listed.text and "di halaman login." in listed.text
+            gone = await web.form(f"{home}/{entry['id']}/hapus", {}, page=home)
+            assert gone.status_code == 303
+            assert "Belum ada jawaban siap pakai" in (await web.http.get(home)).text
+            again = await web.form(f"{home}/{entry['id']}/hapus", {}, page=home)
+            assert again.status_code == 404
