@@ -155,6 +155,7 @@ class CounterEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     description: NonEmptyLong
     kind: Literal["ticket", "complaint"] = "ticket"
     documents: dict[DocumentKind, NonEmptyShort] = {}
+    fields: Annotated[dict[FieldName, FieldValue], msgspec.Meta(max_length=50)] = {}
 
 
 class CounterReceipt(msgspec.Struct, frozen=True, kw_only=True):

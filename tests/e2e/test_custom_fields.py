@@ -49,6 +49,19 @@ async def test_fields_through_the_api_refusals_staff_view_page_search_and_csv(
         r = await hd.post_ticket("batam", channel="walk_in")
         assert r.status_code == 201, r.text
 
+        # A walk-in recorded by staff carries them too, checked alike.
+        visit = {"tenant": "batam", "visitor": {"name": "Sari"}, "purpose": "konsultasi",
+                 "subject": "Tanya SiRUP", "description": "Datang ke loket."}
+        staff_auth = {"Authorization": f"Bearer {desk.tokens[koor]}"}
+        r = await hd.http.post("/api/v1/counter/visits", headers=staff_auth,
+                               json={**visit, "fields": {"aplikasi": "Sirup"}})
+        assert r.status_code == 400 and r.json()["missing"] == ["fields.aplikasi"], r.text
+        r = await hd.http.post("/api/v1/counter/visits", headers=staff_auth,
+                               json={**visit, "fields": {"aplikasi": "SiRUP"}})
+        assert r.status_code == 201, r.text
+        walk_in = await desk.until(r.json(), lambda t: True, "loket", who=koor)
+        assert walk_in["fields"] == {"aplikasi": "SiRUP"} and walk_in["channel"] == "walk_in"
+
         given = {"lpse": "LPSE Kota Batam", "aplikasi": "SIKaP", "kode_error": "E-4031",
                  "kode_tender": "87654321", "npwp_user_id": " 01.234.567.8-901.000 "}
         created = await desk.report(channel="api", subject="Gagal verifikasi SIKaP",

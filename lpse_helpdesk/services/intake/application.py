@@ -117,7 +117,7 @@ class IntakeService:
         number of the unit, claimed in the ticket's transaction (no gaps, no repeats)."""
         ticket = NewTicket(tenant=entry.tenant, channel=channel, reporter=entry.visitor,
                            subject=entry.subject, description=entry.description,
-                           kind=entry.kind, documents=entry.documents)
+                           kind=entry.kind, documents=entry.documents, fields=entry.fields)
         for _ in range(200):
             queue = self._next_visit(entry, staff) if channel == "walk_in" else None
             try:
