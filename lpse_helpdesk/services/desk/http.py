@@ -22,7 +22,7 @@ from ...workflow.http import (
     TICKET_REFUSALS, ReporterToken, TicketActions, actions_controller, as_reporter,
 )
 from ...workflow.rules import TicketNotFound
-from . import accounts_http, canned_http, merge_http, reports, search, totp_http, users
+from . import accounts_http, agents, canned_http, merge_http, reports, search, totp_http, users
 from .application import ACTIONS, DeskService, NotYourUnit
 
 
@@ -152,9 +152,10 @@ class ReportsController(Controller):
          description="Tiket per hari, ketepatan SLA, eskalasi dan IKM survei dalam periode / "
          "tickets per day, SLA compliance, escalations and the survey's IKM over a period.")
     async def unit_figures(self, staff: Principal, service: DeskService, tenant: str,
-                           date_from: DateFrom = None, date_to: DateTo = None) -> reports.Figures:
+                           date_from: DateFrom = None,
+                           date_to: DateTo = None) -> agents.UnitFigures:
         standard, start, end = unit_period(service, staff, tenant, date_from, date_to)
-        return await asyncio.to_thread(reports.figures, service.store, tenant, service.now(),
+        return await asyncio.to_thread(agents.figures, service.store, tenant, service.now(),
                                        standard, start, end)
 
     @get("/api/v1/units/{tenant:str}/report.csv", responses=errors(401, 403, 404),
