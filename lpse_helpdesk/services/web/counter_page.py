@@ -48,13 +48,14 @@ def _forms(unit) -> list[dict]:
         required = list(unit.required_fields(channel))
         forms.append({"word": word, "title": title, "required": set(required) | {"name"},
                       "documents": [(n, LABELS.get(n, n)) for n in required
-                                    if n not in REPORTER_FIELDS]})
+                                    if n not in REPORTER_FIELDS],
+                      "fields": [(f, channel in f.required) for f in unit.fields]})
     return forms
 
 
 def entry_of(form, unit, word: str) -> dict:
-    """The API's `CounterEntry` from the form; empty documents are left out, so the API names
-    what is missing."""
+    """The API's `CounterEntry` from the form; empty documents and fields are left out, so the
+    API names what is missing."""
     channel = CHANNELS[word][0]
     documents = {name: (form.get(f"doc_{name}") or "").strip()
                  for name in unit.required_fields(channel) if name not in REPORTER_FIELDS}
@@ -65,7 +66,9 @@ def entry_of(form, unit, word: str) -> dict:
             "subject": (form.get("subject") or "").strip(),
             "description": (form.get("description") or "").strip(),
             "kind": "complaint" if form.get("kind") == "complaint" else "ticket",
-            "documents": {k: v for k, v in documents.items() if v}}
+            "documents": {k: v for k, v in documents.items() if v},
+            "fields": {f.name: value for f in unit.fields
+                       if (value := (form.get(f"f_{f.name}") or "").strip())}}
 
 
 async def show(web: WebFrontend, request: Request, who, unit, status: int = 200,
@@ -114,6 +117,7 @@ class CounterPages(Controller):
                 return refusal(request, answer, who[0], back="/staf/loket")
             if not answer.ok:  # the form again, as typed, with the API's reason
                 typed = {**body["visitor"], **{f"doc_{k}": v for k, v in body["documents"].items()},
+                         **{f"f_{k}": v for k, v in body["fields"].items()},
                          **{k: body[k] for k in ("purpose", "subject", "description", "kind")},
                          "reporter_kind": body["visitor"]["kind"]}
                 return await show(web, request, who, unit, status=answer.status,
