@@ -175,6 +175,9 @@ class Tier(_Base, kw_only=True):
     label: Label
     deadline: Target | None = None  # after this, the ticket may be auto-escalated to the next tier
     resolution_override: Target | None = None  # replaces the category's resolution target here
+    # Desk assigns a ticket reaching this tier, with nobody of the tier on it, to the tier
+    # role's active staff of the unit in turn (`services/desk/rotation.py`).
+    round_robin: bool = False
 
 
 class Attachments(_Base, kw_only=True):

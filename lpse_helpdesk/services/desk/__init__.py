@@ -4,7 +4,7 @@ built on."""
 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
-from . import canned, surveys, users, views
+from . import canned, rotation, surveys, users, views
 from .application import DeskService
 from .http import routes
 
@@ -12,7 +12,8 @@ from .http import routes
 def consumers(app: DeskService) -> list[ConsumerSpec]:
     # Every ticket event: the timeline shows them all and the state folds the whole history.
     # Rebuildable in bulk (`rebuild desk`): only the projection's rows are rebuilt; the reopen
-    # this consumer may decide is left to the live consumer (see `platform/rebuild.py`).
+    # and the round-robin assignment this consumer may decide are left to the live consumer
+    # (see `platform/rebuild.py`).
     return [ConsumerSpec("desk-view", subject_filter()[0], app.project,
                          rebuild_tables=views.REBUILD_TABLES, bulk=app.bulk_project,
                          decides=app.decides)]
@@ -20,6 +21,6 @@ def consumers(app: DeskService) -> list[ConsumerSpec]:
 
 SERVICE = ServiceDefinition(
     name="desk", build=DeskService, tables=(*views.TABLES, *users.TABLES, *surveys.TABLES,
-                                          *canned.TABLES),
+                                          *canned.TABLES, *rotation.TABLES),
     consumers=consumers, routes=routes, tasks=lambda app: [app.relay_revocations],
 )

@@ -33,7 +33,7 @@ from ...workflow.guard import guard_for
 from ...workflow.rules import TicketNotFound
 from ...workflow.state import fold_state
 from ..intake.application import sha256
-from . import accounts, decisions, surveys, users, views
+from . import accounts, decisions, rotation, surveys, users, views
 
 log = logging.getLogger("lpse_helpdesk.desk")
 
@@ -52,6 +52,7 @@ class DeskService:
         self.standards = ctx.standards
         self.signer: TokenSigner = ctx.signer  # type: ignore[assignment]
         self.tickets = TicketDecisions(self.store, guard_for(ctx), ctx.now)
+        self.rotation = rotation.Rotation(self.store, self.tickets)
         self.attachments = AttachmentStore(ctx.broker) if ctx.broker is not None else None
         self.broker, self.replicas = ctx.broker, ctx.settings.stream_replicas
         users.upgrade(self.store)
@@ -70,22 +71,28 @@ class DeskService:
                     state, event, standard, stamp, merged=bool(decisions.merged_into(events))))
             if reopen is not None:
                 decision.events.append(stored(reopen))
+        tier = rotation.rotating_tier(event, self.standards)
+        assigned = self.rotation.assign(event, tier) if tier is not None else None
+        if assigned is not None:
+            decision.events.append(stored(assigned[0]))
+            decision.writes.append(assigned[1])
         return decision
 
     def bulk_project(self) -> views.BulkProjection:
         """The read-model rows of a whole replay, a chunk at a time (`rebuild desk`,
-        `platform/rebuild.py`). Only the projection: the decision `project` may add (the reopen
-        on a reporter's "not solved") is never taken here; see `decides`. The desk's own
+        `platform/rebuild.py`). Only the projection: the decisions `project` may add (the reopen
+        on a reporter's "not solved", a round-robin assignment) are never taken here; see
+        `decides`. The desk's own
         decisions the relay has not published yet are folded in, as `history.load` does; the
         published ones are on the stream (reading them all would hold the desk's whole store)."""
         own = [decode_event(n.state)
                for n in self.store.notifications(published_position(self.store), 10**12)]
         return views.BulkProjection(self.store, self.standards, own)
 
-    @staticmethod
-    def decides(event: AnyTicketEvent) -> bool:
-        """Whether handling `event` may decide (not only project): a reporter's "not solved"."""
-        return decisions.reopens(event)
+    def decides(self, event: AnyTicketEvent) -> bool:
+        """Whether handling `event` may decide (not only project): a reporter's "not solved",
+        or a ticket reaching a tier its unit's standard rotates (`rotation.py`)."""
+        return decisions.reopens(event) or rotation.rotating_tier(event, self.standards) is not None
 
     # --- staff actions -----------------------------------------------------------------------
     def act(self, action: str, number: str, body, staff: Principal) -> ActionResult:

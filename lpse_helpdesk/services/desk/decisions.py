@@ -89,6 +89,36 @@ def assignment(action: str, number: str, state: TicketState | None,
     return ev.TicketAssigned(**envelope, assignee=target, actor=actor, previous=current)
 
 
+SYSTEM = ev.SYSTEM  # the rotation assigns, no staff member
+
+
+def next_in_turn(candidates: list[str], last: str) -> str | None:
+    """Whose turn it is: the first of the ordered `candidates` after `last`, wrapping round.
+    `last` gone from the list (disabled since) still marks the place: the turn passes to whoever
+    follows it in the order, so a departure skips nobody. None without candidates."""
+    if not candidates:
+        return None
+    return next((name for name in candidates if name > last), candidates[0])
+
+
+def round_robin(state: TicketState | None, events: list[AnyTicketEvent], tier: str,
+                candidates: list[str], last: str, stamp: Stamp) -> ev.TicketAssigned | None:
+    """A ticket that reached `tier` (whose standard rotates it) goes to the next of `candidates`
+    (the active staff of that tier's role in the unit, ordered) after `last`, the one the unit's
+    rotation gave a ticket at that tier before. None when it is closed, not at `tier` (moved on
+    since), or already assigned to one of the candidates (someone of this tier works it)."""
+    if state is None or state.status == "closed" or state.tier != tier:
+        return None
+    current = assignee_of(events)
+    if current in candidates:
+        return None
+    target = next_in_turn(candidates, last)
+    if target is None:
+        return None
+    return ev.TicketAssigned(**stamp.envelope(state.received.ticket_id, state.tenant),
+                             assignee=target, actor=SYSTEM, previous=current)
+
+
 # Staff bookkeeping that answers nobody: it leaves a reporter's new reply unanswered.
 BOOKKEEPING = (ev.TicketAssigned, ev.TicketUnassigned, ev.TicketLinked, ev.MergeReceived)
 
