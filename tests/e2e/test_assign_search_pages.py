@@ -43,8 +43,8 @@ async def test_claim_assign_and_the_queue_column_filter_and_my_tickets(tmp_path,
 
             async def column():
                 table = await web.http.get("/staf/antrean/tabel")
-                return table if ("<td>hd.btm</td>" in table.text
-                                 and "<td>hd.dua</td>" in table.text) else None
+                return table if ('data-judul="Petugas">hd.btm</td>' in table.text
+                                 and 'data-judul="Petugas">hd.dua</td>' in table.text) else None
 
             table = await eventually(column, what="kolom Petugas")
             assert "Petugas" in table.text
