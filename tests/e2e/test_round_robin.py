@@ -63,3 +63,26 @@ async def test_three_tickets_go_to_two_helpdesk_users_in_turn(tmp_path, nats_ser
         batam.tokens["kepala.btm"] = r.json()["access_token"]
         fourth = await batam.report(subject="Masalah SPSE nomor 4")
         assert await assigned_to(batam, fourth, "kepala.btm") == "hd.satu"
+
+
+async def test_an_escalation_to_a_rotating_tier_goes_from_the_helpdesk_to_a_coordinator(
+        tmp_path, nats_server):
+    units = load_standards()
+    batam = units["batam"]
+    chain = tuple(msgspec.structs.replace(t, round_robin=t.tier == "koordinator")
+                  for t in batam.escalation)
+    units = {**units, "batam": msgspec.structs.replace(batam, escalation=chain)}
+    async with running_helpdesk(make_settings(tmp_path, nats_server.url), standards=units) as hd:
+        d = Desk(hd, "batam")
+        helpdesk = await d.staff("hd.satu", "helpdesk")
+        await d.staff("koor.a", "koordinator")
+        await d.staff("koor.b", "koordinator")
+        t = await d.report(subject="Perlu keputusan Koordinator")
+        assert (await d.view(t, helpdesk))["assignee"] == ""  # helpdesk does not rotate here
+        await d.act(helpdesk, t, "claim", {})
+        await d.act(helpdesk, t, "escalate", {"reason": "perlu Koordinator"})
+        ticket = await d.until(t, lambda v: v["assignee"].startswith("koor."), "ke koordinator",
+                               who=helpdesk)
+        entry = [e for e in ticket["timeline"] if e["type"] == "ticket.assigned"][-1]
+        assert entry["event"]["actor"]["role"] == "system"
+        assert (ticket["assignee"], entry["event"]["previous"]) == ("koor.a", helpdesk)
