@@ -68,3 +68,14 @@ def test_only_events_reaching_a_tier_the_standard_rotates_call_for_it():
     assert rotation.rotating_tier(escalated, units).tier == "koordinator"
     assert rotation.rotating_tier(ticket.events[-1], units) is None  # classified reaches none
     assert rotation.rotating_tier(escalated, load_standards()) is None
+
+
+def test_the_place_given_in_a_batch_counts_until_the_stored_row_changes():
+    turn = rotation.Rotation(store=None, tickets=None)
+    key = ("batam", "helpdesk")
+    assert turn.last(key, "hd.dua") == "hd.dua"  # nothing given here: the stored row
+    turn.pending[key] = ("hd.satu", "hd.dua")  # given here, the batch not committed yet
+    assert turn.last(key, "hd.dua") == "hd.satu"
+    assert turn.last(key, "hd.satu") == "hd.satu"  # committed
+    # A replica moved the rotation on since: its row is the truth, not this process's memory.
+    assert turn.last(key, "hd.tiga") == "hd.tiga"

@@ -5,8 +5,9 @@ tier's role in the unit (`decisions.round_robin`), recorded as a `ticket.assigne
 The tiers a ticket reaches: Helpdesk when it is received, the tier an escalation names. Where the
 rotation stands (the last one it gave a ticket, per unit and tier) is a row of the desk's own,
 written in the transaction of the assignment, so it survives restarts and a rebuild (which
-empties only the read model); within one consumer batch the rows are not written yet, so the
-position of the batch is kept here too."""
+empties only the read model). A consumer batch commits its rows together at its end: until the
+row read back changes, the place this process gave last is kept here too (once the row changes,
+committed by this process or by a replica, the row is the truth)."""
 
 from __future__ import annotations
 
@@ -49,24 +50,29 @@ def rotating_tier(event: AnyTicketEvent, standards) -> object | None:
 class Rotation:
     def __init__(self, store: ServiceStore, tickets: TicketDecisions):
         self.store, self.tickets = store, tickets
-        self.pending: dict[tuple[str, str], str] = {}  # decided, maybe not written yet
+        # (tenant, tier) -> (the one given last here, the row's value when it was given)
+        self.pending: dict[tuple[str, str], tuple[str, str]] = {}
 
     def candidates(self, tenant: str, role: str) -> list[str]:
         rows = self.store.query(f"SELECT username FROM {self.store.prefix}_users WHERE tenant = ?"
                                 " AND role = ? AND disabled = 0 ORDER BY username", (tenant, role))
         return [name for (name,) in rows]
 
-    def last(self, tenant: str, tier: str) -> str:
-        if (tenant, tier) in self.pending:
-            return self.pending[(tenant, tier)]
+    def stored(self, tenant: str, tier: str) -> str:
         rows = self.store.query(f"SELECT last_assignee FROM {self.store.prefix}_rotation"
                                 " WHERE tenant = ? AND tier = ?", (tenant, tier))
         return rows[0][0] if rows else ""
 
+    def last(self, key: tuple[str, str], row: str) -> str:
+        """The one the rotation gave a ticket last, `row` being the stored place."""
+        given, seen = self.pending.get(key, (row, row))
+        return given if row == seen else row
+
     def assign(self, event: AnyTicketEvent, tier) -> tuple[Decided, Write] | None:
         """The assignment `event` calls for at the rotating `tier`, and the rotation's row."""
         key = (event.tenant, tier.tier)
-        candidates, last = self.candidates(event.tenant, tier.role), self.last(*key)
+        row = self.stored(*key)
+        candidates, last = self.candidates(event.tenant, tier.role), self.last(key, row)
 
         def decide(_state, events, stamp):
             known = history.including(events, event)  # the handled event is not stored yet
@@ -77,7 +83,7 @@ class Rotation:
         decided = self.tickets.decide(event.ticket_id, decide, guard=False)
         if decided is None:
             return None
-        self.pending[key] = decided.event.assignee
+        self.pending[key] = (decided.event.assignee, row)
         p = self.store.prefix
         return decided, Write(
             f"INSERT INTO {p}_rotation (tenant, tier, last_assignee) VALUES (?, ?, ?)"
