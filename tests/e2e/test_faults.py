@@ -1,4 +1,4 @@
-"""Faults with real processes (issue 9): every service runs as its own OS process
+"""Faults with real processes: every service runs as its own OS process
 (`lpse-helpdesk run SERVICE`) against a real nats-server and a real SMTP sink, under a steady
 stream of tickets posted to intake. While tickets keep coming:
 

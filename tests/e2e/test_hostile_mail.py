@@ -1,4 +1,4 @@
-"""Hostile mail at intake's real SMTP listener (issue 15, attacks 1, 2, 4, 6 and 7): each is
+"""Hostile mail at intake's real SMTP listener: each is
 replayed against a running helpdesk, and the defended outcome is asserted: the SMTP code and
 reason, and what was stored (nothing, or a held mail staff can accept)."""
 

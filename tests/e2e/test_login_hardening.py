@@ -1,4 +1,4 @@
-"""Login under attack (issue 15, point 5), on SQLite and PostgreSQL: the lock-out holds exactly
+"""Login under attack, on SQLite and PostgreSQL: the lock-out holds exactly
 under a parallel flood, an unknown username costs one check like a known one, and password
 checks run in a bounded pool of their own while the rest of the helpdesk answers."""
 

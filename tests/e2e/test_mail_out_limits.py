@@ -1,4 +1,4 @@
-"""Outgoing mail against a real SMTP sink (issue 15, attack 8 and RFC 3834): every mail says it
+"""Outgoing mail against a real SMTP sink (RFC 3834): every mail says it
 is automatic, a stranger's address typed into the form gets at most the hourly limit of mails,
 an address that bounced gets none, and a link typed into the name never reaches the inbox."""
 

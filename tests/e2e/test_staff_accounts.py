@@ -1,4 +1,4 @@
-"""Staff accounts (issue 16) through the API and the desk's store: disabling, resetting or
+"""Staff accounts through the API and the desk's store: disabling, resetting or
 deleting an account voids its tokens at once in every process (a second runtime too), only
 admins manage accounts and only of their unit, and the store keeps states, lock-outs and the
 revocations NATS has not taken. The commands, the admin page and what reporters see:

@@ -1,4 +1,4 @@
-"""Staff accounts (issue 16), as people meet them: the `users` commands in a subprocess while
+"""Staff accounts, as people meet them: the `users` commands in a subprocess while
 the helpdesk runs, the admin page `/staf/pengguna`, and the reporter's timeline with display
 names, never usernames. The API, the store and revocation across processes:
 `test_staff_accounts.py`."""

@@ -1,4 +1,4 @@
-"""The staff second factor (issue 16): enrolment, logins that need the code once enrolled or
+"""The staff second factor: enrolment, logins that need the code once enrolled or
 when the unit requires it, wrong codes counted toward the lock-out, replayed codes refused, the
 admin's switches (require per unit, reset a user's factor), the login form and the admin page."""
 

@@ -1,5 +1,5 @@
 """The desk's bulk rebuild gives exactly the rows of the incremental projection, and the live
-consumer resumes after it without redoing or skipping anything (issue 9)."""
+consumer resumes after it without redoing or skipping anything."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The FAQ scrubber (pure functions, no server): every way issue 16 saw personal data reach the
+"""The FAQ scrubber (pure functions, no server): every way personal data was seen to reach the
 public FAQ is now removed, the unit's own contacts stay, recall on the shipped labelled set is
 at least 99 % with under 1 % of ordinary text removed, and hostile input costs linear time."""
 

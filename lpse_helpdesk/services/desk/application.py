@@ -99,7 +99,7 @@ class DeskService:
         found = views.find_ticket(self.store, number)
         if found is None:
             raise TicketNotFound(number)
-        ticket_id, tenant, _ = found
+        ticket_id, tenant = found.ticket_id, found.tenant
         rules.check_unit(staff.may_act_in(tenant), number, tenant)
         standard = self.standards[tenant]
         decided = self.tickets.act(
@@ -115,7 +115,7 @@ class DeskService:
         found = views.find_ticket(self.store, number)
         if found is None:
             raise TicketNotFound(number)
-        ticket_id, tenant, _ = found
+        ticket_id, tenant = found.ticket_id, found.tenant
         rules.check_unit(staff.may_act_in(tenant), number, tenant)
         target = staff.username if action == "claim" else assignee
         active = active_staff(self.store, target, tenant)
@@ -162,8 +162,8 @@ class DeskService:
         found = views.find_ticket(self.store, number)
         if found is None:
             raise TicketNotFound(number)
-        rules.check_unit(staff.may_act_in(found[1]), number, found[1])
-        return found[0]
+        rules.check_unit(staff.may_act_in(found.tenant), number, found.tenant)
+        return found.ticket_id
 
     # --- logins and views --------------------------------------------------------------------
     def login(self, username: str, password: str) -> str:
@@ -174,18 +174,18 @@ class DeskService:
         """The ticket as its reporter may see it; the same answer for a wrong token and an
         unknown number, so numbers cannot be probed."""
         found = views.find_ticket(self.store, number)
-        if found is None or not hmac.compare_digest(found[2], sha256(token)):
+        if found is None or not hmac.compare_digest(found.token_sha256, sha256(token)):
             raise TicketNotFound(number)
-        return self._view(found[0], number, include_internal=False)
+        return self._view(found.ticket_id, number, include_internal=False)
 
     def ticket_for_staff(self, number: str, staff: Principal) -> TicketView:
         """The whole ticket, internal notes included, for staff of its unit."""
         found = views.find_ticket(self.store, number)
         if found is None:
             raise TicketNotFound(number)
-        if not staff.may_act_in(found[1]):
+        if not staff.may_act_in(found.tenant):
             raise NotYourUnit(number)
-        return self._view(found[0], number, include_internal=True, role=staff.role)
+        return self._view(found.ticket_id, number, include_internal=True, role=staff.role)
 
     def attachment(self, number: str, attachment_id: str, token: str | None,
                    staff: Principal | None):
@@ -249,9 +249,9 @@ class DeskService:
         """The reporter's SKM of a closed ticket, once per ticket: the survey's row (primary key
         ticket_id) is stored in the event's transaction, so a second survey cannot slip in."""
         found = views.find_ticket(self.store, number)
-        if found is None or not hmac.compare_digest(found[2], sha256(token)):
+        if found is None or not hmac.compare_digest(found.token_sha256, sha256(token)):
             raise TicketNotFound(number)
-        ticket_id = found[0]
+        ticket_id = found.ticket_id
         for _attempt in range(5):
             already = surveys.exists(self.store, ticket_id)
             decided = self.tickets.decide(

@@ -1,9 +1,8 @@
 """The desk's read models: every ticket's history (the timeline), a ticket index (number, unit,
 reporter token hash) and one state row per ticket for queues and the head-of-unit figures.
 
-A ticket's state is folded from its history in decision order (`workflow.history`); the
-consumer handles its messages one after another, so the state row always reflects the history
-it was computed from.
+A ticket's state is folded from its history in decision order (`workflow.history`); messages
+are handled one after another, so a state row always reflects the history it came from.
 """
 
 from __future__ import annotations
@@ -237,22 +236,23 @@ def _occurred_at(event: AnyTicketEvent):
     return event.occurred_at
 
 
-def find_ticket(store: ServiceStore, number: str) -> tuple[uuid.UUID, str, str] | None:
-    rows = store.query(
-        f"SELECT ticket_id, tenant, token_sha256 FROM {store.prefix}_tickets WHERE number = ?",
-        (number,),
-    )
-    if not rows:
-        return None
-    ticket_id, tenant, token_hash = rows[0]
-    return uuid.UUID(ticket_id), tenant, token_hash
+class FoundTicket(NamedTuple):
+    ticket_id: uuid.UUID
+    tenant: str
+    token_sha256: str  # of the reporter's access token
 
 
-# Never shown to the reporter: internal notes, and notify's delivery outcomes (they name the
-# staff mailboxes and webhook URLs, and carry mail servers' error texts).
-# Staff work, kept from reporters (a survivor's reporter sees no other reporter's ticket).
+def find_ticket(store: ServiceStore, number: str) -> FoundTicket | None:
+    rows = store.query(f"SELECT ticket_id, tenant, token_sha256 FROM {store.prefix}_tickets "
+                       "WHERE number = ?", (number,))
+    return FoundTicket(uuid.UUID(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
+
+
 # Inside an event the reporter does see: the LPSE Support ticket the unit opened at LKPP.
 STAFF_ONLY_FIELDS = ("external_ref", "external_url")
+# Events never shown to the reporter: internal notes; notify's delivery outcomes (they name the
+# staff mailboxes and webhook URLs, and carry mail servers' error texts); staff work (a merge's
+# survivor must not show its reporter another reporter's ticket).
 STAFF_ONLY = (ev.NoteAdded, ev.NotificationSent, ev.NotificationFailed, ev.TicketAssigned,
               ev.TicketUnassigned, ev.MergeReceived, ev.TicketLinked)
 
