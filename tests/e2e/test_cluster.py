@@ -197,7 +197,8 @@ async def test_two_replicas_on_an_r3_cluster_survive_a_killed_node(
 
 
 def test_replicas_and_cluster_urls_come_from_env_or_flags():
-    from lpse_helpdesk.cli import _settings, build_parser
+    from lpse_helpdesk.bootstrap import settings_from
+    from lpse_helpdesk.cli import build_parser
     from lpse_helpdesk.platform.bus import nats_servers
     from lpse_helpdesk.settings import Settings
 
@@ -205,6 +206,6 @@ def test_replicas_and_cluster_urls_come_from_env_or_flags():
     assert Settings.from_env({"HELPDESK_STREAM_REPLICAS": "3"}).stream_replicas == 3
     args = build_parser().parse_args(["run", "triage", "--stream-replicas", "3", "--nats",
                                       "nats://a:4222, nats://b:4222,nats://c:4222"])
-    settings = _settings(args)
+    settings = settings_from(args)
     assert settings.stream_replicas == 3
     assert nats_servers(settings.nats_url) == ["nats://a:4222", "nats://b:4222", "nats://c:4222"]

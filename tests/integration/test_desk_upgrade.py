@@ -18,7 +18,8 @@ NEW = (" assignee TEXT NOT NULL DEFAULT '', reporter_name TEXT NOT NULL DEFAULT 
 
 def old_tables() -> tuple[str, ...]:
     state = next(t for t in views.TABLES if "_ticket_state (" in t)
-    old = state.replace(NEW, "").replace("DEFAULT 0,)", "DEFAULT 0)")
+    old = state.replace(NEW, "").replace(", new_reply INTEGER NOT NULL DEFAULT 0", "")
+    old = old.replace("DEFAULT 0,)", "DEFAULT 0)")
     assert "assignee" not in old and old.endswith("needs_review INTEGER NOT NULL DEFAULT 0)")
     # Every table of the desk, the state table as it was, without the search's index.
     return tuple(old if t is state else t for t in definition("desk").tables
