@@ -12,7 +12,7 @@ from litestar import Request, Response
 
 from .application import ApiAnswer, ApiUnavailable, WebFrontend
 from .render import page
-from .session import to_login
+from .session import current_staff, to_login
 
 TITLES = {403: "Akses ditolak", 404: "Tidak ditemukan", 409: "Tidak bisa dilakukan sekarang",
           429: "Terlalu banyak percobaan", 503: "Layanan sementara tidak tersedia"}
@@ -27,6 +27,14 @@ def refusal(request: Request, answer: ApiAnswer, staff=None, back: str = "/") ->
                 message=answer.detail, back=back)
 
 
+def unavailable_page(request: Request, _exc: ApiUnavailable) -> Response:
+    """Any page whose API call found no answer (e.g. a restart): one page saying so, with the
+    staff menu on staff pages."""
+    who = current_staff(request, request.app.state.signer) if request.url.path.startswith(
+        "/staf") else None
+    return unavailable(request, who[0] if who else None)
+
+
 def unavailable(request: Request, staff=None) -> Response:
     return page(request, "error.html", status=503, staff=staff, heading=TITLES[503],
                 message="Layanan helpdesk sedang dimulai ulang atau tidak terjangkau. Data Anda "
@@ -37,11 +45,8 @@ async def passthrough(web: WebFrontend, request: Request, path: str, staff=None,
                       params: dict | None = None) -> Response:
     """A file from the API passed through to the browser (attachments, CSV), or the page that
     says why not. `staff` is (principal, token) or None for a reporter (token in `params`)."""
-    try:
-        answer = await web.call("GET", path, staff_token=staff[1] if staff else None,
-                                params=params, raw=True)
-    except ApiUnavailable:
-        return unavailable(request, staff[0] if staff else None)
+    answer = await web.call("GET", path, staff_token=staff[1] if staff else None,
+                            params=params, raw=True)
     if not answer.ok:
         return refusal(request, answer, staff[0] if staff else None)
     headers = {k: v for k, v in answer.headers.items()

@@ -9,8 +9,8 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, post
 
 from ...platform.auth import Principal
-from .answers import refusal, unavailable
-from .application import ApiUnavailable, WebFrontend
+from .answers import refusal
+from .application import WebFrontend
 from .render import page
 from .session import flash_redirect, staff_session
 
@@ -46,16 +46,13 @@ async def change(web: WebFrontend, request: Request, who, method: str, path: str
     tenant = _unit(request, who[0], form)
     body = None if method == "DELETE" else {
         "title": (form.get("title") or "").strip(), "body": (form.get("body") or "").strip()}
-    try:
-        answer = await web.call(method, f"/api/v1/units/{quote(tenant, safe='')}/canned-replies"
-                                f"{path}", staff_token=who[1], json=body)
-        if answer.status in (401, 403):
-            return refusal(request, answer, who[0], back="/staf/antrean")
-        if not answer.ok:  # the page again, with why and what was typed
-            return await show(web, request, who, status=answer.status, error=answer.detail,
-                              typed=body if not path else None)
-    except ApiUnavailable:
-        return unavailable(request, who[0])
+    answer = await web.call(method, f"/api/v1/units/{quote(tenant, safe='')}/canned-replies"
+                            f"{path}", staff_token=who[1], json=body)
+    if answer.status in (401, 403):
+        return refusal(request, answer, who[0], back="/staf/antrean")
+    if not answer.ok:  # the page again, with why and what was typed
+        return await show(web, request, who, status=answer.status, error=answer.detail,
+                          typed=body if not path else None)
     back = HOME if who[0].tenant != "*" else f"{HOME}?tenant={quote(tenant, safe='')}"
     return flash_redirect(request, back, said)
 
@@ -67,10 +64,7 @@ class CannedPages(Controller):
     @get("/")
     async def listing(self, request: Request, who: tuple[Principal, str],
                       web: WebFrontend) -> Response:
-        try:
-            return await show(web, request, who)
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        return await show(web, request, who)
 
     @post("/")
     async def add(self, request: Request, who: tuple[Principal, str],

@@ -16,8 +16,8 @@ from litestar import Controller, Request, Response, get, post
 
 from ...platform.auth import Principal
 from ..intake.requirements import LABELS, REPORTER_FIELDS
-from .answers import refusal, unavailable
-from .application import ApiUnavailable, WebFrontend
+from .answers import refusal
+from .application import WebFrontend
 from .render import page
 from .session import staff_session
 from .staff import unit_for, units_for
@@ -96,10 +96,7 @@ class CounterPages(Controller):
             return page(request, "error.html", status=404, staff=who[0],
                         heading="Unit tidak dikenal", message="Unit yang diminta tidak ada.",
                         back="/staf/loket")
-        try:
-            return await show(web, request, who, unit)
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        return await show(web, request, who, unit)
 
     @post("/{word:str}")
     async def record(self, request: Request, word: str, who: tuple[Principal, str],
@@ -111,20 +108,17 @@ class CounterPages(Controller):
                         heading="Tidak ditemukan", message="Loket atau unit tidak dikenal.",
                         back="/staf/loket")
         body = entry_of(form, unit, word)
-        try:
-            answer = await web.call("POST", CHANNELS[word][1], staff_token=who[1], json=body)
-            if answer.status in (401, 403):
-                return refusal(request, answer, who[0], back="/staf/loket")
-            if not answer.ok:  # the form again, as typed, with the API's reason
-                typed = {**body["visitor"], **{f"doc_{k}": v for k, v in body["documents"].items()},
-                         **{f"f_{k}": v for k, v in body["fields"].items()},
-                         **{k: body[k] for k in ("purpose", "subject", "description", "kind")},
-                         "reporter_kind": body["visitor"]["kind"]}
-                return await show(web, request, who, unit, status=answer.status,
-                                  error=f"Belum tercatat: {answer.detail}", typed=typed,
-                                  typed_for=word)
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        answer = await web.call("POST", CHANNELS[word][1], staff_token=who[1], json=body)
+        if answer.status in (401, 403):
+            return refusal(request, answer, who[0], back="/staf/loket")
+        if not answer.ok:  # the form again, as typed, with the API's reason
+            typed = {**body["visitor"], **{f"doc_{k}": v for k, v in body["documents"].items()},
+                     **{f"f_{k}": v for k, v in body["fields"].items()},
+                     **{k: body[k] for k in ("purpose", "subject", "description", "kind")},
+                     "reporter_kind": body["visitor"]["kind"]}
+            return await show(web, request, who, unit, status=answer.status,
+                              error=f"Belum tercatat: {answer.detail}", typed=typed,
+                              typed_for=word)
         receipt = answer.body
         return page(request, "counter_slip.html", staff=who[0], unit=unit, receipt=receipt,
                     visitor=body["visitor"], subject=body["subject"], title=CHANNELS[word][2],

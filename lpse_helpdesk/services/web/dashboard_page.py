@@ -10,8 +10,8 @@ from litestar import Controller, Request, Response, get
 
 from ...platform.auth import Principal
 from . import charts, labels
-from .answers import passthrough, refusal, unavailable
-from .application import ApiUnavailable, WebFrontend
+from .answers import passthrough, refusal
+from .application import WebFrontend
 from .render import page
 from .session import staff_session
 from .staff import unit_for, units_for
@@ -37,12 +37,9 @@ class DashboardPages(Controller):
             return page(request, "error.html", status=404, staff=principal,
                         heading="Unit tidak dikenal", message="Unit yang diminta tidak ada.")
         span = period(web, request, unit)
-        try:
-            answer = await web.call("GET", f"/api/v1/units/{unit.tenant}/figures",
-                                    staff_token=token,
-                                    params={"from": span["start"], "to": span["end"]})
-        except ApiUnavailable:
-            return unavailable(request, principal)
+        answer = await web.call("GET", f"/api/v1/units/{unit.tenant}/figures",
+                                staff_token=token,
+                                params={"from": span["start"], "to": span["end"]})
         if not answer.ok:
             return refusal(request, answer, principal, back="/staf/antrean")
         figures = answer.body

@@ -18,8 +18,8 @@ from markupsafe import Markup, escape
 
 from ...platform.auth import Principal
 from ..faq_publisher.scrub import KINDS
-from .answers import refusal, unavailable
-from .application import ApiUnavailable, WebFrontend
+from .answers import refusal
+from .application import WebFrontend
 from .render import page
 from .session import flash_redirect, staff_session
 from .staff import unit_for, units_for
@@ -97,10 +97,7 @@ class FaqReviewPages(Controller):
             return page(request, "error.html", status=404, staff=who[0],
                         heading="Unit tidak dikenal", message="Unit yang diminta tidak ada.",
                         back="/staf/antrean")
-        try:
-            return await show(web, request, who, unit)
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        return await show(web, request, who, unit)
 
     @post("/{entry_id:uuid}/{action:str}")
     async def decide(self, request: Request, entry_id: uuid.UUID, action: str,
@@ -113,16 +110,13 @@ class FaqReviewPages(Controller):
                         back="/staf/faq")
         path, said = ACTIONS[action]
         back = f"/staf/faq?tenant={quote(unit.tenant, safe='')}"
-        try:
-            answer = await web.call("POST", path.format(entry_id), staff_token=who[1],
-                                    json=body_of(action, form))
-            if answer.status in (401, 403, 404):
-                return refusal(request, answer, who[0], back=back)
-            if not answer.ok:  # the review page again, with the API's reason
-                return await show(web, request, who, unit, status=answer.status,
-                                  error=f"Belum {said}: {in_page_words(answer.detail)}")
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        answer = await web.call("POST", path.format(entry_id), staff_token=who[1],
+                                json=body_of(action, form))
+        if answer.status in (401, 403, 404):
+            return refusal(request, answer, who[0], back=back)
+        if not answer.ok:  # the review page again, with the API's reason
+            return await show(web, request, who, unit, status=answer.status,
+                              error=f"Belum {said}: {in_page_words(answer.detail)}")
         return flash_redirect(request, "/staf/faq", f"Entri FAQ {said}.",
                               {"tenant": unit.tenant})
 

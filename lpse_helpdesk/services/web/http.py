@@ -18,8 +18,8 @@ from . import (
     canned_page, counter_page, dashboard_page, faq_page, otp_page, portal, queue_page,
     search_page, staff, ticket_page, users_page,
 )
-from .answers import forbidden_page
-from .application import WebFrontend, remember_visitor
+from .answers import forbidden_page, unavailable_page
+from .application import ApiUnavailable, WebFrontend, remember_visitor
 from .session import NotLoggedIn, csrf_middleware, login_again, provide_session
 
 CONTROLLERS = [*staff.CONTROLLERS, *queue_page.CONTROLLERS, *ticket_page.CONTROLLERS,
@@ -32,7 +32,8 @@ def routes(web: WebFrontend) -> list:
     pages = service_routes(
         web, *CONTROLLERS, provided={"web": web, "who": Provide(provide_session)},
         middleware=[csrf_middleware(web.signer.secret, web.secure_cookies)],
-        exception_handlers={PermissionDeniedException: forbidden_page, NotLoggedIn: login_again},
+        exception_handlers={PermissionDeniedException: forbidden_page, NotLoggedIn: login_again,
+                            ApiUnavailable: unavailable_page},
         before_request=remember_visitor, include_in_schema=False)
     assets = create_static_files_router(path="/static", directories=[Path(__file__).parent / "static"],
                                         include_in_schema=False, send_as_attachment=False)

@@ -7,8 +7,7 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get, post
 
 from ...platform.auth import Principal
-from .answers import unavailable
-from .application import ApiUnavailable, WebFrontend
+from .application import WebFrontend
 from .render import page
 from .session import flash_redirect, staff_session
 
@@ -24,10 +23,7 @@ class OtpPages(Controller):
     @post("/")
     async def enrol(self, request: Request, who: tuple[Principal, str],
                     web: WebFrontend) -> Response:
-        try:
-            answer = await web.call("POST", "/api/v1/auth/totp/enroll", staff_token=who[1])
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        answer = await web.call("POST", "/api/v1/auth/totp/enroll", staff_token=who[1])
         if not answer.ok:
             return page(request, "otp.html", status=answer.status, staff=who[0], enrolment=None,
                         error=answer.detail)
@@ -37,11 +33,8 @@ class OtpPages(Controller):
     async def confirm(self, request: Request, who: tuple[Principal, str],
                       web: WebFrontend) -> Response:
         form = await request.form()
-        try:
-            answer = await web.call("POST", "/api/v1/auth/totp/confirm", staff_token=who[1],
-                                    json={"otp": (form.get("otp") or "").strip()})
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        answer = await web.call("POST", "/api/v1/auth/totp/confirm", staff_token=who[1],
+                                json={"otp": (form.get("otp") or "").strip()})
         if not answer.ok:
             return page(request, "otp.html", status=answer.status, staff=who[0], enrolment=None,
                         error=f"{answer.detail} Daftarkan lagi untuk rahasia baru.")

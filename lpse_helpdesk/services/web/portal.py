@@ -20,8 +20,8 @@ from litestar.response import Redirect
 from ...schemas.survey import SKM_ELEMENTS
 from ..intake.decisions import field_problems
 from ..intake.requirements import LABELS, REPORTER_FIELDS
-from .answers import passthrough, refusal, unavailable
-from .application import ApiUnavailable, WebFrontend
+from .answers import passthrough, refusal
+from .application import WebFrontend
 from .render import page
 from .session import flash_redirect, forget_ticket, ticket_cookie, ticket_token
 
@@ -95,10 +95,7 @@ async def exchange(web: WebFrontend, request: Request, number: str, token: str) 
     """A token handed over (mailed link, lookup form): checked by the API, kept in the
     ticket's cookie, and the browser sent on to an address without it (a mailed
     `#survei` survives the redirect)."""
-    try:
-        answer = await web.call("GET", f"/api/v1/tickets/{number}", params={"token": token})
-    except ApiUnavailable:
-        return unavailable(request)
+    answer = await web.call("GET", f"/api/v1/tickets/{number}", params={"token": token})
     if not answer.ok:
         return page(request, "status_lookup.html", status=answer.status, number=number,
                     error=answer.detail if answer.status != 404 else WRONG)
@@ -115,17 +112,14 @@ async def follow_up(web: WebFrontend, request: Request, number: str, path: str, 
     if not token:
         return page(request, "status_lookup.html", status=403, number=number,
                     error=NO_COOKIE)
-    try:
-        answer = await web.call("POST", f"/api/v1/tickets/{number}/{path}",
-                                params={"token": token}, json=body_of(form))
-        if not answer.ok:
-            if answer.status == 404:
-                return refusal(request, answer, back="/portal/status")
-            return await status_page(web, request, number, token, status=answer.status,
-                                     error=_explain(answer))
-        await web.until_shown(number, answer.body["event_id"], token=token)
-    except ApiUnavailable:
-        return unavailable(request)
+    answer = await web.call("POST", f"/api/v1/tickets/{number}/{path}",
+                            params={"token": token}, json=body_of(form))
+    if not answer.ok:
+        if answer.status == 404:
+            return refusal(request, answer, back="/portal/status")
+        return await status_page(web, request, number, token, status=answer.status,
+                                 error=_explain(answer))
+    await web.until_shown(number, answer.body["event_id"], token=token)
     return flash_redirect(request, "/portal/status", done, {"nomor": number})
 
 
@@ -163,33 +157,30 @@ class PortalPages(Controller):
             return new_ticket_page(request, unit, values, {form_field(path): message for path,
                                    message in problems}, status=400, error="Laporan belum "
                                    "terkirim: periksa kolom tambahan yang ditandai.")
-        try:
-            ids = []
-            for upload in files:
-                answer = await web.call(
-                    "POST", "/api/v1/attachments", content=await upload.read(),
-                    params={"tenant": tenant, "filename": upload.filename[:200]},
-                    headers={"Content-Type": upload.content_type or "application/octet-stream"})
-                if not answer.ok:
-                    return new_ticket_page(request, unit, values, {
-                        "files": f"{upload.filename}: {answer.detail}"}, status=answer.status)
-                ids.append(answer.body["id"])
-            body = {
-                "tenant": tenant, "channel": "web", "kind": values.get("kind", "ticket"),
-                "reporter": {"name": values.get("name", "").strip(),
-                             "email": values.get("email", "").strip(),
-                             "phone": values.get("phone", "").strip(),
-                             "organization": values.get("organization", "").strip(),
-                             "kind": values.get("reporter_kind", "other")},
-                "subject": values.get("subject", "").strip(),
-                "description": values.get("description", "").strip(),
-                "documents": {k[4:]: v.strip() for k, v in values.items()
-                              if k.startswith("doc_") and v.strip()},
-                "attachments": ids, "fields": fields,
-            }
-            answer = await web.call("POST", "/api/v1/tickets", json=body)
-        except ApiUnavailable:
-            return unavailable(request)
+        ids = []
+        for upload in files:
+            answer = await web.call(
+                "POST", "/api/v1/attachments", content=await upload.read(),
+                params={"tenant": tenant, "filename": upload.filename[:200]},
+                headers={"Content-Type": upload.content_type or "application/octet-stream"})
+            if not answer.ok:
+                return new_ticket_page(request, unit, values, {
+                    "files": f"{upload.filename}: {answer.detail}"}, status=answer.status)
+            ids.append(answer.body["id"])
+        body = {
+            "tenant": tenant, "channel": "web", "kind": values.get("kind", "ticket"),
+            "reporter": {"name": values.get("name", "").strip(),
+                         "email": values.get("email", "").strip(),
+                         "phone": values.get("phone", "").strip(),
+                         "organization": values.get("organization", "").strip(),
+                         "kind": values.get("reporter_kind", "other")},
+            "subject": values.get("subject", "").strip(),
+            "description": values.get("description", "").strip(),
+            "documents": {k[4:]: v.strip() for k, v in values.items()
+                          if k.startswith("doc_") and v.strip()},
+            "attachments": ids, "fields": fields,
+        }
+        answer = await web.call("POST", "/api/v1/tickets", json=body)
         if answer.status == 201:
             created = answer.body
             response = Redirect("/portal/tiket-diterima", status_code=303,
@@ -219,10 +210,7 @@ class PortalPages(Controller):
         if not held:
             return page(request, "status_lookup.html", number=number,
                         error=NO_COOKIE if number else "")
-        try:
-            return await status_page(web, request, number, held)
-        except ApiUnavailable:
-            return unavailable(request)
+        return await status_page(web, request, number, held)
 
     @post("/portal/status")
     async def look_up(self, request: Request, web: WebFrontend) -> Response:
@@ -279,10 +267,7 @@ class PortalPages(Controller):
     async def faq(self, request: Request, web: WebFrontend, tenant: str,
                   q: str = "") -> Response:
         unit = web.unit(tenant)
-        try:
-            answer = await web.call("GET", "/api/v1/faq", params={"tenant": tenant, "q": q})
-        except ApiUnavailable:
-            return unavailable(request)
+        answer = await web.call("GET", "/api/v1/faq", params={"tenant": tenant, "q": q})
         if unit is None or not answer.ok:
             return refusal(request, answer)
         return page(request, "faq.html", unit=unit, entries=answer.body, query=q)

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get
 
 from ...platform.auth import Principal
 from . import labels
-from .answers import refusal, unavailable
+from .answers import refusal
 from .application import ApiUnavailable, WebFrontend
 from .render import fragment, page
 from .session import NotLoggedIn, staff_session
@@ -102,10 +102,7 @@ class QueuePages(Controller):
     @get("/")
     async def queue_page(self, request: Request, who: tuple[Principal, str],
                          web: WebFrontend) -> Response:
-        try:
-            context, refused = await queue_context(web, request, *who)
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        context, refused = await queue_context(web, request, *who)
         if refused is not None:
             return refusal(request, refused, who[0])
         if context is None:

@@ -10,8 +10,8 @@ from litestar import Controller, Request, Response, get
 
 from ...platform.auth import Principal
 from . import labels
-from .answers import refusal, unavailable
-from .application import ApiUnavailable, WebFrontend
+from .answers import refusal
+from .application import WebFrontend
 from .render import page
 from .session import staff_session
 from .staff import unit_for, units_for
@@ -56,12 +56,9 @@ class SearchPages(Controller):
         q = request.query_params
         form = {name: (q.get(name) or "").strip()[:200] for name in FIELDS}
         number = _page_number(q.get("halaman"))
-        try:
-            answer = await web.call("GET", "/api/v1/tickets", staff_token=token, params={
-                "tenant": unit.tenant, "page": str(number), "per_page": str(PER_PAGE),
-                **{FIELDS[name]: value for name, value in form.items()}})
-        except ApiUnavailable:
-            return unavailable(request, principal)
+        answer = await web.call("GET", "/api/v1/tickets", staff_token=token, params={
+            "tenant": unit.tenant, "page": str(number), "per_page": str(PER_PAGE),
+            **{FIELDS[name]: value for name, value in form.items()}})
         context = dict(unit=unit, units=units_for(web, principal), form=form,
                        choices=_choices(unit), found=None, pages=[])
         if answer.status == 400:  # a bad date: the form again, with why

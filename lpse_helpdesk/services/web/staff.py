@@ -8,8 +8,7 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect
 
-from .answers import unavailable
-from .application import ApiUnavailable, WebFrontend
+from .application import WebFrontend
 from .render import page
 from .session import SESSION_COOKIE, flash_redirect, session_cookie, staff_session
 
@@ -43,11 +42,8 @@ class LoginPages(Controller):
         form = await request.form()
         username, password = form.get("username", "").strip(), form.get("password", "")
         next_url = _safe_next(form.get("lanjut", ""))
-        try:
-            answer = await web.call("POST", "/api/v1/auth/token", json={
-                "username": username, "password": password, "otp": form.get("otp", "")})
-        except ApiUnavailable:
-            return unavailable(request)
+        answer = await web.call("POST", "/api/v1/auth/token", json={
+            "username": username, "password": password, "otp": form.get("otp", "")})
         if not answer.ok:
             message = ("Nama pengguna dan kata sandi wajib diisi." if answer.status == 400
                        else answer.detail)

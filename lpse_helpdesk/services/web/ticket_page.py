@@ -7,8 +7,8 @@ from litestar import Controller, Request, Response, get, post
 
 from ...platform.auth import Principal
 from . import labels
-from .answers import passthrough, refusal, unavailable
-from .application import ApiUnavailable, WebFrontend
+from .answers import passthrough, refusal
+from .application import WebFrontend
 from .render import page
 from .session import flash_redirect, staff_session, to_login
 
@@ -80,10 +80,7 @@ class TicketPages(Controller):
     @get("/")
     async def ticket(self, request: Request, number: str, who: tuple[Principal, str],
                      web: WebFrontend) -> Response:
-        try:
-            return await ticket_page(web, request, who, number)
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        return await ticket_page(web, request, who, number)
 
     @post("/aksi/{action:str}")
     async def act(self, request: Request, number: str, action: str,
@@ -92,18 +89,15 @@ class TicketPages(Controller):
             return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
                         message=f"Tindakan `{action}` tidak dikenal.", back=f"/staf/tiket/{number}")
         form = await request.form()
-        try:
-            answer = await web.call("POST", f"/api/v1/tickets/{number}/{action}",
-                                    staff_token=who[1], json=_action_body(action, form))
-            if answer.status == 401:
-                return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
-            if not answer.ok:
-                return await ticket_page(web, request, who, number, status=answer.status,
-                                         error=answer.detail, opened=action)
-            if answer.body.get("event_id"):
-                await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        answer = await web.call("POST", f"/api/v1/tickets/{number}/{action}",
+                                staff_token=who[1], json=_action_body(action, form))
+        if answer.status == 401:
+            return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
+        if not answer.ok:
+            return await ticket_page(web, request, who, number, status=answer.status,
+                                     error=answer.detail, opened=action)
+        if answer.body.get("event_id"):
+            await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
         done = f"{labels.label(labels.ACTION, action)}: berhasil."
         return flash_redirect(request, f"/staf/tiket/{number}", done)
 
@@ -117,17 +111,14 @@ class TicketPages(Controller):
             return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
                         message="Langkah penugasan tidak dikenal.", back=f"/staf/tiket/{number}")
         body = {"assignee": (form.get("assignee") or "").strip()} if step == "assign" else {}
-        try:
-            answer = await web.call("POST", f"/api/v1/tickets/{number}/{step}",
-                                    staff_token=who[1], json=body)
-            if answer.status == 401:
-                return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
-            if not answer.ok:
-                return await ticket_page(web, request, who, number, status=answer.status,
-                                         error=answer.detail)
-            await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        answer = await web.call("POST", f"/api/v1/tickets/{number}/{step}",
+                                staff_token=who[1], json=body)
+        if answer.status == 401:
+            return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
+        if not answer.ok:
+            return await ticket_page(web, request, who, number, status=answer.status,
+                                     error=answer.detail)
+        await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
         return flash_redirect(request, f"/staf/tiket/{number}", f"{ASSIGNING[step]}: berhasil.")
 
     @post("/terkait")
@@ -140,17 +131,14 @@ class TicketPages(Controller):
             return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
                         message="Langkah tidak dikenal.", back=f"/staf/tiket/{number}")
         field, done = RELATING[step]
-        try:
-            answer = await web.call("POST", f"/api/v1/tickets/{number}/{step}", staff_token=who[1],
-                                    json={field: (form.get("nomor") or "").strip()})
-            if answer.status == 401:
-                return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
-            if not answer.ok:
-                return await ticket_page(web, request, who, number, status=answer.status,
-                                         error=answer.detail)
-            await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        answer = await web.call("POST", f"/api/v1/tickets/{number}/{step}", staff_token=who[1],
+                                json={field: (form.get("nomor") or "").strip()})
+        if answer.status == 401:
+            return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
+        if not answer.ok:
+            return await ticket_page(web, request, who, number, status=answer.status,
+                                     error=answer.detail)
+        await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
         return flash_redirect(request, f"/staf/tiket/{number}", f"{done}: berhasil.")
 
     @get("/lampiran/{attachment_id:str}")

@@ -11,8 +11,8 @@ from litestar import Controller, Request, Response, get, post
 
 from ...platform.auth import STAFF_ROLES, Principal
 from . import labels
-from .answers import refusal, unavailable
-from .application import ApiUnavailable, WebFrontend
+from .answers import refusal
+from .application import WebFrontend
 from .render import page
 from .session import flash_redirect, staff_session
 
@@ -61,10 +61,7 @@ class UsersPages(Controller):
     @get("/")
     async def accounts_page(self, request: Request, who: tuple[Principal, str],
                             web: WebFrontend) -> Response:
-        try:
-            return await show(web, request, who)
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        return await show(web, request, who)
 
     @post("/")
     async def add(self, request: Request, who: tuple[Principal, str],
@@ -73,18 +70,15 @@ class UsersPages(Controller):
         body = {name: (form.get(name) or "").strip()
                 for name in ("username", "role", "tenant", "display_name")}
         body["password"] = form.get("password") or ""
-        try:
-            answer = await web.call("POST", "/api/v1/users", staff_token=who[1], json=body)
-            if answer.status in (401, 403):
-                return refusal(request, answer, who[0], back="/staf/antrean")
-            if not answer.ok:  # the form again, as typed (never the password)
-                return await show(web, request, who, status=answer.status, error=answer.detail,
-                                  typed={**body, "password": ""})
-            if answer.body.get("password"):
-                return await show(web, request, who, issued={
-                    "username": body["username"], "password": answer.body["password"]})
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        answer = await web.call("POST", "/api/v1/users", staff_token=who[1], json=body)
+        if answer.status in (401, 403):
+            return refusal(request, answer, who[0], back="/staf/antrean")
+        if not answer.ok:  # the form again, as typed (never the password)
+            return await show(web, request, who, status=answer.status, error=answer.detail,
+                              typed={**body, "password": ""})
+        if answer.body.get("password"):
+            return await show(web, request, who, issued={
+                "username": body["username"], "password": answer.body["password"]})
         return flash_redirect(request, "/staf/pengguna", f"Pengguna {body['username']} dibuat.")
 
     @post("/{username:str}/{change:str}")
@@ -96,18 +90,15 @@ class UsersPages(Controller):
         method, path, said = CHANGES[change]
         form = await request.form()
         body = {"password": form.get("password") or ""} if change == "atur-ulang" else None
-        try:
-            answer = await web.call(method, f"/api/v1/users/{quote(username, safe='')}{path}",
-                                    staff_token=who[1], json=body)
-            if answer.status in (401, 403):
-                return refusal(request, answer, who[0], back="/staf/antrean")
-            if not answer.ok:
-                return await show(web, request, who, status=answer.status, error=answer.detail)
-            if answer.body.get("password"):
-                return await show(web, request, who, issued={
-                    "username": username, "password": answer.body["password"]})
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        answer = await web.call(method, f"/api/v1/users/{quote(username, safe='')}{path}",
+                                staff_token=who[1], json=body)
+        if answer.status in (401, 403):
+            return refusal(request, answer, who[0], back="/staf/antrean")
+        if not answer.ok:
+            return await show(web, request, who, status=answer.status, error=answer.detail)
+        if answer.body.get("password"):
+            return await show(web, request, who, issued={
+                "username": username, "password": answer.body["password"]})
         return flash_redirect(request, "/staf/pengguna", f"Pengguna {username} {said}.")
 
     @post("/keamanan")
@@ -115,13 +106,10 @@ class UsersPages(Controller):
                           web: WebFrontend) -> Response:
         form = await request.form()
         unit, wanted = form.get("tenant") or who[0].tenant, form.get("require_totp") == "1"
-        try:
-            answer = await web.call("POST", f"/api/v1/units/{quote(unit, safe='')}/security",
-                                    staff_token=who[1], json={"require_totp": wanted})
-            if not answer.ok:
-                return refusal(request, answer, who[0], back="/staf/pengguna")
-        except ApiUnavailable:
-            return unavailable(request, who[0])
+        answer = await web.call("POST", f"/api/v1/units/{quote(unit, safe='')}/security",
+                                staff_token=who[1], json={"require_totp": wanted})
+        if not answer.ok:
+            return refusal(request, answer, who[0], back="/staf/pengguna")
         said = "mewajibkan" if wanted else "tidak lagi mewajibkan"
         name = "Semua unit" if unit == "*" else f"Unit {unit}"
         return flash_redirect(request, f"/staf/pengguna?tenant={quote(unit, safe='')}",
