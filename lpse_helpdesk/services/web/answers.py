@@ -35,6 +35,11 @@ def unavailable_page(request: Request, _exc: ApiUnavailable) -> Response:
     return unavailable(request, who[0] if who else None)
 
 
+def unknown_unit(request: Request, staff, back: str = "/staf/antrean") -> Response:
+    return page(request, "error.html", status=404, staff=staff, heading="Unit tidak dikenal",
+                message="Unit yang diminta tidak ada.", back=back)
+
+
 def unavailable(request: Request, staff=None) -> Response:
     return page(request, "error.html", status=503, staff=staff, heading=TITLES[503],
                 message="Layanan helpdesk sedang dimulai ulang atau tidak terjangkau. Data Anda "

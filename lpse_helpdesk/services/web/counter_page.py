@@ -16,7 +16,7 @@ from litestar import Controller, Request, Response, get, post
 
 from ...platform.auth import Principal
 from ..intake.requirements import LABELS, REPORTER_FIELDS
-from .answers import refusal
+from .answers import refusal, unknown_unit
 from .application import WebFrontend
 from .render import page
 from .session import staff_session
@@ -93,9 +93,7 @@ class CounterPages(Controller):
                            web: WebFrontend) -> Response:
         unit = unit_for(web, request, who[0])
         if unit is None:
-            return page(request, "error.html", status=404, staff=who[0],
-                        heading="Unit tidak dikenal", message="Unit yang diminta tidak ada.",
-                        back="/staf/loket")
+            return unknown_unit(request, who[0], back="/staf/loket")
         return await show(web, request, who, unit)
 
     @post("/{word:str}")

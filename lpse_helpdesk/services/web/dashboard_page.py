@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 
 from ...platform.auth import Principal
 from . import charts, labels
-from .answers import passthrough, refusal
+from .answers import passthrough, refusal, unknown_unit
 from .application import WebFrontend
 from .render import page
 from .session import staff_session
@@ -34,8 +34,7 @@ class DashboardPages(Controller):
         principal, token = who
         unit = unit_for(web, request, principal)
         if unit is None:
-            return page(request, "error.html", status=404, staff=principal,
-                        heading="Unit tidak dikenal", message="Unit yang diminta tidak ada.")
+            return unknown_unit(request, principal, back="/")
         span = period(web, request, unit)
         answer = await web.call("GET", f"/api/v1/units/{unit.tenant}/figures",
                                 staff_token=token,

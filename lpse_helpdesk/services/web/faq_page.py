@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from ...platform.auth import Principal
 from ..faq_publisher.scrub import KINDS
-from .answers import refusal
+from .answers import refusal, unknown_unit
 from .application import WebFrontend
 from .render import page
 from .session import flash_redirect, staff_session
@@ -94,9 +94,7 @@ class FaqReviewPages(Controller):
                           web: WebFrontend) -> Response:
         unit = unit_for(web, request, who[0])
         if unit is None:
-            return page(request, "error.html", status=404, staff=who[0],
-                        heading="Unit tidak dikenal", message="Unit yang diminta tidak ada.",
-                        back="/staf/antrean")
+            return unknown_unit(request, who[0], back="/staf/antrean")
         return await show(web, request, who, unit)
 
     @post("/{entry_id:uuid}/{action:str}")

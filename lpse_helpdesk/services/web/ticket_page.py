@@ -73,6 +73,22 @@ async def ticket_page(web: WebFrontend, request: Request, who, number: str, stat
                 opened=opened or ("reply" if canned_text else ""))
 
 
+async def act(web: WebFrontend, request: Request, who: tuple[Principal, str], number: str,
+              action: str, body: dict, done: str, opened: str = "") -> Response:
+    """A staff action through the API, then the page again: refused, with the reason on the
+    ticket page; done, once the ticket's page shows it, with a flash message."""
+    answer = await web.call("POST", f"/api/v1/tickets/{number}/{action}", staff_token=who[1],
+                            json=body)
+    if answer.status == 401:
+        return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
+    if not answer.ok:
+        return await ticket_page(web, request, who, number, status=answer.status,
+                                 error=answer.detail, opened=opened)
+    if answer.body.get("event_id"):
+        await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
+    return flash_redirect(request, f"/staf/tiket/{number}", f"{done}: berhasil.")
+
+
 class TicketPages(Controller):
     path = "/staf/tiket/{number:str}"
     guards = [staff_session]
@@ -89,17 +105,8 @@ class TicketPages(Controller):
             return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
                         message=f"Tindakan `{action}` tidak dikenal.", back=f"/staf/tiket/{number}")
         form = await request.form()
-        answer = await web.call("POST", f"/api/v1/tickets/{number}/{action}",
-                                staff_token=who[1], json=_action_body(action, form))
-        if answer.status == 401:
-            return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
-        if not answer.ok:
-            return await ticket_page(web, request, who, number, status=answer.status,
-                                     error=answer.detail, opened=action)
-        if answer.body.get("event_id"):
-            await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
-        done = f"{labels.label(labels.ACTION, action)}: berhasil."
-        return flash_redirect(request, f"/staf/tiket/{number}", done)
+        return await act(web, request, who, number, action, _action_body(action, form),
+                         labels.label(labels.ACTION, action), opened=action)
 
     @post("/penugasan")
     async def assign(self, request: Request, number: str, who: tuple[Principal, str],
@@ -111,15 +118,7 @@ class TicketPages(Controller):
             return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
                         message="Langkah penugasan tidak dikenal.", back=f"/staf/tiket/{number}")
         body = {"assignee": (form.get("assignee") or "").strip()} if step == "assign" else {}
-        answer = await web.call("POST", f"/api/v1/tickets/{number}/{step}",
-                                staff_token=who[1], json=body)
-        if answer.status == 401:
-            return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
-        if not answer.ok:
-            return await ticket_page(web, request, who, number, status=answer.status,
-                                     error=answer.detail)
-        await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
-        return flash_redirect(request, f"/staf/tiket/{number}", f"{ASSIGNING[step]}: berhasil.")
+        return await act(web, request, who, number, step, body, ASSIGNING[step])
 
     @post("/terkait")
     async def relate(self, request: Request, number: str, who: tuple[Principal, str],
@@ -131,15 +130,8 @@ class TicketPages(Controller):
             return page(request, "error.html", status=404, staff=who[0], heading="Tidak ditemukan",
                         message="Langkah tidak dikenal.", back=f"/staf/tiket/{number}")
         field, done = RELATING[step]
-        answer = await web.call("POST", f"/api/v1/tickets/{number}/{step}", staff_token=who[1],
-                                json={field: (form.get("nomor") or "").strip()})
-        if answer.status == 401:
-            return to_login(request, "Sesi Anda berakhir; silakan masuk lagi.")
-        if not answer.ok:
-            return await ticket_page(web, request, who, number, status=answer.status,
-                                     error=answer.detail)
-        await web.until_shown(number, answer.body["event_id"], staff_token=who[1])
-        return flash_redirect(request, f"/staf/tiket/{number}", f"{done}: berhasil.")
+        return await act(web, request, who, number, step,
+                         {field: (form.get("nomor") or "").strip()}, done)
 
     @get("/lampiran/{attachment_id:str}")
     async def attachment(self, request: Request, number: str, attachment_id: str,
