@@ -27,6 +27,7 @@ from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 
 from ..schemas import STREAM, STREAM_SUBJECTS
 from ..workflow.guard import BUCKET as DECISIONS_BUCKET
+from ..workflow.guard import DECISIONS_TTL_S
 from .attachments import BUCKET as ATTACHMENTS_BUCKET
 from .revocations import BUCKET as REVOCATIONS_BUCKET
 from .revocations import ensure_bucket as ensure_revocations_bucket
@@ -102,17 +103,19 @@ async def ensure_stream(broker: NatsBroker, replicas: int = 1) -> None:
 
 
 async def ensure_buckets(broker: NatsBroker, replicas: int = 1,
-                         attachments_max_bytes: int = -1) -> None:
+                         attachments_max_bytes: int = -1,
+                         decisions_ttl: float = DECISIONS_TTL_S) -> None:
     """The key-value buckets of workflow decisions and of revoked staff tokens, and the
     attachments' object store, with `replicas` copies, the store capped at
-    `attachments_max_bytes`. An existing one keeps its data and only changes its replica count
-    and cap."""
+    `attachments_max_bytes`, a decision kept `decisions_ttl` seconds (`workflow/guard.py`).
+    An existing one keeps its data and only changes its replica count, cap and max age."""
     js = broker.connection.jetstream()
     try:
         await js.key_value(DECISIONS_BUCKET)
     except BucketNotFoundError:
         await js.create_key_value(KeyValueConfig(
-            bucket=DECISIONS_BUCKET, history=1, storage=StorageType.FILE, replicas=replicas))
+            bucket=DECISIONS_BUCKET, history=1, storage=StorageType.FILE, replicas=replicas,
+            ttl=decisions_ttl))
     try:
         await js.object_store(ATTACHMENTS_BUCKET)
     except (BucketNotFoundError, NotFoundError):
@@ -120,12 +123,16 @@ async def ensure_buckets(broker: NatsBroker, replicas: int = 1,
             storage=StorageType.FILE, replicas=replicas, max_bytes=attachments_max_bytes))
     await ensure_revocations_bucket(js, replicas)
     caps = {f"OBJ_{ATTACHMENTS_BUCKET}": attachments_max_bytes}
+    ages = {f"KV_{DECISIONS_BUCKET}": decisions_ttl}  # a bucket made before keys expired gets it
     for name in (f"KV_{DECISIONS_BUCKET}", f"OBJ_{ATTACHMENTS_BUCKET}", f"KV_{REVOCATIONS_BUCKET}"):
-        info, cap = await js.stream_info(name), caps.get(name)
-        if info.config.num_replicas != replicas or (cap and info.config.max_bytes != cap):
+        info, cap, age = await js.stream_info(name), caps.get(name), ages.get(name)
+        if (info.config.num_replicas != replicas or (cap and info.config.max_bytes != cap)
+                or (age and info.config.max_age != age)):
             info.config.num_replicas = replicas
             if cap:
                 info.config.max_bytes = cap
+            if age:
+                info.config.max_age = age
             await js.update_stream(info.config)
 
 

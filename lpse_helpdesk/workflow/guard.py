@@ -8,6 +8,16 @@ is refused. A decision also waits until the last decision named there is in its 
 so it never decides on a state that misses it. If the named event never arrives (its service
 crashed after the compare-and-set and before storing), it is treated as abandoned after
 `abandon_after` seconds.
+
+Keys expire (`DECISIONS_TTL_S`, the bucket's max age), so the bucket holds only the tickets
+decided on lately, not one key per ticket ever decided. A key is needed only while a decision
+is in flight: the guard waits for the named event at most `abandon_after` (30 s) after it was
+written, and a read, its decision and its write take at most `wait_seconds` plus the 10-s
+round trips. An hour is far beyond both. When a key expires between a decision's read and its
+write, the write fails safe: `update(last=revision)` of a key that is gone is refused by the
+server (wrong last sequence: 0), which is the usual "another decision won" refusal, and the
+staff member acts again; a read that found no key creates it, and of two such creates only
+one wins.
 """
 
 from __future__ import annotations
@@ -20,13 +30,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nats.errors import Error as NatsError
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import (
+    BucketNotFoundError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+)
 
 from .. import refusals
 from ..platform.natsclient import BusDown, jetstream
 from .state import fold_state
 
 BUCKET = "TICKET_DECISIONS"
+# How long a ticket's last decision is kept after it was made (the bucket's max age); see above.
+DECISIONS_TTL_S = 3600.0
 
 
 @dataclass(frozen=True)
