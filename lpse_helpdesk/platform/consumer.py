@@ -73,6 +73,7 @@ class TrackedConsumer:
     inline: bool = False
 
     batch_size: int = 64
+    _labelled: dict = field(default_factory=dict, init=False, repr=False)
 
     # --- wiring ------------------------------------------------------------------------------
     @property
@@ -120,10 +121,11 @@ class TrackedConsumer:
             results = await asyncio.to_thread(self._process_batch, items)
         for (subject, _, seq, attempt), (outcome, event, error, elapsed) in zip(items, results):
             if self.metrics is not None:
-                self.metrics.events_in.labels(self.store.service, self.name, outcome).inc()
-                self.metrics.handle_seconds.labels(self.store.service, self.name).observe(elapsed)
+                counted, timed, dead = self._series(outcome)
+                counted.inc()
+                timed.observe(elapsed)
                 if outcome == "dead_letter":
-                    self.metrics.dead_letters.labels(self.store.service, self.name).inc()
+                    dead.inc()
             level = logging.INFO if outcome in ("done", "duplicate") else logging.WARNING
             if log.isEnabledFor(level):
                 log_event(
@@ -134,6 +136,17 @@ class TrackedConsumer:
                     error=error,
                 )
         return [r[0] for r in results]
+
+    def _series(self, outcome: str) -> tuple:
+        """This consumer's labelled metrics for `outcome`, looked up once: prometheus_client's
+        `labels()` (a lock, a tuple, a dict) per message was a visible part of a batch."""
+        series = self._labelled.get(outcome)
+        if series is None:
+            m, labels = self.metrics, (self.store.service, self.name)
+            series = self._labelled[outcome] = (m.events_in.labels(*labels, outcome),
+                                                m.handle_seconds.labels(*labels),
+                                                m.dead_letters.labels(*labels))
+        return series
 
     def _process_batch(self, items: list[tuple[str, bytes, int, int]]) -> list[tuple]:
         """One transaction for the batch (see `ServiceStore.batch`). A failed commit stores

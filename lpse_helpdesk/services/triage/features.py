@@ -17,6 +17,7 @@ import functools
 import math
 import re
 from collections import Counter
+from itertools import chain
 
 import msgspec
 
@@ -85,6 +86,15 @@ def char_ngrams(word: str, low: int, high: int) -> list[str]:
             for i in range(len(marked) - n + 1)]
 
 
+@functools.lru_cache(maxsize=65536)
+def _marked_grams(word: str, low: int, high: int) -> tuple[str, ...]:
+    # A ticket's words are mostly words seen before: cutting their n-grams again was most of
+    # a classification's cost (docs/performance.md).
+    marked = f"<{word}>"
+    return tuple("c:" + marked[i:i + n] for n in range(low, high + 1)
+                 for i in range(len(marked) - n + 1))
+
+
 def _l2(counts: Counter, weight: float) -> dict[str, float]:
     # Sub-linear counts: a word said five times is not five times the evidence.
     scaled = {k: 1.0 + math.log(v) for k, v in counts.items()}
@@ -102,11 +112,7 @@ def vector(subject: str, description: str, options: FeatureOptions) -> dict[str,
     features = _l2(Counter("w:" + w for w in stemmed), 1.0)
     if options.char_max:
         low, high = options.char_min, options.char_max
-        grams = Counter()
-        for w in folded:
-            marked = f"<{w}>"
-            for n in range(low, high + 1):
-                grams.update("c:" + marked[i:i + n] for i in range(len(marked) - n + 1))
+        grams = Counter(chain.from_iterable(_marked_grams(w, low, high) for w in folded))
         features.update(_l2(grams, options.char_weight))
     if options.cues:
         # On the raw text (for "?" and digits) and on the folded words, so "gak bisa
