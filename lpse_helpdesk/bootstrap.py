@@ -53,8 +53,26 @@ def unit_standards(settings: Settings) -> dict[str, UnitStandard]:
     return load_standards(settings.standards_dir)
 
 
+_keystores: dict[str, Any] = {}  # by where the keys live: one store per place and process
+
+
+def use_keystore(settings: Settings) -> None:
+    """The codec of this process seals and opens personal data with the keys of `settings`'
+    data folder (or PostgreSQL database) from now on. Every door that builds a service or
+    opens a store comes through here, so none can write personal data in clear."""
+    from .platform.keystore import open_keystore
+    from .schemas import sealing
+
+    where = settings.database_url if settings.uses_postgres else str(settings.data_dir.resolve())
+    store = _keystores.get(where)
+    if store is None:
+        store = _keystores[where] = open_keystore(settings)
+    sealing.use_keystore(store)
+
+
 def open_store(service: ServiceDefinition[Any], settings: Settings) -> ServiceStore:
     """The service's store with its tables: enough for commands that only read or write rows."""
+    use_keystore(settings)
     return ServiceStore(service.name, settings, service.tables)
 
 
@@ -80,6 +98,7 @@ def build_service(
     it is offline: it decides and records, and its outbox publishes once it runs again."""
     from .platform.service import ServiceContext, utc_now
 
+    use_keystore(settings)
     opened = store if store is not None else open_store(service, settings)
     try:
         app = service.build(ServiceContext(settings, opened, standards, now or utc_now, signer,

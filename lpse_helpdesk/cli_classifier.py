@@ -49,8 +49,8 @@ def _line(name: str, report) -> str:
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
+    from . import bootstrap
     from .bootstrap import settings_from as _settings
-    from .platform.store import ServiceStore
     from .services import definition
     from .services.triage.accuracy import SOURCE_EVAL_SET, evaluate, load_labelled
     from .services.triage.classifier import (
@@ -69,7 +69,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     if not eval_path.is_file():
         print(f"lpse-helpdesk: {eval_path}: berkas tidak ada / file not found", file=sys.stderr)
         return 2
-    store = ServiceStore("desk", settings, definition("desk").tables)
+    store = bootstrap.open_store(definition("desk"), settings)  # with the keys it decodes by
     try:
         found = corrections(store, args.tenant)
     finally:

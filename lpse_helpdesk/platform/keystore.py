@@ -55,7 +55,9 @@ class KeyStore:
             raise SecretError(f"rahasia data pribadi minimal {MIN_BYTES} byte / secret too short")
         self.backend, self._secret = backend, secret
         self.ttl, self.size, self._clock = ttl, size, clock
-        self._cache: OrderedDict[tuple[str, str], tuple[bytes, float]] = OrderedDict()
+        # By (tenant, ticket id as given: a UUID, or an attachment's hex id): no text made
+        # from a UUID on the hot path.
+        self._cache: OrderedDict[tuple[str, object], tuple[bytes, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
@@ -69,7 +71,7 @@ class KeyStore:
 
     # --- the cache ---------------------------------------------------------------------------
 
-    def _cached(self, row: tuple[str, str]) -> bytes | None:
+    def _cached(self, row: tuple[str, object]) -> bytes | None:
         with self._lock:
             found = self._cache.get(row)
             if found is None:
@@ -80,25 +82,26 @@ class KeyStore:
             self._cache.move_to_end(row)
             return found[0]
 
-    def _remember(self, row: tuple[str, str], key: bytes) -> None:
+    def _remember(self, row: tuple[str, object], key: bytes) -> None:
         with self._lock:
             self._cache[row] = (key, self._clock() + self.ttl)
             self._cache.move_to_end(row)
             while len(self._cache) > self.size:
                 self._cache.popitem(last=False)
 
-    def _drop(self, rows: list[tuple[str, str]]) -> None:
+    def _drop(self, rows: list[tuple[str, object]]) -> None:
         with self._lock:
             for row in rows:
                 self._cache.pop(row, None)
 
-    def _key(self, row: tuple[str, str], create: bool) -> bytes | None:
+    def _key(self, row: tuple[str, object], create: bool) -> bytes | None:
         key = self._cached(row)
         if key is not None:
             return key
-        key = self.backend.get(*row)
+        tenant, name = row[0], str(row[1])
+        key = self.backend.get(tenant, name)
         if key is None and create:
-            key = self.backend.create(*row, secrets.token_bytes(KEY_BYTES))
+            key = self.backend.create(tenant, name, secrets.token_bytes(KEY_BYTES))
         if key is not None:
             self._remember(row, key)
         return key
@@ -109,7 +112,7 @@ class KeyStore:
         """The ticket's 32-byte key; with `create`, a new one if it has none. None when it has
         none, and always when it was forgotten (a forgotten ticket never gets a key again, so
         nothing written after an erase can be read with a new one)."""
-        return self._key((tenant, str(ticket_id)), create)
+        return self._key((tenant, ticket_id), create)
 
     def link(self, tenant: str, email: str, ticket_id: uuid.UUID) -> None:
         """Record that the ticket is the person's (with `email`): `tickets_of` finds it. An
@@ -128,9 +131,8 @@ class KeyStore:
         (no copy left in the key store's file or its WAL), and drop them from this process's
         cache; returns how many ticket keys were deleted. Other processes' caches let them go
         within `CACHE_TTL_S`."""
-        ids = [str(t) for t in ticket_ids]
-        gone, parts = self.backend.forget(tenant, ids)
-        self._drop([(tenant, t) for t in ids] + [(UPLOADS, part) for part in parts])
+        gone, parts = self.backend.forget(tenant, [str(t) for t in ticket_ids])
+        self._drop([(tenant, t) for t in ticket_ids] + [(UPLOADS, part) for part in parts])
         return gone
 
     def is_forgotten(self, tenant: str, ticket_id: uuid.UUID) -> bool:

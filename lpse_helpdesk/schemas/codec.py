@@ -1,5 +1,9 @@
 """One encoder, one decoder and the subject naming for ticket events.
 
+What is encoded for the store and the bus has its personal fields sealed with the ticket's key
+(`sealing.py`); decoding opens them (placeholders once the key is erased). `encode_plain` is
+for what leaves the helpdesk for a receiver without the keys (webhooks).
+
 Decoding is strict: an unknown tag, a wrong type or a missing field raises `InvalidEvent` with
 msgspec's path to the bad field (`$.reporter.email`), so a dead-letter record says what is wrong.
 """
@@ -8,11 +12,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Union
 
 import msgspec
 
-from typing import Union
-
+from . import sealing
 from .events import ALL_EVENTS, AnyTicketEvent, TicketEvent
 from .faq import FAQ_EVENTS, FaqEvent
 
@@ -31,16 +35,33 @@ class InvalidEvent(ValueError):
 
 
 def encode_event(event: TicketEvent) -> bytes:
+    """The event's wire bytes for the store and the bus: its personal fields sealed."""
+    return sealing.seal(event, _encoder)
+
+
+def encode_plain(event: TicketEvent) -> bytes:
+    """The event with its personal values in clear: only for a receiver outside the helpdesk
+    that has no keys (a webhook), never for the store or the bus."""
     return _encoder.encode(event)
 
 
 def decode_event(data: bytes | str) -> AnyTicketEvent:
+    """The event of wire bytes, its sealed personal fields opened (placeholders when erased).
+    Raises `InvalidEvent` for anything not a valid event, a broken seal included."""
+    if isinstance(data, str):
+        data = data.encode()
+    elif not isinstance(data, bytes):
+        data = bytes(data)  # a memoryview or bytearray from a driver
     try:
-        return _decoder.decode(data)
+        body, sealed = sealing.split(data)
+        event = _decoder.decode(body)
+        return event if sealed is None else sealing.unseal(event, sealed)
     except msgspec.ValidationError as exc:
         raise InvalidEvent(f"pesan event tidak valid / invalid event: {exc}") from None
     except msgspec.DecodeError as exc:
         raise InvalidEvent(f"pesan bukan JSON yang sah / malformed JSON: {exc}") from None
+    except sealing.SealBroken as exc:
+        raise InvalidEvent(f"pesan event tidak valid / invalid event: {exc}") from None
 
 
 def event_name(event) -> str:

@@ -1,0 +1,119 @@
+"""Personal fields sealed on the wire: round trip, a seal moved or altered is refused, an erased
+key gives placeholders that still validate, events stored before sealing decode unchanged, and
+no key store means no encoding at all."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import msgspec
+import pytest
+
+from lpse_helpdesk.platform.keystore import KeyStore
+from lpse_helpdesk.schemas import (
+    InvalidEvent,
+    decode_event,
+    encode_event,
+    new_envelope,
+    sealing,
+)
+from lpse_helpdesk.schemas import events as ev
+from lpse_helpdesk.schemas.codec import encode_plain
+
+SECRETS = ["Budi Rahasiawan", "budi.rahasia@contoh.co.id", "0812-999-777", "CV Rahasia Jaya",
+           "Subjek Rahasia", "Deskripsi Rahasia", "3171999988887777", "nilai-kolom-rahasia",
+           "ktp-rahasia.png"]
+
+
+def received(tenant: str = "batam") -> ev.TicketReceived:
+    return ev.TicketReceived(
+        **new_envelope(uuid.uuid4(), tenant), number="BTM-2026-000001", channel="web",
+        reporter=ev.Reporter(name=SECRETS[0], email=SECRETS[1], phone=SECRETS[2],
+                             kind="penyedia", organization=SECRETS[3]),
+        subject=SECRETS[4], description=SECRETS[5], access_token_sha256="a" * 64,
+        documents={"id_card": SECRETS[6]}, fields={"kode_paket": SECRETS[7]},
+        attachments=[ev.AttachmentRef(id="b" * 32, filename=SECRETS[8], content_type="image/png",
+                                      size=3, sha256="c" * 64)])
+
+
+@pytest.fixture
+def keys():
+    store = KeyStore.in_memory()
+    before = sealing._keystore
+    sealing.use_keystore(store)
+    yield store
+    sealing.use_keystore(before)
+
+
+def test_round_trip_keeps_nothing_personal_in_clear(keys) -> None:
+    event = received()
+    data = encode_event(event)
+    for value in SECRETS:
+        assert value.encode() not in data, value
+    wire = json.loads(data)
+    assert wire["sealed"].startswith("v1.") and wire["number"] == "BTM-2026-000001"
+    assert wire["reporter"]["kind"] == "penyedia" and wire["documents"] == {"id_card": "[tersegel]"}
+    assert decode_event(data) == event
+    reply = ev.TicketReplied(**new_envelope(event.ticket_id, "batam"), message="Halo Budi",
+                             actor=ev.Actor(id="sari", role="helpdesk"))
+    assert b"Halo Budi" not in encode_event(reply) and decode_event(encode_event(reply)) == reply
+    assert SECRETS[0].encode() in encode_plain(event)  # webhooks: outside, no keys
+    # the attachment's key goes with the ticket's
+    keys.upload_key("b" * 32, create=True)
+    keys.forget("batam", [event.ticket_id])
+    assert keys.upload_key("b" * 32) is None
+
+
+def test_a_seal_moved_or_altered_is_refused(keys) -> None:
+    one, two = received(), received()
+    data_one, data_two = encode_event(one), encode_event(two)
+    moved = data_two[:data_two.rindex(b',"sealed"')] + data_one[data_one.rindex(b',"sealed"'):]
+    with pytest.raises(InvalidEvent, match="sealed"):
+        decode_event(moved)
+    wire = json.loads(data_one)
+    token = wire["sealed"]
+    wire["sealed"] = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
+    with pytest.raises(InvalidEvent):
+        decode_event(msgspec.json.encode(wire))
+    wire["sealed"], wire["event_id"] = token, str(uuid.uuid4())  # another event's id
+    with pytest.raises(InvalidEvent):
+        decode_event(msgspec.json.encode(wire))
+
+
+def test_an_erased_key_gives_placeholders_that_validate(keys) -> None:
+    event = received()
+    data = encode_event(event)
+    keys.forget("batam", [event.ticket_id])
+    erased = decode_event(data)
+    assert erased.reporter.name == "[data dihapus]" and erased.reporter.email == ""
+    assert erased.reporter.phone == "" and erased.reporter.organization == "[data dihapus]"
+    assert (erased.subject, erased.description) == ("[data dihapus]", "[data dihapus]")
+    assert erased.documents == {"id_card": "[data dihapus]"}
+    assert erased.attachments[0].filename == "[data dihapus]"
+    assert erased.number == event.number and erased.reporter.kind == "penyedia"
+    # still a valid event: it encodes and decodes again, and what is written after an erase
+    # holds placeholders only
+    again = encode_event(erased)
+    assert b"sealed" not in again and decode_event(again) == erased
+    later = ev.ReporterReplied(**new_envelope(event.ticket_id, "batam"), message="Budi lagi")
+    assert b"Budi" not in encode_event(later)
+
+
+def test_events_stored_before_sealing_decode_unchanged(keys) -> None:
+    event = received()
+    assert decode_event(encode_plain(event)) == event
+    assert decode_event(encode_plain(event).decode()) == event
+
+
+def test_no_key_store_refuses_to_encode_or_open(keys) -> None:
+    event = received()
+    data = encode_event(event)
+    sealing.use_keystore(None)
+    with pytest.raises(sealing.NoKeyStore):
+        encode_event(event)
+    with pytest.raises(sealing.NoKeyStore):
+        decode_event(data)
+    sla = ev.SlaBreached(**new_envelope(event.ticket_id, "batam"), target="resolution",
+                         due_at=event.occurred_at)
+    assert decode_event(encode_event(sla)) == sla  # nothing personal: no key needed
