@@ -59,6 +59,19 @@ class KeyStore:
         # from a UUID on the hot path.
         self._cache: OrderedDict[tuple[str, object], tuple[bytes, float]] = OrderedDict()
         self._lock = threading.Lock()
+        # Links and parts recorded lately: an event is encoded again (desk's history), and
+        # each time would otherwise be a write.
+        self._recorded: OrderedDict[tuple, None] = OrderedDict()
+
+    def _once(self, row: tuple) -> bool:
+        """True the first time (lately) `row` is seen."""
+        with self._lock:
+            if row in self._recorded:
+                return False
+            self._recorded[row] = None
+            if len(self._recorded) > self.size:
+                self._recorded.popitem(last=False)
+            return True
 
     @classmethod
     def in_memory(cls, **kwargs) -> KeyStore:
@@ -117,7 +130,7 @@ class KeyStore:
     def link(self, tenant: str, email: str, ticket_id: uuid.UUID) -> None:
         """Record that the ticket is the person's (with `email`): `tickets_of` finds it. An
         empty address links nothing."""
-        if normalised(email):
+        if normalised(email) and self._once(("link", tenant, normalised(email), ticket_id)):
             self.backend.link(tenant, self.person(email), str(ticket_id))
 
     def tickets_of(self, tenant: str, email: str) -> list[uuid.UUID]:
@@ -147,7 +160,7 @@ class KeyStore:
 
     def add_parts(self, tenant: str, ticket_id: uuid.UUID, attachment_ids: list[str]) -> None:
         """The ticket names these attachments: their keys are forgotten with the ticket's."""
-        if attachment_ids:
+        if attachment_ids and self._once(("parts", tenant, ticket_id, *attachment_ids)):
             self.backend.add_parts(tenant, str(ticket_id), list(attachment_ids))
 
     def forget_upload(self, attachment_id: str) -> None:

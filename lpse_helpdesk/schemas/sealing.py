@@ -43,6 +43,8 @@ class KeySource(Protocol):
 
     def add_parts(self, tenant: str, ticket_id: uuid.UUID, attachment_ids: list[str]) -> None: ...
 
+    def link(self, tenant: str, email: str, ticket_id: uuid.UUID) -> None: ...
+
 
 class NoKeyStore(RuntimeError):
     """Personal data to seal or open, and no key store configured in this process."""
@@ -165,6 +167,8 @@ def seal(event, encoder: msgspec.json.Encoder) -> bytes:
     secret, cover = _covered(event, spec, WIRE, "")
     if spec.attachments and event.attachments:
         store.add_parts(event.tenant, event.ticket_id, [a.id for a in event.attachments])
+    if spec.reporter and event.reporter.email:  # the person's index: found again by address
+        store.link(event.tenant, event.reporter.email, event.ticket_id)
     nonce = os.urandom(12)
     sealed = nonce + _cipher(key).encrypt(nonce, encoder.encode(secret), _aead(event))
     body = encoder.encode(msgspec.structs.replace(event, **cover))

@@ -55,6 +55,7 @@ def test_round_trip_keeps_nothing_personal_in_clear(keys) -> None:
     assert wire["sealed"].startswith("v1.") and wire["number"] == "BTM-2026-000001"
     assert wire["reporter"]["kind"] == "penyedia" and wire["documents"] == {"id_card": "[tersegel]"}
     assert decode_event(data) == event
+    assert keys.tickets_of("batam", SECRETS[1].upper()) == [event.ticket_id]
     reply = ev.TicketReplied(**new_envelope(event.ticket_id, "batam"), message="Halo Budi",
                              actor=ev.Actor(id="sari", role="helpdesk"))
     assert b"Halo Budi" not in encode_event(reply) and decode_event(encode_event(reply)) == reply
