@@ -23,3 +23,6 @@ def add_parsers(sub, common) -> None:
         "(helpdesk harus berhenti)")
     common(seal)
     seal.set_defaults(func=cmd_seal_existing)
+
+    from .cli_access_log import add_parser as add_access_log
+    add_access_log(personal_sub, common)

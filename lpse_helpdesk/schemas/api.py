@@ -11,7 +11,7 @@ import msgspec
 from .events import (
     LINES, ONE_LINE, Category, Channel, DocumentKind, LongText, Reporter, ShortText, Tenant, Tier,
 )
-from .survey import SkmScores
+from .survey import SkmProfile, SkmScores
 
 NonEmptyShort = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ONE_LINE)]
 NonEmptyLong = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=LINES)]
@@ -129,6 +129,7 @@ class Survey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 
     scores: SkmScores
     comment: Annotated[str, msgspec.Meta(max_length=2000, pattern=LINES)] = ""
+    profile: SkmProfile = msgspec.field(default_factory=SkmProfile)  # every answer optional
 
 
 class SurveyReceipt(msgspec.Struct, frozen=True, kw_only=True):

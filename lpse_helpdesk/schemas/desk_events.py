@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 
 from .envelope import Actor, LongText, ShortText, TicketEvent
-from .survey import SkmScores
+from .survey import SkmProfile, SkmScores
 
 
 class TicketReplied(TicketEvent, frozen=True, kw_only=True, tag="ticket.replied"):
@@ -62,6 +62,7 @@ class SurveySubmitted(TicketEvent, frozen=True, kw_only=True, tag="ticket.survey
 
     scores: SkmScores
     comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    profile: SkmProfile = msgspec.field(default_factory=SkmProfile)  # optional answers
 
 
 class TicketMerged(TicketClosed, frozen=True, kw_only=True, tag="ticket.merged"):

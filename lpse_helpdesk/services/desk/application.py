@@ -259,7 +259,7 @@ class DeskService:
                 lambda state, _events, stamp: decisions.survey(number, state, already, body, stamp),
                 guard=False)  # the survey changes no workflow state; its row makes it once
             try:
-                return self.tickets.record(decided, writes=[surveys.row(self.store, decided.event)])
+                return self.tickets.record(decided, writes=surveys.rows(self.store, decided.event))
             except IntegrityError:
                 continue  # another survey (seen above next round) or a staff action won the race
         raise rules.conflict(f"tiket {number} sedang diubah; coba lagi / please retry")

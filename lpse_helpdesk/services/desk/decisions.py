@@ -169,7 +169,8 @@ def survey(number: str, state: TicketState | None, already_submitted: bool, body
             f"tiket {number} belum ditutup; survei kepuasan dapat diisi setelah tiket "
             "selesai / the ticket is not closed yet")
     return ev.SurveySubmitted(**stamp.envelope(state.received.ticket_id, state.tenant),
-                              scores=body.scores, comment=body.comment)
+                              scores=body.scores, comment=body.comment,
+                              profile=body.profile)
 
 
 def merged_into(events: list[AnyTicketEvent]) -> str:

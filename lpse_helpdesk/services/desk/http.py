@@ -9,7 +9,7 @@ import re
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import QueryParameter
 
@@ -22,7 +22,7 @@ from ...workflow.http import (
     TICKET_REFUSALS, ReporterToken, TicketActions, actions_controller, as_reporter,
 )
 from ...workflow.rules import TicketNotFound
-from . import accounts_http, agents, canned_http, merge_http, reports, search, totp_http, users
+from . import accounts_http, agents, canned_http, merge_http, reports, search, skm_http, totp_http, users
 from .application import ACTIONS, DeskService, NotYourUnit
 
 
@@ -89,9 +89,11 @@ class TicketController(Controller):
              "bearer token: a ticket of their unit, internal notes and `allowed_actions`; with "
              "the reporter's `?token=`: that ticket only, without internal notes."))
     async def view_ticket(self, number: str, caller: Principal | None, service: DeskService,
-                          token: ReporterToken = None) -> TicketView:
+                          request: Request, token: ReporterToken = None) -> TicketView:
         if caller is not None:
-            return await asyncio.to_thread(service.ticket_for_staff, number, caller)
+            view = await asyncio.to_thread(service.ticket_for_staff, number, caller)
+            skm_http.noted(service, request, caller, view.tenant, number, "lihat_tiket")
+            return view
         return await asyncio.to_thread(service.ticket_for_reporter, number, token or "")
 
     @post("/survey", status_code=201, tags=["pelapor"], responses=errors(401, 404, 409),
@@ -109,11 +111,14 @@ class TicketController(Controller):
          description="Berkas lampiran tiket, dengan tipe aslinya dan `X-Content-SHA256` / the "
          "ticket's attached file, with its own type and `X-Content-SHA256`.")
     async def download(self, number: str, attachment_id: str, caller: Principal | None,
-                       service: DeskService, token: ReporterToken = None) -> Response:
+                       service: DeskService, request: Request,
+                       token: ReporterToken = None) -> Response:
         ref = await asyncio.to_thread(service.attachment, number, attachment_id, token, caller)
         if service.attachments is None:  # NATS not connected yet
             raise refusals.Unavailable(ATTACHMENTS_DOWN)
         data = await service.attachments.get(ref)
+        if caller is not None:
+            skm_http.noted(service, request, caller, "", number, "unduh_lampiran")
         return Response(data, media_type=ref.content_type, headers={
             "Content-Disposition": f'attachment; filename="{safe_name(ref.filename)}"',
             "X-Content-SHA256": ref.sha256})
@@ -266,5 +271,5 @@ def routes(service: DeskService) -> list:
                            DeskActions, AssignmentController, merge_http.MergeController,
                            canned_http.CannedRepliesController,
                            *accounts_http.CONTROLLERS,
-                           *totp_http.CONTROLLERS),
+                           *totp_http.CONTROLLERS, *skm_http.CONTROLLERS),
             search_route(service)]

@@ -56,7 +56,9 @@ async def passthrough(web: WebFrontend, request: Request, path: str, staff=None,
         return refusal(request, answer, staff[0] if staff else None)
     headers = {k: v for k, v in answer.headers.items()
                if k.lower() in ("content-disposition", "x-content-sha256")}
-    return Response(answer.body, media_type=answer.headers.get("content-type"),
+    # Litestar names the charset of a text/* type itself: the API's would be named twice.
+    kind = (answer.headers.get("content-type") or "").removesuffix("; charset=utf-8")
+    return Response(answer.body, media_type=kind or None,
                     headers={**headers, "Cache-Control": "no-store",
                              "X-Content-Type-Options": "nosniff"})
 

@@ -17,7 +17,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect
 
-from ...schemas.survey import SKM_ELEMENTS
+from ...schemas.survey import SKM_ELEMENTS, profile_from_form
 from ..intake.decisions import field_problems
 from ..intake.requirements import LABELS, REPORTER_FIELDS
 from .answers import passthrough, refusal
@@ -249,7 +249,8 @@ class PortalPages(Controller):
             for key, _title in SKM_ELEMENTS:
                 raw = form.get(key, "")
                 scores[key] = int(raw) if raw.isdigit() else 0  # 0: refused below, naming it
-            return {"scores": scores, "comment": form.get("comment", "").strip()}
+            return {"scores": scores, "comment": form.get("comment", "").strip(),
+                    "profile": profile_from_form(form)}
         return await follow_up(web, request, number, "survey", body,
                                "Terima kasih, survei kepuasan Anda tersimpan.")
 

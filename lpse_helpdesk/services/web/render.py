@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import Request, Response
 from markupsafe import Markup
 
+from ...schemas.survey import PROFILE_QUESTIONS
 from . import labels
 from .session import CSRF_FIELD, FLASH_COOKIE, csrf_token, flash_message
 
@@ -27,6 +28,7 @@ _env.filters.update(
     machine_time=labels.machine_time,
     duration=labels.duration, event_title=labels.event_title, who=labels.who, what=labels.what,
 )
+_env.globals["skm_profile"] = PROFILE_QUESTIONS  # the survey's profile questions (_survey_profile.html)
 
 
 def page(request: Request, template: str, status: int = 200, **context) -> Response:
