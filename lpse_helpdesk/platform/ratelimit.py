@@ -40,6 +40,8 @@ DOORS = (
     Door("lampiran", "POST", re.compile(r"/api/v1/attachments/?"), "rate_uploads_per_minute"),
     Door("login", "POST", re.compile(r"/api/v1/auth/token/?"), "rate_logins_per_minute"),
     Door("suara FAQ", "POST", re.compile(r"/api/v1/faq/[^/]+/helpful/?"), "rate_votes_per_minute"),
+    # A reporter's "Tiket saya" link: their way in by e-mail, limited like the staff's.
+    Door("tautan pelapor", "POST", re.compile(r"/api/v1/reporters/link/?"), "rate_logins_per_minute"),
 )
 
 

@@ -23,6 +23,8 @@ async def test_tier_deadline_escalates_once_even_across_restarts(tmp_path, nats_
     settings = make_settings(tmp_path, nats_server.url)
     async with running_helpdesk(settings, services=SERVICES, now=lambda: now["t"]) as hd:
         d = Desk(hd, "batam")
+        staff = await d.staff("hd.btm", "helpdesk")  # the reason is in the staff's view only
+        tokens = d.tokens  # signed with the data folder's key: valid across the restarts
         created = await d.report(subject="Halaman e-purchasing error",
                                  description="Muncul error saat membuat paket e-purchasing")
         store = hd.runtime.service("escalation").store
@@ -36,7 +38,9 @@ async def test_tier_deadline_escalates_once_even_across_restarts(tmp_path, nats_
     for _ in range(2):
         async with running_helpdesk(settings, services=SERVICES, now=lambda: now["t"]) as hd:
             d = Desk(hd, "batam")
-            view = await d.until(created, lambda x: x["tier"] == "koordinator", "naik otomatis")
+            d.tokens = tokens
+            view = await d.until(created, lambda x: x["tier"] == "koordinator", "naik otomatis",
+                                 who=staff)
             await asyncio.sleep(1.2)
             assert len(escalations(hd.runtime.service("escalation").store)) == 1
             [event] = [e["event"] for e in view["timeline"]

@@ -139,14 +139,15 @@ async def test_staff_reclassification_is_an_event_with_who_and_why(tmp_path, nat
         triage = hd.runtime.service("triage").app
         coordinator = ev.Actor(id="koordinator.lpg", role="koordinator")
         new = "permasalahan" if first["category"] != "permasalahan" else "gangguan"
-        await asyncio.to_thread(triage.reclassify, uuid.UUID(created["id"]), new, coordinator,
-                                "akun terkunci berulang, berdampak ke tender berikutnya")
+        decided = await asyncio.to_thread(
+            triage.reclassify, uuid.UUID(created["id"]), new, coordinator,
+            "akun terkunci berulang, berdampak ke tender berikutnya")
         ticket = await eventually(
             lambda: _classified(hd, created, category=new), what="klasifikasi ulang tampil")
         last = ticket["timeline"][-1]["event"]
         # The reporter's view names staff by role or display name, never by username.
         assert last["actor"] == {"id": "Koordinator Helpdesk", "role": "koordinator"}
-        assert "akun terkunci" in last["reason"]
+        assert "akun terkunci" in decided.reason and "reason" not in last  # staff's why: staff's
         assert ticket["resolution_due"] != first["resolution_due"]
 
 

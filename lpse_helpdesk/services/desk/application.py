@@ -55,6 +55,7 @@ class DeskService:
         self.rotation = rotation.Rotation(self.store, self.tickets)
         self.attachments = AttachmentStore(ctx.broker) if ctx.broker is not None else None
         self.broker, self.replicas = ctx.broker, ctx.settings.stream_replicas
+        self.settings = ctx.settings  # the mail route of "Tiket saya" (reporter_links.py)
         users.upgrade(self.store)
         views.upgrade(self.store)
 

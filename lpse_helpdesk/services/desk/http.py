@@ -22,7 +22,10 @@ from ...workflow.http import (
     TICKET_REFUSALS, ReporterToken, TicketActions, actions_controller, as_reporter,
 )
 from ...workflow.rules import TicketNotFound
-from . import accounts_http, agents, canned_http, merge_http, reports, search, skm_http, totp_http, users
+from . import (
+    accounts_http, agents, canned_http, merge_http, reporter_http, reports, search, skm_http,
+    totp_http, users,
+)
 from .application import ACTIONS, DeskService, NotYourUnit
 
 
@@ -271,5 +274,7 @@ def routes(service: DeskService) -> list:
                            DeskActions, AssignmentController, merge_http.MergeController,
                            canned_http.CannedRepliesController,
                            *accounts_http.CONTROLLERS,
-                           *totp_http.CONTROLLERS, *skm_http.CONTROLLERS),
+                           *totp_http.CONTROLLERS, *skm_http.CONTROLLERS,
+                           *reporter_http.CONTROLLERS,
+                           provided={"links": reporter_http.ReporterLinks()}),
             search_route(service)]

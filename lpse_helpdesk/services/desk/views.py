@@ -22,6 +22,7 @@ from ...sla.tickets import fold_clocks
 from ...workflow import history
 from ...workflow.rules import acting_role, allowed_actions
 from ...workflow.state import TicketState, fold_state
+from . import reporter_view
 from .decisions import assignee_of, new_reply
 
 TABLES = (
@@ -36,7 +37,8 @@ TABLES = (
     " resolution_due TEXT, resolution_target TEXT, closed_at TEXT, escalations INTEGER NOT NULL,"
     " breached INTEGER NOT NULL, kind TEXT NOT NULL, needs_review INTEGER NOT NULL DEFAULT 0,"
     " assignee TEXT NOT NULL DEFAULT '', reporter_name TEXT NOT NULL DEFAULT '',"
-    " search_text TEXT NOT NULL DEFAULT '', new_reply INTEGER NOT NULL DEFAULT 0)",
+    " search_text TEXT NOT NULL DEFAULT '', new_reply INTEGER NOT NULL DEFAULT 0,"
+    " reporter_email TEXT NOT NULL DEFAULT '')",
     # The search's order (`search.py`): a unit's newest tickets first.
     "CREATE INDEX IF NOT EXISTS {n}_ticket_state_received"
     " ON {p}_ticket_state (tenant, received_at)",
@@ -68,24 +70,27 @@ def project(store: ServiceStore, event: AnyTicketEvent, stream_seq: int, standar
 STATE_COLUMNS = ("ticket_id, number, tenant, channel, subject, status, tier, category, priority,"
                  " received_at, first_response_due, resolution_due, resolution_target, closed_at,"
                  " escalations, breached, kind, needs_review, assignee, reporter_name, search_text,"
-                 " new_reply")
+                 " new_reply, reporter_email")
 # Columns the state table gained after its first release; old rows read the default until
 # `rebuild desk` refills them.
 ADDED_COLUMNS = (("needs_review", "INTEGER NOT NULL DEFAULT 0"),
                  ("assignee", "TEXT NOT NULL DEFAULT ''"),
                  ("reporter_name", "TEXT NOT NULL DEFAULT ''"),
                  ("search_text", "TEXT NOT NULL DEFAULT ''"),
-                 ("new_reply", "INTEGER NOT NULL DEFAULT 0"))
+                 ("new_reply", "INTEGER NOT NULL DEFAULT 0"),
+                 ("reporter_email", "TEXT NOT NULL DEFAULT ''"))
 
 
 def upgrade(store: ServiceStore) -> None:
-    """Adds the `ADDED_COLUMNS` a state table made before them lacks."""
+    """Adds the `ADDED_COLUMNS` a state table made before them lacks (and "Tiket saya"'s index)."""
     for column, declaration in ADDED_COLUMNS:
         try:
             store.query(f"SELECT {column} FROM {store.prefix}_ticket_state LIMIT 0")
         except Exception:  # noqa: BLE001 - the column is missing
             store.execute([Write(f"ALTER TABLE {store.prefix}_ticket_state"
                                  f" ADD COLUMN {column} {declaration}")])
+    store.execute([Write(f"CREATE INDEX IF NOT EXISTS {store.name}_ticket_state_email"
+                         f" ON {store.prefix}_ticket_state (tenant, reporter_email)")])
 
 
 def _state_sql(p: str) -> str:
@@ -114,6 +119,7 @@ def _state_values(state: TicketState, events: list[AnyTicketEvent], standard,
         int(next((e.needs_review for e in reversed(events)
                   if isinstance(e, ev.TicketClassified)), False)),
         assignee_of(events), r.reporter.name, search_text(r), int(new_reply(events)),
+        r.reporter.email.strip().casefold(),  # "Tiket saya" finds a reporter's tickets by it
     )
 
 
@@ -248,15 +254,6 @@ def find_ticket(store: ServiceStore, number: str) -> FoundTicket | None:
     return FoundTicket(uuid.UUID(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
 
 
-# Inside an event the reporter does see: the LPSE Support ticket the unit opened at LKPP.
-STAFF_ONLY_FIELDS = ("external_ref", "external_url")
-# Events never shown to the reporter: internal notes; notify's delivery outcomes (they name the
-# staff mailboxes and webhook URLs, and carry mail servers' error texts); staff work (a merge's
-# survivor must not show its reporter another reporter's ticket).
-STAFF_ONLY = (ev.NoteAdded, ev.NotificationSent, ev.NotificationFailed, ev.TicketAssigned,
-              ev.TicketUnassigned, ev.MergeReceived, ev.TicketLinked)
-
-
 def fold(events: list[AnyTicketEvent], include_internal: bool = False,
          standard=None, role: str | None = None) -> TicketView | None:
     """The ticket as the API shows it. With the unit's standard, the due times are the effective
@@ -291,10 +288,7 @@ def fold(events: list[AnyTicketEvent], include_internal: bool = False,
         else:
             view.resolution_due = clock.due_at
         view.sla_paused = view.sla_paused or clock.paused
-    view.timeline = [
-        TimelineEntry(type=e.tag, occurred_at=e.occurred_at, event={k: v for k, v in (
-            msgspec.to_builtins(e).items()) if include_internal or k not in STAFF_ONLY_FIELDS})
-        for e in events
-        if include_internal or not isinstance(e, STAFF_ONLY)
-    ]
+    view.timeline = [  # a reporter's: without staff work (`reporter_view.py`)
+        TimelineEntry(type=e.tag, occurred_at=e.occurred_at, event=msgspec.to_builtins(e))
+        for e in events] if include_internal else reporter_view.timeline(events)
     return view

@@ -4,6 +4,7 @@ feedback, the counter's visits and calls, uploads, and the held mail (`held_http
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from typing import Annotated
 
@@ -16,11 +17,12 @@ from ... import refusals
 from ...platform.attachments import AttachmentStore, StoreFull, check
 from ...platform.auth import Principal, authorize, reporter_or_staff, staff_login
 from ...platform.http import errors, refused_as, service_routes
-from ...schemas.api import CounterEntry, CounterReceipt, Feedback, Message, NewTicket, TicketCreated
+from ...schemas.api import CounterEntry, CounterReceipt, Feedback, NewTicket, TicketCreated
 from ...schemas.events import AttachmentRef
 from ...workflow.http import TICKET_REFUSALS, ReporterToken, as_reporter
-from . import fetch_http, held_http
+from . import fetch_http, held_http, reply_files
 from .application import IntakeService
+from .reply_files import ReporterReply
 from .uploads import UploadQuota
 from .sniff import true_type
 
@@ -72,12 +74,13 @@ class TicketsController(Controller):
     @post("/{number:str}/replies", guards=[reporter_or_staff], status_code=201,
           tags=["pelapor"], responses=errors(401, 404, 409), exception_handlers=TICKET_REFUSALS,
           summary="Balasan pelapor / reporter's reply",
-          description="Pesan pelapor pada tiketnya; jam SLA yang berhenti menunggu pelapor "
-          "berjalan lagi / the reporter's message on their ticket; an SLA clock waiting for "
-          "the reporter runs again.")
-    async def reporter_reply(self, number: str, data: Message, service: IntakeService,
+          description="Pesan pelapor pada tiketnya, dengan lampiran opsional (id dari POST "
+          "/api/v1/attachments); jam SLA yang berhenti menunggu pelapor berjalan lagi / the "
+          "reporter's message on their ticket, optionally with uploaded files; an SLA clock "
+          "waiting for the reporter runs again.")
+    async def reporter_reply(self, number: str, data: ReporterReply, service: IntakeService,
                              token: ReporterToken = None) -> FollowUp:
-        event = await as_reporter(number, token, service.reporter_follow_up, data)
+        event = await as_reporter(number, token, functools.partial(reply_files.reply, service), data)
         return FollowUp(number=number, type=event.tag, event_id=event.event_id)
 
     @post("/{number:str}/feedback", guards=[reporter_or_staff], status_code=201,

@@ -99,6 +99,10 @@ def who(event: dict) -> str:
     return "Sistem"
 
 
+def _after(text: str | None) -> str:
+    return f": {text}" if text else ""
+
+
 def what(event: dict) -> str:
     """The line under the title: the message, reason or outcome the event carries."""
     tag = event.get("type", "")
@@ -112,9 +116,10 @@ def what(event: dict) -> str:
         # The LPSE Support ticket is only in the staff view's events, never in a reporter's.
         outside = " · ".join(filter(None, (event.get("external_ref"), event.get("external_url"))))
         outside = f" (tiket LPSE Support {outside})" if outside else ""
-        return f"Ke {label(TIER, target)}{auto}{outside}: {event.get('reason', '')}"
+        # A reporter's view carries no reason and no answer between tiers (desk/reporter_view.py).
+        return f"Ke {label(TIER, target)}{auto}{outside}{_after(event.get('reason'))}"
     if tag == "ticket.escalation_answered":
-        return f"Dari {label(TIER, event.get('from_tier'))}: {event.get('message', '')}"
+        return f"Dari {label(TIER, event.get('from_tier'))}{_after(event.get('message'))}"
     if tag == "ticket.reporter_feedback":
         verdict = "Masalah selesai" if event.get("solved") else "Masalah BELUM selesai"
         return f"{verdict}. {event.get('message', '')}".strip()

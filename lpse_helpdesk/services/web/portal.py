@@ -229,12 +229,6 @@ class PortalPages(Controller):
                               f"Akses ke tiket {number[:40]} dihapus dari peramban ini.")
         return forget_ticket(done, number)
 
-    @post("/portal/tiket/{number:str}/balas")
-    async def reply(self, request: Request, web: WebFrontend, number: str) -> Response:
-        return await follow_up(web, request, number, "replies",
-                               lambda f: {"message": f.get("message", "").strip()},
-                               "Balasan Anda terkirim ke helpdesk.")
-
     @post("/portal/tiket/{number:str}/konfirmasi")
     async def confirm(self, request: Request, web: WebFrontend, number: str) -> Response:
         return await follow_up(
