@@ -25,6 +25,7 @@ from litestar.openapi.spec import Components, Contact, License, Operation, Secur
 from litestar.params import FromPath
 from litestar.response import File
 
+from ..schemas.problems import Problem
 from .auth import reporter_or_staff, staff_login
 
 SCHEMA_PATH = "/schema"
@@ -105,12 +106,14 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
     """Every error answer: the status again, the reason (Indonesian first), and the field,
     header or query parameter at fault (null when there is none, e.g. a body that is not JSON).
     The handlers below send exactly these keys; `missing` only when a unit's standard asks for
-    documents the request lacks."""
+    documents the request lacks; `problems` only where a route names every fault at once (a
+    new ticket: each field with a sentence in Indonesian, the first being `field`)."""
 
     status_code: int
     detail: str
     field: str | None
     missing: list[str] = []
+    problems: list[Problem] = []
 
 
 _REASONS = {

@@ -82,7 +82,8 @@ async def test_the_documented_error_body_is_the_one_sent(hd):
         assert resolve(doc, op["responses"]["400"]["content"]["application/json"]["schema"]) == (
             error), f"{method} {path}"
 
-    checker = Draft202012Validator(error)
+    # Resolved against the whole document: `problems` refers to the `Problem` schema.
+    checker = Draft202012Validator({**doc, "$ref": "#/components/schemas/ErrorBody"})
     bad = [
         await hd.http.post("/api/v1/tickets", json={"tenant": "batam"}),  # msgspec's validation
         await hd.http.post("/api/v1/tickets", content=b"{bukan json"),  # not JSON at all
@@ -97,6 +98,9 @@ async def test_the_documented_error_body_is_the_one_sent(hd):
         assert set(body) <= set(error["properties"]), body
     assert [r.json()["field"] for r in bad[:3]] == ["channel", None, "tenant"]
     assert bad[3].json()["missing"] and bad[3].json()["field"] == bad[3].json()["missing"][0]
+    # A new ticket's refusal also lists every problem, the first being `field`.
+    assert [p["field"] for p in bad[0].json()["problems"]][:1] == ["channel"]
+    assert bad[3].json()["problems"][0]["field"] == bad[3].json()["field"]
 
 
 async def test_the_docs_page_needs_nothing_from_outside(hd):

@@ -20,7 +20,7 @@ from ...platform.http import errors, refused_as, service_routes
 from ...schemas.api import CounterEntry, CounterReceipt, Feedback, NewTicket, TicketCreated
 from ...schemas.events import AttachmentRef
 from ...workflow.http import TICKET_REFUSALS, ReporterToken, as_reporter
-from . import fetch_http, held_http, reply_files
+from . import fetch_http, held_http, problems_http, reply_files
 from .application import IntakeService
 from .reply_files import ReporterReply
 from .uploads import UploadQuota
@@ -190,4 +190,5 @@ def routes(service: IntakeService) -> list:
     return [service_routes(service, TicketsController, CounterController,
                            upload_controller(largest), *held_http.CONTROLLERS,
                            *fetch_http.CONTROLLERS,
-                           provided={"uploads": uploads})]
+                           provided={"uploads": uploads},
+                           exception_handlers=problems_http.handlers(service.standards))]

@@ -22,6 +22,7 @@ import msgspec
 from aiosmtpd.smtp import SMTP
 
 from ...platform.attachments import AttachmentRejected, AttachmentStore, check, check_count
+from ...platform.http import field_of
 from ...platform.observability import log_event
 from ...platform.store import EventTooLarge
 from ...platform.windows import SlidingWindow
@@ -29,6 +30,7 @@ from . import followup, held
 from .application import DuplicateMail, IntakeService, UnknownTenant
 from .mail import Limits, MalformedMail, parse
 from .mailbox import hold_reason, loop_reason, own_addresses, ticket_from_mail
+from .problems import label_of, mail_refusal
 from .requirements import RequirementsNotMet
 
 log = logging.getLogger("lpse_helpdesk.smtp")
@@ -136,10 +138,11 @@ class MailIntake:
             submitted = await asyncio.to_thread(
                 self.service.submit, ticket, None, refs, mail.message_id)
         except msgspec.ValidationError as exc:
-            return reply_line("550 5.6.0", f"isi surat tidak valid: {exc}")
+            field = label_of(field_of(str(exc)) or "", standard)
+            return reply_line("550 5.6.0", f"isi surat tidak bisa dijadikan tiket: {field} "
+                              "tidak sah (terlalu panjang atau memuat karakter yang tidak boleh)")
         except RequirementsNotMet as exc:
-            return reply_line("550 5.7.1", f"{exc}. Tulis di isi surat, mis. 'Telepon: 0812...',"
-                              " 'KTP: ...', 'NPWP: ...'")
+            return reply_line("550 5.7.1", mail_refusal(standard, exc.missing))
         except DuplicateMail as exc:
             return reply_line("250 2.0.0", f"surat ini sudah diterima: tiket {exc.args[0]}")
         except UnknownTenant as exc:

