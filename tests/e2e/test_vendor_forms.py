@@ -12,8 +12,9 @@ import pytest
 import pytest_asyncio
 from jsonschema import Draft202012Validator
 
-from conftest import make_settings, running_helpdesk
+from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.platform.natsserver import EmbeddedNats, free_port
+from scenario import Desk
 from webclient import WebClient, text_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -29,7 +30,8 @@ async def hd(tmp_path_factory):
     nats = EmbeddedNats(free_port(), folder / "nats")
     nats.start()
     try:
-        async with running_helpdesk(make_settings(folder, nats.url)) as running:
+        settings = make_settings(folder, nats.url, rate_votes_per_minute=2)
+        async with running_helpdesk(settings) as running:
             yield running
     finally:
         nats.stop()
@@ -127,3 +129,41 @@ async def test_created_page_copy_due_time_and_a_lookup_as_people_type_it(hd):
                                         "token": ("B" if token[0] == "A" else "A") + token[1:]},
                                  page=page)
         assert wrong.status_code == 404 and "Nomor tiket atau token akses salah" in wrong.text
+
+
+async def test_a_faq_answer_is_marked_helpful_counted_and_limited(hd):
+    desk = Desk(hd, "batubara")
+    helpdesk, ppe = await desk.staff("hd.faq", "helpdesk"), await desk.staff("ppe.faq", "admin_ppe")
+    ticket = await desk.report(subject="Lupa kata sandi SPSE", description="Tidak bisa masuk.")
+    await desk.act(helpdesk, ticket, "close", {"resolution": "Pakai menu lupa kata sandi.",
+                                               "publish_faq": True})
+    auth = {"Authorization": f"Bearer {desk.tokens[ppe]}"}
+
+    async def draft():
+        r = await hd.http.get("/api/v1/faq/drafts", params={"tenant": "batubara"}, headers=auth)
+        return r.json()[0]["id"] if r.status_code == 200 and r.json() else None
+    entry = await eventually(draft, what="draf FAQ")
+    r = await hd.http.post(f"/api/v1/faq/drafts/{entry}/publish", json={}, headers=auth)
+    assert r.status_code == 200, r.text
+    page = "/faq/batubara"
+    async with WebClient(str(hd.http.base_url)) as web, WebClient(str(hd.http.base_url)) as other:
+        shown = await web.http.get(page)
+        assert "Apakah jawaban ini membantu?" in shown.text
+        action = f"/faq/batubara/{entry}/membantu"
+        assert f'action="{action}"' in shown.text
+        yes = await web.form(action, {"membantu": "ya"}, page=page)
+        assert yes.status_code == 303 and yes.headers["location"] == f"{page}#faq-{entry}"
+        thanked = await web.http.get(page)
+        assert "Terima kasih, tanggapan Anda tercatat." in thanked.text
+        assert f'action="{action}"' not in thanked.text  # this browser answered it
+        no = await other.form(action, {"membantu": "tidak"}, page=page)
+        assert no.status_code == 303
+        # Two votes a minute from one address here: the third is refused, and not counted.
+        third = await other.form(action, {"membantu": "ya"}, page="/portal/status")
+        assert third.status_code == 429 and "Terlalu banyak" in text_of(third)
+    [listed] = (await hd.http.get("/api/v1/faq", params={"tenant": "batubara"})).json()
+    assert (listed["helpful_yes"], listed["helpful_no"]) == (1, 1)
+    async with WebClient(str(hd.http.base_url)) as staff:
+        assert (await staff.login(ppe)).status_code == 303
+        review = await staff.http.get("/staf/faq", params={"tenant": "batubara"})
+        assert "membantu 1, tidak 1" in review.text

@@ -17,7 +17,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect
 
 from ...schemas.survey import SKM_ELEMENTS, profile_from_form
-from . import portal_created, portal_form
+from . import faq_votes, portal_created, portal_form
 from .answers import passthrough, refusal
 from .application import WebFrontend
 from .render import page
@@ -190,7 +190,13 @@ class PortalPages(Controller):
         answer = await web.call("GET", "/api/v1/faq", params={"tenant": tenant, "q": q})
         if unit is None or not answer.ok:
             return refusal(request, answer)
-        return page(request, "faq.html", unit=unit, entries=answer.body, query=q)
+        return page(request, "faq.html", unit=unit, entries=answer.body, query=q,
+                    voted=faq_votes.voted(request))
+
+    @post("/faq/{tenant:str}/{entry_id:str}/membantu")
+    async def faq_vote(self, request: Request, web: WebFrontend, tenant: str,
+                       entry_id: str) -> Response:
+        return await faq_votes.vote(request, web, tenant, entry_id)
 
 
 CONTROLLERS = [PortalPages]
