@@ -32,6 +32,19 @@ ALL_DOCUMENTS = ("id_card", "company_npwp", "director_id_card", "request_letter"
 PG_SERVER = os.environ.get("HELPDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_key_store():
+    """One in-memory key store for the whole session (platform/keystore.py): its tests run many
+    helpdesks in one process and pass events between them, and unit tests have no data folder.
+    Tests of the key files unpin it (tests/e2e/test_personal_sealing.py)."""
+    from lpse_helpdesk.platform.keystore import KeyStore
+    from lpse_helpdesk.schemas import sealing
+
+    sealing.pin_keystore(KeyStore.in_memory())
+    yield
+    sealing.pin_keystore(None)
+
+
 @pytest.fixture
 def sink():
     """A real SMTP server that keeps what the helpdesk sends (`smtp_url=sink.url`)."""

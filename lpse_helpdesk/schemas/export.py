@@ -10,6 +10,7 @@ from pathlib import Path
 
 import msgspec
 
+from . import sealing
 from .codec import STREAM, STREAM_SUBJECTS, SUBJECT_PREFIX
 from .events import ALL_EVENTS, OWNERS, SCHEMA_VERSION
 from .faq import FAQ_EVENTS
@@ -21,11 +22,18 @@ def _tag(event_type: type) -> str:
     return event_type.__struct_config__.tag
 
 
+def _with_seal(schema: dict, event_type: type) -> None:
+    """The wire form of an event whose personal values are sealed (`sealing.py`)."""
+    if sealing.sealed_paths(event_type):
+        schema["properties"]["sealed"] = sealing.schema_of_seal(event_type)
+
+
 def json_schemas() -> dict[str, dict]:
     """One standalone JSON Schema document per event tag."""
     out = {}
     for event_type in EVERY_EVENT:
         schema = msgspec.json.schema(event_type)
+        _with_seal(schema["$defs"][event_type.__name__], event_type)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = _tag(event_type)
         out[_tag(event_type)] = schema
@@ -36,6 +44,8 @@ def asyncapi() -> dict:
     _, components = msgspec.json.schema_components(
         EVERY_EVENT, ref_template="#/components/schemas/{name}"
     )
+    for event_type in EVERY_EVENT:
+        _with_seal(components[event_type.__name__], event_type)
     owner_of = {_tag(t): svc for svc, types in OWNERS.items() for t in types}
     owner_of.update({_tag(t): "faq_publisher" for t in FAQ_EVENTS})
     channels, operations, messages = {}, {}, {}
@@ -75,7 +85,9 @@ def asyncapi() -> dict:
             "description": (
                 f"All events are stored in the JetStream stream `{STREAM}` "
                 f"(subjects {', '.join(STREAM_SUBJECTS)}); JSON bodies with a `type` tag. "
-                "Subscribe with a durable consumer and deduplicate on `event_id`."
+                "Subscribe with a durable consumer and deduplicate on `event_id`. Reporters' "
+                "personal values are sealed with their ticket's key (member `sealed`, "
+                "docs/privacy.md): a subscriber outside the helpdesk sees placeholders."
             ),
         },
         "defaultContentType": "application/json",

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import binascii
 import functools
-import os
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -55,12 +56,22 @@ class SealBroken(ValueError):
 
 
 _keystore: KeySource | None = None
+_pinned = False
 
 
 def use_keystore(store: KeySource | None) -> None:
-    """The key store this process's codec uses (bootstrap sets it; tests set an in-memory one)."""
+    """The key store this process's codec uses from now on (bootstrap sets it for the data
+    folder of the service it builds); ignored while one is pinned."""
     global _keystore
-    _keystore = store
+    if not _pinned:
+        _keystore = store
+
+
+def pin_keystore(store: KeySource | None) -> None:
+    """One key store for everything this process does, whatever it builds later (a test
+    session runs many helpdesks in one process and passes events between them); None unpins."""
+    global _keystore, _pinned
+    _keystore, _pinned = store, store is not None
 
 
 def keystore() -> KeySource:
@@ -150,8 +161,17 @@ def _aead(event) -> bytes:
 
 
 @functools.lru_cache(maxsize=4096)
-def _cipher(key: bytes) -> AESGCM:
-    return AESGCM(key)
+def _cipher(key: bytes) -> tuple[AESGCM, bytes]:
+    """The key's AES-GCM, and the key its nonces are derived with."""
+    return AESGCM(key), hmac.new(key, b"lpse nonce v1", hashlib.sha256).digest()
+
+
+def _nonce(nonce_key: bytes, aead: bytes, plain: bytes) -> bytes:
+    """The nonce of a seal: derived from the key, the event and the values (as AES-GCM-SIV
+    does), so one event seals to the same bytes each time it is encoded (a consumer's history
+    row, a rebuild, a redelivery) and two different plaintexts share a nonce only with the
+    chance of a random 96-bit one."""
+    return hmac.new(nonce_key, aead + plain, hashlib.sha256).digest()[:12]
 
 
 def seal(event, encoder: msgspec.json.Encoder) -> bytes:
@@ -169,8 +189,10 @@ def seal(event, encoder: msgspec.json.Encoder) -> bytes:
         store.add_parts(event.tenant, event.ticket_id, [a.id for a in event.attachments])
     if spec.reporter and event.reporter.email:  # the person's index: found again by address
         store.link(event.tenant, event.reporter.email, event.ticket_id)
-    nonce = os.urandom(12)
-    sealed = nonce + _cipher(key).encrypt(nonce, encoder.encode(secret), _aead(event))
+    cipher, nonce_key = _cipher(key)
+    plain, aead = encoder.encode(secret), _aead(event)
+    nonce = _nonce(nonce_key, aead, plain)
+    sealed = nonce + cipher.encrypt(nonce, plain, aead)
     body = encoder.encode(msgspec.structs.replace(event, **cover))
     return b"".join((body[:-1], _TAIL, binascii.b2a_base64(sealed, newline=False), b'"}'))
 
@@ -200,7 +222,7 @@ def unseal(event, sealed: bytes):
     if key is None:
         return msgspec.structs.replace(event, **_covered(event, spec, ERASED, "")[1])
     try:
-        plain = _cipher(key).decrypt(sealed[:12], sealed[12:], _aead(event))
+        plain = _cipher(key)[0].decrypt(sealed[:12], sealed[12:], _aead(event))
     except (InvalidTag, ValueError):
         raise SealBroken("segel data pribadi tidak cocok dengan event ini / the sealed part "
                          "does not open for this event") from None
@@ -216,3 +238,31 @@ def unseal(event, sealed: bytes):
         values["attachments"] = [msgspec.structs.replace(a, filename=name)
                                  for a, name in zip(event.attachments, secret.attachments)]
     return msgspec.structs.replace(event, **values)
+
+
+def sealed_paths(cls: type) -> list[str]:
+    """The JSON paths of an event type's sealed values (for the published schemas)."""
+    spec = SPECS.get(cls)
+    if spec is None:
+        return []
+    paths = [*spec.texts, *(f"{name}.*" for name in spec.maps)]
+    if spec.reporter:
+        paths += [f"reporter.{n}" for n in (*_REPORTER_TEXT, *_REPORTER_EMPTY)]
+    if spec.attachments:
+        paths.append("attachments[].filename")
+    return paths
+
+
+def schema_of_seal(cls: type) -> dict:
+    """The JSON Schema of the `sealed` member of an event type that has one."""
+    paths = ", ".join(f"`{p}`" for p in sealed_paths(cls))
+    return {
+        "type": "string", "pattern": r"^v1\.[A-Za-z0-9+/]+={0,2}$",
+        "description": (
+            f"Data pribadi tersegel / sealed personal data: {paths} carry `{WIRE}` (e-mail and "
+            "phone: \"\") on the wire; their values are this AES-256-GCM ciphertext under the "
+            "ticket's key (base64 of 12-byte nonce + ciphertext + tag; associated data: tenant, "
+            "\"|\", ticket_id and event_id as 16 bytes each). Without the key (erased) the "
+            f"values read `{ERASED}`. Absent on events stored before sealing: their values "
+            "are in clear."),
+    }

@@ -9,7 +9,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import PNG, eventually, make_settings, running_helpdesk
+
+from lpse_helpdesk.schemas import sealing
 
 NAME, EMAIL, PHONE = "Wiryawan Kusumadinata", "wiryawan.k77@rahasia-contoh.id", "081399887766"
 ORG, SUBJECT = "CV Kenanga Tersembunyi", "Penawaran hilang Kenanga-7781"
@@ -40,8 +43,17 @@ def _found(data: bytes) -> list[str]:
     return [v for v in VALUES if v.encode() in data] + (["file"] if FILE_TEXT in data else [])
 
 
+@pytest.fixture
+def keys_in_the_data_folder():
+    """The helpdesk's own key store (keys.sqlite), not the session's shared in-memory one."""
+    shared = sealing._keystore
+    sealing.pin_keystore(None)
+    yield
+    sealing.pin_keystore(shared)
+
+
 async def test_personal_values_are_nowhere_in_clear_in_events_stream_or_files(
-        tmp_path, nats_server, sink):
+        tmp_path, nats_server, sink, keys_in_the_data_folder):
     settings = make_settings(tmp_path, nats_server.url, smtp_url=sink.url)
     async with running_helpdesk(settings, services=["intake", "triage", "desk", "notify"]) as hd:
         upload = await hd.http.post(

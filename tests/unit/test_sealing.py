@@ -41,9 +41,9 @@ def received(tenant: str = "batam") -> ev.TicketReceived:
 def keys():
     store = KeyStore.in_memory()
     before = sealing._keystore
-    sealing.use_keystore(store)
+    sealing.pin_keystore(store)
     yield store
-    sealing.use_keystore(before)
+    sealing.pin_keystore(before)
 
 
 def test_round_trip_keeps_nothing_personal_in_clear(keys) -> None:
@@ -110,7 +110,7 @@ def test_events_stored_before_sealing_decode_unchanged(keys) -> None:
 def test_no_key_store_refuses_to_encode_or_open(keys) -> None:
     event = received()
     data = encode_event(event)
-    sealing.use_keystore(None)
+    sealing.pin_keystore(None)
     with pytest.raises(sealing.NoKeyStore):
         encode_event(event)
     with pytest.raises(sealing.NoKeyStore):
