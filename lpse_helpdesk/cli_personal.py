@@ -24,5 +24,9 @@ def add_parsers(sub, common) -> None:
     common(seal)
     seal.set_defaults(func=cmd_seal_existing)
 
+    from . import cli_privacy  # export and erase (their own module)
+
+    cli_privacy.add_parsers(personal_sub, common)
+
     from .cli_access_log import add_parser as add_access_log
     add_access_log(personal_sub, common)

@@ -35,6 +35,22 @@ class HelpdeskSQLiteRecorder(SQLiteProcessRecorder):
         return returning
 
 
+def _secure_delete(pool: Any) -> None:
+    """Every connection of the store zeroes what it deletes or overwrites, so an erased
+    person's values leave no copy in freed space (`privacy_wipe.py`). Set on the connections
+    the pool made already and on each it makes from now on (eventsourcing has no hook)."""
+    create = pool._create_connection  # noqa: SLF001
+
+    def created():
+        connection = create()
+        connection._sqlite_conn.execute("PRAGMA secure_delete=ON")  # noqa: SLF001
+        return connection
+
+    pool._create_connection = created  # noqa: SLF001
+    for connection in list(pool._pool):  # noqa: SLF001
+        connection._sqlite_conn.execute("PRAGMA secure_delete=ON")  # noqa: SLF001
+
+
 class SQLiteBackend(GroupCommit):
     is_postgres = False
 
@@ -60,6 +76,7 @@ class SQLiteBackend(GroupCommit):
         self.datastore = store.recorder.datastore
         self.prefix = self.service
         self.tracking_table = "tracking"  # eventsourcing's SQLite recorder's fixed name
+        _secure_delete(self.datastore.pool)
         self._init_group_commit()
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from .desk_events import (  # noqa: F401  (re-exported with the rest)
     InfoRequested, NoteAdded, SurveySubmitted, TicketAssigned, TicketClosed, TicketReopened,
     TicketReplied, TicketUnassigned, TicketMerged, MergeReceived, TicketLinked,
 )
+from .privacy_events import PersonalDataErased  # noqa: F401  (re-exported with the rest)
 
 # Text from outside carries no control characters: PostgreSQL cannot store NUL, and CR or LF in
 # a name, an address or a subject would cut the headers of a mail sent with it. Written as a
@@ -205,6 +206,7 @@ ALL_EVENTS: tuple[type[TicketEvent], ...] = (
     SurveySubmitted,
     NotificationSent,
     NotificationFailed,
+    PersonalDataErased,
 )
 
 # The tagged union the decoder takes: built from ALL_EVENTS, so an event is listed once.
@@ -217,6 +219,6 @@ OWNERS: dict[str, tuple[type[TicketEvent], ...]] = {
     "escalation": (EscalatedToCoordinator, EscalatedToLkpp, EscalationAnswered, SlaBreached),
     "desk": (TicketReplied, InfoRequested, NoteAdded, TicketClosed, TicketReopened,
              TicketAssigned, TicketUnassigned, TicketMerged, MergeReceived, TicketLinked,
-             SurveySubmitted),
+             SurveySubmitted, PersonalDataErased),
     "notify": (NotificationSent, NotificationFailed),
 }

@@ -222,6 +222,15 @@ class Complaints(_Base, kw_only=True):
     web: Text = ""
 
 
+class Privacy(_Base, kw_only=True):
+    """UU PDP 27/2022: how long a closed ticket keeps its reporter's personal data. When the
+    period has passed, the desk erases it (reason "retention"; docs/privacy.md)."""
+
+    # Days after closing; 0: kept until erased on request. 1825 (five years) is our choice:
+    # the seeds name no period.
+    retention_days: Annotated[int, Meta(ge=0, le=36_500)] = 1825
+
+
 class UnitStandard(_Base, kw_only=True):
     tenant: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
     name: Label
@@ -244,6 +253,7 @@ class UnitStandard(_Base, kw_only=True):
     notify: Notify = Notify()
     webhooks: tuple[Webhook, ...] = ()
     mail: MailSettings = MailSettings()  # sending as the unit, its mailboxes (mailconf.py)
+    privacy: Privacy = Privacy()  # retention of reporters' personal data
 
     def mailbox(self, role: str) -> str:
         return self.notify.roles.get(role, self.helpdesk_email)  # type: ignore[call-overload]

@@ -61,6 +61,7 @@ def sample(event_type: type) -> ev.TicketEvent:
         ev.NotificationSent: dict(recipient="budi@contoh.co.id", template="received"),
         ev.NotificationFailed: dict(recipient="budi@contoh.co.id", template="received", attempt=1,
                                     error="SMTP tidak terjangkau"),
+        ev.PersonalDataErased: dict(reason="request", actor=ev.Actor(id="admin", role="admin")),
     }[event_type]
     return event_type(**envelope, **fields)
 

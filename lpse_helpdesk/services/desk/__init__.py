@@ -4,7 +4,7 @@ built on."""
 
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
-from . import access_log, canned, rotation, surveys, users, views
+from . import access_log, canned, privacy, privacy_http, retention, rotation, surveys, users, views
 from .application import DeskService
 from .http import routes
 
@@ -22,6 +22,7 @@ def consumers(app: DeskService) -> list[ConsumerSpec]:
 SERVICE = ServiceDefinition(
     name="desk", build=DeskService, tables=(*views.TABLES, *users.TABLES, *surveys.TABLES,
                                           *canned.TABLES, *rotation.TABLES,
-                                          *access_log.TABLES),
-    consumers=consumers, routes=routes, tasks=lambda app: [app.relay_revocations],
+                                          *access_log.TABLES, *privacy.TABLES),
+    consumers=consumers, routes=lambda app: [*routes(app), *privacy_http.routes(app)],
+    tasks=lambda app: [app.relay_revocations, lambda stop: retention.run(app, stop)],
 )

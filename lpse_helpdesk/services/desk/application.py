@@ -33,7 +33,7 @@ from ...workflow.guard import guard_for
 from ...workflow.rules import TicketNotFound
 from ...workflow.state import fold_state
 from ..intake.application import sha256
-from . import accounts, decisions, rotation, surveys, users, views
+from . import accounts, decisions, privacy_scrub, rotation, surveys, users, views
 
 log = logging.getLogger("lpse_helpdesk.desk")
 
@@ -64,6 +64,7 @@ class DeskService:
         loaded = history.load(self.store, event.ticket_id)
         known = history.including(loaded.events, event)
         decision = views.project(self.store, event, stream_seq, self.standards, known)
+        decision.writes += privacy_scrub.scrub(self.store, event, known)
         if decisions.reopens(event):
             standard = self.standards.get(event.tenant)
             reopen = self.tickets.decide(

@@ -9,7 +9,8 @@ from .http import public_base, routes
 
 # What `on_ticket_event` reads: a close (which may become a draft), and from the ticket's
 # history only the report (question, reporter to scrub) and its category (classified).
-DRAFT_EVENTS = (ev.TicketReceived, ev.TicketClassified, ev.TicketClosed)
+# And the erasure of the reporter's data, which scrubs a draft made from the ticket.
+DRAFT_EVENTS = (ev.TicketReceived, ev.TicketClassified, ev.TicketClosed, ev.PersonalDataErased)
 
 
 def consumers(app: FaqService) -> list[ConsumerSpec]:

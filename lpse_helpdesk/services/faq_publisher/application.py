@@ -17,7 +17,7 @@ from ...schemas import AnyTicketEvent
 from ...schemas import faq
 from ...workflow import history
 from ...workflow.state import fold_state
-from . import decisions, views
+from . import decisions, privacy, views
 from .decisions import REVIEWERS  # noqa: F401 - the review routes' roles
 
 TABLES = (*history.TABLES, *views.TABLES)
@@ -32,12 +32,13 @@ class FaqService:
     # --- drafts from closed tickets ----------------------------------------------------------
     def on_ticket_event(self, event: AnyTicketEvent, stream_seq: int) -> Decision:
         decision = Decision(writes=[history.append(self.store, event, stream_seq)])
+        decision.writes += privacy.scrub(self.store, event)
         standard = self.standards.get(event.tenant)
         if not decisions.drafts(event, standard):
             return decision
         events = history.including(history.load(self.store, event.ticket_id).events, event)
         state = fold_state(events)
-        if state is None:
+        if state is None or privacy.erased(events):
             return decision
         text = decisions.scrubbed(state, event, standard)
         similar = views.similar_published(self.store, event.tenant, text.question)

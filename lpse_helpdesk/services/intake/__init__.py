@@ -1,10 +1,11 @@
 """intake: every channel's submission becomes `ticket.received` (owns received, reporter
 follow-ups): HTTP for channel frontends and the portal, and an SMTP listener for mail."""
 
-from ...platform.service import ServiceDefinition
+from ...platform.service import ConsumerSpec, ServiceDefinition
+from ...schemas import subject_filter
 from .application import TABLES, IntakeService
 from .http import routes
-from . import fetch
+from . import fetch, privacy
 from .smtp import mail_intake, serve_smtp
 from .uploads import sweep
 
@@ -21,7 +22,13 @@ def tasks(app: IntakeService) -> list:
             *fetching]
 
 
+def consumers(app: IntakeService) -> list[ConsumerSpec]:
+    # Only the erasure of a reporter's data: intake decides nothing from the stream.
+    return [ConsumerSpec("intake-privacy", subject_filter(privacy.WATCHED)[0],
+                         privacy.scrubber(app.store), inline=True)]
+
+
 SERVICE = ServiceDefinition(
     name="intake", build=IntakeService, tables=TABLES, routes=routes, tasks=tasks,
-    reports=fetch.readiness,
+    reports=fetch.readiness, consumers=consumers,
 )

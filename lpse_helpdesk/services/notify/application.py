@@ -27,7 +27,7 @@ from ...schemas import AnyTicketEvent, new_envelope
 from ...schemas import events as ev
 from ...workflow import history
 from ...workflow.state import fold_state
-from . import limits, outgoing, stop, warnings, webhooks
+from . import limits, outgoing, privacy, stop, warnings, webhooks
 from ...workflow.rules import acting_role
 from .decisions import REPORTER_TEMPLATES, TARGET_LABELS, Planned, plan
 from .mailer import Unreachable, bounced, permanent
@@ -72,6 +72,8 @@ class NotifyService:
         events = history.including(history.load(self.store, event.ticket_id).events, event)
         writes = [history.append(self.store, event, stream_seq)]
         state, standard = fold_state(events), self.standards.get(event.tenant)
+        if privacy.erased(events):  # no more mail about it; its copies go (privacy.py)
+            return Decision(writes=writes + privacy.scrub(self.store, event))
         if state is None or standard is None:
             return Decision(writes=writes)
         writes += webhooks.deliveries(self.store, event, standard, utc_text(self.now()))

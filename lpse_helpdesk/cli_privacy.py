@@ -1,0 +1,121 @@
+"""`lpse-helpdesk personal-data export|erase --email ADDRESS [--tenant T]`: what the helpdesk
+holds about a reporter, and its erasure (UU PDP 27/2022; docs/privacy.md).
+
+Both open the desk's store directly, as the other operator commands do, so they work while
+the helpdesk runs. `erase` records each ticket's erasure event through the desk's outbox (the
+running desk's relay publishes it, and every service scrubs its copies when it consumes it),
+deletes the tickets' keys, then deletes their files from the object store over NATS. Run
+again, it finishes what an interrupted run left (files, keys); it records nothing twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import bootstrap
+from .platform import eventloop
+from .platform.natsauth import command_url
+
+
+def _tenants(args: argparse.Namespace, standards) -> list[str] | None:
+    if args.tenant is None:
+        return sorted(standards)
+    if args.tenant not in standards:
+        print(f"lpse-helpdesk: --tenant: unit `{args.tenant}` tidak dikenal / unknown unit; "
+              f"pilih / choose: {', '.join(sorted(standards))}", file=sys.stderr)
+        return None
+    return [args.tenant]
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .services.desk import privacy_http
+
+    settings = bootstrap.settings_from(args)
+    with bootstrap.offline_service("desk", settings) as desk:
+        tenants = _tenants(args, desk.app.standards)
+        if tenants is None:
+            return 2
+        found = [privacy_http.export(desk.app, tenant, args.email) for tenant in tenants]
+    found = [f for f in found if f["tiket"]] or found[:1]
+    print(json.dumps(found[0] if len(found) == 1 else found, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from .schemas.envelope import Actor
+    from .services.desk import privacy
+
+    settings = bootstrap.settings_from(args)
+    actor = Actor(id=args.actor, role="admin")
+    erased = []
+    with bootstrap.offline_service("desk", settings) as desk:
+        tenants = _tenants(args, desk.app.standards)
+        if tenants is None:
+            return 2
+        keys = privacy_keys()
+        for tenant in tenants:
+            ids = privacy.person_tickets(desk.store, keys, tenant, args.email)
+            erased += [(tenant, e) for e in privacy.erase(
+                desk.store, desk.app.tickets, keys, tenant, ids, "request", actor)]
+    files = [a for _, e in erased for a in e.attachments]
+    deleted, problem = _delete_files(settings, args.nats, files) if files else (0, "")
+    for tenant, e in erased:
+        state = "dihapus" if e.recorded else "sudah dihapus sebelumnya / erased before"
+        print(f"{tenant} {e.number}: {state}; {len(e.attachments)} lampiran")
+    if not erased:
+        print("Tidak ada tiket dengan alamat itu. / No ticket with that address.")
+    if problem:
+        print(f"Lampiran belum terhapus dari NATS ({problem}); jalankan perintah ini lagi saat "
+              "NATS tersedia / files not deleted yet: run again once NATS answers",
+              file=sys.stderr)
+        return 1
+    if files:
+        print(f"{deleted} berkas lampiran dihapus dari object store / files deleted")
+    return 0
+
+
+def privacy_keys():
+    from .services.desk.privacy_http import keys
+
+    return keys()
+
+
+def _delete_files(settings, nats_flag: str | None, ids: list[str]) -> tuple[int, str]:
+    from .platform import natsonce
+    from .platform.attachments import BUCKET
+
+    async def delete_all() -> int:
+        async with natsonce.connection(command_url(settings, nats_flag),
+                                       settings.nats_ca_file) as nc:
+            bucket = await nc.jetstream().object_store(BUCKET)
+            count = 0
+            for attachment_id in ids:
+                try:
+                    await bucket.delete(attachment_id)
+                except Exception:  # noqa: BLE001, S112 - gone already (not found)
+                    continue
+                count += 1
+            return count
+
+    try:
+        return eventloop.run(delete_all()), ""
+    except Exception as exc:  # noqa: BLE001 - NATS away: said once, the run can be repeated
+        return 0, f"{type(exc).__name__}: {exc}"
+
+
+def add_parsers(personal_sub, common) -> None:
+    for name, func, text in (
+            ("export", cmd_export, "cetak semua data pribadi pemilik alamat sebagai JSON"),
+            ("erase", cmd_erase, "hapus data pribadi pemilik alamat (helpdesk boleh berjalan)")):
+        p = personal_sub.add_parser(name, help=text)
+        common(p)
+        p.add_argument("--email", required=True, help="alamat e-mail pelapor")
+        p.add_argument("--tenant", help="hanya unit ini (default: semua unit)")
+        p.add_argument("--nats", help="nats://host:port (default: NATS `up` di folder data, "
+                       "atau HELPDESK_NATS_URL)")
+        if name == "erase":
+            p.add_argument("--actor", default="admin",
+                           help="siapa yang menghapus, dicatat di event (default: admin)")
+        p.set_defaults(func=func)

@@ -1,0 +1,217 @@
+"""A reporter's personal data under UU PDP: exported, then erased while the helpdesk runs, and
+afterwards no byte of it anywhere in the data folder (SQLite files and WALs, NATS's files,
+logs), or in the PostgreSQL tables when the stores live there; another reporter's data stays.
+
+One running helpdesk per database: tickets by the portal and by mail, with an identity card
+number and a file each, answered by staff (mails sent), exported by the command and the API,
+erased by the command (`personal-data erase`), then every file walked byte by byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import os
+from contextlib import redirect_stdout
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+from conftest import PNG, eventually, make_settings, running_helpdesk
+from scenario import Desk
+
+from lpse_helpdesk.cli import main
+from lpse_helpdesk.platform.natsserver import EmbeddedNats, free_port
+
+ERASED = "[data dihapus]"
+# The reporter to erase: every value distinctive, so a byte of it cannot be anything else.
+KARTIKA = {"name": "Kartika Wulandarisembiring", "email": "kartika.zamrud@vendorqx.co.id",
+           "phone": "081398765432", "nik": "3171998877665544",
+           "word": "Zamrudkencanaputih", "file": "ktp-kartika-wulandarisembiring.png",
+           "content": b"ISIBERKASKARTIKAQX"}
+# Another reporter of the same unit, who stays.
+BAMBANG = {"name": "Bambang Nusakambangan", "email": "bambang.tetap@contohqz.id",
+           "phone": "081200001111", "nik": "3500000000004242", "word": "Lupakatasandiqz"}
+
+
+def forms(value: str) -> set[bytes]:
+    """How a value may sit in a file: as typed, case-folded (search text), JSON-escaped,
+    UTF-16, base64 (at each of the three alignments, edges cut)."""
+    out = set()
+    for text in {value, value.casefold(), value.upper()}:
+        raw = text.encode()
+        out |= {raw, json.dumps(text)[1:-1].encode(), text.encode("utf-16-le")}
+        for pad in range(3):
+            encoded = base64.b64encode(b"\0" * pad + raw)
+            out.add(encoded[4:-4] if len(encoded) > 12 else encoded)
+    return out
+
+
+def leaks(folder: Path, values: dict) -> list[str]:
+    """`file: key` for every value of `values` found in a file under `folder`."""
+    wanted = {key: forms(value) if isinstance(value, str) else {value}
+              for key, value in values.items()}
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found += [f"{path.relative_to(folder)}: {key}" for key, patterns in wanted.items()
+                  if any(pattern in data for pattern in patterns)]
+    return found
+
+
+def mail(port_to: str, person: dict, subject: str, body: str, attachment: tuple) -> EmailMessage:
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = f"{person['name']} <{person['email']}>", port_to, subject
+    m.set_content(body)
+    name, data = attachment
+    m.add_attachment(data, maintype="image", subtype="png", filename=name)
+    return m
+
+
+async def cli(*args: str) -> tuple[int, str]:
+    """`lpse-helpdesk ...` in a thread (it runs its own event loop), with its output."""
+    out = io.StringIO()
+
+    def run():
+        with redirect_stdout(out):
+            return main(list(args))
+
+    code = await asyncio.to_thread(run)
+    return code, out.getvalue()
+
+
+async def report(hd, desk: Desk, person: dict, file: tuple | None) -> dict:
+    attachments = []
+    if file is not None:
+        r = await hd.http.post("/api/v1/attachments", content=file[1],
+                               headers={"content-type": "image/png"},
+                               params={"tenant": "batam", "filename": file[0]})
+        assert r.status_code == 201, r.text
+        attachments = [r.json()["id"]]
+    return await desk.report(
+        reporter={"name": person["name"], "email": person["email"], "phone": person["phone"],
+                  "kind": "penyedia", "organization": ""},
+        subject=f"Unggah penawaran {person['word']}",
+        description=f"Penawaran {person['word']} gagal diunggah; NIK saya {person['nik']}.",
+        documents={"id_card": person["nik"]}, attachments=attachments)
+
+
+def pg_rows(url: str, values: dict) -> list[str]:
+    """`table: key` for every value found in a row of the run's PostgreSQL schema."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import psycopg
+
+    schema = parse_qs(urlsplit(url).query)["schema"][0]
+    base = urlsplit(url)._replace(query="").geturl()
+    found = []
+    with psycopg.connect(base) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (schema,))]
+        for table in tables:
+            text = "\n".join(r[0] for r in conn.execute(
+                f'SELECT t::text FROM "{schema}"."{table}" t')).casefold()
+            found += [f"{table}: {key}" for key, value in values.items()
+                      if isinstance(value, str) and value.casefold() in text]
+    return found
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_erase_leaves_no_byte_of_the_person(tmp_path, sink, backend, request):
+    url = request.getfixturevalue("pg_url") if backend == "postgres" else ""
+    data = tmp_path / "data"
+    nats = EmbeddedNats(free_port(), data / "nats")  # NATS's files inside the data folder
+    nats.start()
+    try:
+        settings = make_settings(tmp_path, nats.url, url, smtp_url=sink.url,
+                                 smtp_port=free_port())
+        async with running_helpdesk(settings) as hd:
+            await _story(hd, settings, nats, sink, url)
+    finally:
+        nats.stop()
+
+
+async def _story(hd, settings, nats, sink, url) -> None:
+    desk = Desk(hd, "batam")
+    await desk.staff("petugas", "helpdesk")
+    await desk.staff("pengelola", "admin")
+    base = ["--data-dir", str(settings.data_dir), *(["--database", url] if url else [])]
+    secret_file = (KARTIKA["file"], PNG + KARTIKA["content"])
+
+    # Kartika: one ticket by the portal with her KTP scan, one by mail with another file.
+    portal = await report(hd, desk, KARTIKA, secret_file)
+    m = mail("batam@lpse.test", KARTIKA, f"Mohon bantuan {KARTIKA['word']}",
+             f"Saya {KARTIKA['name']}, telepon {KARTIKA['phone']}, NIK {KARTIKA['nik']}.",
+             secret_file)
+    _, response = await aiosmtplib.send(m, hostname="127.0.0.1", port=settings.smtp_port)
+    by_mail = {"number": response.split("tiket ")[1].split(";")[0]}
+    other = await report(hd, desk, BAMBANG, None)
+    for ticket in (portal, other):
+        await desk.act("petugas", ticket, "reply", {"message": "Silakan coba lagi."})
+    await desk.reporter(portal, "replies", {"message": f"Masih gagal, {KARTIKA['word']}."})
+    await eventually(lambda: sum(to == KARTIKA["email"] for to, _ in sink.messages) >= 3,
+                     timeout=30, what="surat ke Kartika terkirim")
+
+    # Export: the command and the admin API list both tickets with what she gave.
+    code, out = await cli("personal-data", "export", *base, "--email", KARTIKA["email"],
+                          "--tenant", "batam")
+    assert code == 0, out
+    exported = json.loads(out)
+    numbers = sorted(t["nomor"] for t in exported["tiket"])
+    assert numbers == sorted([portal["number"], by_mail["number"]]), numbers
+    text = json.dumps(exported, ensure_ascii=False)
+    for key in ("name", "phone", "nik", "word", "file"):
+        assert KARTIKA[key] in text, key
+    assert BAMBANG["name"] not in text
+    admin = {"Authorization": f"Bearer {desk.tokens['pengelola']}"}
+    r = await hd.http.get("/api/v1/personal-data", headers=admin,
+                          params={"tenant": "batam", "email": KARTIKA["email"].upper()})
+    assert r.status_code == 200 and r.json()["jumlah_tiket"] == 2, r.text
+    staff = {"Authorization": f"Bearer {desk.tokens['petugas']}"}
+    r = await hd.http.get("/api/v1/personal-data", headers=staff,
+                          params={"tenant": "batam", "email": KARTIKA["email"]})
+    assert r.status_code == 403  # admins only
+
+    # Erase, while everything runs.
+    code, out = await cli("personal-data", "erase", *base, "--email", KARTIKA["email"],
+                          "--tenant", "batam", "--nats", nats.url)
+    assert code == 0, out
+    assert out.count(": dihapus") == 2, out
+
+    async def erased_everywhere():
+        view = await desk.view(portal, "petugas")
+        return view["reporter"]["name"] == ERASED and view["description"] == ERASED and view
+    view = await eventually(erased_everywhere, timeout=30, what="tiket menampilkan [data dihapus]")
+    assert "ticket.personal_data_erased" in [e["type"] for e in view["timeline"]]
+    assert view["reporter"]["email"] == "" and view["status"] == "open"  # the ticket stays
+    kept = await desk.view(other, "petugas")
+    assert kept["reporter"]["name"] == BAMBANG["name"]
+    # Running it again records nothing new.
+    code, out = await cli("personal-data", "erase", *base, "--email", KARTIKA["email"],
+                          "--tenant", "batam", "--nats", nats.url)
+    assert code == 0 and ": dihapus" not in out, out
+
+    erased = {k: v for k, v in KARTIKA.items() if k != "file"} | {"file": KARTIKA["file"]}
+    folder = settings.data_dir
+    # The scrubs follow the event through every service; the checkpoints a moment later.
+    try:
+        await eventually(lambda: not leaks(folder, erased), timeout=30, interval=1.0,
+                         what="tidak ada byte data Kartika")
+    except AssertionError:
+        raise AssertionError(f"masih ada di folder data: {leaks(folder, erased)}") from None
+    if url:
+        try:
+            await eventually(lambda: not pg_rows(url, erased), timeout=30, interval=1.0,
+                             what="tidak ada data Kartika di tabel PostgreSQL")
+        except AssertionError:
+            raise AssertionError(f"masih ada di tabel: {pg_rows(url, erased)}") from None
+        assert pg_rows(url, {"name": BAMBANG["name"]}), "the other reporter must stay"
+    else:
+        # The other reporter is still there in clear (the desk's search rows), so the walk
+        # above does find values when they are there.
+        assert any(hit.endswith(": name") for hit in leaks(folder, {"name": BAMBANG["name"]}))
+    assert os.path.isdir(folder / "nats")
