@@ -17,7 +17,8 @@ def add_parser(personal_sub, common) -> None:
     access.add_argument("--tenant", required=True, help="unit, atau * untuk semua unit")
     access.add_argument("--since", required=True,
                         help="sejak YYYY-MM-DD (zona waktu unit) atau waktu ISO 8601")
-    access.add_argument("--until", default="", help="sampai sebelum (format sama); bawaan: sekarang")
+    access.add_argument("--until", default="",
+                        help="sampai sebelum (format sama); bawaan: sekarang")
     common(access)
     access.set_defaults(func=cmd_access_log)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from contextlib import redirect_stdout
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from conftest import make_settings, running_helpdesk
 from lpse_helpdesk.cli import main
@@ -17,6 +17,7 @@ from scenario import Desk
 from webclient import WebClient, text_of
 
 ZONE = load_standards()["batam"].zone
+PDF = b"%PDF-1.4\n" + b"0" * 2_000
 
 
 def scores(value: int, **other) -> dict:
@@ -41,7 +42,18 @@ async def test_skm_semester_report_and_personal_data_access_log(tmp_path, nats_s
         third = await closed(d, helpdesk, "Mohon info pelatihan")
         await surveys(hd, d, base, first, second, third)
         await report(hd, base)
-        await access_log(hd, base, first)
+        up = await hd.http.post("/api/v1/attachments", params={"tenant": "batam",
+                                                               "filename": "ktp.pdf"},
+                                content=PDF, headers={"Content-Type": "application/pdf"})
+        assert up.status_code == 201, up.text
+        with_file = await d.report(subject="Unggah KTP", description="KTP terlampir",
+                                   attachments=[up.json()["id"]])
+        download = f"/api/v1/tickets/{with_file['number']}/attachments/{up.json()['id']}"
+        r = await hd.http.get(download,
+                              headers={"Authorization": f"Bearer {d.tokens[helpdesk]}",
+                                       "X-Forwarded-For": "203.0.113.9"})
+        assert r.status_code == 200 and r.content == PDF
+        await access_log(hd, base, first, with_file)
 
 
 async def surveys(hd, d: Desk, base: str, first: dict, second: dict, third: dict) -> None:
@@ -122,8 +134,8 @@ async def token(hd, username: str) -> str:
     return r.json()["access_token"]
 
 
-async def access_log(hd, base: str, ticket: dict) -> None:
-    before = datetime.now(UTC).replace(microsecond=0)
+async def access_log(hd, base: str, ticket: dict, with_file: dict) -> None:
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=60)
     async with WebClient(base) as staff:
         assert (await staff.login("hd.btm")).status_code == 303
         r = await staff.http.get(f"/staf/tiket/{ticket['number']}")
@@ -148,6 +160,11 @@ async def access_log(hd, base: str, ticket: dict) -> None:
     assert before <= at <= datetime.now(UTC), row
     # The page polled nothing twice: one row for one look, though the page read the API.
     assert len(found) == 1
+    # The download, from the address the caller forwarded (the pages forward the browser's).
+    downloads = [(row["petugas"], row["alamat_ip"]) for row in csv.DictReader(io.StringIO(r.text))
+                 if row["nomor_tiket"] == with_file["number"]
+                 and row["jenis_akses"] == "unduh_lampiran"]
+    assert downloads == [("hd.btm", "203.0.113.9")], r.text
     # The same from the command line, as a breach report would take it.
     out = io.StringIO()
     with redirect_stdout(out):

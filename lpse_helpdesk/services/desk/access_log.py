@@ -86,7 +86,7 @@ class AccessLog:
         if rows:
             try:
                 await asyncio.to_thread(write, self.store, rows, self._due_prune())
-            except Exception as exc:  # noqa: BLE001 - e.g. the store closing; logged, not lost silently
+            except Exception as exc:  # noqa: BLE001 - e.g. the store closing: said in the log
                 log.warning("log akses data pribadi: %d baris gagal disimpan: %r", len(rows), exc)
 
     def _due_prune(self) -> bool:
@@ -115,7 +115,7 @@ def write(store: ServiceStore, rows: list[tuple], prune: bool = False) -> None:
         oldest = utc_text(from_utc_text(newest) - timedelta(days=RETENTION_DAYS))
         store.execute([
             Write(f"DELETE FROM {p}_personal_access WHERE at < ?", (oldest,)),
-            Write(f"DELETE FROM {p}_personal_access WHERE at < (SELECT at FROM"
+            Write(f"DELETE FROM {p}_personal_access WHERE at <= (SELECT at FROM"
                   f" {p}_personal_access ORDER BY at DESC LIMIT 1 OFFSET {MAX_ROWS})"),
         ])
 

@@ -137,8 +137,9 @@ def report(store: ServiceStore, tenant: str, zone, now: datetime,
     low = utc_text(datetime.combine(first, time(0), tzinfo=zone))
     high = utc_text(datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone))
     p = store.prefix
+    columns = ", ".join([*(f"s.{k}" for k in SKM_KEYS), *(f"f.{k}" for k in PROFILE_KEYS)])
     rows = store.query(
-        f"SELECT {', '.join(f's.{k}' for k in SKM_KEYS)}, {', '.join(f'f.{k}' for k in PROFILE_KEYS)}"
+        f"SELECT {columns}"
         f" FROM {p}_surveys s LEFT JOIN {p}_survey_profiles f ON f.ticket_id = s.ticket_id"
         " WHERE s.tenant = ? AND s.submitted_at >= ? AND s.submitted_at < ?", (tenant, low, high))
     size = len(SKM_KEYS)
