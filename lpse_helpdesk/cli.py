@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import cli_admin, cli_classifier, cli_personal, cli_up, cli_users
+from . import cli_admin, cli_classifier, cli_personal, cli_stream, cli_up, cli_users
 from .bootstrap import settings_from
 from .platform import eventloop
 from .platform.keys import SecretError
@@ -185,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_users.add_parsers(sub, common)
     cli_classifier.add_parsers(sub, common)
+    cli_stream.add_parsers(sub, common)
     cli_personal.add_parsers(sub, common)
 
     secret = sub.add_parser("secret", help="kunci penanda tangan token")

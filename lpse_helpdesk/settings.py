@@ -46,6 +46,8 @@ ENV = {
     "upload_bytes_per_client_per_hour": "HELPDESK_UPLOAD_BYTES_PER_CLIENT_PER_HOUR",
     "uploads_expire_hours": "HELPDESK_UPLOADS_EXPIRE_HOURS",
     "attachments_max_bytes": "HELPDESK_ATTACHMENTS_MAX_BYTES",
+    "stream_max_age_days": "HELPDESK_STREAM_MAX_AGE_DAYS",
+    "stream_max_bytes": "HELPDESK_STREAM_MAX_BYTES",
     "mail_domain": "HELPDESK_MAIL_DOMAIN", "mail_from": "HELPDESK_MAIL_FROM",
 }
 FLAGS = {"nats_url": "--nats", "database_url": "--database"}  # the others: --field-name
@@ -70,6 +72,11 @@ class Settings:
     # Copies JetStream keeps of the TICKETS stream, the TICKET_DECISIONS bucket and the
     # ATTACHMENTS object store: 1 for a single nats-server, 3 on a three-node cluster.
     stream_replicas: Replicas = 1
+    # How long TICKETS keeps a message (days; 0: for ever) and its size cap (bytes; 0: none,
+    # and at the cap new publishes wait in the outboxes). Older events stay in the stores and
+    # come back with `stream refill` (docs/production.md, "Retention").
+    stream_max_age_days: Annotated[float, msgspec.Meta(ge=0)] = 30.0
+    stream_max_bytes: Annotated[int, msgspec.Meta(ge=0)] = 0
     # A `postgresql://` URL switches every service store to PostgreSQL; empty = SQLite files.
     database_url: DatabaseUrl = ""
     smtp_url: SmtpUrl = ""  # outbound mail: smtp://user:pass@host:port (smtps:// for TLS)

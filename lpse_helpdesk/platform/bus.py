@@ -22,7 +22,13 @@ from pathlib import Path
 
 from faststream.nats import NatsBroker
 from faststream.security import BaseSecurity
-from nats.js.api import KeyValueConfig, ObjectStoreConfig, StorageType, StreamConfig
+from nats.js.api import (
+    DiscardPolicy,
+    KeyValueConfig,
+    ObjectStoreConfig,
+    StorageType,
+    StreamConfig,
+)
 from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 
 from ..schemas import STREAM, STREAM_SUBJECTS
@@ -83,19 +89,29 @@ async def command_connection(nats_url: str, tls: ssl.SSLContext | None = None,
             await broker.stop()
 
 
-def stream_config(replicas: int = 1) -> StreamConfig:
+def stream_config(replicas: int = 1, max_age_days: float = 30.0,
+                  max_bytes: int = 0) -> StreamConfig:
+    """TICKETS as the services make it. Messages older than `max_age_days` (0: none) leave
+    the stream; the stores keep them and `stream refill` brings them back. The age must stay
+    far above any consumer's lag: /ready reports a consumer stalled after 2 minutes. At
+    `max_bytes` (0: no cap) the stream refuses new messages (`discard: new`), never drops
+    ones a consumer has not read: the outboxes wait and /ready says "stream penuh"."""
     return StreamConfig(
         name=STREAM,
         subjects=list(STREAM_SUBJECTS),
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW_S,
         num_replicas=replicas,
+        max_age=max_age_days * 86400 if max_age_days else None,
+        max_bytes=max_bytes or None,
+        discard=DiscardPolicy.NEW,
     )
 
 
-async def ensure_stream(broker: NatsBroker, replicas: int = 1) -> None:
+async def ensure_stream(broker: NatsBroker, replicas: int = 1, max_age_days: float = 30.0,
+                        max_bytes: int = 0) -> None:
     js = broker.connection.jetstream()
-    config = stream_config(replicas)
+    config = stream_config(replicas, max_age_days, max_bytes)
     try:
         await js.add_stream(config)
     except BadRequestError:  # exists with other settings: bring it to ours

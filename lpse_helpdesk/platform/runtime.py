@@ -172,7 +172,9 @@ class Runtime:
             return
         while not self.stop_event.is_set():
             try:
-                await ensure_stream(self.broker, self.settings.stream_replicas)
+                await ensure_stream(self.broker, self.settings.stream_replicas,
+                                    self.settings.stream_max_age_days,
+                                    self.settings.stream_max_bytes)
                 await ensure_buckets(self.broker, self.settings.stream_replicas,
                                      self.settings.attachments_max_bytes)
                 # The durable consumers first: the subscribers only bind to them.

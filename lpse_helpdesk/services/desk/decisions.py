@@ -10,8 +10,8 @@ from ...schemas import AnyTicketEvent
 from ...schemas import events as ev
 from ...sla.units import due
 from ...workflow import rules
-from ...workflow.stamp import Stamp
 from ...workflow.rules import TicketNotFound
+from ...workflow.stamp import Stamp
 from ...workflow.state import TicketState
 
 REPORTER = ev.Actor(id="pelapor", role="reporter")
@@ -144,9 +144,11 @@ def reopen_on_not_solved(state: TicketState | None, feedback: ev.ReporterFeedbac
                          stamp: Stamp, merged: bool = False) -> ev.TicketReopened | None:
     """A reporter's "not solved" within the unit's reopen window reopens a closed ticket to
     whoever closed it. Too late, not closed, or `merged` (its work goes on in the ticket it was
-    merged into): None; the feedback stays in the timeline."""
+    merged into): None; the feedback stays in the timeline. A feedback older than the ticket's
+    last closing judged an earlier one (the stream replayed, `stream refill`): the ticket was
+    reopened for it then and closed again since, so None."""
     if (not reopens(feedback) or state is None or state.status != "closed" or standard is None
-            or merged):
+            or merged or (state.closed_at and feedback.occurred_at < state.closed_at)):
         return None
     if feedback.occurred_at > due(standard, state.closed_at, standard.reopen_window):
         return None
