@@ -127,10 +127,30 @@ class KeyStore:
         nothing written after an erase can be read with a new one)."""
         return self._key((tenant, ticket_id), create)
 
+    def key_of_reporter(self, tenant: str, ticket_id: uuid.UUID, email: str) -> bytes | None:
+        """`key_for(create=True)` and `link` in one: a new ticket's key and its reporter's
+        index row are written in one transaction (one commit per received ticket)."""
+        if not normalised(email):
+            return self.key_for(tenant, ticket_id, create=True)
+        row = (tenant, ticket_id)
+        key = self._cached(row)
+        if key is None:
+            key = self.backend.get(tenant, str(ticket_id))
+            if key is None:
+                key = self.backend.create(tenant, str(ticket_id), secrets.token_bytes(KEY_BYTES),
+                                          self.person(email))
+                if key is not None:  # linked in the same commit
+                    self._once(("link", tenant, ticket_id, normalised(email)))
+            if key is not None:
+                self._remember(row, key)
+        if key is not None:
+            self.link(tenant, email, ticket_id)  # a write only when not linked lately
+        return key
+
     def link(self, tenant: str, email: str, ticket_id: uuid.UUID) -> None:
         """Record that the ticket is the person's (with `email`): `tickets_of` finds it. An
         empty address links nothing."""
-        if normalised(email) and self._once(("link", tenant, normalised(email), ticket_id)):
+        if normalised(email) and self._once(("link", tenant, ticket_id, normalised(email))):
             self.backend.link(tenant, self.person(email), str(ticket_id))
 
     def tickets_of(self, tenant: str, email: str) -> list[uuid.UUID]:

@@ -37,9 +37,11 @@ TABLES = (
 class Backend(Protocol):
     def get(self, tenant: str, ticket_id: str) -> bytes | None: ...
 
-    def create(self, tenant: str, ticket_id: str, key: bytes) -> bytes | None:
+    def create(self, tenant: str, ticket_id: str, key: bytes,
+               person: str | None = None) -> bytes | None:
         """Insert `key` unless a key exists (then that one) or the ticket was forgotten
-        (then None)."""
+        (then None); and link `person` to the ticket in the same transaction (one commit
+        for a new ticket, not two)."""
 
     def link(self, tenant: str, person: str, ticket_id: str) -> None: ...
 
@@ -68,10 +70,12 @@ class MemoryBackend:
     def get(self, tenant, ticket_id):
         return self._keys.get((tenant, ticket_id))
 
-    def create(self, tenant, ticket_id, key):
+    def create(self, tenant, ticket_id, key, person=None):
         with self._lock:
             if (tenant, ticket_id) in self._forgotten:
                 return None
+            if person is not None:
+                self._persons.add((tenant, person, ticket_id))
             return self._keys.setdefault((tenant, ticket_id), key)
 
     def link(self, tenant, person, ticket_id):
@@ -128,20 +132,26 @@ class SQLiteBackend:
                         (tenant, ticket_id))
         return bytes(row[0]) if row else None
 
-    def create(self, tenant, ticket_id, key):
+    def create(self, tenant, ticket_id, key, person=None):
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
                 if db.execute("SELECT 1 FROM forgotten WHERE tenant = ? AND ticket_id = ?",
                               (tenant, ticket_id)).fetchone():
+                    db.execute("COMMIT")
                     return None
                 db.execute("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)",
                            (tenant, ticket_id, key))
+                if person is not None:
+                    db.execute("INSERT OR IGNORE INTO persons VALUES (?, ?, ?)",
+                               (tenant, person, ticket_id))
                 row = db.execute("SELECT key FROM keys WHERE tenant = ? AND ticket_id = ?",
                                  (tenant, ticket_id)).fetchone()
-            finally:
-                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
             return bytes(row[0])
 
     def link(self, tenant, person, ticket_id):

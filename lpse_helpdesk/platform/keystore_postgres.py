@@ -45,7 +45,7 @@ class PostgresBackend:
                           (tenant, ticket_id))
         return bytes(rows[0][0]) if rows else None
 
-    def create(self, tenant, ticket_id, key):
+    def create(self, tenant, ticket_id, key, person=None):
         with self._lock, self._db.transaction():
             db, p = self._db, self.p
             if db.execute(f"SELECT 1 FROM {p}forgotten WHERE tenant = %s AND ticket_id = %s",
@@ -53,6 +53,9 @@ class PostgresBackend:
                 return None
             db.execute(f"INSERT INTO {p}keys VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                        (tenant, ticket_id, key))
+            if person is not None:
+                db.execute(f"INSERT INTO {p}persons VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                           (tenant, person, ticket_id))
             row = db.execute(f"SELECT key FROM {p}keys WHERE tenant = %s AND ticket_id = %s",
                              (tenant, ticket_id)).fetchone()
             return bytes(row[0])

@@ -44,7 +44,7 @@ class KeySource(Protocol):
 
     def add_parts(self, tenant: str, ticket_id: uuid.UUID, attachment_ids: list[str]) -> None: ...
 
-    def link(self, tenant: str, email: str, ticket_id: uuid.UUID) -> None: ...
+    def key_of_reporter(self, tenant: str, ticket_id: uuid.UUID, email: str) -> bytes | None: ...
 
 
 class NoKeyStore(RuntimeError):
@@ -180,15 +180,16 @@ def seal(event, encoder: msgspec.json.Encoder) -> bytes:
     if spec is None:
         return encoder.encode(event)
     store = keystore()
-    key = store.key_for(event.tenant, event.ticket_id, create=True)
+    if spec.reporter:  # a received ticket: its key and its reporter's index row at once
+        key = store.key_of_reporter(event.tenant, event.ticket_id, event.reporter.email)
+    else:
+        key = store.key_for(event.tenant, event.ticket_id, create=True)
     if key is None:  # erased: what is written after an erase keeps nothing of the person
         return encoder.encode(msgspec.structs.replace(event, **_covered(event, spec, ERASED,
                                                                         "")[1]))
     secret, cover = _covered(event, spec, WIRE, "")
     if spec.attachments and event.attachments:
         store.add_parts(event.tenant, event.ticket_id, [a.id for a in event.attachments])
-    if spec.reporter and event.reporter.email:  # the person's index: found again by address
-        store.link(event.tenant, event.reporter.email, event.ticket_id)
     cipher, nonce_key = _cipher(key)
     plain, aead = encoder.encode(secret), _aead(event)
     nonce = _nonce(nonce_key, aead, plain)

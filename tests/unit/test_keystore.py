@@ -30,6 +30,11 @@ def _checks(store: KeyStore) -> None:
     assert store.key_for("batubara", T1, create=True) is None  # never a new key after erase
     assert store.is_forgotten("batubara", T1) and not store.is_forgotten("batubara", T2)
     assert store.tickets_of("batubara", "budi@example.id") == [T2]
+    t3 = uuid.uuid4()  # a received ticket: key and index row written together
+    key = store.key_of_reporter("batubara", t3, "Sari@Example.ID")
+    assert key == store.key_for("batubara", t3) and store.tickets_of("batubara", "sari@example.id") == [t3]
+    store.forget("batubara", [t3])
+    assert store.key_of_reporter("batubara", t3, "sari@example.id") is None
 
 
 def test_in_memory() -> None:
