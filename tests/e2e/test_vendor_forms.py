@@ -11,7 +11,9 @@ import re
 import pytest
 import pytest_asyncio
 from jsonschema import Draft202012Validator
+from playwright.async_api import async_playwright, expect
 
+from chromium import FLAGS, chromium_or_skip
 from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.platform.natsserver import EmbeddedNats, free_port
 from scenario import Desk
@@ -92,8 +94,8 @@ async def test_a_refused_form_names_every_problem_next_to_its_field(hd):
             "tenant": "lampung", "channel": "web", "subject": "s", "description": "d",
             "reporter": {"name": "Rina", "email": "rina@contoh.co.id"}})
         body = r.json()
-        assert r.status_code == 400 and body["field"] == body["problems"][0]["field"] == (
-            "reporter.email") or body["field"] == body["missing"][0]
+        assert r.status_code == 400 and body["field"] == body["missing"][0] == (
+            body["problems"][0]["field"]) == "documents.director_id_card", body
         assert len(body["problems"]) == 4 and all(
             "wajib diisi menurut standar layanan" in p["message"] for p in body["problems"])
 
@@ -167,3 +169,63 @@ async def test_a_faq_answer_is_marked_helpful_counted_and_limited(hd):
         assert (await staff.login(ppe)).status_code == 303
         review = await staff.http.get("/staf/faq", params={"tenant": "batubara"})
         assert "membantu 1, tidak 1" in review.text
+
+
+async def test_a_vendor_sees_the_refusal_and_copies_number_and_token_in_chromium(hd, tmp_path):
+    executable = chromium_or_skip()
+    program = tmp_path / "penawaran.exe"
+    program.write_bytes(b"MZ\x90\x00" * 64)
+    base = str(hd.http.base_url).rstrip("/")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=executable, args=FLAGS)
+        context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+        page = await context.new_page()
+        await page.goto(f"{base}{FORM}")
+        await page.get_by_label("Alamat email").fill("budi@")
+        await page.get_by_label("Judul").fill("Tidak bisa unggah penawaran")
+        await page.locator("#files").set_input_files(str(program))
+        await page.get_by_role("button", name="Kirim laporan").click()
+
+        summary = page.get_by_role("alert")
+        await expect(summary).to_contain_text("Laporan belum terkirim: periksa 6 isian")
+        await expect(summary).to_contain_text("Berkas lampiran harus dipilih lagi")
+        for label, words in (("Nama lengkap", "Nama lengkap wajib diisi."),
+                             ("Alamat email", "Alamat email tidak sah"),
+                             ("Nomor telepon/WA", "Nomor telepon/WA wajib diisi menurut"),
+                             ("Uraian masalah", "Uraian masalah wajib diisi.")):
+            field = page.get_by_label(label)
+            await expect(field).to_have_attribute("aria-invalid", "true")
+            described = await field.get_attribute("aria-describedby")
+            await expect(page.locator(f"#{described.split()[-1]}")).to_contain_text(words)
+        await expect(page.get_by_label("Alamat email")).to_have_value("budi@")
+        await expect(page.get_by_label("Judul")).to_have_value("Tidak bisa unggah penawaran")
+        await expect(page.locator("#files-galat")).to_contain_text(
+            "“penawaran.exe” bertipe yang tidak dikenal: tidak diterima. Tipe yang diterima: "
+            "PNG, JPG, PDF, DOCX, XLSX.")
+        await summary.get_by_role("link", name="Uraian masalah wajib diisi.").click()
+        await expect(page).to_have_url(re.compile("#description$"))
+        assert not FOREIGN.search(await page.locator("main").inner_text())
+
+        await page.get_by_label("Nama lengkap").fill("Budi Santoso")
+        await page.get_by_label("Alamat email").fill("budi@contoh.co.id")
+        await page.get_by_label("Nomor telepon/WA").fill("0812 3456 7890")
+        await page.locator("#doc_id_card").fill("3523012345678901")
+        await page.get_by_label("Uraian masalah").fill("Tombol unggah tidak merespons.")
+        await page.get_by_label("Kode Tender/Paket").fill("")
+        await page.get_by_role("button", name="Kirim laporan").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Laporan Anda diterima")
+        number = await page.locator("#nomor-tiket").inner_text()
+        token = await page.locator("#token-akses").inner_text()
+        for button, target, value in (("Salin nomor", "nomor-tiket", number),
+                                      ("Salin token", "token-akses", token)):
+            await page.get_by_role("button", name=button).click()
+            await expect(page.locator(f'button[data-salin="{target}"]')).to_have_text(
+                "Tersalin ✓")
+            assert await page.evaluate("navigator.clipboard.readText()") == value
+        await expect(page.locator("#batas-jawab")).to_contain_text("paling lambat")
+
+        # Without JavaScript the buttons stay hidden and the values are there to select.
+        plain = await (await browser.new_context(java_script_enabled=False)).new_page()
+        await plain.goto(page.url)
+        await expect(plain.get_by_role("button", name="Salin nomor")).to_be_hidden()
+        await browser.close()

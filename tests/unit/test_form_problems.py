@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from lpse_helpdesk.services.intake.problems import channel_names, ticket_problems
+from lpse_helpdesk.services.intake.problems import channel_names, mail_refusal, ticket_problems
 from lpse_helpdesk.services.web.portal_form import form_field, form_problems
 from lpse_helpdesk.standards import load_standard
 from lpse_helpdesk.standards.filetypes import accept, labels
@@ -16,7 +16,7 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e5274fb70000000049454e44ae426082")
 # What no page may show a reporter: msgspec's English, code names of fields and channels.
 FOREIGN = re.compile(r"Expected|length|regex|`|reporter\.|documents\.|fields\.|walk_in|"
-                     r"\bweb\b|\bapi\b|image/|application/")
+                     r"(?<!portal )\bweb\b|\bapi\b|image/|application/")
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +106,17 @@ def test_any_json_is_read_without_failing(units):
                  {"tenant": "tuban", "channel": 5, "fields": {"a": 1}, "subject": 7}):
         problems = ticket_problems(body, units["tuban"])
         assert all(p.message for p in problems)
+
+
+def test_a_refused_mail_names_channels_in_words_and_only_the_hints_that_apply(units):
+    lampung = mail_refusal(units["lampung"], ["channel"])
+    assert lampung == (f"{units['lampung'].name} tidak menerima laporan lewat email; kirim "
+                       "laporan lewat loket, portal web dan API")
+    tuban = mail_refusal(units["tuban"], ["reporter.phone"])
+    assert "nomor telepon yang bisa dihubungi" in tuban and "'Telepon: 0812...'" in tuban
+    assert "KTP" not in tuban and "NPWP" not in tuban and "tangkapan" not in tuban
+    basarnas = mail_refusal(units["basarnas"], ["documents.screenshot"])
+    assert basarnas.endswith("Kirim ulang: lampirkan tangkapan layar (PNG atau JPG)")
+    assert "Telepon" not in basarnas
+    for text in (lampung, tuban, basarnas):
+        assert not FOREIGN.search(text), text
