@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
-
 from chromium import FLAGS, chromium_or_skip
 from conftest import PNG, eventually, make_settings, running_helpdesk
-from lpse_helpdesk.services.desk import reporter_links
 from scenario import Desk
 from webclient import WebClient, text_of
+
+from lpse_helpdesk.services.desk import reporter_links
+from lpse_helpdesk.services.desk.reporter_http import PER_ADDRESS
 
 ANI, BUDI = "ani.penyedia@contoh.co.id", "budi@lain.co.id"
 UNKNOWN = "tidak.ada@contoh.co.id"
@@ -150,7 +150,7 @@ async def test_my_tickets_by_mail_and_what_reporters_see(tmp_path, nats_server, 
         await _in_a_browser(base, sink, first["number"])
 
         # Limits: per address (also for an unknown one), then per client address.
-        for _ in range(reporter_http_limit() - 1):
+        for _ in range(PER_ADDRESS - 1):
             assert (await api.post("/api/v1/reporters/link",
                                    json={"tenant": "batubara", "email": UNKNOWN})).status_code == 202
         flood = await api.post("/api/v1/reporters/link",
@@ -161,11 +161,6 @@ async def test_my_tickets_by_mail_and_what_reporters_see(tmp_path, nats_server, 
                    for i in range(12)]
         assert answers[-1].status_code == 429
         assert "Terlalu banyak permintaan" in answers[-1].json()["detail"]
-
-
-def reporter_http_limit() -> int:
-    from lpse_helpdesk.services.desk.reporter_http import PER_ADDRESS
-    return PER_ADDRESS
 
 
 async def _closed(web: WebClient, status: str):
@@ -198,5 +193,3 @@ async def _in_a_browser(base: str, sink, number: str) -> None:
         await expect(page.locator("body")).to_contain_text("Tender orang lain")
         await browser.close()
 
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

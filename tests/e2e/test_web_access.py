@@ -17,7 +17,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 # Answer without a login by design: the portal, the public FAQ, the reporter's own routes
 # (they need the ticket's access token instead), login itself, health/metrics probes, and the
-# "stop mailing me" link of a reporter's mail (it needs the signed tag of the address).
+# "stop mailing me" link of a reporter's mail (it needs the signed tag of the address), and
+# a reporter's request for a "Tiket saya" link (it goes to the address's own mailbox).
 PUBLIC = [
     ("GET", r"^/$"), ("GET", r"^/(health|ready|metrics)$"), ("GET", r"^/schema"),
     ("GET", r"^/static/"), ("GET", r"^/staf/masuk$"), ("POST", r"^/staf/(masuk|keluar)$"),
@@ -25,6 +26,7 @@ PUBLIC = [
     ("GET", r"^/api/v1/faq(/feed)?$"), ("POST", r"^/api/v1/faq/[^/]+/helpful$"),
     ("POST", r"^/api/v1/(tickets|attachments|auth/token)$"),
     ("GET", r"^/api/v1/mail/berhenti$"), ("POST", r"^/api/v1/mail/berhenti$"),
+    ("POST", r"^/api/v1/reporters/link$"),
 ]
 
 

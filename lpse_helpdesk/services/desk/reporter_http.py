@@ -56,7 +56,8 @@ class MyTickets(msgspec.Struct, frozen=True, kw_only=True):
     tickets: list[MyTicket]
 
 
-LinkHeader = Annotated[str, HeaderParameter(name="X-Reporter-Link", max_length=600)]
+LinkHeader = Annotated[str, HeaderParameter(name="X-Reporter-Link", max_length=600,
+                                            required=False)]
 
 
 class ReporterLinks:
@@ -98,7 +99,7 @@ class ReporterLinkController(Controller):
          description="Dengan tautan yang dikirim (`X-Reporter-Link`): semua tiket alamat itu "
          "di unit, yang terbaru dulu, dengan token akses tiap tiket / with the mailed link: "
          "every ticket of the address in the unit, newest first, with each one's token.")
-    async def tickets(self, service: DeskService, link: LinkHeader) -> MyTickets:
+    async def tickets(self, service: DeskService, link: LinkHeader = "") -> MyTickets:
         who = reporter_links.holder(service.signer, link)
         if who is None:
             raise refusals.NotAuthenticated(
