@@ -50,7 +50,8 @@ async def created_page(request: Request, web: WebFrontend, number: str) -> Respo
     unit = web.unit(view["tenant"]) if view else next(
         (u for u in web.units() if number.startswith(f"{u.number_prefix}-")), None)
     due_at = _when(view.get("first_response_due")) if view else None
-    if due_at is None and unit is not None and not (view and view.get("sla_paused")):
+    # Without the ticket's cookie this may be a later visit: no deadline guessed from now.
+    if due_at is None and unit is not None and token and not (view and view.get("sla_paused")):
         received = next((_when(e["occurred_at"]) for e in (view or {}).get("timeline", [])
                          if e.get("type") == "ticket.received"), None)
         due_at = first_answer_due(unit, received or web.now())
