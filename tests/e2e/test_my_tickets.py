@@ -169,7 +169,7 @@ async def _closed(web: WebClient, status: str):
 
 
 async def _in_a_browser(base: str, sink, number: str) -> None:
-    """The link flow as a reporter walks it, JavaScript off: the lookup page, "Tiket saya",
+    """The link flow as a reporter walks it, JavaScript off: the status lookup, "Tiket saya",
     the address, the mail's link, the list, a ticket."""
     from playwright.async_api import async_playwright, expect
 
@@ -178,7 +178,9 @@ async def _in_a_browser(base: str, sink, number: str) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS)
         page = await (await browser.new_context(java_script_enabled=False)).new_page()
-        await page.goto(f"{base}/portal/tiket-saya")
+        await page.goto(f"{base}/portal/status")  # where a reporter without a token looks
+        await page.locator("#ke-tiket-saya").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Tiket saya")
         await page.get_by_label("Unit LPSE").select_option("batubara")
         await page.get_by_label("Alamat email").fill(BUDI)
         await page.get_by_role("button", name="Kirim tautan").click()
