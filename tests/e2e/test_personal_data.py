@@ -22,6 +22,7 @@ import aiosmtplib
 import pytest
 from conftest import PNG, eventually, make_settings, running_helpdesk
 from scenario import Desk
+from webclient import WebClient, text_of
 
 from lpse_helpdesk.cli import main
 from lpse_helpdesk.platform.natsserver import EmbeddedNats, free_port
@@ -33,6 +34,9 @@ KARTIKA = {"name": "Kartika Wulandarisembiring", "email": "kartika.zamrud@vendor
            "word": "Zamrudkencanaputih", "file": "ktp-kartika-wulandarisembiring.png",
            "content": b"ISIBERKASKARTIKAQX"}
 # Another reporter of the same unit, who stays.
+# A third, erased from the admins' page.
+CITRA = {"name": "Citra Kusumawardhanix", "email": "citra.x@contohqz.id", "phone": "081277776666",
+         "nik": "3300000000007777", "word": "Halamanhapusqz"}
 BAMBANG = {"name": "Bambang Nusakambangan", "email": "bambang.tetap@contohqz.id",
            "phone": "081200001111", "nik": "3500000000004242", "word": "Lupakatasandiqz"}
 
@@ -176,6 +180,8 @@ async def _story(hd, settings, nats, sink, url) -> None:
                           params={"tenant": "batam", "email": KARTIKA["email"]})
     assert r.status_code == 403  # admins only
 
+    await _page(hd, desk, settings)
+
     # Erase, while everything runs.
     code, out = await cli("personal-data", "erase", *base, "--email", KARTIKA["email"],
                           "--tenant", "batam", "--nats", nats.url)
@@ -195,7 +201,7 @@ async def _story(hd, settings, nats, sink, url) -> None:
                           "--tenant", "batam", "--nats", nats.url)
     assert code == 0 and ": dihapus" not in out, out
 
-    erased = {k: v for k, v in KARTIKA.items() if k != "file"} | {"file": KARTIKA["file"]}
+    erased = {**KARTIKA, **{f"citra_{k}": v for k, v in CITRA.items()}}
     folder = settings.data_dir
     # The scrubs follow the event through every service; the checkpoints a moment later.
     try:
@@ -215,3 +221,29 @@ async def _story(hd, settings, nats, sink, url) -> None:
         # above does find values when they are there.
         assert any(hit.endswith(": name") for hit in leaks(folder, {"name": BAMBANG["name"]}))
     assert os.path.isdir(folder / "nats")
+
+
+async def _page(hd, desk: Desk, settings) -> None:
+    """The admins' page: the person's tickets shown, the erase refused without the
+    confirmation, then done (through the desk's API, which also deletes the files)."""
+    citra = await report(hd, desk, CITRA, ("lampiran-citra.png", PNG + b"CITRAQZ"))
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    async with WebClient(base) as web:
+        assert (await web.login("pengelola")).status_code == 303
+        shown = await web.http.get("/staf/data-pribadi/",
+                                   params={"tenant": "batam", "email": KARTIKA["email"]})
+        assert shown.status_code == 200 and KARTIKA["name"] in text_of(shown)
+        assert "2 tiket" in text_of(shown)
+        look = f"/staf/data-pribadi/?tenant=batam&email={CITRA['email']}"
+        unsure = await web.form("/staf/data-pribadi/hapus",
+                                {"tenant": "batam", "email": CITRA["email"]}, page=look)
+        assert unsure.status_code == 400 and "Centang konfirmasi" in text_of(unsure)
+        done = await web.form("/staf/data-pribadi/hapus", {
+            "tenant": "batam", "email": CITRA["email"], "yakin": "ya"}, page=look)
+        assert done.status_code == 200 and citra["number"] in text_of(done), text_of(done)
+    view = await desk.view(citra, "petugas")
+    assert view["reporter"]["name"] == ERASED
+    ref = view["timeline"][0]["event"]["attachments"][0]
+    r = await hd.http.get(f"/api/v1/tickets/{citra['number']}/attachments/{ref['id']}",
+                          headers={"Authorization": f"Bearer {desk.tokens['petugas']}"})
+    assert r.status_code == 404  # the file is gone from the object store

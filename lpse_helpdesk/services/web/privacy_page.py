@@ -1,0 +1,81 @@
+"""The admins' page of reporters' personal data, `/staf/data-pribadi` (UU PDP): what is held
+about the owner of an e-mail address in a unit (the export, shown and downloadable as JSON),
+and its erasure after a confirmation. Every read and change is a call to the desk's API with
+the admin's own token, so the API's role and unit checks are the only ones."""
+
+from __future__ import annotations
+
+import json
+
+from litestar import Controller, Request, Response, get, post
+
+from ...platform.auth import Principal
+from .answers import refusal
+from .application import WebFrontend
+from .render import page
+from .session import staff_session
+from .staff import units_for
+
+API = "/api/v1/personal-data"
+
+
+async def show(web: WebFrontend, request: Request, who, tenant: str, email: str,
+               status: int = 200, error: str = "", erased: dict | None = None) -> Response:
+    principal, token = who
+    found = None
+    if email and not error:
+        answer = await web.call("GET", API, staff_token=token,
+                                params={"tenant": tenant, "email": email})
+        if answer.status in (401, 403):
+            return refusal(request, answer, principal, back="/staf/antrean")
+        if answer.ok:
+            found = answer.body
+        else:
+            status, error = answer.status, answer.detail
+    return page(request, "privacy.html", status=status, staff=principal,
+                units=[u for u in units_for(web, principal) if u], tenant=tenant, email=email,
+                found=found, error=error, erased=erased)
+
+
+class PrivacyPages(Controller):
+    path = "/staf/data-pribadi"
+    guards = [staff_session]
+
+    @get("/")
+    async def person(self, request: Request, who: tuple[Principal, str],
+                     web: WebFrontend) -> Response:
+        q = request.query_params
+        tenant = q.get("tenant") or (who[0].tenant if who[0].tenant != "*" else "")
+        return await show(web, request, who, tenant, (q.get("email") or "").strip())
+
+    @get("/unduh")
+    async def download(self, request: Request, who: tuple[Principal, str],
+                       web: WebFrontend) -> Response:
+        q = request.query_params
+        answer = await web.call("GET", API, staff_token=who[1], params={
+            "tenant": q.get("tenant", ""), "email": q.get("email", "")})
+        if not answer.ok:
+            return refusal(request, answer, who[0], back="/staf/data-pribadi")
+        return Response(json.dumps(answer.body, ensure_ascii=False, indent=2),
+                        media_type="application/json", headers={
+                            "Content-Disposition": 'attachment; filename="data-pribadi.json"'})
+
+    @post("/hapus")
+    async def erase(self, request: Request, who: tuple[Principal, str],
+                    web: WebFrontend) -> Response:
+        form = await request.form()
+        tenant, email = form.get("tenant") or "", (form.get("email") or "").strip()
+        if form.get("yakin") != "ya":
+            return await show(web, request, who, tenant, email, status=400,
+                              error="Centang konfirmasi dulu: penghapusan tidak bisa dibatalkan.")
+        answer = await web.call("POST", f"{API}/erase", staff_token=who[1],
+                                json={"tenant": tenant, "email": email})
+        if answer.status in (401, 403):
+            return refusal(request, answer, who[0], back="/staf/antrean")
+        if not answer.ok:
+            return await show(web, request, who, tenant, email, status=answer.status,
+                              error=answer.detail)
+        return await show(web, request, who, tenant, "", erased=answer.body)
+
+
+CONTROLLERS = [PrivacyPages]
