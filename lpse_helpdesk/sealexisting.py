@@ -117,8 +117,9 @@ def _vacuum(path: Path) -> None:
         db.close()
 
 
-def seal_existing(settings, out=sys.stdout, err=sys.stderr) -> int:
+def seal_existing(settings, out=None, err=None) -> int:
     """Rewrite every service store's plaintext personal events sealed; progress on `err`."""
+    out, err = out or sys.stdout, err or sys.stderr
     from . import bootstrap
     from .services import NAMES, definition
 
