@@ -38,9 +38,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         if tenants is None:
             return 2
         found = [privacy_http.export(desk.app, tenant, args.email) for tenant in tenants]
+        _log_export(desk.app, found)
     found = [f for f in found if f["tiket"]] or found[:1]
     print(json.dumps(found[0] if len(found) == 1 else found, ensure_ascii=False, indent=2))
     return 0
+
+
+def _log_export(desk, found: list[dict]) -> None:
+    """The export in the personal-data access log, as the operator's account on this machine."""
+    import getpass
+
+    from .services.desk import access_log
+
+    for person in found:
+        access_log.write_now(desk.store, desk.now(), person["unit"], f"cli:{getpass.getuser()}",
+                             "operator", [t["nomor"] for t in person["tiket"]], "ekspor", "lokal")
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
@@ -73,6 +85,36 @@ def cmd_erase(args: argparse.Namespace) -> int:
         return 1
     if files:
         print(f"{deleted} berkas lampiran dihapus dari object store / files deleted")
+    return 0
+
+
+def cmd_erase_staff(args: argparse.Namespace) -> int:
+    """A staff account's personal data: the account (display name, password hash, OTP
+    secrets) is deleted, its tokens are voided everywhere (the running desk publishes the
+    revocation), and the store keeps no copy of it (secure delete, WAL truncated). Its
+    username stays in the tickets' histories and the access log, which record who acted."""
+    import time
+
+    from .platform import privacy_wipe
+    from .services import definition
+    from .services.desk import accounts
+
+    settings = bootstrap.settings_from(args)
+    store = bootstrap.open_store(definition("desk"), settings)
+    try:
+        accounts.delete(store, args.username, round(time.time(), 3))
+        path = privacy_wipe.sqlite_file(store)
+    except accounts.AccountNotFound:
+        print(f"Gagal: pengguna `{args.username}` tidak ada / no such user", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    if path is not None and not privacy_wipe.checkpoint(path):
+        print(f"{path}: WAL masih dipakai; jalankan lagi / WAL busy: run again", file=sys.stderr)
+        return 1
+    print(f"Akun staf `{args.username}` dan data pribadinya dihapus; nama penggunanya tetap "
+          "tercatat di riwayat tiket dan log akses. / Staff account and its personal data "
+          "erased; the username stays in ticket histories and the access log.")
     return 0
 
 
@@ -119,3 +161,7 @@ def add_parsers(personal_sub, common) -> None:
             p.add_argument("--actor", default="admin",
                            help="siapa yang menghapus, dicatat di event (default: admin)")
         p.set_defaults(func=func)
+    staff = personal_sub.add_parser("erase-staff", help="hapus akun staf dan data pribadinya")
+    common(staff)
+    staff.add_argument("--username", required=True, help="nama pengguna staf")
+    staff.set_defaults(func=cmd_erase_staff)
