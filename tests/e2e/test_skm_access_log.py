@@ -5,6 +5,7 @@ the CLI."""
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,15 @@ async def test_skm_semester_report_and_personal_data_access_log(tmp_path, nats_s
                               headers={"Authorization": f"Bearer {d.tokens[helpdesk]}",
                                        "X-Forwarded-For": "203.0.113.9"})
         assert r.status_code == 200 and r.content == PDF
+        # An admin's export of the reporter's data (API and command line) is an access too.
+        await d.staff("admin.btm", "admin")
+        r = await hd.http.get("/api/v1/personal-data", params={
+            "tenant": "batam", "email": "budi@contoh.co.id"},
+            headers={"Authorization": f"Bearer {d.tokens['admin.btm']}"})
+        assert r.status_code == 200 and len(r.json()["tiket"]) == 4, r.text
+        with redirect_stdout(io.StringIO()):
+            assert main(["personal-data", "export", "--email", "budi@contoh.co.id",
+                         "--tenant", "batam", "--data-dir", str(hd.settings.data_dir)]) == 0
         await access_log(hd, base, first, with_file)
 
 
@@ -165,6 +175,10 @@ async def access_log(hd, base: str, ticket: dict, with_file: dict) -> None:
                  if row["nomor_tiket"] == with_file["number"]
                  and row["jenis_akses"] == "unduh_lampiran"]
     assert downloads == [("hd.btm", "203.0.113.9")], r.text
+    exports = sorted((row["petugas"], row["alamat_ip"]) for row in csv.DictReader(
+        io.StringIO(r.text)) if row["nomor_tiket"] == ticket["number"]
+        and row["jenis_akses"] == "ekspor")
+    assert exports == [("admin.btm", "127.0.0.1"), (f"cli:{getpass.getuser()}", "lokal")]
     # The same from the command line, as a breach report would take it.
     out = io.StringIO()
     with redirect_stdout(out):

@@ -120,6 +120,14 @@ def write(store: ServiceStore, rows: list[tuple], prune: bool = False) -> None:
         ])
 
 
+def write_now(store: ServiceStore, now: datetime, tenant: str, username: str, role: str,
+              numbers: list[str], action: str, address: str) -> None:
+    """Rows for an access outside a served request (the command line's export), at once."""
+    if numbers:
+        write(store, [(utc_text(now), tenant, username, role, number[:64], action, address[:64])
+                      for number in numbers])
+
+
 def parse_since(text: str, zone) -> datetime:
     """`YYYY-MM-DD` (the start of that day in the unit's zone) or an ISO time; ValueError
     otherwise."""

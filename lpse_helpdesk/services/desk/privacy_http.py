@@ -10,13 +10,13 @@ import logging
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import Provide
 
 from ...platform.auth import Principal, staff_login
 from ...platform.http import errors, service_routes
 from ...schemas.events import EMAIL, Actor
-from . import privacy
+from . import privacy, skm_http
 from .accounts_http import admin_of, require_scope
 from .application import DeskService
 
@@ -118,9 +118,12 @@ class PersonalDataController(Controller):
          "staf; hanya admin / everything held about the address's owner in the unit; admins "
          "only.")
     async def export_person(self, tenant: Tenant, email: Email, admin: Principal,
-                            service: DeskService) -> dict[str, Any]:
+                            service: DeskService, request: Request) -> dict[str, Any]:
         require_scope(admin, tenant, "mengekspor data")
-        return await asyncio.to_thread(export, service, tenant, email)
+        found = await asyncio.to_thread(export, service, tenant, email)
+        for ticket in found["tiket"]:  # the personal-data access log (access_log.py)
+            skm_http.noted(service, request, admin, tenant, ticket["nomor"], "ekspor")
+        return found
 
     @post("/erase", status_code=200, responses=errors(400, 401, 403),
           summary="Hapus data pribadi pelapor / erase a reporter's personal data",
