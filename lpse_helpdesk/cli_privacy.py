@@ -39,21 +39,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             return 2
         found = [privacy_http.export(desk.app, tenant, args.email) for tenant in tenants]
         _log_export(desk.app, found)
-        _log_export(desk.app, found)
     found = [f for f in found if f["tiket"]] or found[:1]
     print(json.dumps(found[0] if len(found) == 1 else found, ensure_ascii=False, indent=2))
     return 0
-
-
-def _log_export(desk, found: list[dict]) -> None:
-    """The export in the personal-data access log, as the operator's account on this machine."""
-    import getpass
-
-    from .services.desk import access_log
-
-    for person in found:
-        access_log.write_now(desk.store, desk.now(), person["unit"], f"cli:{getpass.getuser()}",
-                             "operator", [t["nomor"] for t in person["tiket"]], "ekspor", "lokal")
 
 
 def _log_export(desk, found: list[dict]) -> None:
