@@ -128,23 +128,20 @@ class KeyStore:
         return self._key((tenant, ticket_id), create)
 
     def key_of_reporter(self, tenant: str, ticket_id: uuid.UUID, email: str) -> bytes | None:
-        """`key_for(create=True)` and `link` in one: a new ticket's key and its reporter's
-        index row are written in one transaction (one commit per received ticket)."""
-        if not normalised(email):
-            return self.key_for(tenant, ticket_id, create=True)
+        """`key_for(create=True)`, and when that makes the ticket's key, `link` in the same
+        transaction (one commit per received ticket). A ticket's key is made by its
+        `ticket.received`, so a key that exists was linked then: encoding the event again (a
+        consumer's history, a rebuild in a fresh process) writes nothing."""
         row = (tenant, ticket_id)
         key = self._cached(row)
         if key is None:
             key = self.backend.get(tenant, str(ticket_id))
             if key is None:
-                key = self.backend.create(tenant, str(ticket_id), secrets.token_bytes(KEY_BYTES),
-                                          self.person(email))
-                if key is not None:  # linked in the same commit
-                    self._once(("link", tenant, ticket_id, normalised(email)))
+                person = self.person(email) if normalised(email) else None
+                key = self.backend.create(tenant, str(ticket_id),
+                                          secrets.token_bytes(KEY_BYTES), person)
             if key is not None:
                 self._remember(row, key)
-        if key is not None:
-            self.link(tenant, email, ticket_id)  # a write only when not linked lately
         return key
 
     def link(self, tenant: str, email: str, ticket_id: uuid.UUID) -> None:

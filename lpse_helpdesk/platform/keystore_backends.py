@@ -160,9 +160,13 @@ class SQLiteBackend:
                              (tenant, person, ticket_id))
 
     def add_parts(self, tenant, ticket_id, parts):
-        with self._lock:
-            self._db.executemany("INSERT OR IGNORE INTO parts VALUES (?, ?, ?)",
-                                 [(tenant, ticket_id, part) for part in parts])
+        with self._lock:  # read first: an event encoded again must not cost a commit
+            known = {row[0] for row in self._db.execute(
+                "SELECT part FROM parts WHERE tenant = ? AND ticket_id = ?", (tenant, ticket_id))}
+            missing = [part for part in parts if part not in known]
+            if missing:
+                self._db.executemany("INSERT OR IGNORE INTO parts VALUES (?, ?, ?)",
+                                     [(tenant, ticket_id, part) for part in missing])
 
     def tickets(self, tenant, person):
         with self._lock:

@@ -65,6 +65,11 @@ class PostgresBackend:
                    " RETURNING 1", (tenant, person, ticket_id))
 
     def add_parts(self, tenant, ticket_id, parts):
+        known = {row[0] for row in self._rows(
+            "SELECT part FROM {p}parts WHERE tenant = %s AND ticket_id = %s", (tenant, ticket_id))}
+        parts = [part for part in parts if part not in known]
+        if not parts:
+            return
         with self._lock, self._db.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO {self.p}parts VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
