@@ -157,8 +157,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         nats_url, tls = command_url(settings, args.nats), tls_for(settings.nats_ca_file)
         # Bulk (desk's view): replayed here, in large batches; the consumer resumes after it.
         bulk = [c for c in views if c.bulk is not None]
-        for spec, result in zip(bulk, eventloop.run(rebuild.rebuild_in_bulk(
-                service.store, bulk, nats_url, settings.max_body_bytes, _progress, tls))):
+        try:
+            results = eventloop.run(rebuild.rebuild_in_bulk(
+                service.store, bulk, nats_url, settings.max_body_bytes, _progress, tls))
+        except rebuild.StreamIncomplete as exc:
+            print(f"lpse-helpdesk rebuild: {exc}", file=sys.stderr)
+            return 1
+        for spec, result in zip(bulk, results):
             print(f"Read model {spec.name} dibangun ulang dari {result.replayed} pesan stream; "
                   f"consumer lanjut dari urutan {result.resume_at}. / Rebuilt from "
                   f"{result.replayed} stream messages; the consumer resumes at {result.resume_at}.")

@@ -43,6 +43,10 @@ log = logging.getLogger("lpse_helpdesk.bus")
 # Msg-Id dedup window: a relay that crashed between publishing and saving its position
 # republishes at most one batch on restart, seconds later; ten minutes is a wide margin.
 DUPLICATE_WINDOW_S = 600.0
+# The stream's metadata key naming the first sequence from which it held every stored event
+# (set by `stream refill`; absent: 1). A first message above it means messages left the stream
+# (max age, a purge): a rebuild from it would miss them (`rebuild.check_complete`).
+COMPLETE_FROM = "lpse_helpdesk.complete_from"
 
 
 def nats_servers(nats_url: str) -> list[str]:
@@ -96,13 +100,15 @@ def stream_config(replicas: int = 1, max_age_days: float = 30.0,
     far above any consumer's lag: /ready reports a consumer stalled after 2 minutes. At
     `max_bytes` (0: no cap) the stream refuses new messages (`discard: new`), never drops
     ones a consumer has not read: the outboxes wait and /ready says "stream penuh"."""
+    max_age = max_age_days * 86400 if max_age_days else None
     return StreamConfig(
         name=STREAM,
         subjects=list(STREAM_SUBJECTS),
         storage=StorageType.FILE,
-        duplicate_window=DUPLICATE_WINDOW_S,
+        # JetStream refuses a duplicate window longer than the max age.
+        duplicate_window=min(DUPLICATE_WINDOW_S, max_age or DUPLICATE_WINDOW_S),
         num_replicas=replicas,
-        max_age=max_age_days * 86400 if max_age_days else None,
+        max_age=max_age,
         max_bytes=max_bytes or None,
         discard=DiscardPolicy.NEW,
     )
@@ -115,6 +121,9 @@ async def ensure_stream(broker: NatsBroker, replicas: int = 1, max_age_days: flo
     try:
         await js.add_stream(config)
     except BadRequestError:  # exists with other settings: bring it to ours
+        # Keeping its metadata: `COMPLETE_FROM`, set by a refill, and the server's own.
+        existing = (await js.stream_info(STREAM)).config
+        config.metadata = {**(existing.metadata or {}), **(config.metadata or {})}
         await js.update_stream(config)
 
 

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from nats.js.errors import NotFoundError
 
 from ..schemas import STREAM
-from .bus import command_connection
+from .bus import COMPLETE_FROM, command_connection
 from .service import ConsumerSpec
 from .store import ServiceStore, Write
+
 # `stream_batches` is looked up here when a rebuild runs, so that tests can replace it.
 from .streamread import Progress, stream_batches
 
@@ -33,7 +34,7 @@ from .streamread import Progress, stream_batches
 def reset_tables(store: ServiceStore, specs: list[ConsumerSpec]) -> list[str]:
     if not specs:
         return []
-    tracking = store._tracking_table  # noqa: SLF001 - the store owns that name
+    tracking = store._tracking_table
     writes, names = [], []
     for spec in specs:
         writes += [Write(f"DELETE FROM {store.prefix}_{table}") for table in spec.rebuild_tables]
@@ -41,6 +42,23 @@ def reset_tables(store: ServiceStore, specs: list[ConsumerSpec]) -> list[str]:
         names.append(spec.name)
     store.execute(writes)
     return names
+
+
+class StreamIncomplete(RuntimeError):
+    """The stream no longer holds every event: a rebuild from it would miss the oldest."""
+
+
+async def check_complete(js) -> None:
+    """Refuse to rebuild from a stream whose oldest messages have left it (its max age, a
+    purge): its first sequence is above the one it was complete from (`bus.COMPLETE_FROM`)."""
+    info = await js.stream_info(STREAM)
+    complete_from = int((info.config.metadata or {}).get(COMPLETE_FROM, 1))
+    if info.state.last_seq and info.state.first_seq > complete_from:
+        raise StreamIncomplete(
+            f"stream {STREAM} tidak lagi memuat semua event (mulai urutan "
+            f"{info.state.first_seq}, lengkap sejak {complete_from}: batas umur atau purge); "
+            "jalankan dulu `lpse-helpdesk stream refill --purge` / the stream lost its oldest "
+            "events: refill it first")
 
 
 async def delete_consumers(nats_url: str, names: list[str], tls=None) -> None:
@@ -185,7 +203,8 @@ async def rebuild_from_stream(connection, store: ServiceStore, spec: ConsumerSpe
             if chunk is None:
                 return
             if isinstance(chunk, BaseException):
-                raise RuntimeError("membaca stream gagal / reading the stream failed") from chunk
+                raise RuntimeError(  # noqa: TRY004 - the read failed, not a type
+                    "membaca stream gagal / reading the stream failed") from chunk
             yield chunk
 
     fold = asyncio.ensure_future(asyncio.to_thread(bulk_rebuild, store, spec, chunks(),
@@ -231,8 +250,10 @@ async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_u
                           progress: Callable[[str, int, int], None] | None = None,
                           tls=None) -> list[BulkResult]:
     """`lpse-helpdesk rebuild SERVICE` for consumers with a bulk projection (service stopped);
-    `progress` hears (consumer, read, to read) as `stream_batches` reads."""
+    `progress` hears (consumer, read, to read) as `stream_batches` reads. First, with or
+    without such consumers, `check_complete`: nothing is emptied from an incomplete stream."""
     async with command_connection(nats_url, tls) as nc:
+        await check_complete(nc.jetstream())
         results = []
         for spec in specs:
             told = None if progress is None else (

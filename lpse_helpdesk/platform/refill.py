@@ -4,8 +4,9 @@ The stores, not the stream, are the source of truth (docs/production.md): after 
 damaged stream, or a database restored to an earlier point, every stored event of every service
 is published again, as its relay would (the stored bytes unchanged, `Nats-Msg-Id` = event id).
 
-- **Only into an empty stream.** A stream that still holds messages is refused unless `purge`:
-  then it is deleted and made again (empty, with the configured limits). Appending the events
+- **Only into an empty stream.** A stream that still holds messages is refused unless `purge`.
+  The stream is then deleted and made again, empty, with the configured limits (an empty one
+  too: a purge would keep the duplicate window). Appending the events
   missing from a partial stream would put them after later ones of their tickets, and
   JetStream's duplicate window (10 minutes, kept across a purge) cannot tell what is there.
   So a refill is re-run as a whole (`--purge`), which always ends in the same stream.
@@ -39,6 +40,7 @@ from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
 from ..schemas import STREAM, InvalidEvent, decode_event, subject_for
+from .bus import COMPLETE_FROM
 from .outbox import SET_ASIDE, OutboxRelay
 from .store import ServiceStore, Write
 
@@ -109,8 +111,9 @@ def store_events(store: ServiceStore, upto: int, limit: int, set_aside: list[Wri
 
 
 async def prepare_stream(js, config: StreamConfig, floor: int, purge: bool) -> int:
-    """An empty `TICKETS` whose next sequence is above `floor`; returns how many messages a
-    purge deleted. Refused when the stream holds messages and `purge` is not given."""
+    """`TICKETS` made again, empty, its first sequence above `floor` and the old stream's last,
+    marked complete from there (`bus.COMPLETE_FROM`); returns how many messages it held.
+    Refused when the stream holds messages and `purge` is not given."""
     try:
         info = await js.stream_info(STREAM)
     except NotFoundError:
@@ -123,15 +126,15 @@ async def prepare_stream(js, config: StreamConfig, floor: int, purge: bool) -> i
                 "stream kosong: tambahkan --purge untuk menghapus dan membuatnya lagi / the "
                 "stream is not empty: add --purge to delete and refill it")
         deleted = info.state.messages
-    if info is not None and (purge or info.state.first_seq <= floor):
-        # Made again, not purged: a purge keeps the duplicate window, which would drop every
-        # event published in its last 10 minutes. Durable consumers go with it; the services
-        # make theirs again when they start.
+    if info is not None:
+        # Made again, not reused or purged: a purge keeps the duplicate window, which would
+        # drop every event published in its last 10 minutes. Durable consumers go with it;
+        # the services make theirs again when they start.
         floor = max(floor, info.state.last_seq)
         await js.delete_stream(STREAM)
-        info = None
-    if info is None:
-        await js.add_stream(replace(config, first_seq=floor + 1 if floor else None))
+    await js.add_stream(replace(config, first_seq=floor + 1 if floor else None,
+                                metadata={**(config.metadata or {}),
+                                          COMPLETE_FROM: str(floor + 1)}))
     return deleted
 
 
