@@ -5,6 +5,9 @@ password is right; POP3 too."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import msgspec
 import pytest
 
@@ -65,7 +68,9 @@ async def test_mail_in_the_mailbox_becomes_a_ticket_once_even_across_a_crash(
     assert dovecot.count() == 1  # not marked: the crash came first
 
     # Restarted on the same data: the mail is fetched again, changes nothing, and is moved.
-    # Polling only every 5 minutes now: the next mail can only come in time through IDLE.
+    # Polling and renewing IDLE only every 5 minutes now: the next mail, delivered right after
+    # the first is marked (often between a SEARCH and the IDLE), can only come through IDLE.
+    monkeypatch.setattr(mailsession, "IDLE_RENEW", 300.0)
     standards = standards_with(imap_box(dovecot, poll_seconds=300, done_folder="Selesai"))
     async with running_helpdesk(settings, services=["intake"], standards=standards) as hd:
         await eventually(lambda: dovecot.count() == 0, what="surat dipindahkan")
@@ -79,6 +84,49 @@ async def test_mail_in_the_mailbox_becomes_a_ticket_once_even_across_a_crash(
             return list((await hd.http.get("/ready")).json()["mailboxes"].values()) == ["ok"]
         await eventually(fetching_ok, what="/ready: kotak surat ok")
         assert len(tickets(hd)) == 2
+
+
+def _listening(dovecot, monkeypatch) -> mailsession.ImapSession:
+    monkeypatch.setenv(ENV, PASSWORD)
+    current = mailsession.session(imap_box(dovecot, poll_seconds=300))
+    current.open()
+    assert current.pending() == []
+    return current
+
+
+@pytest.mark.parametrize("told", ["to another command", "when IDLE starts"])
+def test_mail_that_came_after_the_last_search_ends_the_wait_at_once(dovecot, monkeypatch, told):
+    """The two ways a mail delivered after the last SEARCH is announced: in the answer to a
+    later command (imaplib keeps it aside), or right after IDLE's "+" in the same packet (it
+    sits in imaplib's buffer, where select() cannot see it). Either way no 5-minute wait."""
+    monkeypatch.setattr(mailsession, "IDLE_RENEW", 300.0)
+    current = _listening(dovecot, monkeypatch)
+    try:
+        dovecot.deliver(mail("lpse@batam.go.id", "Baru", "Baru saja.").as_bytes())
+        if told == "to another command":
+            current.conn.noop()
+        started = time.monotonic()
+        current.wait(300, threading.Event())
+        assert time.monotonic() - started < 2
+        assert len(current.pending()) == 1
+    finally:
+        current.close()
+
+
+def test_idle_is_renewed_so_a_lost_notification_costs_seconds(dovecot, monkeypatch):
+    monkeypatch.setattr(mailsession, "IDLE_RENEW", 1.0)
+    current = _listening(dovecot, monkeypatch)
+    try:
+        started = time.monotonic()
+        current.wait(300, threading.Event())  # nothing comes: back after IDLE_RENEW
+        assert 0.9 < time.monotonic() - started < 3
+        dovecot.deliver(mail("lpse@batam.go.id", "Baru", "Baru saja.").as_bytes())
+        started = time.monotonic()
+        current.wait(300, threading.Event())  # the connection is usable for the next IDLE
+        assert time.monotonic() - started < 0.9
+        assert len(current.pending()) == 1
+    finally:
+        current.close()
 
 
 async def test_a_wrong_password_is_shown_and_fetching_resumes_by_itself(

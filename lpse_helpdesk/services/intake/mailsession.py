@@ -19,7 +19,9 @@ import threading
 import time
 
 TIMEOUT = 30.0
-IDLE_MAX = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
+# An IDLE is ended and the folder searched again this often (RFC 2177 asks for at most 29
+# minutes): a safety net under the server's notifications, three short commands a round.
+IDLE_RENEW = 10.0
 REFUSED = "$LpseRefused"  # kept in the mailbox for people to see, never fetched again
 _UID = re.compile(rb"UID (\d+)")
 
@@ -69,6 +71,9 @@ class ImapSession:
             raise imaplib.IMAP4.error(f"folder {box.folder}: {data!r}")
 
     def pending(self) -> list[bytes]:
+        # What was told before this search is covered by it; wait() looks at what comes after.
+        self.conn.untagged_responses.pop("EXISTS", None)
+        self.conn.untagged_responses.pop("RECENT", None)
         status, data = self.conn.uid("SEARCH", None, "UNDELETED", "UNKEYWORD", REFUSED)
         return data[0].split() if status == "OK" and data and data[0] else []
 
@@ -90,35 +95,35 @@ class ImapSession:
         self.conn.uid("STORE", uid, "+FLAGS.SILENT", rf"(\Seen {REFUSED})")
 
     def wait(self, seconds: float, stopping: threading.Event) -> None:
-        """Until new mail (IDLE, where the server offers it), `seconds`, or stopping."""
+        """Until new mail (IDLE, where the server offers it), `seconds`, or stopping. An IDLE
+        lasts at most IDLE_RENEW, so that a notification lost on the way (a server's or a
+        network's) delays a mail by that much at most: the next round searches again."""
+        if self.conn.untagged_responses.pop("EXISTS", None):
+            return  # told with the answer to a command after the last SEARCH: not seen by it
         if "IDLE" not in self.conn.capabilities:
             stopping.wait(seconds)
             return
-        conn = self.conn
+        conn, lines = self.conn, _Lines(self.conn.sock)
         tag = conn._new_tag()  # noqa: SLF001 - imaplib has no IDLE before 3.14
         conn.send(tag + b" IDLE\r\n")
-        new = False
+        new, answer_by = False, time.monotonic() + TIMEOUT
         while True:  # mail that came since the last command may be told before the "+"
-            line = conn.readline()
+            line = lines.next(answer_by)
             if line.startswith(b"+"):
                 break
             if not line.startswith(b"*"):
                 raise imaplib.IMAP4.error(f"IDLE ditolak server: {line[:200]!r}")
-            new = new or b"EXISTS" in line or b"RECENT" in line
-        sock, deadline = conn.sock, time.monotonic() + min(seconds, IDLE_MAX)
-        while not new and time.monotonic() < deadline and not stopping.is_set():
-            # select, not a socket timeout: a timed-out read leaves imaplib's file unusable
-            if not (getattr(sock, "pending", lambda: 0)() or select.select([sock], [], [], 1.0)[0]):
-                continue
-            line = conn.readline()
-            if not line:
-                raise OSError("server menutup koneksi")
-            new = b"EXISTS" in line or b"RECENT" in line
-        conn.send(b"DONE\r\n")
-        while True:  # the rest of the untagged lines, then IDLE's own answer
-            line = conn.readline()
-            if not line or line.startswith(tag):
+            new = new or _news(line)
+        until = time.monotonic() + min(seconds, IDLE_RENEW)
+        while not new and not stopping.is_set():
+            line = lines.next(until, stopping)
+            if line is None:
                 break
+            new = _news(line)
+        conn.send(b"DONE\r\n")
+        answer_by = time.monotonic() + TIMEOUT
+        while not lines.next(answer_by).startswith(tag):  # the rest, then IDLE's own answer
+            pass
 
     def close(self) -> None:
         """The connection closed without LOGOUT's round trip: a stop must not wait for a
@@ -180,6 +185,41 @@ class Pop3Session:
             except (poplib.error_proto, OSError):
                 pass
             self.conn = None
+
+
+def _news(line: bytes) -> bool:
+    return line.startswith(b"* ") and line.rstrip().upper().endswith((b" EXISTS", b" RECENT"))
+
+
+class _Lines:
+    """IDLE's lines read straight from the socket. Not through imaplib's buffered file: the
+    server often sends "+ idling" and the EXISTS of a mail that came just before in one
+    packet, and a line already in that file's buffer never wakes select()."""
+
+    def __init__(self, sock):
+        self.sock, self.data = sock, bytearray()
+
+    def next(self, until: float, stopping: threading.Event | None = None) -> bytes | None:
+        """The next line; None at `until` or when stopping, when `stopping` is given; without
+        it, reaching `until` means the server stopped answering."""
+        while (end := self.data.find(b"\n")) < 0:
+            if len(self.data) > 100_000:
+                raise imaplib.IMAP4.error("baris dari server terlalu panjang")
+            left = until - time.monotonic()
+            if left <= 0 or (stopping is not None and stopping.is_set()):
+                if stopping is None:
+                    raise TimeoutError("server tidak menjawab IDLE")
+                return None
+            pending = getattr(self.sock, "pending", lambda: 0)()
+            if not pending and not select.select([self.sock], [], [], min(left, 1.0))[0]:
+                continue
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError("server menutup koneksi")
+            self.data += chunk
+        line = bytes(self.data[:end + 1])
+        del self.data[:end + 1]
+        return line
 
 
 def session(box):
