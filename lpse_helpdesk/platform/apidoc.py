@@ -29,7 +29,7 @@ from ..schemas.problems import Problem
 from .auth import reporter_or_staff, staff_login
 
 SCHEMA_PATH = "/schema"
-STAFF, REPORTER = "staffBearer", "reporterToken"
+STAFF, REPORTER, LINK = "staffBearer", "reporterToken", "reporterLink"
 
 TAGS = [
     Tag(name="tiket", description="Membuat dan melihat tiket, lampiran / creating and viewing "
@@ -56,6 +56,11 @@ SECURITY_SCHEMES = {
         description="Token akses pelapor (`access_token` dari pembuatan tiket), hanya untuk "
                     "tiket itu / the reporter's access token, returned when the ticket was "
                     "created, valid for that ticket only"),
+    LINK: SecurityScheme(
+        type="apiKey", name="X-Reporter-Link", security_scheme_in="header",
+        description="Tautan \"Tiket saya\" dari email pelapor (nilai `tautan`), berlaku 30 "
+                    "menit untuk satu alamat di satu unit / the reporter's mailed \"Tiket "
+                    "saya\" link value, valid 30 minutes for one address in one unit"),
 }
 
 # The staff actions on a ticket share one handler factory (workflow/http.py): their descriptions.
@@ -92,6 +97,8 @@ class PublicOperation(Operation):
 def document_access(handlers: list[Any]) -> None:
     """Each API handler's `security`, from its guards (its own or its controller's)."""
     for handler in handlers:
+        if handler.security:  # declared by the route itself (a credential of its own)
+            continue
         # As declared on each layer (`resolve_guards` wraps them in async callables).
         guards = [guard for layer in handler.ownership_layers for guard in layer.guards or ()]
         if staff_login in guards:

@@ -14,6 +14,7 @@ from openapi_spec_validator import validate
 from conftest import make_settings, running_helpdesk
 
 STAFF, REPORTER = {"staffBearer": []}, {"reporterToken": []}
+LINK = {"reporterLink": []}  # "Tiket saya": the mailed link proves the reporter's address
 METHODS = {"get", "put", "post", "delete", "patch"}
 
 
@@ -40,10 +41,12 @@ async def test_the_document_is_valid_and_complete(hd):
     validate(doc)
 
     schemes = doc["components"]["securitySchemes"]
-    assert schemes.keys() == {"staffBearer", "reporterToken"}
+    assert schemes.keys() == {"staffBearer", "reporterToken", "reporterLink"}
     assert (schemes["staffBearer"]["type"], schemes["staffBearer"]["scheme"]) == ("http", "bearer")
     assert {k: schemes["reporterToken"][k] for k in ("type", "in", "name")} == {
         "type": "apiKey", "in": "query", "name": "token"}
+    assert {k: schemes["reporterLink"][k] for k in ("type", "in", "name")} == {
+        "type": "apiKey", "in": "header", "name": "X-Reporter-Link"}
     assert all(scheme["description"] for scheme in schemes.values())
     info = doc["info"]
     assert info["license"]["identifier"] == "Apache-2.0" and info["license"]["name"]
@@ -57,13 +60,15 @@ async def test_the_document_is_valid_and_complete(hd):
         where = f"{method} {path}"
         assert op.get("summary") and op.get("description"), where
         assert op["tags"] and set(op["tags"]) <= declared.keys(), where
-        assert op["security"] in ([], [STAFF], [STAFF, REPORTER]), where
+        assert op["security"] in ([], [STAFF], [STAFF, REPORTER], [LINK]), where
     assert found["POST", "/api/v1/tickets"]["security"] == []
     assert found["GET", "/api/v1/faq"]["security"] == []
     assert found["POST", "/api/v1/auth/token"]["security"] == []
     assert found["GET", "/api/v1/queues"]["security"] == [STAFF]
     assert found["POST", "/api/v1/tickets/{number}/close"]["security"] == [STAFF]
     assert found["GET", "/api/v1/tickets/{number}"]["security"] == [STAFF, REPORTER]
+    assert found["GET", "/api/v1/reporters/tickets"]["security"] == [LINK]
+    assert found["POST", "/api/v1/reporters/link"]["security"] == []
 
     # The server agrees: an operation that needs a login answers 401 to nobody; a public one
     # does not (a guard answers before anything else is read).

@@ -19,6 +19,7 @@ from litestar import Controller, get, post
 from litestar.params import HeaderParameter
 
 from ... import refusals
+from ...platform.apidoc import LINK
 from ...platform.http import errors
 from ...platform.windows import SlidingWindow
 from ...schemas.envelope import Tenant
@@ -94,7 +95,7 @@ class ReporterLinkController(Controller):
         links.send_later(service, data.tenant, data.email)
         return LinkAnswer(detail=SENT, minutes=reporter_links.LINK_MINUTES)
 
-    @get("/tickets", responses=errors(401),
+    @get("/tickets", responses=errors(401), security=[{LINK: []}],
          summary="Tiket-tiket pemegang tautan / the link holder's tickets",
          description="Dengan tautan yang dikirim (`X-Reporter-Link`): semua tiket alamat itu "
          "di unit, yang terbaru dulu, dengan token akses tiap tiket / with the mailed link: "
