@@ -46,6 +46,10 @@ def cmd_refill(args: argparse.Namespace) -> int:
     finally:
         for store in stores.values():
             store.close()
+    if not result.total:
+        print("Peringatan: penyimpanan layanan tidak berisi event; periksa --data-dir/--database."
+              " / Warning: the stores hold no events; check --data-dir/--database.",
+              file=sys.stderr)
     if result.deleted_messages:
         print(f"Stream lama dihapus ({_count(result.deleted_messages)} pesan). / The old stream "
               f"was deleted ({result.deleted_messages:,} messages).")

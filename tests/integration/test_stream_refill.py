@@ -76,7 +76,8 @@ async def test_a_lost_stream_is_refilled_and_desk_rebuilt_to_the_same_tickets(
     shutil.rmtree(nats_server.store_dir)
     nats_server.start()
 
-    data = ["--data-dir", str(settings.data_dir), "--nats", nats_server.url]
+    data = ["--data-dir", str(settings.data_dir), "--nats", nats_server.url,
+            *(["--database", settings.database_url] if settings.database_url else [])]
     code, out, err = await asyncio.to_thread(cli, "stream", "refill", *data)
     assert code == 0, err
     assert f"{old.messages:,} events" in out and "diterbitkan / published" in err
