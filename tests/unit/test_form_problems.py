@@ -64,7 +64,8 @@ def test_lengths_unit_fields_and_file_rules(units):
     problems = form_problems(batam, values, [("layar.png", "image/png", big)] + [
         ("l.png", "image/png", PNG)] * 10)
     messages = {p.field: p.message for p in problems}
-    assert messages["subject"] == "Judul terlalu panjang: paling banyak 200 karakter (sekarang 201)."
+    assert messages["subject"] == (
+        "Judul terlalu panjang: paling banyak 200 karakter (sekarang 201).")
     assert messages["fields.kode_tender"].startswith("Kode Tender/Paket tidak sesuai format")
     files = [p.message for p in problems if p.field == "attachments"]
     assert files[0] == "Paling banyak 10 berkas per laporan; Anda memilih 11."

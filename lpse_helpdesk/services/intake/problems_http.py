@@ -56,6 +56,8 @@ def handlers(standards: dict) -> dict:
             found.insert(0, _first(field, response.content.get("detail", ""), exc, standard))
         # The first listed is the one `field` names.
         found.sort(key=lambda p: p.field != field)
+        if not found:  # not a ticket's body at all (e.g. not JSON): the usual answer
+            return response
         content = {**response.content, "problems": msgspec.to_builtins(found)}
         return Response(content, status_code=400, headers=response.headers)
 
