@@ -176,20 +176,23 @@ def erase(store: ServiceStore, tickets: TicketDecisions, keys, tenant: str,
     """Record the erasure on each ticket (once), then delete their keys."""
     done = []
     for ticket_id in ticket_ids:
+        recorded, events = False, []
         for _attempt in range(5):
             decided = tickets.decide(ticket_id, lambda state, events, stamp: decide_erasure(
                 state, events, reason, actor, stamp), guard=False)  # no workflow state changes
             events = list(decided.known) if decided else history.load(store, ticket_id).events
+            if decided is None:
+                break
             try:
-                if decided is not None:
-                    store.record([stored(decided)], writes=[erasure_row(store, decided.event)])
+                store.record([stored(decided)], writes=[erasure_row(store, decided.event)])
+                recorded = True
                 break
             except IntegrityError:
                 continue  # another decision on the ticket, or another erase: look again
         state = fold_state(events)
-        if state is None or state.tenant != tenant:
-            continue
-        done.append(Erased(ticket_id, state.received.number, decided is not None,
+        if state is None or state.tenant != tenant or not (recorded or is_erased(events)):
+            continue  # unknown here, another unit's, or still contended: not erased now
+        done.append(Erased(ticket_id, state.received.number, recorded,
                            tuple(attachment_ids(events))))
     if keys is not None and done:
         keys.forget(tenant, [d.ticket_id for d in done])
