@@ -7,7 +7,9 @@ case and a token with stray spaces, and a FAQ entry is marked helpful once per c
 from __future__ import annotations
 
 import re
+from email.message import EmailMessage
 
+import aiosmtplib
 import pytest
 import pytest_asyncio
 from jsonschema import Draft202012Validator
@@ -32,7 +34,7 @@ async def hd(tmp_path_factory):
     nats = EmbeddedNats(free_port(), folder / "nats")
     nats.start()
     try:
-        settings = make_settings(folder, nats.url, rate_votes_per_minute=2)
+        settings = make_settings(folder, nats.url, rate_votes_per_minute=2, smtp_port=free_port())
         async with running_helpdesk(settings) as running:
             yield running
     finally:
@@ -229,3 +231,30 @@ async def test_a_vendor_sees_the_refusal_and_copies_number_and_token_in_chromium
         await plain.goto(page.url)
         await expect(plain.get_by_role("button", name="Salin nomor")).to_be_hidden()
         await browser.close()
+
+
+async def test_a_refused_mail_says_in_words_what_is_missing_and_how_to_give_it(hd):
+    async def send(to: str, body: str, attachments=()) -> tuple[int, str]:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "Rudi <rudi@cv.co.id>", to, "Tanya"
+        message.set_content(body)
+        for name, data in attachments:
+            message.add_attachment(data, maintype="application", subtype="octet-stream",
+                                   filename=name)
+        try:
+            await aiosmtplib.send(message, hostname="127.0.0.1", port=hd.settings.smtp_port)
+        except aiosmtplib.SMTPResponseException as exc:
+            return exc.code, exc.message
+        return 250, ""
+
+    code, text = await send("lampung@lpse.test", "Mohon info")
+    assert code == 550 and text.endswith(
+        "tidak menerima laporan lewat email; kirim laporan lewat loket, portal web dan API")
+    code, text = await send("tuban@lpse.test", "Mohon info\nKTP: 3523012345678901")
+    assert code == 550 and "yang masih kurang: nomor telepon yang bisa dihubungi." in text
+    assert "'Telepon: 0812...'" in text and "KTP" not in text and "NPWP" not in text
+    code, text = await send("batam@lpse.test", "Lihat lampiran", [
+        ("a.exe", b"MZ\x90\x00" * 64), ("b.exe", b"MZ\x90\x00" * 64)])
+    assert code == 552 and "“a.exe”" in text and "“b.exe”" in text, text  # both at once
+    assert "tipe yang diterima: PNG, JPG, PDF, DOCX, XLSX" in text
+    assert not re.search(r"walk_in|application/|image/|`", text)

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from lpse_helpdesk.services.intake.problems import channel_names, mail_refusal, ticket_problems
+from lpse_helpdesk.services.intake.problems import (
+    channel_names, mail_fields_refusal, mail_refusal, ticket_problems)
 from lpse_helpdesk.services.web.portal_form import form_field, form_problems
 from lpse_helpdesk.standards import load_standard
 from lpse_helpdesk.standards.filetypes import accept, labels
@@ -121,3 +122,9 @@ def test_a_refused_mail_names_channels_in_words_and_only_the_hints_that_apply(un
     assert "Telepon" not in basarnas
     for text in (lampung, tuban, basarnas):
         assert not FOREIGN.search(text), text
+
+
+def test_a_field_only_the_portal_has_is_named_with_where_to_give_it(units):
+    text = mail_fields_refusal(units["batam"], ["fields.aplikasi"])
+    assert text == (f"laporan belum lengkap menurut standar layanan {units['batam'].name}: "
+                    "Aplikasi wajib diisi, dan hanya bisa diisi lewat loket, portal web dan API")

@@ -208,3 +208,12 @@ def mail_refusal(standard, missing: list[str]) -> str:
     text = (f"laporan belum lengkap menurut standar layanan {standard.name}, yang masih kurang: "
             f"{'; '.join(LABELS.get(n, n) for n in names)}")
     return f"{text}. Kirim ulang: {'; '.join(hints)}" if hints else text
+
+
+def mail_fields_refusal(standard, paths: list[str]) -> str:
+    """A unit whose own fields are required on mail: a mail cannot carry them (they are the
+    portal's inputs), so the sender is told where they can be given."""
+    names = ", ".join(label_of(path, standard) for path in paths)
+    others = [c for c in standard.channels if c != "email"]
+    return (f"laporan belum lengkap menurut standar layanan {standard.name}: {names} wajib "
+            f"diisi, dan hanya bisa diisi lewat {channel_names(others)}")

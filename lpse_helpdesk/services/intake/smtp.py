@@ -30,7 +30,8 @@ from . import followup, held
 from .application import DuplicateMail, IntakeService, UnknownTenant
 from .mail import Limits, MalformedMail, parse
 from .mailbox import hold_reason, loop_reason, own_addresses, ticket_from_mail
-from .problems import label_of, mail_refusal
+from .decisions import FieldsInvalid
+from .problems import label_of, mail_fields_refusal, mail_refusal
 from .requirements import RequirementsNotMet
 
 log = logging.getLogger("lpse_helpdesk.smtp")
@@ -116,14 +117,20 @@ class MailIntake:
                       tenant=tenant, sender=mail.sender_email)
             return reply_line("451 4.7.1", "terlalu banyak surat dari alamat ini dalam satu jam; "
                               "coba kirim lagi nanti")
+        rejected = []  # every file's problem at once, not only the first
         try:
             check_count(standard, len(mail.attachments))
-            for item in mail.attachments:
-                check(standard, item.filename, item.content_type, len(item.data))
         except AttachmentRejected as exc:
+            rejected.append(str(exc))
+        for item in mail.attachments:
+            try:
+                check(standard, item.filename, item.content_type, len(item.data))
+            except AttachmentRejected as exc:
+                rejected.append(str(exc))
+        if rejected:
             log_event(log, "surat ditolak", logging.WARNING, tenant=tenant, code="552",
-                      reason=str(exc), size=len(raw))
-            return reply_line("552 5.3.4", str(exc))
+                      reason="; ".join(rejected), size=len(raw))
+            return reply_line("552 5.3.4", "; ".join(rejected))
         try:
             refs = [await self.attachments.put(a.data, a.filename, a.content_type)
                     for a in mail.attachments]
@@ -143,6 +150,8 @@ class MailIntake:
                               "tidak sah (terlalu panjang atau memuat karakter yang tidak boleh)")
         except RequirementsNotMet as exc:
             return reply_line("550 5.7.1", mail_refusal(standard, exc.missing))
+        except FieldsInvalid as exc:
+            return reply_line("550 5.7.1", mail_fields_refusal(standard, exc.missing))
         except DuplicateMail as exc:
             return reply_line("250 2.0.0", f"surat ini sudah diterima: tiket {exc.args[0]}")
         except UnknownTenant as exc:
