@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 from chromium import FLAGS, chromium_or_skip
 from conftest import PNG, eventually, make_settings, running_helpdesk
@@ -24,6 +25,7 @@ REASON = "ALASAN-INTERNAL-ESKALASI-7Q"  # staff to staff: never for the reporter
 NOTE = "CATATAN-STAF-9Z"
 ANSWER_UP = "JAWABAN-ANTAR-TINGKAT-4K"
 USERNAME = "petugas.rahasia"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
 def _links(sink, to: str) -> list[str]:
@@ -168,6 +170,11 @@ async def _closed(web: WebClient, status: str):
     return r if "Apakah masalah Anda sudah selesai?" in r.text else None
 
 
+async def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
 async def _in_a_browser(base: str, sink, number: str) -> None:
     """The link flow as a reporter walks it, JavaScript off: the status lookup, "Tiket saya",
     the address, the mail's link, the list, a ticket."""
@@ -185,11 +192,13 @@ async def _in_a_browser(base: str, sink, number: str) -> None:
         await page.get_by_label("Alamat email").fill(BUDI)
         await page.get_by_role("button", name="Kirim tautan").click()
         await expect(page.locator("body")).to_contain_text("Jika alamat terdaftar")
+        await _shot(page, "30-portal-tiket-saya-minta")
         links = await eventually(lambda: _links(sink, BUDI)[before:] or None, what="tautan Budi")
         await page.goto(links[0])
         await expect(page.get_by_role("heading", level=1)).to_have_text("Tiket saya")
         await expect(page.locator("#tiket-saya")).to_contain_text("Tender orang lain")
         await expect(page.locator("#tiket-saya")).not_to_contain_text(number)
+        await _shot(page, "31-portal-tiket-saya-daftar")
         await page.locator("#tiket-saya a").first.click()
         await expect(page.get_by_role("heading", level=1)).to_contain_text("Tiket ")
         await expect(page.locator("body")).to_contain_text("Tender orang lain")

@@ -40,10 +40,10 @@ class ReporterPages(Controller):
     path = "/portal/tiket-saya"
 
     @get("/")
-    async def mine(self, request: Request, web: WebFrontend) -> Response:
+    async def mine(self, request: Request, web: WebFrontend, unit: str = "") -> Response:
         link = request.cookies.get(LINK_COOKIE, "")
         if not link:
-            return ask_page(request, web)
+            return ask_page(request, web, values={"tenant": unit[:32]})
         answer = await listing(web, link)
         if not answer.ok:
             response = ask_page(request, web, status=answer.status, error=EXPIRED)
@@ -62,7 +62,7 @@ class ReporterPages(Controller):
         answer = await web.call("POST", "/api/v1/reporters/link", json=values)
         if answer.status != 202:
             return ask_page(request, web, answer.status, answer.detail, values)
-        return flash_redirect(request, "/portal/tiket-saya", SENT)
+        return flash_redirect(request, "/portal/tiket-saya", SENT, {"unit": values["tenant"]})
 
     @get("/masuk")
     async def enter(self, request: Request, web: WebFrontend, tautan: str = "") -> Response:
