@@ -96,7 +96,10 @@ async def test_my_tickets_by_mail_and_what_reporters_see(tmp_path, nats_server, 
 
         base = str(hd.http.base_url)
         async with WebClient(base) as web:
-            # The portal swaps the mailed link for a cookie and lists the tickets.
+            # The portal refuses a forged link, then swaps the mailed one for a cookie.
+            refused = await web.http.get("/portal/tiket-saya/masuk", params={"tautan": forged})
+            assert refused.status_code == 401 and "kedaluwarsa" in refused.text
+            assert "lpse_tiket_saya" not in refused.headers.get("set-cookie", "")
             entered = await web.http.get(_path(link))
             assert entered.status_code == 303 and "tautan" not in entered.headers["location"]
             assert "httponly" in entered.headers["set-cookie"].lower()
