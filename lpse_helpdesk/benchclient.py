@@ -35,8 +35,8 @@ class ReceiptSink:
     """A real SMTP server (aiosmtpd, in its own thread) that notes when each ticket's receipt
     reached the reporter. Every other mail (the unit's "Tiket baru") is accepted and dropped."""
 
-    def __init__(self, port: int):
-        self.port = port
+    def __init__(self, port: int, reporter: str = REPORTER_EMAIL):
+        self.port, self.reporter = port, reporter
         self.arrived: dict[str, float] = {}  # ticket number -> time the receipt arrived
         self.mails = 0
         self._lock = threading.Lock()
@@ -47,7 +47,7 @@ class ReceiptSink:
         found = RECEIPT.search(envelope.original_content or envelope.content)
         with self._lock:
             self.mails += 1
-            if found and REPORTER_EMAIL in envelope.rcpt_tos:
+            if found and self.reporter in envelope.rcpt_tos:
                 self.arrived.setdefault(found.group(1).decode(), at)
         return "250 OK"
 

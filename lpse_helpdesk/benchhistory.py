@@ -136,7 +136,14 @@ async def fill(runtime, settings, tickets: int, nats_dir: Path, concurrency: int
 
 
 async def timed_reads(settings, history: History, requests: int = 300,
-                      concurrency: int = 8) -> dict:
+                      concurrency: int = 8, probes: int = 50) -> dict:
+    """The staff's and the public's reads under `concurrency` requests at a time, and meanwhile
+    `probes` tickets timed to their category in the reporter's view and to their receipt mail
+    (`benchstaff._probe`). At most one probe per history ticket: the probes' reporter has the
+    bench's per-address mail allowance, which is at least the history's size."""
+    from urllib.parse import urlparse
+
     base = f"http://{settings.http_host}:{settings.http_port}"
     return await _in_process(reads_main, base, history.tokens, history.numbers, requests,
-                             concurrency)
+                             concurrency, min(probes, len(history.numbers)),
+                             urlparse(settings.smtp_url).port)

@@ -54,5 +54,9 @@ def print_figures(figures: dict) -> None:
         print(f"riwayat: {figures['history_tickets']} tiket dalam {figures['history_fill_s']} s;"
               f" disk {figures['disk_bytes_per_ticket']} byte/tiket")
         for name, what in (("queue", "antrean staf"), ("ticket", "halaman tiket"),
-                           ("dashboard", "dasbor 30 hari")):
-            print(f"  {what}: p50 {figures[f'{name}_p50_ms']} ms, p99 {figures[f'{name}_p99_ms']} ms")
+                           ("search", "cari tiket staf"), ("dashboard", "dasbor 30 hari"),
+                           ("faq", "cari FAQ"), ("visible", "kirim -> kategori tampil bagi pelapor"),
+                           ("visible_receipt", "kirim -> surat tanda terima (tiket pemantau)")):
+            if f"{name}_p50_ms" in figures:
+                print(f"  {what}: p50 {figures[f'{name}_p50_ms']} ms,"
+                      f" p99 {figures[f'{name}_p99_ms']} ms")

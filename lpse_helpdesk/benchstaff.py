@@ -28,6 +28,12 @@ DOCUMENTS = dict.fromkeys(
     "terlampir")
 SUBJECTS = ("Gagal unggah dokumen penawaran", "Tidak bisa login SPSE", "Jadwal tender berubah",
             "Lupa kata sandi akun penyedia", "Error saat kirim penawaran", "Verifikasi akun")
+# Staff searches (every word must match) and FAQ searches, as people type them.
+SEARCHES = ("dokumen penawaran", "login", "kata sandi", "pelapor 12", "maju", "kendala pagi")
+FAQ_SEARCHES = ("kata sandi", "dokumen penawaran", "akun penyedia", "jadwal tender")
+FAQ_UNITS = ("basarnas", "batubara")  # `[faq] publish = true` in their standards
+# The reporter of the visibility probes: not the load's, whose receipts it counts.
+PROBE_REPORTER = "pemantau@contoh.co.id"
 SCORES = dict(persyaratan=4, prosedur=3, waktu=4, biaya=4, produk=3, kompetensi=4,
               perilaku=4, pengaduan=3, sarana=3)
 
@@ -146,11 +152,14 @@ async def _fill(base: str, tickets: int, concurrency: int) -> dict:
 
 
 async def _timed_reads(base: str, tokens: dict[str, str], numbers: list[tuple[str, str]],
-                       requests: int, concurrency: int) -> dict:
-    """p50/p99 of the staff queue, a ticket page (the staff API view of a history ticket) and
-    the unit's dashboard figures for the last 30 days, `concurrency` requests at a time."""
+                       requests: int, concurrency: int, probes: int, smtp_port: int) -> dict:
+    """p50/p99 of the staff queue, a ticket page (the staff API view of a history ticket), the
+    staff's ticket search, the unit's dashboard figures for the last 30 days and the public FAQ
+    search, `concurrency` requests at a time; meanwhile `_probe` posts tickets and times what
+    their reporter sees."""
     draw = random.Random(7)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    limits = httpx.Limits(max_connections=concurrency + PROBES_AT_ONCE,
+                          max_keepalive_connections=concurrency + PROBES_AT_ONCE)
     figures = {}
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
         def auth(unit):
@@ -164,11 +173,19 @@ async def _timed_reads(base: str, tokens: dict[str, str], numbers: list[tuple[st
             unit, number = draw.choice(numbers)
             return f"/api/v1/tickets/{number}", None, auth(unit)
 
+        def search(k):
+            unit = UNITS[k % len(UNITS)]
+            return "/api/v1/tickets", {"tenant": unit, "q": SEARCHES[k % len(SEARCHES)]}, auth(unit)
+
         def dashboard(k):
             unit = UNITS[k % len(UNITS)]
             return f"/api/v1/units/{unit}/figures", None, auth(unit)
 
-        for name, request in (("queue", queue), ("ticket", ticket), ("dashboard", dashboard)):
+        def faq(k):  # public: no login; the units whose standard publishes a FAQ
+            unit = FAQ_UNITS[k % len(FAQ_UNITS)]
+            return "/api/v1/faq", {"tenant": unit, "q": FAQ_SEARCHES[k % len(FAQ_SEARCHES)]}, None
+
+        async def timed(name, request) -> None:
             times: list[float] = []
             gate = asyncio.Semaphore(concurrency)
 
@@ -182,9 +199,68 @@ async def _timed_reads(base: str, tokens: dict[str, str], numbers: list[tuple[st
                     raise RuntimeError(f"{name} {url}: {r.status_code} {r.text[:200]}")
 
             await asyncio.gather(*(one(k) for k in range(requests)))
-            figures.update({f"{name}_p50_ms": round(statistics.median(times), 1),
-                            f"{name}_p99_ms": round(_percentile(times, 99), 1)})
+            figures.update(_spread(name, times))
+
+        async def reads():
+            for name, request in (("queue", queue), ("ticket", ticket), ("search", search),
+                                  ("dashboard", dashboard), ("faq", faq)):
+                await timed(name, request)
+
+        _, probed = await asyncio.gather(reads(), _probe(http, probes, smtp_port))
+    figures.update(probed)
     return figures
+
+
+PROBES_AT_ONCE = 4
+POLL_S = 0.01  # how often a probe asks the reporter's view: the resolution of visible_*
+
+
+def _spread(name: str, times: list[float]) -> dict:
+    if not times:
+        return {}
+    return {f"{name}_p50_ms": round(statistics.median(times), 1),
+            f"{name}_p99_ms": round(_percentile(times, 99), 1)}
+
+
+async def _probe(http: httpx.AsyncClient, probes: int, smtp_port: int) -> dict:
+    """`probes` tickets posted through intake's API (`PROBES_AT_ONCE` at a time) while the
+    reads run: for each, the time from the start of its POST until the reporter's view
+    (`GET /api/v1/tickets/{number}?token=`, asked every `POLL_S`) shows its category, and
+    until its receipt mail reaches a real SMTP listener."""
+    from .benchclient import BODY, ReceiptSink
+
+    body = {**BODY, "reporter": {"name": "Pemantau", "email": PROBE_REPORTER}}
+    visible: list[float] = []
+    sent: dict[str, float] = {}
+    next_probe = iter(range(probes))
+    with ReceiptSink(smtp_port, PROBE_REPORTER) as sink:
+        async def worker():
+            for _ in next_probe:
+                at = time.monotonic()
+                r = await _send(http, "POST", "/api/v1/tickets", json=body)
+                if r.status_code != 201:
+                    raise RuntimeError(f"tiket pemantau: {r.status_code} {r.text[:200]}")
+                created = r.json()
+                sent[created["number"]] = at
+                while time.monotonic() - at < 120:
+                    v = await _send(http, "GET", f"/api/v1/tickets/{created['number']}",
+                                    params={"token": created["access_token"]})
+                    if v.status_code == 200 and v.json().get("category"):
+                        visible.append((time.monotonic() - at) * 1000)
+                        break
+                    await asyncio.sleep(POLL_S)
+                else:
+                    raise RuntimeError(f"kategori {created['number']} tidak tampil bagi pelapor")
+
+        await asyncio.gather(*(worker() for _ in range(PROBES_AT_ONCE)))
+        deadline = time.monotonic() + 120
+        while len(sent.keys() & sink.snapshot()[0].keys()) < len(sent) and \
+                time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        arrived, _ = sink.snapshot()
+    receipts = [(arrived[n] - at) * 1000 for n, at in sent.items() if n in arrived]
+    return {"visible_tickets": len(visible), "visible_receipts": len(receipts),
+            **_spread("visible", visible), **_spread("visible_receipt", receipts)}
 
 
 def history_main(base: str, tickets: int, concurrency: int, results) -> None:
@@ -197,8 +273,9 @@ def history_main(base: str, tickets: int, concurrency: int, results) -> None:
 
 
 def reads_main(base: str, tokens: dict, numbers: list, requests: int, concurrency: int,
-               results) -> None:
+               probes: int, smtp_port: int, results) -> None:
     try:
-        results.put(eventloop.run(_timed_reads(base, tokens, numbers, requests, concurrency)))
+        results.put(eventloop.run(_timed_reads(base, tokens, numbers, requests, concurrency,
+                                               probes, smtp_port)))
     except BaseException as exc:  # noqa: BLE001 - the parent reports it
         results.put(RuntimeError(f"pembacaan gagal: {exc!r}"))
