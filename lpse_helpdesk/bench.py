@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import statistics
 import tempfile
 import time
@@ -139,7 +140,8 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
     reset = _reset_own_peak_rss()
     with phase("bangun ulang read model dari stream", "rebuilding the read models"):
         figures["rebuild_events_per_s"] = round(
-            await asyncio.to_thread(_rebuild_rate, settings.nats_url, standards), 1)
+            await asyncio.to_thread(_rebuild_rate, settings.nats_url, standards,
+                                    settings.data_dir), 1)
     # The rebuild's memory (a few pulls and the desk's window of histories, platform/rebuild.py)
     # is its own figure: it runs with the services stopped. Without the reset (not Linux)
     # it would include the front's peak, so it is left out there.
@@ -205,7 +207,7 @@ async def _load(settings: Settings, port: int, tickets: int, concurrency: int,
     return figures
 
 
-def _rebuild_rate(nats_url: str, standards: dict) -> float:
+def _rebuild_rate(nats_url: str, standards: dict, keys_from: Path | None = None) -> float:
     """A real rebuild of every rebuildable read model from the stream, into fresh stores: the
     desk's (timeline, ticket index, ticket states) as `lpse-helpdesk rebuild desk` does it, and
     the FAQ's (entries, search) with the same bulk path (`platform/rebuild.py`; the command
@@ -218,10 +220,10 @@ def _rebuild_rate(nats_url: str, standards: dict) -> float:
     with executemany in one transaction per read model (SQLite, synchronous=FULL).
     The rate is the messages replayed (desk's plus FAQ's) over that time.
     """
-    return eventloop.run(_rebuild(nats_url, standards))
+    return eventloop.run(_rebuild(nats_url, standards, keys_from))
 
 
-async def _rebuild(nats_url: str, standards: dict) -> float:
+async def _rebuild(nats_url: str, standards: dict, keys_from: Path | None = None) -> float:
     from .bootstrap import build_service
     from .platform import rebuild
     from .services import definition
@@ -230,6 +232,11 @@ async def _rebuild(nats_url: str, standards: dict) -> float:
     nc = await nats.connect(nats_url)
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder))
+        # The served helpdesk's keys, as a rebuild in its own data folder has them: without
+        # them every sealed value reads "[data dihapus]" (docs/privacy.md).
+        for path in Path(keys_from).glob("*") if keys_from else ():
+            if path.name.startswith(("keys.sqlite", "personal.key")):
+                shutil.copy(path, Path(folder) / path.name)
         stores, work = [], []
         for name in ("desk", "faq_publisher"):
             spec = definition(name)

@@ -63,6 +63,8 @@ def use_keystore(settings: Settings) -> None:
     from .platform.keystore import open_keystore
     from .schemas import sealing
 
+    if sealing.is_pinned():  # one store for the whole process (a test session)
+        return
     where = settings.database_url if settings.uses_postgres else str(settings.data_dir.resolve())
     store = _keystores.get(where)
     if store is None:

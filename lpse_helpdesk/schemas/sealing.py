@@ -67,6 +67,10 @@ def use_keystore(store: KeySource | None) -> None:
         _keystore = store
 
 
+def is_pinned() -> bool:
+    return _pinned
+
+
 def pin_keystore(store: KeySource | None) -> None:
     """One key store for everything this process does, whatever it builds later (a test
     session runs many helpdesks in one process and passes events between them); None unpins."""
