@@ -19,13 +19,18 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
+import msgspec
 import pytest
 from conftest import PNG, eventually, make_settings, running_helpdesk
 from scenario import Desk
 from webclient import WebClient, text_of
 
+ERASURE = "ticket.personal_data_erased"
+
 from lpse_helpdesk.cli import main
 from lpse_helpdesk.platform.natsserver import EmbeddedNats, free_port
+from lpse_helpdesk.standards import load_standards
+from lpse_helpdesk.standards.model import Webhook
 
 ERASED = "[data dihapus]"
 # The reporter to erase: every value distinctive, so a byte of it cannot be anything else.
@@ -133,10 +138,43 @@ async def test_erase_leaves_no_byte_of_the_person(tmp_path, sink, backend, reque
     try:
         settings = make_settings(tmp_path, nats.url, url, smtp_url=sink.url,
                                  smtp_port=free_port())
-        async with running_helpdesk(settings) as hd:
+        hooks = Hooks()
+        standards = load_standards()  # batam tells a downstream system of each erasure
+        standards["batam"] = msgspec.structs.replace(standards["batam"], webhooks=(
+            Webhook(url=hooks.url, secret="rahasia-webhook-erasure", events=(ERASURE,)),))
+        async with running_helpdesk(settings, standards=standards) as hd:
             await _story(hd, settings, nats, sink, url)
+            bodies = await eventually(lambda: len(hooks.bodies) >= 3 and hooks.bodies,
+                                      timeout=30, what="penghapusan sampai ke webhook")
+            assert {json.loads(b)["type"] for b in bodies} == {ERASURE}
+            assert {json.loads(b)["reason"] for b in bodies} == {"request"}
+            assert not any(KARTIKA["email"].encode() in b for b in bodies)
     finally:
         nats.stop()
+        hooks.server.shutdown()
+
+
+class Hooks:
+    """A downstream system's webhook receiver: keeps every body it is sent."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from threading import Thread
+
+        bodies = self.bodies = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 async def _story(hd, settings, nats, sink, url) -> None:
@@ -157,8 +195,11 @@ async def _story(hd, settings, nats, sink, url) -> None:
     for ticket in (portal, other):
         await desk.act("petugas", ticket, "reply", {"message": "Silakan coba lagi."})
     await desk.reporter(portal, "replies", {"message": f"Masih gagal, {KARTIKA['word']}."})
-    await eventually(lambda: sum(to == KARTIKA["email"] for to, _ in sink.messages) >= 3,
-                     timeout=30, what="surat ke Kartika terkirim")
+    try:
+        await eventually(lambda: sum(to == KARTIKA["email"] for to, _ in sink.messages) >= 3,
+                         timeout=60, interval=0.2, what="surat ke Kartika terkirim")
+    except AssertionError:
+        raise AssertionError(f"surat terkirim: {sink.subjects()}") from None
 
     # Export: the command and the admin API list both tickets with what she gave.
     code, out = await cli("personal-data", "export", *base, "--email", KARTIKA["email"],
@@ -193,8 +234,10 @@ async def _story(hd, settings, nats, sink, url) -> None:
         return view["reporter"]["name"] == ERASED and view["description"] == ERASED and view
     # 45 s: longer than a key may stay in a process's cache (keystore.CACHE_TTL_S).
     view = await eventually(erased_everywhere, timeout=45, what="tiket menampilkan [data dihapus]")
-    assert "ticket.personal_data_erased" in [e["type"] for e in view["timeline"]]
+    assert ERASURE in [e["type"] for e in view["timeline"]]
     assert view["reporter"]["email"] == "" and view["status"] == "open"  # the ticket stays
+    mine = await hd.ticket(portal)  # the reporter's own page reads the same
+    assert mine["reporter"]["name"] == ERASED and mine["subject"] == ERASED
     kept = await desk.view(other, "petugas")
     assert kept["reporter"]["name"] == BAMBANG["name"]
     # Running it again records nothing new.

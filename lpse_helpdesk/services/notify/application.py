@@ -73,7 +73,9 @@ class NotifyService:
         writes = [history.append(self.store, event, stream_seq)]
         state, standard = fold_state(events), self.standards.get(event.tenant)
         if privacy.erased(events):  # no more mail about it; its copies go (privacy.py)
-            return Decision(writes=writes + privacy.scrub(self.store, event))
+            hooks = (webhooks.deliveries(self.store, event, standard, utc_text(self.now()))
+                     if standard is not None else [])  # the erasure reaches downstream too
+            return Decision(writes=writes + hooks + privacy.scrub(self.store, event))
         if state is None or standard is None:
             return Decision(writes=writes)
         writes += webhooks.deliveries(self.store, event, standard, utc_text(self.now()))
