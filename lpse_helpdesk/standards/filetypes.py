@@ -25,6 +25,11 @@ KNOWN = {
     "application/zip": ("ZIP", (".zip",)),
     "text/plain": ("TXT", (".txt",)),
     "text/csv": ("CSV", (".csv",)),
+    # Never accepted by the shipped units, but named in refusals.
+    "application/x-msdownload": ("EXE", (".exe",)),
+    "application/x-dosexec": ("EXE", (".exe",)),
+    "application/x-sh": ("SH", (".sh",)),
+    "application/x-rar-compressed": ("RAR", (".rar",)),
 }
 
 

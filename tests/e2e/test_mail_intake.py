@@ -170,7 +170,7 @@ async def test_portal_uploads_a_screenshot_then_names_it_in_the_ticket(hd):
     disguised = await hd.http.post("/api/v1/attachments", params={"tenant": "basarnas",
                                    "filename": "layar.png"}, content=b"MZ\x90\x00" + b"\x00" * 300,
                                    headers={"content-type": "image/png"})
-    assert disguised.status_code == 415 and "x-msdownload" in disguised.json()["detail"]
+    assert disguised.status_code == 415 and "bertipe EXE" in disguised.json()["detail"]
     pdf = await hd.http.post("/api/v1/attachments", params={"tenant": "basarnas",
                              "filename": "bukti.pdf"}, content=b"%PDF-1.4\n%%EOF\n",
                              headers={"content-type": "application/octet-stream"})

@@ -202,7 +202,7 @@ async def test_a_vendor_sees_the_refusal_and_copies_number_and_token_in_chromium
         await expect(page.get_by_label("Alamat email")).to_have_value("budi@")
         await expect(page.get_by_label("Judul")).to_have_value("Tidak bisa unggah penawaran")
         await expect(page.locator("#files-galat")).to_contain_text(
-            "“penawaran.exe” bertipe yang tidak dikenal: tidak diterima. Tipe yang diterima: "
+            "“penawaran.exe” bertipe EXE: tidak diterima. Tipe yang diterima: "
             "PNG, JPG, PDF, DOCX, XLSX.")
         await summary.get_by_role("link", name="Uraian masalah wajib diisi.").click()
         await expect(page).to_have_url(re.compile("#description$"))
