@@ -5,6 +5,7 @@ password is right; POP3 too."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -13,7 +14,10 @@ import pytest
 
 from conftest import eventually, make_settings, running_helpdesk
 from dovecot import PASSWORD, USER, Dovecot
+from scenario import Desk
+from webclient import WebClient, text_of
 from lpse_helpdesk.services.intake import mailsession
+from lpse_helpdesk.services.intake.fetch_refusal import PER_SENDER
 from lpse_helpdesk.standards import load_standards
 from lpse_helpdesk.standards.mailconf import MailSettings, Mailbox
 from test_mail_intake import mail
@@ -130,12 +134,16 @@ def test_idle_is_renewed_so_a_lost_notification_costs_seconds(dovecot, monkeypat
 
 
 async def test_a_wrong_password_is_shown_and_fetching_resumes_by_itself(
-        tmp_path, nats_server, dovecot, monkeypatch):
-    monkeypatch.setenv(ENV, "sandi-salah")
+        tmp_path, nats_server, dovecot):
+    """Also what the unit's staff see in the browser: the mailbox page and the queue's
+    warning, and both back to normal once the operator fixes the secret file."""
+    secret = tmp_path / "sandi-kotak-surat"
+    secret.write_text("sandi-salah\n")
     dovecot.deliver(mail("lpse@batam.go.id", "Gagal unggah", "Unggah gagal.").as_bytes())
-    standards = standards_with(imap_box(dovecot))
+    box = msgspec.structs.replace(imap_box(dovecot), password_env="", password_file=str(secret))
     settings = make_settings(tmp_path, nats_server.url)
-    async with running_helpdesk(settings, services=["intake"], standards=standards) as hd:
+    async with running_helpdesk(settings, services=["intake", "desk", "web"],
+                                standards=standards_with(box)) as hd:
         async def shown():
             state = (await hd.http.get("/ready")).json().get("mailboxes", {})
             return [v for v in state.values() if v.startswith("error")]
@@ -143,23 +151,50 @@ async def test_a_wrong_password_is_shown_and_fetching_resumes_by_itself(
         assert error == "error: IMAP: [AUTHENTICATIONFAILED] Authentication failed.", error
         assert PASSWORD not in error and "sandi-salah" not in error
         # The unit's staff see it too, with since when; another unit's staff do not.
+        batam, tuban = Desk(hd, "batam"), Desk(hd, "tuban")
         clerk = {"Authorization": f"Bearer {hd.runtime.signer.issue('hd.btm', 'helpdesk', 'batam')}"}
         outsider = {"Authorization":
                     f"Bearer {hd.runtime.signer.issue('hd.tbn', 'helpdesk', 'tuban')}"}
         seen = (await hd.http.get("/api/v1/mail/mailboxes", params={"tenant": "batam"},
                                   headers=clerk)).json()
-        assert [(m["state"], m["error"]) for m in seen] == [
-            ("error", "IMAP: [AUTHENTICATIONFAILED] Authentication failed.")]
-        assert seen[0]["since"] and seen[0]["mailbox"].startswith(f"imap://{USER}@127.0.0.1:")
+        assert [(m["state"], m["error"], m["problem"]) for m in seen] == [
+            ("error", "IMAP: [AUTHENTICATIONFAILED] Authentication failed.",
+             "kata sandi ditolak server (nama pengguna atau kata sandi salah)")]
+        assert seen[0]["since"] and seen[0]["retry_at"] >= seen[0]["since"]
+        assert seen[0]["mailbox"].startswith(f"imap://{USER}@127.0.0.1:")
         assert (await hd.http.get("/api/v1/mail/mailboxes", params={"tenant": "batam"},
                                   headers=outsider)).status_code == 403
-        assert tickets(hd) == []
-        monkeypatch.setenv(ENV, PASSWORD)  # the operator fixes the secret
-        await eventually(lambda: len(tickets(hd)) == 1, timeout=20, what="pulih sendiri")
+        async with WebClient(str(hd.http.base_url)) as web, \
+                WebClient(str(hd.http.base_url)) as other:
+            await web.login(await batam.staff("hd.btm", "helpdesk"))
+            page = await web.http.get("/staf/kotak-surat")
+            words = text_of(page)
+            assert page.status_code == 200 and "Kotak surat yang diambil" in words, words
+            assert f"{USER} folder INBOX 127.0.0.1:{dovecot.imaps} IMAP (TLS) GAGAL sejak" in words
+            assert "kata sandi ditolak server (nama pengguna atau kata sandi salah)" in words
+            assert "Kata server: IMAP: [AUTHENTICATIONFAILED]" in words
+            assert "sandi-salah" not in page.text and PASSWORD not in page.text
+            queue = await web.http.get("/staf/antrean")
+            assert 'id="kotak-surat-gagal"' in queue.text, queue.text
+            assert f"Pengambilan surat dari {USER} gagal (kata sandi ditolak" in text_of(queue)
+            assert 'href="/staf/kotak-surat?tenant=batam"' in queue.text
+            # Another unit's clerk: their own unit has no mailbox, Batam's is refused.
+            await other.login(await tuban.staff("hd.tbn", "helpdesk"))
+            own = text_of(await other.http.get("/staf/kotak-surat"))
+            assert "tidak menyebut kotak surat" in own and USER not in own
+            assert (await other.http.get("/staf/kotak-surat?tenant=batam")).status_code == 403
+            assert tickets(hd) == []
 
-        async def recovered():
-            return list((await hd.http.get("/ready")).json()["mailboxes"].values()) == ["ok"]
-        await eventually(recovered, what="/ready pulih")
+            secret.write_text(PASSWORD + "\n")  # the operator fixes the secret file
+            await eventually(lambda: len(tickets(hd)) == 1, timeout=20, what="pulih sendiri")
+
+            async def recovered():
+                return list((await hd.http.get("/ready")).json()["mailboxes"].values()) == ["ok"]
+            await eventually(recovered, what="/ready pulih")
+            words = text_of(await web.http.get("/staf/kotak-surat"))
+            assert "GAGAL" not in words and "kata sandi ditolak" not in words, words
+            assert "IMAP (TLS) OK sejak" in words and " 1 / 0" in words, words
+            assert 'id="kotak-surat-gagal"' not in (await web.http.get("/staf/antrean")).text
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
@@ -177,24 +212,55 @@ async def test_pop3_mail_becomes_a_ticket_and_is_deleted(tmp_path, nats_server, 
         assert len(tickets(hd)) == 1
 
 
-async def test_mail_the_intake_refuses_stays_flagged_in_the_mailbox(tmp_path, nats_server, dovecot,
-                                                                   monkeypatch):
+async def test_mail_the_intake_refuses_stays_flagged_and_its_sender_is_told_why(
+        tmp_path, nats_server, dovecot, monkeypatch, sink):
+    """No SMTP session to carry the 5xx: the sender gets a mail saying why, a person only, and
+    at most PER_SENDER an hour; every refused mail is flagged, never fetched again."""
     monkeypatch.setenv(ENV, PASSWORD)
     huge = mail("lpse@batam.go.id", "Raksasa", "lampiran raksasa",
                 attachments=[("raksasa.pdf", "application", "pdf", b"%PDF-1.4\n" + b"\0" * 9_000_000)])
     dovecot.deliver(huge.as_bytes())  # over the listener's size: refused as over SMTP
+    exe = [("x.exe", "application", "x-msdownload", b"MZ")]
+    for i in range(PER_SENDER):  # the last one past the sender's hourly answers
+        dovecot.deliver(mail("lpse@batam.go.id", f"Berkas {i}", "terlampir", attachments=exe).as_bytes())
+    # Mail from programs, refused before the intake's loop check (a line over 998 characters):
+    # flagged like the others, and never answered.
+    programs = [mail("lpse@batam.go.id", "Libur", "di luar kantor",
+                     sender="Robot <robot@cv-andalas.co.id>"),
+                mail("lpse@batam.go.id", "Milis", "info", sender="Milis <milis@cv-andalas.co.id>"),
+                mail("lpse@batam.go.id", "Gagal kirim", "undeliverable",
+                     sender="MAILER-DAEMON@cv-andalas.co.id"),
+                mail("lpse@batam.go.id", "Laporan", "laporan pengiriman",
+                     sender="Sistem <sistem@cv-andalas.co.id>")]
+    programs[0]["Auto-Submitted"] = "auto-replied"
+    programs[1]["List-Id"] = "<milis.cv-andalas.co.id>"
+    bounce = b"Return-Path: <>\r\n" + programs.pop().as_bytes()
+    for raw in [*(each.as_bytes() for each in programs), bounce]:
+        dovecot.deliver(raw + b"x" * 1200 + b"\r\n")
     dovecot.deliver(mail("lpse@batam.go.id", "Biasa", "Pertanyaan biasa.").as_bytes())
-    settings = make_settings(tmp_path, nats_server.url)
+    settings = make_settings(tmp_path, nats_server.url, smtp_url=sink.url)
+    refused = 1 + PER_SENDER + len(programs) + 1
     async with running_helpdesk(settings, services=["intake"],
                                 standards=standards_with(imap_box(dovecot))) as hd:
         await eventually(lambda: len(tickets(hd)) == 1, what="surat biasa menjadi tiket")
-        await eventually(lambda: dovecot.count(criteria="KEYWORD $LpseRefused") == 1,
-                         what="surat raksasa ditandai")
-        # The stored one is removed after its ticket is stored; the refused one stays for
+        await eventually(lambda: dovecot.count(criteria="KEYWORD $LpseRefused") == refused,
+                         what="surat yang ditolak ditandai")
+        # The stored one is removed after its ticket is stored; the refused ones stay for
         # people to read.
-        await eventually(lambda: dovecot.count() == 1, what="surat biasa dihapus dari kotak")
+        await eventually(lambda: dovecot.count() == refused, what="surat biasa dihapus dari kotak")
+        await eventually(lambda: len(sink.messages) >= PER_SENDER, what="jawaban penolakan")
         clerk = {"Authorization": f"Bearer {hd.runtime.signer.issue('hd.btm', 'helpdesk', 'batam')}"}
         [state] = (await hd.http.get("/api/v1/mail/mailboxes", params={"tenant": "batam"},
                                      headers=clerk)).json()
-        assert (state["fetched"], state["refused"]) == (1, 1)
+        assert (state["fetched"], state["refused"]) == (1, refused)
         assert len(tickets(hd)) == 1
+        await asyncio.sleep(1)  # nothing more comes
+    assert [to for to, _ in sink.messages] == ["rudi@cv-andalas.co.id"] * PER_SENDER
+    subjects = [str(m["Subject"]) for _, m in sink.messages]
+    assert subjects == ["Surat tidak dapat diproses: Raksasa", "Surat tidak dapat diproses: Berkas 0",
+                        "Surat tidak dapat diproses: Berkas 1"], subjects
+    first, second = (m.get_body(("plain",)).get_content() for _, m in sink.messages[:2])
+    assert "TIDAK dapat kami proses" in first and "surat terlalu besar" in first, first
+    assert "x.exe" in second and "552" not in second, second
+    assert "/portal/batam/tiket-baru" in second
+    assert all(m["Auto-Submitted"] == "auto-generated" for _, m in sink.messages)

@@ -18,8 +18,10 @@ class MailboxState(msgspec.Struct, frozen=True, kw_only=True):
     tenant: str
     mailbox: str  # protocol://user@host:port/folder
     state: str  # starting | ok | error
-    error: str
+    error: str  # the server's own words
+    problem: str  # the same in plain Indonesian
     since: str
+    retry_at: str  # after an error: when fetching is tried again
     last_ok: str
     fetched: int
     refused: int

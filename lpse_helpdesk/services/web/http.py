@@ -15,7 +15,8 @@ from litestar.static_files import create_static_files_router
 
 from ...platform.http import service_routes
 from . import (
-    canned_page, counter_page, dashboard_page, faq_page, otp_page, portal, privacy_page,
+    canned_page, counter_page, dashboard_page, faq_page, mailbox_page, otp_page, portal,
+    privacy_page,
     queue_page, reply_page, reporter_page, search_page, skm_page, staff, ticket_page, users_page,
 )
 from .answers import forbidden_page, unavailable_page
@@ -26,7 +27,8 @@ CONTROLLERS = [*staff.CONTROLLERS, *queue_page.CONTROLLERS, *ticket_page.CONTROL
                *search_page.CONTROLLERS, *counter_page.CONTROLLERS, *faq_page.CONTROLLERS,
                *dashboard_page.CONTROLLERS, *users_page.CONTROLLERS, *otp_page.CONTROLLERS,
                *canned_page.CONTROLLERS, *skm_page.CONTROLLERS, *portal.CONTROLLERS,
-               *reporter_page.CONTROLLERS, *reply_page.CONTROLLERS, *privacy_page.CONTROLLERS]
+               *reporter_page.CONTROLLERS, *reply_page.CONTROLLERS, *privacy_page.CONTROLLERS,
+               *mailbox_page.CONTROLLERS]
 
 
 def routes(web: WebFrontend) -> list:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get
 
 from ...platform.auth import Principal
-from . import labels
+from . import labels, mailbox_page
 from .answers import refusal
 from .application import ApiUnavailable, WebFrontend
 from .render import fragment, page
@@ -109,7 +109,8 @@ class QueuePages(Controller):
             return page(request, "error.html", status=404, staff=who[0],
                         heading="Unit tidak dikenal", message="Unit yang diminta tidak ada.",
                         back="/staf/antrean")
-        return page(request, "queue.html", staff=who[0], **context)
+        failing = await mailbox_page.trouble(web, who[1], who[0], context["unit"])
+        return page(request, "queue.html", staff=who[0], failing_mailboxes=failing, **context)
 
     @get("/tabel", exception_handlers={NotLoggedIn: _session_ended})
     async def queue_table(self, request: Request, who: tuple[Principal, str],
