@@ -129,7 +129,7 @@ def _api_problems(answer, name: str = "") -> list[Problem]:
     if listed:
         return [Problem(field=p.get("field", ""), message=p.get("message", "")) for p in listed]
     text = answer.detail.split(" / ")[0].replace("`", "")
-    field = answer.field or ("attachments" if name else "")
+    field = "attachments" if name else (answer.field or "")  # an upload's, beside the files
     return [Problem(field=field, message=f"Berkas “{name}”: {text}" if name else text)]
 
 
