@@ -144,7 +144,7 @@ async def test_erase_leaves_no_byte_of_the_person(tmp_path, sink, backend, reque
             Webhook(url=hooks.url, secret="rahasia-webhook-erasure", events=(ERASURE,)),))
         async with running_helpdesk(settings, standards=standards) as hd:
             await _story(hd, settings, nats, sink, url)
-            bodies = await eventually(lambda: len(hooks.bodies) >= 3 and hooks.bodies,
+            bodies = await eventually(lambda: len(hooks.bodies) >= 4 and hooks.bodies,
                                       timeout=30, what="penghapusan sampai ke webhook")
             assert {json.loads(b)["type"] for b in bodies} == {ERASURE}
             assert {json.loads(b)["reason"] for b in bodies} == {"request"}
@@ -184,13 +184,23 @@ async def _story(hd, settings, nats, sink, url) -> None:
     base = ["--data-dir", str(settings.data_dir), *(["--database", url] if url else [])]
     secret_file = (KARTIKA["file"], PNG + KARTIKA["content"])
 
-    # Kartika: one ticket by the portal with her KTP scan, one by mail with another file.
+    # Kartika: one ticket by the portal with her KTP scan, one by mail with another file,
     portal = await report(hd, desk, KARTIKA, secret_file)
     m = mail("batam@lpse.test", KARTIKA, f"Mohon bantuan {KARTIKA['word']}",
              f"Saya {KARTIKA['name']}, telepon {KARTIKA['phone']}, NIK {KARTIKA['nik']}.",
              secret_file)
     _, response = await aiosmtplib.send(m, hostname="127.0.0.1", port=settings.smtp_port)
     by_mail = {"number": response.split("tiket ")[1].split(";")[0]}
+    # ... and a visit to the counter (the electronic guest book keeps her name and purpose).
+    r = await hd.http.post("/api/v1/counter/visits", headers={
+        "Authorization": f"Bearer {desk.tokens['petugas']}"}, json={
+        "tenant": "batam", "purpose": f"Konsultasi {KARTIKA['word']}",
+        "visitor": {"name": KARTIKA["name"], "email": KARTIKA["email"],
+                    "phone": KARTIKA["phone"]},
+        "subject": "Konsultasi", "description": f"Datang ke loket, NIK {KARTIKA['nik']}.",
+        "documents": {"id_card": KARTIKA["nik"]}})
+    assert r.status_code == 201, r.text
+    walk_in = r.json()
     other = await report(hd, desk, BAMBANG, None)
     for ticket in (portal, other):
         await desk.act("petugas", ticket, "reply", {"message": "Silakan coba lagi."})
@@ -207,7 +217,7 @@ async def _story(hd, settings, nats, sink, url) -> None:
     assert code == 0, out
     exported = json.loads(out)
     numbers = sorted(t["nomor"] for t in exported["tiket"])
-    assert numbers == sorted([portal["number"], by_mail["number"]]), numbers
+    assert numbers == sorted([portal["number"], by_mail["number"], walk_in["number"]]), numbers
     text = json.dumps(exported, ensure_ascii=False)
     for key in ("name", "phone", "nik", "word", "file"):
         assert KARTIKA[key] in text, key
@@ -215,7 +225,7 @@ async def _story(hd, settings, nats, sink, url) -> None:
     admin = {"Authorization": f"Bearer {desk.tokens['pengelola']}"}
     r = await hd.http.get("/api/v1/personal-data", headers=admin,
                           params={"tenant": "batam", "email": KARTIKA["email"].upper()})
-    assert r.status_code == 200 and r.json()["jumlah_tiket"] == 2, r.text
+    assert r.status_code == 200 and r.json()["jumlah_tiket"] == 3, r.text
     staff = {"Authorization": f"Bearer {desk.tokens['petugas']}"}
     r = await hd.http.get("/api/v1/personal-data", headers=staff,
                           params={"tenant": "batam", "email": KARTIKA["email"]})
@@ -227,7 +237,7 @@ async def _story(hd, settings, nats, sink, url) -> None:
     code, out = await cli("personal-data", "erase", *base, "--email", KARTIKA["email"],
                           "--tenant", "batam", "--nats", nats.url)
     assert code == 0, out
-    assert out.count(": dihapus") == 2, out
+    assert out.count(": dihapus") == 3, out
 
     async def erased_everywhere():
         view = await desk.view(portal, "petugas")
@@ -277,7 +287,7 @@ async def _page(hd, desk: Desk, settings) -> None:
         shown = await web.http.get("/staf/data-pribadi/",
                                    params={"tenant": "batam", "email": KARTIKA["email"]})
         assert shown.status_code == 200 and KARTIKA["name"] in text_of(shown)
-        assert "2 tiket" in text_of(shown)
+        assert "3 tiket" in text_of(shown)
         look = f"/staf/data-pribadi/?tenant=batam&email={CITRA['email']}"
         unsure = await web.form("/staf/data-pribadi/hapus",
                                 {"tenant": "batam", "email": CITRA["email"]}, page=look)
