@@ -191,6 +191,18 @@ async def _story(hd, settings, nats, sink, url) -> None:
              secret_file)
     _, response = await aiosmtplib.send(m, hostname="127.0.0.1", port=settings.smtp_port)
     by_mail = {"number": response.split("tiket ")[1].split(";")[0]}
+    # ... a mail naming her ticket without answering our mail, held for staff ...
+    held = mail("batam@lpse.test", KARTIKA, f"[{portal['number']}] tambahan {KARTIKA['word']}",
+                f"Tambahan dari {KARTIKA['name']}, telepon {KARTIKA['phone']}.", secret_file)
+    _, response = await aiosmtplib.send(held, hostname="127.0.0.1", port=settings.smtp_port)
+    assert "petugas" in response, response
+    staff_only = {"Authorization": f"Bearer {desk.tokens['petugas']}"}
+
+    async def held_mails():
+        r = await hd.http.get("/api/v1/mail/held", params={"tenant": "batam"},
+                              headers=staff_only)
+        return r.json()
+    assert len(await held_mails()) == 1
     # ... and a visit to the counter (the electronic guest book keeps her name and purpose).
     r = await hd.http.post("/api/v1/counter/visits", headers={
         "Authorization": f"Bearer {desk.tokens['petugas']}"}, json={
@@ -246,6 +258,7 @@ async def _story(hd, settings, nats, sink, url) -> None:
     view = await eventually(erased_everywhere, timeout=45, what="tiket menampilkan [data dihapus]")
     assert ERASURE in [e["type"] for e in view["timeline"]]
     assert view["reporter"]["email"] == "" and view["status"] == "open"  # the ticket stays
+    await eventually(lambda: held_mails_gone(hd, staff_only), what="surat tertahan dihapus")
     mine = await hd.ticket(portal)  # the reporter's own page reads the same
     assert mine["reporter"]["name"] == ERASED and mine["subject"] == ERASED
     kept = await desk.view(other, "petugas")
@@ -275,6 +288,11 @@ async def _story(hd, settings, nats, sink, url) -> None:
         # above does find values when they are there.
         assert any(hit.endswith(": name") for hit in leaks(folder, {"name": BAMBANG["name"]}))
     assert os.path.isdir(folder / "nats")
+
+
+async def held_mails_gone(hd, headers) -> bool:
+    r = await hd.http.get("/api/v1/mail/held", params={"tenant": "batam"}, headers=headers)
+    return r.status_code == 200 and r.json() == []
 
 
 async def _page(hd, desk: Desk, settings) -> None:
