@@ -65,3 +65,30 @@ def test_retention_has_a_default_and_is_checked(tmp_path):
     with pytest.raises(ValueError):
         path.write_text(text + "\n[privacy]\nretensi = 30\n", encoding="utf-8")
         load_standard(path)
+
+
+def test_an_erased_ticket_teaches_triage_nothing(tmp_path):
+    from lpse_helpdesk.platform.keystore import KeyStore
+    from lpse_helpdesk.platform.store import ServiceStore
+    from lpse_helpdesk.schemas import sealing
+    from lpse_helpdesk.services.triage.corrections import corrections
+    from lpse_helpdesk.settings import Settings
+    from lpse_helpdesk.workflow import history
+
+    before, keys = sealing._keystore, KeyStore.in_memory()
+    sealing.pin_keystore(keys)  # this test's own keys, to forget
+    store = ServiceStore("desk", Settings(data_dir=tmp_path), history.TABLES)
+    try:
+        report = received()
+        label = ev.TicketClassified(
+            event_id=uuid.uuid4(), ticket_id=report.ticket_id, tenant="batam", occurred_at=AT,
+            category="gangguan", priority="tinggi", confidence=1.0,
+            actor=ev.Actor(id="sari", role="helpdesk"))
+        store.execute([history.append(store, report, 1), history.append(store, label, 2)])
+        [found] = corrections(store)
+        assert found.example.description == report.description
+        keys.forget("batam", [report.ticket_id])
+        assert corrections(store) == []
+    finally:
+        store.close()
+        sealing.pin_keystore(before)

@@ -13,6 +13,7 @@ import msgspec
 
 from ...schemas import decode_event
 from ...schemas import events as ev
+from ...schemas.privacy_events import ERASED
 from .model import Example
 
 
@@ -47,6 +48,8 @@ def corrections(store, tenant: str | None = None) -> list[Correction]:
     for ticket_id, r in received.items():
         label = staff.get(ticket_id)
         if label is None or (tenant is not None and r.tenant != tenant):
+            continue
+        if r.description == ERASED:  # its reporter's data was erased: no text left to learn
             continue
         auto = automatic.get(ticket_id)
         found.append(Correction(
