@@ -129,8 +129,21 @@ def pg_rows(url: str, values: dict) -> list[str]:
     return found
 
 
+@pytest.fixture
+def keys_in_the_data_folder():
+    """The helpdesk's own key store (keys.sqlite, or PostgreSQL's tables), not the test
+    session's shared in-memory one: the erase deletes real keys."""
+    from lpse_helpdesk.schemas import sealing
+
+    shared = sealing._keystore
+    sealing.pin_keystore(None)
+    yield
+    sealing.pin_keystore(shared)
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-async def test_erase_leaves_no_byte_of_the_person(tmp_path, sink, backend, request):
+async def test_erase_leaves_no_byte_of_the_person(tmp_path, sink, backend, request,
+                                                  keys_in_the_data_folder):
     url = request.getfixturevalue("pg_url") if backend == "postgres" else ""
     data = tmp_path / "data"
     nats = EmbeddedNats(free_port(), data / "nats")  # NATS's files inside the data folder
@@ -287,6 +300,7 @@ async def _story(hd, settings, nats, sink, url) -> None:
         # The other reporter is still there in clear (the desk's search rows), so the walk
         # above does find values when they are there.
         assert any(hit.endswith(": name") for hit in leaks(folder, {"name": BAMBANG["name"]}))
+        assert (folder / "keys.sqlite").exists()  # the real key store, walked with the rest
     assert os.path.isdir(folder / "nats")
 
 
