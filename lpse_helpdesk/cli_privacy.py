@@ -71,17 +71,20 @@ def cmd_erase(args: argparse.Namespace) -> int:
             ids = privacy.person_tickets(desk.store, keys, tenant, args.email)
             erased += [(tenant, e) for e in privacy.erase(
                 desk.store, desk.app.tickets, keys, tenant, ids, "request", actor)]
-    files = [a for _, e in erased for a in e.attachments]
-    deleted, problem = _delete_files(settings, args.nats, files) if files else (0, "")
+        # These tickets' files, and any an earlier erase could not delete.
+        files = privacy.pending_files(desk.store)
+        done, problem = _delete_files(settings, args.nats, files) if files else ([], "")
+        privacy.files_deleted(desk.store, done)
+    deleted = len(done)
     for tenant, e in erased:
         state = "dihapus" if e.recorded else "sudah dihapus sebelumnya / erased before"
         print(f"{tenant} {e.number}: {state}; {len(e.attachments)} lampiran")
     if not erased:
         print("Tidak ada tiket dengan alamat itu. / No ticket with that address.")
     if problem:
-        print(f"Lampiran belum terhapus dari NATS ({problem}); jalankan perintah ini lagi saat "
-              "NATS tersedia / files not deleted yet: run again once NATS answers",
-              file=sys.stderr)
+        print(f"Lampiran belum terhapus dari NATS ({problem}); desk yang berjalan mencoba lagi "
+              "dalam 10 menit, atau jalankan perintah ini lagi / files not deleted yet: the "
+              "running desk retries, or run this again", file=sys.stderr)
         return 1
     if files:
         print(f"{deleted} berkas lampiran dihapus dari object store / files deleted")
@@ -124,27 +127,31 @@ def privacy_keys():
     return keys()
 
 
-def _delete_files(settings, nats_flag: str | None, ids: list[str]) -> tuple[int, str]:
+def _delete_files(settings, nats_flag: str | None, ids: list[str]) -> tuple[list[str], str]:
+    """(the ids whose files are gone now, why not all: "" when all)."""
+    from nats.js.errors import NotFoundError, ObjectNotFoundError
+
     from .platform import natsonce
     from .platform.attachments import BUCKET
 
-    async def delete_all() -> int:
+    done: list[str] = []
+
+    async def delete_all() -> None:
         async with natsonce.connection(command_url(settings, nats_flag),
                                        settings.nats_ca_file) as nc:
             bucket = await nc.jetstream().object_store(BUCKET)
-            count = 0
             for attachment_id in ids:
                 try:
                     await bucket.delete(attachment_id)
-                except Exception:  # noqa: BLE001, S112 - gone already (not found)
-                    continue
-                count += 1
-            return count
+                except (ObjectNotFoundError, NotFoundError):
+                    pass  # gone already
+                done.append(attachment_id)
 
     try:
-        return eventloop.run(delete_all()), ""
-    except Exception as exc:  # noqa: BLE001 - NATS away: said once, the run can be repeated
-        return 0, f"{type(exc).__name__}: {exc}"
+        eventloop.run(delete_all())
+        return done, ""
+    except Exception as exc:  # noqa: BLE001 - NATS away: said once; the desk retries
+        return done, f"{type(exc).__name__}: {exc}"
 
 
 def add_parsers(personal_sub, common) -> None:

@@ -34,6 +34,10 @@ TABLES = (
     ("CREATE TABLE IF NOT EXISTS {p}_erasures ("
      " ticket_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, reason TEXT NOT NULL,"
      " erased_at TEXT NOT NULL)"),
+    # An erased ticket's files still to delete from the object store (NATS may be away when it
+    # is erased): written with the erasure, each row gone once its file is.
+    ("CREATE TABLE IF NOT EXISTS {p}_erased_files ("
+     " attachment_id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL)"),
 )
 
 
@@ -167,7 +171,7 @@ class Erased:
     ticket_id: uuid.UUID
     number: str
     recorded: bool  # False: it had been erased before (nothing new recorded)
-    attachments: tuple[str, ...]  # the object store ids of its files, to delete
+    attachments: tuple[str, ...]  # the object store ids of its files (`_erased_files`)
 
 
 def erase(store: ServiceStore, tickets: TicketDecisions, keys, tenant: str,
@@ -183,8 +187,12 @@ def erase(store: ServiceStore, tickets: TicketDecisions, keys, tenant: str,
             events = list(decided.known) if decided else history.load(store, ticket_id).events
             if decided is None:
                 break
+            files = [Write(f"INSERT INTO {store.prefix}_erased_files VALUES (?, ?)"
+                           " ON CONFLICT DO NOTHING", (a, str(ticket_id)))
+                     for a in dict.fromkeys(attachment_ids(events))]
             try:
-                store.record([stored(decided)], writes=[erasure_row(store, decided.event)])
+                store.record([stored(decided)],
+                             writes=[erasure_row(store, decided.event), *files])
                 recorded = True
                 break
             except IntegrityError:
@@ -201,6 +209,18 @@ def erase(store: ServiceStore, tickets: TicketDecisions, keys, tenant: str,
 
 def attachment_ids(events: Iterable[AnyTicketEvent]) -> list[str]:
     return [a.id for e in events for a in getattr(e, "attachments", ())]
+
+
+def pending_files(store: ServiceStore) -> list[str]:
+    """Files of erased tickets not yet deleted from the object store."""
+    return [row[0] for row in store.query(
+        f"SELECT attachment_id FROM {store.prefix}_erased_files ORDER BY 1 LIMIT 1000")]
+
+
+def files_deleted(store: ServiceStore, ids: list[str]) -> None:
+    if ids:
+        store.execute([Write(f"DELETE FROM {store.prefix}_erased_files WHERE attachment_id = ?",
+                             (i,)) for i in ids])
 
 
 def due_for_retention(store: ServiceStore, standards, now: datetime

@@ -84,25 +84,27 @@ async def erase_tickets(service: DeskService, tenant: str, ids, reason: str,
                                    tenant, ids, reason, actor)
     tickets = []
     for erased in done:
-        deleted = await delete_files(service.attachments, erased.attachments)
+        deleted = await delete_files(service.attachments, service.store, erased.attachments)
         tickets.append(ErasedTicket(number=erased.number, recorded=erased.recorded,
                                     attachments_deleted=deleted))
     return Erasure(tenant=tenant, tickets=tickets)
 
 
-async def delete_files(attachments, ids) -> int:
-    """Delete the files; a file already gone counts as deleted. Without NATS nothing is
-    deleted here (the erase can be run again: it deletes what is left)."""
+async def delete_files(attachments, store, ids) -> int:
+    """Delete erased tickets' files (a file already gone counts as deleted) and their rows of
+    `_erased_files`. What NATS does not take now stays listed: the desk's timer tries again
+    (`retention.py`), and so does the next erase."""
     if attachments is None:
         return 0
-    count = 0
+    done = []
     for attachment_id in ids:
         try:
             await attachments.delete(attachment_id)
-            count += 1
+            done.append(attachment_id)
         except Exception as exc:  # noqa: BLE001 - reported; the key is gone, so is its text
             log.warning("lampiran %s belum terhapus: %r", attachment_id, exc)
-    return count
+    await asyncio.to_thread(privacy.files_deleted, store, done)
+    return len(done)
 
 
 class PersonalDataController(Controller):

@@ -11,7 +11,7 @@ from itertools import groupby
 
 from ...schemas.envelope import SYSTEM
 from . import privacy
-from .privacy_http import erase_tickets
+from .privacy_http import delete_files, erase_tickets
 
 log = logging.getLogger("lpse_helpdesk.desk.retention")
 INTERVAL_S = 600.0  # how often the timer looks; an erasure may come this late
@@ -19,7 +19,8 @@ FIRST_S = 5.0  # the first look, after a start
 
 
 async def sweep(service) -> int:
-    """Erase what is due now (the service's clock); returns how many tickets were erased."""
+    """Erase what is due now (the service's clock), and delete the files erasures left;
+    returns how many tickets were erased."""
     due = await asyncio.to_thread(privacy.due_for_retention, service.store, service.standards,
                                   service.now())
     erased = 0
@@ -29,6 +30,10 @@ async def sweep(service) -> int:
         erased += sum(t.recorded for t in result.tickets)
     if erased:
         log.info("retensi: data pribadi %d tiket dihapus", erased)
+    # Files of erased tickets that NATS did not take when they were erased.
+    left = await asyncio.to_thread(privacy.pending_files, service.store)
+    if left:
+        await delete_files(service.attachments, service.store, left)
     return erased
 
 

@@ -19,7 +19,7 @@ def tasks(app: IntakeService) -> list:
     # The units' own mailboxes go through the same intake as the SMTP listener (fetch.py).
     fetching = fetch.tasks(app, lambda: mail_intake(app, app.broker)[0]) if app.broker else []
     return [lambda stop: sweep(app, stop), *([run_smtp] if app.settings.smtp_port else []),
-            *fetching]
+            *fetching, *([lambda stop: privacy.delete_files(app, stop)] if app.broker else [])]
 
 
 def consumers(app: IntakeService) -> list[ConsumerSpec]:
@@ -29,6 +29,7 @@ def consumers(app: IntakeService) -> list[ConsumerSpec]:
 
 
 SERVICE = ServiceDefinition(
-    name="intake", build=IntakeService, tables=TABLES, routes=routes, tasks=tasks,
+    name="intake", build=IntakeService, tables=(*TABLES, *privacy.TABLES), routes=routes,
+    tasks=tasks,
     reports=fetch.readiness, consumers=consumers,
 )
