@@ -17,6 +17,8 @@ def _count(n: int) -> str:
 
 
 def cmd_refill(args: argparse.Namespace) -> int:
+    from nats.errors import Error as NatsError
+
     from .platform import refill
     from .platform.bus import stream_config
     from .platform.natsonce import connection
@@ -27,9 +29,13 @@ def cmd_refill(args: argparse.Namespace) -> int:
     stores = {name: bootstrap.open_store(definition(name), settings)
               for name in NAMES if name != "web"}
 
-    def progress(done: int, about: int) -> None:
-        print(f"… {_count(done)} dari ±{_count(about)} event diterbitkan / published",
-              file=sys.stderr, flush=True)
+    said = [-1]
+
+    def progress(done: int, about: int) -> None:  # every 10,000 events, and the last
+        if done - said[0] >= 10_000 or done >= about or said[0] < 0:
+            said[0] = done
+            print(f"… {_count(done)} dari ±{_count(about)} event diterbitkan / published",
+                  file=sys.stderr, flush=True)
 
     async def run() -> refill.RefillResult:
         async with connection(command_url(settings, args.nats), settings.nats_ca_file) as nc:
@@ -42,6 +48,11 @@ def cmd_refill(args: argparse.Namespace) -> int:
         result = eventloop.run(run())
     except refill.RefillRefused as exc:
         print(f"lpse-helpdesk stream refill: {exc}", file=sys.stderr)
+        return 1
+    except (NatsError, OSError, TimeoutError) as exc:  # NATS unreachable, a publish refused
+        print(f"lpse-helpdesk stream refill: gagal / failed: {exc!r}; stream belum lengkap, "
+              "ulangi dengan --purge / the stream is incomplete: run again with --purge",
+              file=sys.stderr)
         return 1
     finally:
         for store in stores.values():

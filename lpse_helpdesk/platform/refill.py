@@ -45,6 +45,7 @@ from .outbox import SET_ASIDE, OutboxRelay
 from .store import ServiceStore, Write
 
 PAGE = 1000  # notifications read at a time from each store; also the publish batch
+IN_FLIGHT = 3  # batches written before the oldest one's acks are awaited
 
 
 class RefillRefused(RuntimeError):
@@ -154,18 +155,34 @@ async def refill(connection, stores: dict[str, ServiceStore], config: StreamConf
     about, done = sum(ends.values()), 0
     result.published = dict.fromkeys(stores, 0)
     batch: list[tuple[str, Item]] = []
-    for _, _, name, item in heapq.merge(*streams):
-        batch.append((name, item))
-        if len(batch) >= PAGE:
-            await _publish(js, batch, result)
-            done += len(batch)
-            batch = []
+    # Up to IN_FLIGHT batches are written before the oldest one's acks are awaited: the store
+    # is read while the server stores. One connection keeps them in the order written.
+    inflight: list[tuple[list[tuple[str, Item]], asyncio.Future]] = []
+
+    async def settle(keep: int) -> None:
+        nonlocal done
+        while len(inflight) > keep:
+            sent, acks = inflight.pop(0)
+            _check(sent, await asyncio.wait_for(acks, 60), result)
+            done += len(sent)
             if progress is not None:
                 progress(done, about)
-    if batch:
-        await _publish(js, batch, result)
-        done += len(batch)
-    if progress is not None:
+
+    try:
+        for _, _, name, item in heapq.merge(*streams):
+            batch.append((name, item))
+            if len(batch) >= PAGE:
+                inflight.append((batch, await _send(js, batch)))
+                batch = []
+                await settle(IN_FLIGHT - 1)
+        if batch:
+            inflight.append((batch, await _send(js, batch)))
+        await settle(0)
+    except BaseException:
+        for _, acks in inflight:
+            acks.cancel()
+        raise
+    if progress is not None and not done:
         progress(done, about)
     for name, store in stores.items():
         relay = OutboxRelay(store, publish=None)  # type: ignore[arg-type]
@@ -183,13 +200,20 @@ def _keyed(rank: int, name: str, items: Iterator[Item]):
         yield item.occurred_at, rank, name, item
 
 
-async def _publish(js, batch: list[tuple[str, Item]], result: RefillResult) -> None:
-    """One batch, pipelined in order (as `bus.publish_events`); a duplicate means the stream
-    already had the event, which an empty stream cannot: the refill stops."""
+async def _send(js, batch: list[tuple[str, Item]]) -> asyncio.Future:
+    """Write one batch in order (as `bus.publish_events`); the future of all its acks."""
     futures = [await js.publish_async(item.subject, item.body, stream=STREAM,
                                       headers={"Nats-Msg-Id": item.event_id})
                for _, item in batch]
-    acks = await asyncio.wait_for(asyncio.gather(*futures), 60)
+    acks = asyncio.gather(*futures)
+    # Read when cancelled or failed with nobody awaiting it: no "exception never retrieved".
+    acks.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return acks
+
+
+def _check(batch: list[tuple[str, Item]], acks: list, result: RefillResult) -> None:
+    """A duplicate means the stream already had the event, which the stream made empty by
+    `prepare_stream` cannot: the refill stops."""
     for (name, item), ack in zip(batch, acks):
         if ack.duplicate:
             raise RefillRefused(
