@@ -23,6 +23,7 @@ PUBLIC = [
     ("GET", r"^/$"), ("GET", r"^/(health|ready|metrics)$"), ("GET", r"^/schema"),
     ("GET", r"^/static/"), ("GET", r"^/staf/masuk$"), ("POST", r"^/staf/(masuk|keluar)$"),
     ("GET", r"^/portal/"), ("POST", r"^/portal/"), ("GET", r"^/faq/"),
+    ("POST", r"^/faq/[^/]+/[^/]+/membantu$"),  # a reader's "was this helpful?" vote
     ("GET", r"^/api/v1/faq(/feed)?$"), ("POST", r"^/api/v1/faq/[^/]+/helpful$"),
     ("POST", r"^/api/v1/(tickets|attachments|auth/token)$"),
     ("GET", r"^/api/v1/mail/berhenti$"), ("POST", r"^/api/v1/mail/berhenti$"),
