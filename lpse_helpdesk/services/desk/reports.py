@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import msgspec
 
 from ...platform.store import ServiceStore, from_utc_text, utc_text
+from ...schemas.codec import decode_event
 from ...schemas.survey import SKM_ELEMENTS, SKM_KEYS, ikm, mutu
 
 DEFAULT_DAYS = 30
@@ -262,10 +263,9 @@ CSV_HEADER = ("nomor", "diterima", "kanal", "jenis", "kategori", "prioritas", "s
 
 def report_csv(store: ServiceStore, tenant: str, zone, start: date, end: date,
                fields=()) -> str:
-    """One row per ticket received in the period, oldest first. Times are the unit's local
-    time (`YYYY-MM-DD HH:MM`); codes are the API's; `tepat_waktu` is `ya`/`tidak` for a closed
-    ticket with a resolution target; `ikm` is the ticket's own survey (mean score x 25); then
-    one column per custom field of the unit's standard (`fields`), named as declared."""
+    """One row per ticket received in the period, oldest first, in the unit's local time;
+    `tepat_waktu` is `ya`/`tidak` for a closed ticket with a resolution target; `ikm` is the
+    ticket's own survey (mean x 25); then one column per custom field of the standard."""
     low, high = _bounds(zone, start, end)
     p = store.prefix
     received = (f" LEFT JOIN {p}_ticket_events e ON e.ticket_id = s.ticket_id"
@@ -286,7 +286,7 @@ def report_csv(store: ServiceStore, tenant: str, zone, start: date, end: date,
     writer.writerow((*CSV_HEADER, *(field.name for field in fields)))
     for (number, received_at, channel, kind, category, priority, status, tier, escalations,
          closed_at, target, breached, body, *scores) in rows:
-        given = msgspec.json.decode(body).get("fields", {}) if body else {}
+        given = decode_event(body).fields if body else {}  # opened: the values are sealed
         closed = status == "closed"
         on_time = ("ya" if closed_at <= target else "tidak") if closed and target else ""
         answered = [int(score) for score in scores if score is not None]
