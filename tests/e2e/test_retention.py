@@ -8,8 +8,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from conftest import make_settings, running_helpdesk
-from lpse_helpdesk.services.desk import retention
 from scenario import Desk
+
+from lpse_helpdesk.services.desk import retention
 
 SERVICES = ["intake", "triage", "desk"]
 ERASED = "[data dihapus]"
