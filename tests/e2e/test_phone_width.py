@@ -9,7 +9,6 @@ dashboard, the users' table. Each page is measured (`scrollWidth`), photographed
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
