@@ -127,7 +127,13 @@ async def fetch_round(service, intake, tenant: str, current, status: Status,
             continue
         raw = with_message_id(raw, current.box.host)
         sender = return_path(raw)
-        answer = await intake.accept(tenant, raw, "mailbox" if sender is None else sender)
+        try:
+            answer = await intake.accept(tenant, raw, "mailbox" if sender is None else sender)
+        except Exception as exc:  # noqa: BLE001 - as the SMTP listener's 451: the bus, a bug
+            # in one mail. Not the mailbox's failure: the other mails go on, this one waits.
+            log_event(log, "surat dari kotak surat gagal diproses", logging.ERROR,
+                      tenant=tenant, mailbox=current.box.label, error=repr(exc)[:300])
+            answer = "451 4.3.0 gangguan sementara di helpdesk"
         code = answer[:3]
         if code.startswith("2"):
             await asyncio.to_thread(current.done, uid)
