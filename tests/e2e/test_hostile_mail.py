@@ -19,6 +19,7 @@ from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.platform.natsserver import free_port
 from lpse_helpdesk.services.intake import mail as intake_mail
 from lpse_helpdesk.services.intake import smtp as intake_smtp
+from paged import refuses_bad_paging, walk
 from scenario import Desk
 from test_mail_intake import PNG, intake_events, mail, send
 
@@ -283,3 +284,12 @@ async def test_attack_7_a_reply_needs_proof_and_the_rest_waits_for_staff(hd_each
     assert len((await hd.http.get("/api/v1/mail/held", params={"tenant": "batam"},
                                   headers=staff)).json()) == 2
 
+
+    # Paged (platform/paging.py): newest first, each held mail on exactly one page.
+    listed, pages = await walk(hd.http, "/api/v1/mail/held", {
+        "tenant": "batam", "include_decided": "true"}, staff, limit=1)
+    assert pages == 4 and sorted(h["id"] for h in listed) == sorted(h["id"] for h in every)
+    assert [h["received_at"] for h in listed] == sorted(
+        (h["received_at"] for h in listed), reverse=True)
+    assert len((await walk(hd.http, "/api/v1/mail/held", {"tenant": "batam"}, staff))[0]) == 2
+    await refuses_bad_paging(hd.http, "/api/v1/mail/held", {"tenant": "batam"}, staff)

@@ -17,6 +17,7 @@ from typing import Literal
 import msgspec
 
 from ... import refusals
+from ...platform import paging
 from ...platform.auth import ALL_UNITS, StaffRole, hash_password
 from ...platform.revocations import millis
 from ...platform.store import ServiceStore, Write
@@ -78,6 +79,19 @@ def list_accounts(store: ServiceStore, tenant: str | None = None) -> list[Accoun
     rows = store.query(f"SELECT {COLUMNS} FROM {store.prefix}_users {where}"
                        " ORDER BY tenant, username", params)
     return [_account(row, now) for row in rows]
+
+
+def accounts_page(store: ServiceStore, tenant: str | None, after: str | None,
+                  limit: int) -> paging.Page[Account]:
+    """A page of `list_accounts`, in its order (the username is unique)."""
+    condition, params, order = paging.keyset(("tenant", "username"), after)
+    if tenant:
+        condition, params = f"tenant = ? AND {condition}", [tenant, *params]
+    rows = store.query(f"SELECT {COLUMNS} FROM {store.prefix}_users WHERE {condition}"
+                       f" ORDER BY {order} LIMIT ?", (*params, paging.check_limit(limit) + 1))
+    now = datetime.now(UTC)
+    return paging.page_from_rows([_account(row, now) for row in rows],
+                                 lambda a: (a.tenant, a.username), limit)
 
 
 def get_account(store: ServiceStore, username: str) -> Account:

@@ -8,10 +8,11 @@ import asyncio
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import Provide
 
 from ... import refusals
+from ...platform import paging
 from ...platform.auth import Principal, StaffRole, authorize, staff_login
 from ...platform.http import errors
 from ...schemas.events import ONE_LINE
@@ -106,16 +107,20 @@ class AccountsController(Controller):
     tags = ["staf"]
     dependencies = {"admin": Provide(admin_of, sync_to_thread=False)}
 
-    @get("/", summary="Daftar akun staf / list staff accounts", responses=errors(401, 403),
+    @get("/", summary="Daftar akun staf / list staff accounts", responses=errors(400, 401, 403),
          description="Akun staf dengan nama tampilan, peran, unit, keadaan (aktif, nonaktif, "
-         "terkunci) dan login terakhir; hanya admin, untuk unitnya / staff accounts with "
-         "display name, role, unit, state and last login; admins only, for their unit.")
-    async def list_users(self, admin: Principal, service: DeskService,
-                         tenant: str | None = None) -> list[Account]:
+         "terkunci) dan login terakhir, urut unit lalu nama pengguna; hanya admin, untuk "
+         "unitnya / staff accounts with display name, role, unit, state and last login, by "
+         "unit and username; admins only, for their unit. " + paging.PAGED_DOC,
+         response_headers=paging.RESPONSE_HEADERS)
+    async def list_users(self, request: Request, admin: Principal, service: DeskService,
+                         tenant: str | None = None, after: paging.After = None,
+                         limit: paging.Limit = paging.DEFAULT_LIMIT) -> Response[list[Account]]:
         if tenant:
             require_scope(admin, tenant, "melihat akun")
         wanted = tenant or (None if admin.tenant == "*" else admin.tenant)
-        return await asyncio.to_thread(accounts.list_accounts, service.store, wanted)
+        return paging.respond(request, await asyncio.to_thread(
+            accounts.accounts_page, service.store, wanted, after, limit))
 
     @post("/", status_code=201, summary="Buat akun staf / create a staff account",
           responses=errors(401, 403, 409),

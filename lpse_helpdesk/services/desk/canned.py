@@ -65,7 +65,12 @@ def rank(ticket_text: str, replies: list[CannedReply]) -> list[CannedReply]:
     mine = words(ticket_text)
     scored = [msgspec.structs.replace(r, score=len(mine & words(f"{r.title} {r.body}")))
               for r in replies]
-    return sorted(scored, key=lambda r: (-r.score, r.title.casefold(), r.id))
+    return sorted(scored, key=rank_key)
+
+
+def rank_key(reply: CannedReply) -> tuple:
+    """`rank`'s order, unique by the id."""
+    return (-(reply.score or 0), reply.title.casefold(), reply.id)
 
 
 def listing(store: ServiceStore, tenant: str) -> list[CannedReply]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import QueryParameter
 
+from ...platform import paging
 from ...platform.auth import Principal, authorize, staff_login
 from ...platform.http import errors
 from . import canned
@@ -26,21 +27,26 @@ class CannedRepliesController(Controller):
     guards = [staff_login]
     tags = ["staf"]
 
-    @get("/", responses=errors(401, 403, 404),
+    @get("/", responses=errors(400, 401, 403, 404),
          summary="Jawaban siap pakai unit / the unit's canned replies",
          description="Urut judul, atau dengan `ticket` menurut relevansi (jumlah kata yang sama "
          "dengan judul, uraian, pelapor dan kolom tambahan tiket) / by title, or with `ticket` "
-         "by words shared with it.")
-    async def list_replies(self, staff: Principal, service: DeskService, tenant: str,
-                           ticket: TicketParam = None) -> list[CannedReply]:
+         "by words shared with it. " + paging.PAGED_DOC,
+         response_headers=paging.RESPONSE_HEADERS)
+    async def list_replies(self, request: Request, staff: Principal, service: DeskService,
+                           tenant: str, ticket: TicketParam = None, after: paging.After = None,
+                           limit: paging.Limit = paging.DEFAULT_LIMIT,
+                           ) -> Response[list[CannedReply]]:
         authorize(staff, tenant)
 
-        def read() -> list[CannedReply]:
+        def read() -> paging.Page[CannedReply]:
+            # At most `canned.MAX_PER_UNIT` of them: read whole, then paged in their order.
             replies = canned.listing(service.store, tenant)
             if ticket:
-                return canned.rank(canned.ticket_text(service.store, tenant, ticket), replies)
-            return replies
-        return await asyncio.to_thread(read)
+                ranked = canned.rank(canned.ticket_text(service.store, tenant, ticket), replies)
+                return paging.page_of(ranked, canned.rank_key, after, limit)
+            return paging.page_of(replies, lambda r: (r.title, r.id), after, limit)
+        return paging.respond(request, await asyncio.to_thread(read))
 
     @post("/", status_code=201, responses=errors(400, 401, 403, 429),
           summary="Tambah jawaban siap pakai / add a canned reply",

@@ -12,13 +12,12 @@ from datetime import datetime
 import msgspec
 
 from ... import refusals
+from ...platform import paging
 from ...platform.store import IntegrityError, Write, utc_text
 from ...schemas.events import AttachmentRef
 from .application import DuplicateMail, IntakeService
 from .mail import ParsedMail
 from .mailbox import add_reply, ticket_from_mail
-
-LISTED = 200  # the newest held mails a list shows
 
 
 class HeldMail(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,16 +85,20 @@ def _with_status(service: IntakeService, held: HeldMail) -> HeldMail:
         outcome_number=went_to)
 
 
-def listing(service: IntakeService, tenant: str, waiting_only: bool = True) -> list[HeldMail]:
-    """The unit's held mails, newest first; only those still waiting unless `waiting_only` is
-    false."""
+def listing(service: IntakeService, tenant: str, waiting_only: bool = True,
+            after: str | None = None, limit: int = paging.DEFAULT_LIMIT) -> paging.Page[HeldMail]:
+    """A page of the unit's held mails, newest first (the id breaking ties); only those still
+    waiting unless `waiting_only` is false."""
     p = service.store.prefix
+    condition, params, order = paging.keyset(("h.received_at", "h.id"), after, descending=True)
     rows = service.store.query(
-        f"SELECT h.body FROM {p}_held_mail h LEFT JOIN {p}_mail_seen s"
-        " ON s.message_id = 'held:' || h.id WHERE h.tenant = ?"
+        f"SELECT h.received_at, h.id, h.body FROM {p}_held_mail h LEFT JOIN {p}_mail_seen s"
+        f" ON s.message_id = 'held:' || h.id WHERE h.tenant = ? AND {condition}"
         + (" AND s.message_id IS NULL" if waiting_only else "")
-        + f" ORDER BY h.received_at DESC LIMIT {LISTED}", (tenant,))
-    return [_with_status(service, msgspec.json.decode(body, type=HeldMail)) for (body,) in rows]
+        + f" ORDER BY {order} LIMIT ?", (tenant, *params, paging.check_limit(limit) + 1))
+    found = paging.page_from_rows(rows, lambda row: (row[0], row[1]), limit)
+    return paging.Page([_with_status(service, msgspec.json.decode(body, type=HeldMail))
+                        for _, _, body in found.items], found.next)
 
 
 def get(service: IntakeService, held_id: str, tenant: str | None = None) -> HeldMail:

@@ -7,9 +7,10 @@ import asyncio
 from collections.abc import Callable
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
 
 from ... import refusals
+from ...platform import paging
 from ...platform.auth import Principal, authorize, staff_login
 from ...platform.http import errors, refused_as
 from . import held
@@ -43,17 +44,20 @@ class HeldMailController(Controller):
     tags = ["staf"]
     exception_handlers = HELD_REFUSALS
 
-    @get("/", responses=errors(401, 403),
+    @get("/", responses=errors(400, 401, 403),
          summary="Surat tertahan untuk diperiksa petugas / mail held for staff",
          description="Surat yang menyebut nomor tiket tetapi tidak terbukti membalas surat "
-         "helpdesk dari alamat pelapor; terbaru dulu, 200 paling banyak; `include_decided=true` "
-         "juga yang sudah diputuskan / mail naming a ticket without proof that it answers our "
-         "mail from the reporter, newest first, at most 200; `include_decided=true` adds the "
-         "decided ones.")
-    async def list_held(self, staff: Principal, service: IntakeService, tenant: str,
-                        include_decided: bool = False) -> list[held.HeldMail]:
+         "helpdesk dari alamat pelapor; terbaru dulu; `include_decided=true` juga yang sudah "
+         "diputuskan / mail naming a ticket without proof that it answers our mail from the "
+         "reporter, newest first; `include_decided=true` adds the decided ones. "
+         + paging.PAGED_DOC, response_headers=paging.RESPONSE_HEADERS)
+    async def list_held(self, request: Request, staff: Principal, service: IntakeService,
+                        tenant: str, include_decided: bool = False, after: paging.After = None,
+                        limit: paging.Limit = paging.DEFAULT_LIMIT,
+                        ) -> Response[list[held.HeldMail]]:
         authorize(staff, tenant, HELD_MAIL_ROLES)
-        return await asyncio.to_thread(held.listing, service, tenant, not include_decided)
+        return paging.respond(request, await asyncio.to_thread(
+            held.listing, service, tenant, not include_decided, after, limit))
 
     @post("/{held_id:str}/accept", status_code=201, responses=errors(401, 403, 404, 409),
           summary="Tambahkan surat tertahan ke tiketnya / add to its ticket",

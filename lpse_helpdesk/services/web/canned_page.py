@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from ...platform.auth import Principal
 from .answers import refusal
 from .application import WebFrontend
+from .pager import cursor_of, pager
 from .render import page
 from .session import flash_redirect, staff_session
 
@@ -28,14 +29,15 @@ async def show(web: WebFrontend, request: Request, who, status: int = 200, error
                typed: dict | None = None) -> Response:
     principal, token = who
     tenant = _unit(request, principal)
-    replies = []
+    replies, following = [], None
     if tenant:
         answer = await web.call("GET", f"/api/v1/units/{quote(tenant, safe='')}/canned-replies",
-                                staff_token=token)
+                                staff_token=token, params={"after": cursor_of(request)})
         if not answer.ok:
             return refusal(request, answer, principal, back="/staf/antrean")
-        replies = answer.body
+        replies, following = answer.body, answer.headers.get("X-Next-Cursor")
     return page(request, "canned.html", status=status, staff=principal, replies=replies,
+                pager=pager(request, following),
                 tenant=tenant, unit=web.unit(tenant) if tenant else None, units=web.units(),
                 error=error, typed=typed or {})
 

@@ -13,6 +13,7 @@ from ...platform.auth import STAFF_ROLES, Principal
 from . import labels
 from .answers import refusal
 from .application import WebFrontend
+from .pager import cursor_of, pager
 from .render import page
 from .session import flash_redirect, staff_session
 
@@ -40,7 +41,8 @@ async def show(web: WebFrontend, request: Request, who, status: int = 200, error
                issued: dict | None = None, typed: dict | None = None) -> Response:
     principal, token = who
     tenant = request.query_params.get("tenant", "")
-    answer = await web.call("GET", "/api/v1/users", staff_token=token, params={"tenant": tenant})
+    answer = await web.call("GET", "/api/v1/users", staff_token=token,
+                            params={"tenant": tenant, "after": cursor_of(request)})
     if not answer.ok:
         return refusal(request, answer, principal, back="/staf/antrean")
     unit = tenant or principal.tenant  # the unit whose OTP rule the page shows
@@ -48,6 +50,7 @@ async def show(web: WebFrontend, request: Request, who, status: int = 200, error
                               staff_token=token)
     units = units_of(web, principal)
     return page(request, "users.html", status=status, staff=principal, accounts=answer.body,
+                pager=pager(request, answer.headers.get("X-Next-Cursor")),
                 security=security.body if security.ok else None,
                 units=units, unit_names=dict(units),
                 roles=[(r, labels.label(labels.ROLE, r)) for r in STAFF_ROLES],
