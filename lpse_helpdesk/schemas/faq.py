@@ -1,8 +1,11 @@
 """FAQ entry events (owned by faq_publisher): answered questions published for a unit.
 
 Their envelope names the entry, not a ticket; they travel on `helpdesk.<tenant>.faq.<entry>.*`
-in the same stream. Personal data never reaches these events: drafts are built from scrubbed
-text, and `removed` says only what kinds of data were taken out and how many.
+in the same stream. A draft is built from scrubbed text, but the scrubber cannot know every word
+of a reporter's that identifies them: a draft's question and answer are sealed with its source
+ticket's key (sealing.py), so erasing the ticket forgets them. The text a reviewer publishes is
+carried in clear by `faq.published`: reviewed text stays readable after the erase.
+`removed` says only what kinds of data were taken out and how many.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ class FaqEdited(FaqEvent, frozen=True, kw_only=True, tag="faq.edited"):
 
 class FaqPublished(FaqEvent, frozen=True, kw_only=True, tag="faq.published"):
     actor: Actor
+    # The text the reviewer published ("" in events written before drafts were sealed: the
+    # draft's or the last edit's text stands).
+    question: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    answer: LongText = ""
 
 
 class FaqRejected(FaqEvent, frozen=True, kw_only=True, tag="faq.rejected"):

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from . import desk_events as dk
 from . import events as ev
+from . import faq
 
 WIRE, ERASED = "[tersegel]", "[data dihapus]"
 VERSION = "v1."
@@ -91,8 +92,10 @@ class Spec:
 
     texts: tuple[str, ...] = ()  # top-level text fields
     maps: tuple[str, ...] = ()  # dict fields whose values are personal (keys are not)
+    blanks: tuple[str, ...] = ()  # struct fields: on the wire (and erased) their empty default
     reporter: bool = False
     attachments: bool = False  # their filenames
+    ticket: str = "ticket_id"  # the field naming the ticket whose key seals the event
 
 
 _MESSAGE = Spec(texts=("message",))
@@ -107,7 +110,12 @@ SPECS: dict[type, Spec] = {
     dk.TicketReplied: _MESSAGE, dk.InfoRequested: _MESSAGE, dk.NoteAdded: _MESSAGE,
     dk.TicketClosed: Spec(texts=("resolution",)), dk.TicketMerged: Spec(texts=("resolution",)),
     dk.TicketReopened: Spec(texts=("reason",)),
-    dk.SurveySubmitted: Spec(texts=("comment",)),
+    dk.SurveySubmitted: Spec(texts=("comment",), blanks=("profile",)),
+    # Staff may quote the reporter in a classification's reason.
+    ev.TicketClassified: Spec(texts=("reason",)),
+    # A draft's text comes from its ticket's subject, description and answer: sealed with that
+    # ticket's key, so erasing the ticket forgets it (the published text is in `faq.published`).
+    faq.FaqDrafted: Spec(texts=("question", "answer"), ticket="source_ticket_id"),
     # A mail's recipient is the reporter's address; a failure's error often quotes it.
     ev.NotificationSent: Spec(texts=("recipient",)),
     ev.NotificationFailed: Spec(texts=("recipient", "error")),
@@ -121,7 +129,8 @@ def _secret_type(cls: type) -> type:
     found = _secret_types.get(cls)
     if found is None:
         spec, types = SPECS[cls], {f.name: f.type for f in msgspec.structs.fields(cls)}
-        members: list[Any] = [(name, types[name]) for name in (*spec.texts, *spec.maps)]
+        members: list[Any] = [(name, types[name])
+                              for name in (*spec.texts, *spec.maps, *spec.blanks)]
         if spec.reporter:
             rtypes = {f.name: f.type for f in msgspec.structs.fields(ev.Reporter)}
             members.append(("reporter", msgspec.defstruct(
@@ -146,6 +155,9 @@ def _covered(event, spec: Spec, text: str, empty: str) -> tuple[dict, dict]:
         value = getattr(event, name)
         secret[name] = value
         cover[name] = dict.fromkeys(value, text)
+    for name in spec.blanks:
+        value = getattr(event, name)
+        secret[name], cover[name] = value, type(value)()
     if spec.reporter:
         who = event.reporter
         secret["reporter"] = {n: getattr(who, n) for n in (*_REPORTER_TEXT, *_REPORTER_EMPTY)}
@@ -161,7 +173,12 @@ def _covered(event, spec: Spec, text: str, empty: str) -> tuple[dict, dict]:
 
 def _aead(event) -> bytes:
     """The associated data: the tenant, "|", then the ticket's and the event's 16-byte ids."""
-    return b"".join((event.tenant.encode(), b"|", event.ticket_id.bytes, event.event_id.bytes))
+    return b"".join((event.tenant.encode(), b"|", _ticket(event).bytes, event.event_id.bytes))
+
+
+def _ticket(event) -> uuid.UUID:
+    """The ticket whose key seals the event (an FAQ draft's: its source ticket)."""
+    return getattr(event, SPECS[type(event)].ticket)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -187,13 +204,13 @@ def seal(event, encoder: msgspec.json.Encoder) -> bytes:
     if spec.reporter:  # a received ticket: its key and its reporter's index row at once
         key = store.key_of_reporter(event.tenant, event.ticket_id, event.reporter.email)
     else:
-        key = store.key_for(event.tenant, event.ticket_id, create=True)
+        key = store.key_for(event.tenant, _ticket(event), create=True)
     if key is None:  # erased: what is written after an erase keeps nothing of the person
         return encoder.encode(msgspec.structs.replace(event, **_covered(event, spec, ERASED,
                                                                         "")[1]))
     secret, cover = _covered(event, spec, WIRE, "")
     if spec.attachments and event.attachments:
-        store.add_parts(event.tenant, event.ticket_id, [a.id for a in event.attachments])
+        store.add_parts(event.tenant, _ticket(event), [a.id for a in event.attachments])
     cipher, nonce_key = _cipher(key)
     plain, aead = encoder.encode(secret), _aead(event)
     nonce = _nonce(nonce_key, aead, plain)
@@ -223,7 +240,7 @@ def unseal(event, sealed: bytes):
     spec = SPECS.get(type(event))
     if spec is None:
         raise SealBroken(f"{event.tag} tidak membawa data tersegel / carries no sealed data")
-    key = keystore().key_for(event.tenant, event.ticket_id)
+    key = keystore().key_for(event.tenant, _ticket(event))
     if key is None:
         return msgspec.structs.replace(event, **_covered(event, spec, ERASED, "")[1])
     try:
@@ -232,7 +249,8 @@ def unseal(event, sealed: bytes):
         raise SealBroken("segel data pribadi tidak cocok dengan event ini / the sealed part "
                          "does not open for this event") from None
     secret = msgspec.json.decode(plain, type=_secret_type(type(event)))
-    values: dict[str, Any] = {n: getattr(secret, n) for n in (*spec.texts, *spec.maps)}
+    values: dict[str, Any] = {n: getattr(secret, n)
+                              for n in (*spec.texts, *spec.maps, *spec.blanks)}
     if spec.reporter:
         who = secret.reporter
         values["reporter"] = msgspec.structs.replace(
@@ -250,7 +268,7 @@ def sealed_paths(cls: type) -> list[str]:
     spec = SPECS.get(cls)
     if spec is None:
         return []
-    paths = [*spec.texts, *(f"{name}.*" for name in spec.maps)]
+    paths = [*spec.texts, *(f"{name}.*" for name in (*spec.maps, *spec.blanks))]
     if spec.reporter:
         paths += [f"reporter.{n}" for n in (*_REPORTER_TEXT, *_REPORTER_EMPTY)]
     if spec.attachments:
@@ -267,7 +285,7 @@ def schema_of_seal(cls: type) -> dict:
             f"Data pribadi tersegel / sealed personal data: {paths} carry `{WIRE}` (e-mail and "
             "phone: \"\") on the wire; their values are this AES-256-GCM ciphertext under the "
             "ticket's key (base64 of 12-byte nonce + ciphertext + tag; associated data: tenant, "
-            "\"|\", ticket_id and event_id as 16 bytes each). Without the key (erased) the "
+            "\"|\", ticket_id (an FAQ draft: source_ticket_id) and event_id as 16 bytes each). Without the key (erased) the "
             f"values read `{ERASED}`. Absent on events stored before sealing: their values "
             "are in clear."),
     }

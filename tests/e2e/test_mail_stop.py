@@ -3,11 +3,13 @@ real receipt, pressed as a mail client does (RFC 8058 one-click POST), and refus
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 from conftest import eventually, make_settings, running_helpdesk
 
 ADDRESS = "sri@contoh.id"
+OTHER = "budi.link@contoh.id"
 
 
 async def test_the_stop_link_of_a_receipt_stops_every_later_mail(tmp_path, nats_server, sink):
@@ -46,4 +48,17 @@ async def test_the_stop_link_of_a_receipt_stops_every_later_mail(tmp_path, nats_
 
         [(reason,)] = await eventually(held_back, what="the second receipt held back")
         assert "meminta berhenti" in reason
+        assert len([m for to, m in sink.messages if to == ADDRESS]) == 1
+
+        # The "Tiket saya" link mail (sent by desk, not notify's queue) keeps the stop too:
+        # the same answer as for an address that may be mailed, and no mail to the stopped one.
+        await hd.post_ticket("batam", reporter={"name": "Budi", "email": OTHER})
+        answers = [await hd.http.post("/api/v1/reporters/link",
+                                      json={"tenant": "batam", "email": who})
+                   for who in (ADDRESS, OTHER)]
+        assert [(r.status_code, r.text) for r in answers] == [(answers[1].status_code,
+                                                               answers[1].text)] * 2
+        await eventually(lambda: [m for to, m in sink.messages if to == OTHER
+                                  and "Tiket saya" in str(m["Subject"])], what="tautan Tiket saya Budi")
+        await asyncio.sleep(1.0)  # the stopped address's task ran alongside the other's
         assert len([m for to, m in sink.messages if to == ADDRESS]) == 1

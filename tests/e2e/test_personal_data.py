@@ -106,7 +106,8 @@ async def test_erase_leaves_no_byte_of_the_person(tmp_path, sink, backend, reque
         hooks = Hooks()
         standards = load_standards()  # batam tells a downstream system of each erasure
         standards["batam"] = msgspec.structs.replace(standards["batam"], webhooks=(
-            Webhook(url=hooks.url, secret="rahasia-webhook-erasure", events=(ERASURE,)),))
+            Webhook(url=hooks.url, secret="rahasia-webhook-erasure", events=(ERASURE,)),),
+            faq=msgspec.structs.replace(standards["batam"].faq, publish=True))
         async with running_helpdesk(settings, standards=standards) as hd:
             await _story(hd, settings, nats, sink, url)
             bodies = await eventually(lambda: len(hooks.bodies) >= 4 and hooks.bodies,
@@ -161,6 +162,18 @@ async def _story(hd, settings, nats, sink, url) -> None:
     for ticket in (portal, other):
         await desk.act("petugas", ticket, "reply", {"message": "Silakan coba lagi."})
     await desk.reporter(portal, "replies", {"message": f"Masih gagal, {KARTIKA['word']}."})
+    # Staff quote her in a classification's reason, and her mailed ticket (its subject holds
+    # her word) closes into an FAQ draft: both sealed with her ticket's key.
+    await desk.act("petugas", portal, "classify", {
+        "category": "permasalahan", "reason": f"pelapor menulis {KARTIKA['word']}"})
+    await desk.act("petugas", by_mail, "close", {"resolution": "Unggah ulang dokumen penawaran"
+                                                 " dengan peramban terbaru.", "publish_faq": True})
+
+    async def drafted():
+        r = await hd.http.get("/api/v1/faq/drafts", params={"tenant": "batam"},
+                              headers={"Authorization": f"Bearer {desk.tokens['pengelola']}"})
+        return r.status_code == 200 and any(KARTIKA["word"] in d["question"] for d in r.json())
+    await eventually(drafted, what="draf FAQ dari tiket Kartika")
     try:
         await eventually(lambda: sum(to == KARTIKA["email"] for to, _ in sink.messages) >= 3,
                          timeout=60, interval=0.2, what="surat ke Kartika terkirim")

@@ -118,3 +118,45 @@ def test_no_key_store_refuses_to_encode_or_open(keys) -> None:
     sla = ev.SlaBreached(**new_envelope(event.ticket_id, "batam"), target="resolution",
                          due_at=event.occurred_at)
     assert decode_event(encode_event(sla)) == sla  # nothing personal: no key needed
+
+
+def test_survey_profile_classification_reason_and_faq_draft_are_sealed(keys) -> None:
+    from lpse_helpdesk.schemas import desk_events as dk
+    from lpse_helpdesk.schemas import faq
+    from lpse_helpdesk.schemas.survey import SkmProfile, SkmScores
+
+    ticket = received()
+    encode_event(ticket)
+    at, actor = ticket.occurred_at, ev.Actor(id="sari", role="helpdesk")
+    survey = dk.SurveySubmitted(
+        **new_envelope(ticket.ticket_id, "batam"), scores=SkmScores(**dict.fromkeys(
+            ("persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi", "perilaku",
+             "pengaduan", "sarana"), 3)),
+        comment="komentar-rahasia", profile=SkmProfile(jenis_kelamin="P", usia=47,
+                                                       pendidikan="s3", pekerjaan="tni"))
+    classified = ev.TicketClassified(**new_envelope(ticket.ticket_id, "batam"),
+                                     category="gangguan", priority="sedang", confidence=1.0,
+                                     actor=actor, reason="kata pelapor Zirkonia")
+    draft = faq.FaqDrafted(event_id=uuid.uuid4(), entry_id=uuid.uuid4(), tenant="batam",
+                           occurred_at=at, source_ticket_id=ticket.ticket_id,
+                           question="Tanya Zirkonia", answer="Jawab Zirkonia")
+    wires = [encode_event(e) for e in (survey, classified, draft)]
+    assert json.loads(wires[0])["profile"] == {}
+    for data in wires:
+        for secret in (b"komentar-rahasia", b"Zirkonia", b'"s3"', b'"tni"', b'"usia"'):
+            assert secret not in data, (secret, data)
+    assert [decode_event(w) for w in wires] == [survey, classified, draft]
+    # the draft opens only with its source ticket's key and event
+    moved = json.loads(wires[2])
+    other = received()
+    encode_event(other)  # another ticket with a key
+    moved["source_ticket_id"] = str(other.ticket_id)
+    with pytest.raises(InvalidEvent):
+        decode_event(msgspec.json.encode(moved))
+    keys.forget("batam", [ticket.ticket_id])
+    gone = [decode_event(w) for w in wires]
+    assert gone[0].profile == SkmProfile() and gone[0].comment == "[data dihapus]"
+    assert gone[0].scores == survey.scores and gone[1].category == "gangguan"
+    assert gone[1].reason == "[data dihapus]"
+    assert (gone[2].question, gone[2].answer) == ("[data dihapus]", "[data dihapus]")
+    assert b"Zirkonia" not in encode_event(gone[2])

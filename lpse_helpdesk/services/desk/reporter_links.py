@@ -8,7 +8,8 @@ them: the listing gives each ticket's reporter token, derived as the first mail'
 
 The tickets are found in the desk's read model (`ticket_state.reporter_email`), never by
 decoding events, so an erased person's rows are what the erasure left. The mail is composed
-by notify's templates and leaves by the unit's own mail route (`notify/outgoing.py`); it is
+by notify's templates and leaves by the unit's own mail route (`notify/outgoing.py`), not to an
+address notify holds back (stopped, bounced, over its hourly count: `limits.held_back`); it is
 sent after the request is answered, so known and unknown addresses get the same answer in the
 same time.
 """
@@ -22,11 +23,12 @@ import hmac
 import logging
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from ...platform.observability import log_event
 from ...platform.store import ServiceStore
-from ..notify import outgoing
+from ..notify import limits, outgoing
 from ..notify.messages import render
 from . import reporter_view
 
@@ -111,6 +113,12 @@ async def mail_link(service, tenant: str, email: str) -> bool:
         return False
     found = await asyncio.to_thread(tickets_of, service.store, service.signer, tenant, email)
     if not found:
+        return False
+    # notify's stop list, bounces and hourly count hold for this mail too (the answer to the
+    # request is the same: the reporter learns nothing of the address from it)
+    why = await asyncio.to_thread(limits.held_back, settings, email, datetime.now(UTC))
+    if why:
+        log_event(log, "tautan tiket saya tidak dikirim", tenant=tenant, reason=why)
         return False
     public_url = (settings.public_url or f"http://{settings.http_host}:{settings.http_port}")
     link = f"{public_url}/portal/tiket-saya/masuk?tautan={issue(service.signer, tenant, email)}"

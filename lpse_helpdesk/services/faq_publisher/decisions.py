@@ -98,8 +98,9 @@ def review(action: str, entry_id: uuid.UUID, entry: list, body, staff, standard,
         raise refusals.Conflict("entri tujuan harus entri terbit dari unit yang sama")
     actor = ev.Actor(id=staff.username, role=staff.role)
     fields = envelope(event_id, entry_id, tenant, at)
-    if action == "publish":
-        return faq.FaqPublished(**fields, actor=actor)
+    if action == "publish":  # the reviewed text, in clear: the draft's is sealed
+        text = next(e for e in reversed(entry) if isinstance(e, (faq.FaqDrafted, faq.FaqEdited)))
+        return faq.FaqPublished(**fields, actor=actor, question=text.question, answer=text.answer)
     if action == "reject":
         return faq.FaqRejected(**fields, reason=body.reason, actor=actor)
     if action == "retract":

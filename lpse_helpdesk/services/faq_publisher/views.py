@@ -75,6 +75,11 @@ def project(store: ServiceStore, event: faq.FaqEvent) -> Decision:
                             " updated_at = ? WHERE entry_id = ?",
                             (event.question, event.answer, terms(event.question, event.answer),
                              event.occurred_at.isoformat(), entry)))
+    elif isinstance(event, faq.FaqPublished) and event.question:
+        writes.append(Write(f"UPDATE {p}_entries SET status = 'published', question = ?,"
+                            " answer = ?, terms = ?, updated_at = ? WHERE entry_id = ?",
+                            (event.question, event.answer, terms(event.question, event.answer),
+                             event.occurred_at.isoformat(), entry)))
     elif isinstance(event, faq.FaqMerged):
         writes.append(Write(f"UPDATE {p}_entries SET status = 'merged', merged_into = ?"
                             " WHERE entry_id = ?", (str(event.into), entry)))

@@ -13,10 +13,12 @@ Checked when the mail is sent, not when it is decided: the count is of mails tha
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs, unquote, urlparse
 
 from ...platform.store import ServiceStore, Write, utc_text
 from .decisions import REPORTER_TEMPLATES
@@ -109,3 +111,56 @@ def prune(store: ServiceStore, now: datetime) -> None:
     """Counts older than the window are no longer needed."""
     store.execute([Write(f"DELETE FROM {store.prefix}_mail_sends WHERE sent_at <= ?",
                          (utc_text(now - WINDOW),))])
+
+
+def held_back(settings, address: str, now: datetime) -> str | None:
+    """Why a mail to `address` sent outside notify's own queue (desk's "Tiket saya" link) must
+    not go out: the same stop list, bounce list and hourly count `Gate` applies, read from
+    notify's tables in a connection of its own (desk's process may not host notify). None
+    when it may go, or when notify has not made its tables yet (it has sent nothing)."""
+    sql = (("SELECT address, reason FROM {p}_mail_bounced WHERE address = ?",
+            (bounce_key(address),)),
+           ("SELECT COUNT(*) FROM {p}_mail_sends WHERE key = ? AND sent_at > ?",
+            (budget_key(address), utc_text(now - WINDOW))))
+    if settings.database_url:
+        rows = _postgres_rows(settings.database_url, sql)
+    else:
+        rows = _sqlite_rows(settings.data_dir / "notify.sqlite", sql)
+    if rows is None:
+        return None
+    gate = Gate(settings.reporter_mails_per_hour)
+    for found, reason in rows[0]:
+        (gate.stopped if reason == STOPPED else gate.bounced).add(found)
+    gate.sent[budget_key(address)] = rows[1][0][0] if rows[1] else 0
+    return gate.reason("received", address)  # any mail to a reporter
+
+
+def _sqlite_rows(path, statements) -> list[list[tuple]] | None:
+    import sqlite3
+
+    if not path.exists():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                                timeout=5)) as db:
+            return [db.execute(q.format(p="notify"), params).fetchall()
+                    for q, params in statements]
+    except sqlite3.OperationalError:  # no such table yet
+        return None
+
+
+def _postgres_rows(database_url: str, statements) -> list[list[tuple]] | None:
+    import psycopg  # the optional extra, only when PostgreSQL is configured
+
+    url = urlparse(database_url)
+    schema = parse_qs(url.query).get("schema", [""])[0]
+    prefix = f'"{schema}".notify' if schema else "notify"
+    with psycopg.connect(dbname=unquote(url.path.lstrip("/")) or "postgres",
+                         host=url.hostname or "127.0.0.1", port=url.port or 5432,
+                         user=unquote(url.username or "postgres"),
+                         password=unquote(url.password or "") or None, autocommit=True) as db:
+        try:
+            return [db.execute(q.format(p=prefix).replace("?", "%s"), params).fetchall()
+                    for q, params in statements]
+        except psycopg.errors.UndefinedTable:
+            return None
