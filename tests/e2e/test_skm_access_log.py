@@ -10,7 +10,7 @@ import io
 from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
 
-from conftest import make_settings, running_helpdesk
+from conftest import eventually, make_settings, running_helpdesk
 from lpse_helpdesk.cli import main
 from lpse_helpdesk.schemas.survey import SKM_KEYS
 from lpse_helpdesk.standards import load_standards
@@ -64,6 +64,16 @@ async def test_skm_semester_report_and_personal_data_access_log(tmp_path, nats_s
             assert main(["personal-data", "export", "--email", "budi@contoh.co.id",
                          "--tenant", "batam", "--data-dir", str(hd.settings.data_dir)]) == 0
         await access_log(hd, base, first, with_file)
+        # Erasing the reporter takes the respondent's profile rows with it; the scores stay
+        # (they say nothing about who answered).
+        r = await hd.http.post("/api/v1/personal-data/erase", json={
+            "tenant": "batam", "email": "budi@contoh.co.id"},
+            headers={"Authorization": f"Bearer {d.tokens['admin.btm']}"})
+        assert r.status_code == 200, r.text
+        store = hd.runtime.service("desk").store
+        await eventually(lambda: not store.query(
+            f"SELECT * FROM {store.prefix}_survey_profiles"), what="profil responden terhapus")
+        assert store.query(f"SELECT COUNT(*) FROM {store.prefix}_surveys")[0][0] == 3
 
 
 async def surveys(hd, d: Desk, base: str, first: dict, second: dict, third: dict) -> None:
