@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from urllib.parse import urlsplit
 
 from conftest import eventually, make_settings, running_helpdesk
-from lpse_helpdesk.cli import main
+from paged import refuses_bad_paging, walk
 from scenario import Desk
+
+from lpse_helpdesk.cli import main
 
 PERSONAL = ["budi.santoso@majujaya.co.id", "0812-3456-7890", "3171012345678901",
             "01.234.567.8-901.000", "Budi Santoso", "CV Maju Jaya", "token=rahasia123"]
@@ -66,8 +69,24 @@ async def test_published_entry_holds_no_personal_data_and_search_works(tmp_path,
         upload = next(x for x in found if "penawaran" in x["question"])
         assert upload["removed"] == {"email": 1, "telepon": 1, "NIK": 1, "NPWP": 1,
                                      "URL bertoken": 1, "nama": 1, "perusahaan/instansi": 1}
+        staff = {"Authorization": f"Bearer {d.tokens[ppe]}"}
+        paged, pages = await walk(hd.http, "/api/v1/faq/drafts", {"tenant": "batubara"}, staff,
+                                  limit=1)
+        assert pages == 3 and sorted(e["id"] for e in paged) == sorted(e["id"] for e in found)
+        await refuses_bad_paging(hd.http, "/api/v1/faq/drafts", {"tenant": "batubara"}, staff)
         for draft in found:
             await review(hd, d, ppe, f"/api/v1/faq/drafts/{draft['id']}/publish")
+        # The public list and its feed, a page at a time, each entry once.
+        paged, pages = await walk(hd.http, "/api/v1/faq", {"tenant": "batubara"}, limit=2)
+        assert pages == 2 and sorted(e["id"] for e in paged) == sorted(e["id"] for e in found)
+        await refuses_bad_paging(hd.http, "/api/v1/faq", {"tenant": "batubara"})
+        fed, url = [], "/api/v1/faq/feed?tenant=batubara&limit=1"
+        while url:
+            page_of_feed = (await hd.http.get(url)).json()
+            fed += [item["id"] for item in page_of_feed["items"]]
+            following = urlsplit(page_of_feed.get("next_url", ""))
+            url = f"{following.path}?{following.query}" if following.query else ""
+        assert sorted(fed) == sorted(e["id"] for e in found)
 
         everything = json.dumps(await faq(hd, "batubara"))
         page = (await hd.http.get("/faq/batubara")).text

@@ -13,15 +13,15 @@ from email.utils import make_msgid
 import aiosmtplib
 import nats
 import pytest
-from nats.js.errors import NotFoundError
-
 from conftest import eventually, make_settings, running_helpdesk
-from lpse_helpdesk.platform.natsserver import free_port
-from lpse_helpdesk.services.intake import mail as intake_mail
-from lpse_helpdesk.services.intake import smtp as intake_smtp
+from nats.js.errors import NotFoundError
 from paged import refuses_bad_paging, walk
 from scenario import Desk
 from test_mail_intake import PNG, intake_events, mail, send
+
+from lpse_helpdesk.platform.natsserver import free_port
+from lpse_helpdesk.services.intake import mail as intake_mail
+from lpse_helpdesk.services.intake import smtp as intake_smtp
 
 REPORTER = "rudi@cv-andalas.co.id"
 UNIT = "lpse@batam.go.id"  # Batam's helpdesk_email: notify's From and its staff mailbox

@@ -79,3 +79,29 @@ def test_a_cursor_of_another_list_is_refused():
     with pytest.raises(refusals.Invalid) as refused:
         paging.page_of(ITEMS, key, other, 4)
     assert refused.value.field == "after"
+
+
+def test_a_staff_page_links_back_and_forth_along_its_trail():
+    from urllib.parse import parse_qs
+
+    from litestar.datastructures import MultiDict
+
+    from lpse_helpdesk.services.web.pager import links
+
+    def follow(query: str, following: str | None) -> tuple:
+        params = MultiDict([(k, v) for k, vs in parse_qs(query).items() for v in vs])
+        shown = links(params, following)
+        return shown.after, shown.previous, shown.following
+
+    # Page 1 -> 2 -> 3 by "Berikutnya", then back by "Sebelumnya": the same cursors.
+    after, previous, second = follow("tenant=batam", "c2")
+    assert (after, previous) == ("", None) and parse_qs(second)["tenant"] == ["batam"]
+    after, previous, third = follow(second, "c3")
+    assert after == "c2" and previous == "tenant=batam"
+    after, back, last = follow(third, None)
+    assert after == "c3" and last is None
+    assert follow(back, "c3")[0] == "c2" and follow(back, "c3")[2] == third
+    # A page for a second list keeps the first list's place.
+    shown = links(MultiDict([("after", "c2"), ("terbit", "t5")]), "t6", "terbit")
+    assert parse_qs(shown.following)["after"] == ["c2"]
+    assert parse_qs(shown.previous) == {"after": ["c2"]}

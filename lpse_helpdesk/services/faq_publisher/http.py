@@ -13,9 +13,10 @@ from typing import Annotated
 from urllib.parse import quote
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 
 from ... import refusals
+from ...platform import paging
 from ...platform.auth import Principal, authorize, staff_login
 from ...platform.http import errors, refused_as, service_routes
 from ...platform.store import IntegrityError
@@ -67,34 +68,58 @@ def unit(service: FaqService, tenant: str):
     return standard
 
 
+def published_page(service: FaqService, tenant: str, q: str, after: str | None,
+                   limit: int) -> paging.Page[views.Entry]:
+    """A page of the unit's published entries: most asked first (the id breaking ties), or
+    with `q` the best matches first (their rank, as the search gives at most `MAX_LIMIT`)."""
+    if q:
+        ranked = list(enumerate(views.search(service.store, tenant, q, paging.MAX_LIMIT)))
+        found = paging.page_of(ranked, lambda pair: (pair[0], str(pair[1].id)), after, limit)
+        return paging.Page([entry for _, entry in found.items], found.next)
+    return paging.page_of(views.entries(service.store, tenant), entry_key, after, limit)
+
+
+def entry_key(entry: views.Entry) -> tuple:
+    return (-entry.asked, str(entry.id))
+
+
 class PublicFaq(Controller):
     path = "/api/v1/faq"
     tags = ["faq"]
 
-    @get("/", summary="FAQ terbit, dengan pencarian", responses=errors(404),
-         description="Entri FAQ yang diterbitkan unit, tanpa data pribadi; `q` mencari / the "
-                     "unit's published FAQ entries, without personal data; `q` searches.")
-    async def list_faq(self, service: FaqService, tenant: str, q: str = "") -> list[PublicEntry]:
+    @get("/", summary="FAQ terbit, dengan pencarian", responses=errors(400, 404),
+         description="Entri FAQ yang diterbitkan unit, tanpa data pribadi, yang paling sering "
+                     "ditanyakan dulu; `q` mencari (yang paling cocok dulu, 200 teratas) / the "
+                     "unit's published FAQ entries, without personal data, most asked first; "
+                     "`q` searches (best match first, the top 200). " + paging.PAGED_DOC,
+         response_headers=paging.RESPONSE_HEADERS)
+    async def list_faq(self, request: Request, service: FaqService, tenant: str, q: str = "",
+                       after: paging.After = None, limit: paging.Limit = paging.DEFAULT_LIMIT,
+                       ) -> Response[list[PublicEntry]]:
         unit(service, tenant)
-        found = await asyncio.to_thread(views.search if q else views.entries, service.store,
-                                        tenant, *([q] if q else []))
-        return [public(e) for e in found]
+        found = await asyncio.to_thread(published_page, service, tenant, q, after, limit)
+        return paging.respond(request, paging.Page([public(e) for e in found.items], found.next))
 
-    @get("/feed", summary="JSON Feed 1.1 untuk situs lain", responses=errors(404),
-         description="FAQ terbit unit sebagai JSON Feed 1.1, untuk ditampilkan situs LPSE / the "
-                     "unit's published FAQ as a JSON Feed 1.1, for the LPSE's own site.")
-    async def feed(self, service: FaqService, tenant: str) -> dict:
+    @get("/feed", summary="JSON Feed 1.1 untuk situs lain", responses=errors(400, 404),
+         description="FAQ terbit unit sebagai JSON Feed 1.1, untuk ditampilkan situs LPSE, per "
+                     "halaman (`limit`, `after`; `next_url` menunjuk halaman berikutnya) / the "
+                     "unit's published FAQ as a JSON Feed 1.1, for the LPSE's own site, paged "
+                     "(`next_url` names the next page).")
+    async def feed(self, service: FaqService, tenant: str, after: paging.After = None,
+                   limit: paging.Limit = paging.DEFAULT_LIMIT) -> dict:
         standard = unit(service, tenant)
-        found = await asyncio.to_thread(views.entries, service.store, tenant)
+        found = await asyncio.to_thread(published_page, service, tenant, "", after, limit)
         home = f"{service.public_url}/faq/{quote(tenant, safe='')}"
+        feed_url = f"{service.public_url}/api/v1/faq/feed?tenant={quote(tenant, safe='')}"
         return {"version": "https://jsonfeed.org/version/1.1",
-                "title": f"FAQ {standard.name}", "home_page_url": home,
-                "feed_url": f"{service.public_url}/api/v1/faq/feed?tenant={quote(tenant, safe='')}",
+                "title": f"FAQ {standard.name}", "home_page_url": home, "feed_url": feed_url,
                 "language": "id",
+                **({"next_url": f"{feed_url}&limit={limit}&after={found.next}"}
+                   if found.next else {}),
                 "items": [{"id": str(e.id), "url": f"{home}#faq-{e.id}",
                            "title": e.question.split("\n")[0],
                            "content_text": f"{e.question}\n\nJawaban: {e.answer}",
-                           "tags": [e.category] if e.category else []} for e in found]}
+                           "tags": [e.category] if e.category else []} for e in found.items]}
 
     @post("/{entry_id:uuid}/helpful", status_code=204, responses=errors(404, 429),
           summary="Apakah jawaban ini membantu?",
@@ -133,13 +158,16 @@ class FaqReview(Controller):
     exception_handlers = {IntegrityError: refused_as(
         lambda exc: refusals.Conflict("Peninjau lain baru saja memutuskan"))}
 
-    @get("/drafts", summary="Draf FAQ untuk ditinjau (staf)", responses=errors(401, 403),
-         description="Draf dari tiket yang ditutup, menunggu peninjau / drafts from closed "
-                     "tickets, waiting for a reviewer.")
-    async def drafts(self, staff: Principal, service: FaqService,
-                     tenant: str) -> list[views.Entry]:
+    @get("/drafts", summary="Draf FAQ untuk ditinjau (staf)", responses=errors(400, 401, 403),
+         description="Draf dari tiket yang ditutup, menunggu peninjau, yang paling sering "
+                     "ditanyakan dulu / drafts from closed tickets, waiting for a reviewer, most "
+                     "asked first. " + paging.PAGED_DOC, response_headers=paging.RESPONSE_HEADERS)
+    async def drafts(self, request: Request, staff: Principal, service: FaqService, tenant: str,
+                     after: paging.After = None, limit: paging.Limit = paging.DEFAULT_LIMIT,
+                     ) -> Response[list[views.Entry]]:
         authorize(staff, tenant, REVIEWERS)
-        return await asyncio.to_thread(views.entries, service.store, tenant, "draft")
+        entries = await asyncio.to_thread(views.entries, service.store, tenant, "draft")
+        return paging.respond(request, paging.page_of(entries, entry_key, after, limit))
 
     @post("/drafts/{entry_id:uuid}/{action:str}", status_code=200,
           responses=errors(401, 403, 404, 409),

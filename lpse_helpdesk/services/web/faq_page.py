@@ -20,6 +20,7 @@ from ...platform.auth import Principal
 from ..faq_publisher.scrub import KINDS
 from .answers import refusal, unknown_unit
 from .application import WebFrontend
+from .pager import cursor_of, pager
 from .render import page
 from .session import flash_redirect, staff_session
 from .staff import unit_for, units_for
@@ -75,12 +76,15 @@ async def show(web: WebFrontend, request: Request, who, unit, status: int = 200,
                error: str = "") -> Response:
     principal, token = who
     drafts = await web.call("GET", "/api/v1/faq/drafts", staff_token=token,
-                            params={"tenant": unit.tenant})
+                            params={"tenant": unit.tenant, "after": cursor_of(request)})
     if not drafts.ok:
         return refusal(request, drafts, principal, back="/staf/antrean")
-    published = await web.call("GET", "/api/v1/faq", params={"tenant": unit.tenant})
+    published = await web.call("GET", "/api/v1/faq", params={
+        "tenant": unit.tenant, "after": cursor_of(request, "terbit")})
     return page(request, "faq_review.html", status=status, staff=principal, unit=unit,
                 units=units_for(web, principal), error=error,
+                drafts_pager=pager(request, drafts.headers.get("X-Next-Cursor")),
+                published_pager=pager(request, published.headers.get("X-Next-Cursor"), "terbit"),
                 drafts=[_shown(d) for d in drafts.body],
                 published=[_shown(e) for e in published.body] if published.ok else [])
 

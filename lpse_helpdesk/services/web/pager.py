@@ -27,20 +27,28 @@ class Pager:
     following: str | None  # the query string of the next page, if any
 
 
-def cursor_of(request: Request) -> str:
-    after = request.query_params.get("after") or ""
+def cursor_of(request: Request, param: str = "after") -> str:
+    after = request.query_params.get(param) or ""
     return after if len(after) <= MAX_CURSOR else ""
 
 
-def pager(request: Request, next_cursor: str | None) -> Pager:
-    """Links for the page `request` shows, given the API's `X-Next-Cursor`."""
-    after = cursor_of(request)
-    trail = [c for c in (request.query_params.get("jejak") or "").split(".") if c][-MAX_TRAIL:]
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("after", "jejak")]
+def pager(request: Request, next_cursor: str | None, param: str = "after") -> Pager:
+    """Links for the page `request` shows, given the API's `X-Next-Cursor`; `param` names the
+    cursor in the page's address when one page shows two lists."""
+    return links(request.query_params, next_cursor, param)
+
+
+def links(query_params, next_cursor: str | None, param: str = "after") -> Pager:
+    """`pager` on the page address's query (a `MultiDict`)."""
+    trail_param = "jejak" if param == "after" else f"jejak-{param}"
+    after = query_params.get(param) or ""
+    after = after if len(after) <= MAX_CURSOR else ""
+    trail = [c for c in (query_params.get(trail_param) or "").split(".") if c][-MAX_TRAIL:]
+    kept = [(k, v) for k, v in query_params.multi_items() if k not in (param, trail_param)]
 
     def query(cursor: str, steps: list[str]) -> str:
-        extra = ([("after", cursor)] if cursor and cursor != FIRST else [])
-        extra += [("jejak", ".".join(steps))] if steps else []
+        extra = ([(param, cursor)] if cursor and cursor != FIRST else [])
+        extra += [(trail_param, ".".join(steps))] if steps else []
         return urlencode(kept + extra)
 
     previous = None

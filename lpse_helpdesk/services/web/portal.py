@@ -20,6 +20,7 @@ from ...schemas.survey import SKM_ELEMENTS, profile_from_form
 from . import faq_votes, portal_created, portal_form
 from .answers import passthrough, refusal
 from .application import WebFrontend
+from .pager import cursor_of, pager
 from .render import page
 from .session import flash_redirect, forget_ticket, ticket_cookie, ticket_token
 
@@ -187,10 +188,12 @@ class PortalPages(Controller):
     async def faq(self, request: Request, web: WebFrontend, tenant: str,
                   q: str = "") -> Response:
         unit = web.unit(tenant)
-        answer = await web.call("GET", "/api/v1/faq", params={"tenant": tenant, "q": q})
+        answer = await web.call("GET", "/api/v1/faq", params={
+            "tenant": tenant, "q": q, "after": cursor_of(request)})
         if unit is None or not answer.ok:
             return refusal(request, answer)
         return page(request, "faq.html", unit=unit, entries=answer.body, query=q,
+                    pager=pager(request, answer.headers.get("X-Next-Cursor")),
                     voted=faq_votes.voted(request))
 
     @post("/faq/{tenant:str}/{entry_id:str}/membantu")
