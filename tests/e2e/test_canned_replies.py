@@ -4,6 +4,7 @@ staff ticket page they are listed in that order, and a link fills the reply box.
 
 from __future__ import annotations
 
+import html
 import re
 
 from conftest import make_settings, running_helpdesk
@@ -140,3 +141,23 @@ async def test_staff_keep_them_on_their_page_without_javascript(tmp_path, nats_s
             assert "Belum ada jawaban siap pakai" in (await web.http.get(home)).text
             again = await web.form(f"{home}/{entry['id']}/hapus", {}, page=home)
             assert again.status_code == 404
+
+            # More than a page (50): "Berikutnya" walks them all, each once, titles repeating
+            # (the id breaks ties); "Sebelumnya" leads back to the same page.
+            staff = {"Authorization": f"Bearer {batam.tokens[hdb]}"}
+            for i in range(55):
+                r = await hd.http.post("/api/v1/units/batam/canned-replies", headers=staff,
+                                       json={"title": f"Jawaban {i % 20:02d}", "body": "Isi."})
+                assert r.status_code == 201, r.text
+            seen, url, pages = [], home, []
+            while url:
+                shown = await web.http.get(url)
+                assert shown.status_code == 200, shown.text
+                pages.append((url, re.findall(rf'action="{home}/([0-9a-f-]+)/hapus"', shown.text)))
+                seen += pages[-1][1]
+                following = re.search(r'<a href="([^"]+)" rel="next">Berikutnya', shown.text)
+                url = html.unescape(following.group(1)) if following else None
+            assert len(pages) == 2 and len(seen) == 55 == len(set(seen))
+            back = re.search(r'<a href="([^"]+)" rel="prev">« Sebelumnya', shown.text)
+            first = await web.http.get(html.unescape(back.group(1)))
+            assert re.findall(rf'action="{home}/([0-9a-f-]+)/hapus"', first.text) == pages[0][1]

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import eventually, make_settings, running_helpdesk
+from paged import refuses_bad_paging, walk
 from scenario import PASSWORD, Desk
 
 from lpse_helpdesk.platform.natsserver import free_port
@@ -120,6 +121,10 @@ async def test_only_admins_manage_accounts_and_only_of_their_unit(tmp_path, nats
         body = made.json()
         assert body["account"]["display_name"] == "Sri Wahyuni" and len(body["password"]) >= 16
         assert (await login(hd, "sri.w", body["password"])).status_code == 200
+        # A page at a time (platform/paging.py), by unit and username, each account once.
+        paged, pages = await walk(hd.http, "/api/v1/users", {}, unit_admin, limit=2)
+        assert [a["username"] for a in paged] == ["admin.btm", "hd.btm", "sri.w"] and pages == 2
+        await refuses_bad_paging(hd.http, "/api/v1/users", {}, unit_admin)
         again = await hd.http.post("/api/v1/users", headers=unit_admin, json={
             "username": "sri.w", "role": "helpdesk", "tenant": "batam", "password": PASSWORD})
         assert again.status_code == 409 and again.json()["field"] == "username"
