@@ -10,6 +10,7 @@ import re
 from urllib.parse import urlsplit
 
 from conftest import eventually, make_settings, running_helpdesk
+from paged import refuses_bad_paging
 from scenario import Desk
 from webclient import WebClient, text_of
 
@@ -97,7 +98,22 @@ async def test_walk_in_slip_phone_call_and_todays_guest_book(tmp_path, nats_serv
         assert [v["queue_number"] for v in today.json()["visits"]] == ["A-001"]
         other_day = await hd.http.get("/api/v1/counter/visits", headers=headers,
                                       params={"tenant": "batubara", "day": "2020-01-01"})
-        assert other_day.json() == {"tenant": "batubara", "day": "2020-01-01", "visits": []}
+        assert other_day.json() == {"tenant": "batubara", "day": "2020-01-01", "visits": [],
+                                    "next": None}
+        # A page at a time: `next` is the cursor for `after`, in queue order.
+        async with WebClient(str(hd.http.base_url)) as web:
+            await web.login("loket.btb")
+            assert (await web.form("/staf/loket/tamu", VISIT, page="/staf/loket")).status_code == 200
+        walked, after = [], None
+        while True:
+            book = (await hd.http.get("/api/v1/counter/visits", headers=headers, params={
+                "tenant": "batubara", "limit": 1, **({"after": after} if after else {})})).json()
+            walked += [v["queue_number"] for v in book["visits"]]
+            if not (after := book["next"]):
+                break
+        assert walked == ["A-001", "A-002"]
+        await refuses_bad_paging(hd.http, "/api/v1/counter/visits", {"tenant": "batubara"},
+                                 headers)
         malformed = await hd.http.get("/api/v1/counter/visits", headers=headers,
                                       params={"tenant": "batubara", "day": "kemarin"})
         assert malformed.status_code == 400

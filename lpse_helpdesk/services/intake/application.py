@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from ...platform import paging
 from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored, Write
 from ...schemas import TicketEvent
@@ -141,19 +142,24 @@ class IntakeService:
                           entry.visitor.organization, entry.purpose, staff))
         return decisions.queue_number(seq), row
 
-    def guest_book(self, tenant: str, day: str = "") -> tuple[str, list[dict]]:
-        """The unit's walk-in visits of one day (its own calendar day; default today), in
-        queue order, each with the ticket it became."""
+    def guest_book(self, tenant: str, day: str = "", after: str | None = None,
+                   limit: int = paging.DEFAULT_LIMIT) -> tuple[str, list[dict], str | None]:
+        """A page of the unit's walk-in visits of one day (its own calendar day; default
+        today), in queue order, each with the ticket it became; and the next page's cursor."""
         day = day or self.now().astimezone(self.standard(tenant).zone).date().isoformat()
         p = self.store.prefix
+        condition, params, order = paging.keyset(("g.seq",), after)
         rows = self.store.query(
             f"SELECT g.seq, n.number, g.name, g.organization, g.purpose, g.logged_by"
             f" FROM {p}_guest_book g LEFT JOIN {p}_ticket_numbers n ON n.ticket_id = g.ticket_id"
-            " WHERE g.tenant = ? AND g.day = ? ORDER BY g.seq", (tenant, day))
-        return day, [{"queue_number": decisions.queue_number(seq), "number": number or "",
-                      "name": name, "organization": organization, "purpose": purpose,
-                      "logged_by": logged_by}
-                     for seq, number, name, organization, purpose, logged_by in rows]
+            f" WHERE g.tenant = ? AND g.day = ? AND {condition} ORDER BY {order} LIMIT ?",
+            (tenant, day, *params, paging.check_limit(limit) + 1))
+        found = paging.page_from_rows(rows, lambda row: (row[0],), limit)
+        visits = [{"queue_number": decisions.queue_number(seq), "number": number or "",
+                   "name": name, "organization": organization, "purpose": purpose,
+                   "logged_by": logged_by}
+                  for seq, number, name, organization, purpose, logged_by in found.items]
+        return day, visits, found.next
 
     def submit(self, ticket: NewTicket, idempotency_key: str | None = None,
                attachments: list[AttachmentRef] = (), message_id: str | None = None,

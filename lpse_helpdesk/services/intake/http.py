@@ -14,6 +14,7 @@ from litestar.params import HeaderParameter, Parameter
 from nats.errors import Error as NatsError
 
 from ... import refusals
+from ...platform import paging
 from ...platform.attachments import AttachmentStore, StoreFull, check
 from ...platform.auth import Principal, authorize, reporter_or_staff, staff_login
 from ...platform.http import errors, refused_as, service_routes
@@ -50,6 +51,7 @@ class GuestBook(msgspec.Struct, frozen=True, kw_only=True):
     tenant: str
     day: str
     visits: list[GuestVisit]
+    next: str | None = None  # the next page's cursor (`after`), none on the last page
 
 
 class TicketsController(Controller):
@@ -112,15 +114,20 @@ class CounterController(Controller):
     @get("/visits", responses=errors(400, 401, 403),
          summary="Buku tamu loket satu hari (staf unit)",
          description="Tamu loket unit pada `day` (YYYY-MM-DD, hari kalender unit; kosong: hari "
-         "ini) menurut nomor antrean, dengan nomor tiketnya / the unit's walk-in visitors of "
-         "one day in queue order, with their ticket numbers.")
+         "ini) menurut nomor antrean, dengan nomor tiketnya; per halaman: `limit` (bawaan 50, "
+         "maksimal 200) dan `after` (dari `next` jawaban sebelumnya) / the unit's walk-in "
+         "visitors of one day in queue order, with their ticket numbers, paged by `limit` and "
+         "the cursor `after` (the previous answer's `next`).")
     async def guest_book(self, staff: Principal, service: IntakeService, tenant: str,
-                         day: Annotated[str, Parameter(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""
-                         ) -> GuestBook:
+                         day: Annotated[str, Parameter(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = "",
+                         after: paging.After = None,
+                         limit: paging.Limit = paging.DEFAULT_LIMIT) -> GuestBook:
         authorize(staff, tenant, COUNTER_ROLES)
         service.standard(tenant)
-        day, visits = await asyncio.to_thread(service.guest_book, tenant, day)
-        return GuestBook(tenant=tenant, day=day, visits=[GuestVisit(**v) for v in visits])
+        day, visits, following = await asyncio.to_thread(
+            service.guest_book, tenant, day, after, limit)
+        return GuestBook(tenant=tenant, day=day, visits=[GuestVisit(**v) for v in visits],
+                         next=following)
 
     @post("/calls", status_code=201, responses=errors(401, 403),
           summary="Catat panggilan telepon sebagai tiket",

@@ -18,6 +18,7 @@ from ...platform.auth import Principal
 from ..intake.requirements import LABELS, REPORTER_FIELDS
 from .answers import refusal, unknown_unit
 from .application import WebFrontend
+from .pager import cursor_of, pager
 from .render import page
 from .session import staff_session
 from .staff import unit_for, units_for
@@ -75,10 +76,11 @@ async def show(web: WebFrontend, request: Request, who, unit, status: int = 200,
                error: str = "", typed: dict | None = None, typed_for: str = "") -> Response:
     principal, token = who
     answer = await web.call("GET", "/api/v1/counter/visits", staff_token=token,
-                            params={"tenant": unit.tenant})
+                            params={"tenant": unit.tenant, "after": cursor_of(request)})
     if not answer.ok:
         return refusal(request, answer, principal, back="/staf/antrean")
     return page(request, "counter.html", status=status, staff=principal, unit=unit,
+                pager=pager(request, answer.body.get("next")),
                 units=units_for(web, principal), forms=_forms(unit), book=answer.body,
                 visitor_inputs=VISITOR_INPUTS, reporter_kinds=REPORTER_KINDS, error=error,
                 typed=typed or {}, typed_for=typed_for)
