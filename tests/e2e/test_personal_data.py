@@ -26,6 +26,7 @@ from webclient import WebClient, text_of
 
 from lpse_helpdesk.cli import main
 from lpse_helpdesk.platform.natsserver import EmbeddedNats, free_port
+from lpse_helpdesk.platform.store import Write
 from lpse_helpdesk.standards import load_standards
 from lpse_helpdesk.standards.model import Webhook
 
@@ -201,6 +202,7 @@ async def _story(hd, settings, nats, sink, url) -> None:
     assert r.status_code == 403  # admins only
 
     await _page(hd, desk, settings)
+    await _dead_letters(hd, portal)
 
     # Erase, while everything runs; NATS (for her files) given wrong at first.
     code, out = await cli("personal-data", "erase", *base, "--email", KARTIKA["email"],
@@ -253,6 +255,21 @@ async def _story(hd, settings, nats, sink, url) -> None:
         assert any(hit.endswith(": name") for hit in leaks(folder, {"name": BAMBANG["name"]}))
         assert (folder / "keys.sqlite").exists()  # the real key store, walked with the rest
     assert os.path.isdir(folder / "nats")
+
+
+async def _dead_letters(hd, ticket: dict) -> None:
+    """A dead letter of her ticket in triage and escalation, whose error quotes her word (a
+    handler's exception may hold a decoded value): their erasure consumers drop them."""
+    desk = hd.runtime.service("desk").store
+    [(ticket_id,)] = desk.query(f"SELECT ticket_id FROM {desk.prefix}_ticket_state"
+                                " WHERE number = ?", (ticket["number"],))
+    for service in ("triage", "escalation"):
+        store = hd.runtime.service(service).store
+        store.execute([Write(
+            f"INSERT INTO {store.prefix}_dead_letters (consumer, stream_seq, subject, payload,"
+            " error, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (service, 10**9, f"helpdesk.batam.ticket.{ticket_id}.received", "e30=",
+             f"ValueError: {KARTIKA['word']}", 5, "2026-12-01T00:00:00+00:00"))])
 
 
 async def _not(check) -> bool:

@@ -2,6 +2,7 @@
 answers back down, SLA breaches and automatic escalation (owns escalated, escalation answered,
 SLA breached)."""
 
+from ...platform.erasure_consumer import dead_letter_scrub
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
 from ...schemas import events as ev
@@ -22,7 +23,7 @@ CLOCK_EVENTS = (
 
 def consumers(app: EscalationService) -> list[ConsumerSpec]:
     return [ConsumerSpec("escalation-sla", tuple(subject_filter(CLOCK_EVENTS)),
-                         app.on_ticket_event)]
+                         app.on_ticket_event), dead_letter_scrub("escalation", app.store)]
 
 
 def tasks(app: EscalationService) -> list:

@@ -1,6 +1,7 @@
 """triage: classification (Gangguan / Permasalahan / Permintaan Layanan) and SLA due times
 (owns classified)."""
 
+from ...platform.erasure_consumer import dead_letter_scrub
 from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
 from ...schemas.events import TicketReceived
@@ -11,7 +12,7 @@ from .http import routes
 def consumers(app: TriageService) -> list[ConsumerSpec]:
     # Inline: classifying is quick and waits for nothing, and it is what a reporter waits on.
     return [ConsumerSpec("triage", subject_filter((TicketReceived,))[0], app.on_received,
-                         inline=True)]
+                         inline=True), dead_letter_scrub("triage", app.store)]
 
 
 SERVICE = ServiceDefinition(
