@@ -13,6 +13,7 @@ from pathlib import Path
 
 from chromium import FLAGS, chromium_or_skip
 from conftest import PNG, eventually, make_settings, running_helpdesk
+from paged import refuses_bad_paging
 from scenario import Desk
 from webclient import WebClient, text_of
 
@@ -76,6 +77,15 @@ async def test_my_tickets_by_mail_and_what_reporters_see(tmp_path, nats_server, 
         row = next(t for t in listed.json()["tickets"] if t["number"] == first["number"])
         assert row["subject"] == "Gagal unggah penawaran" and row["status"] and row["updated_at"]
         assert row["access_token"] == first["access_token"]  # a lost token, recovered
+        # A page at a time, newest first: `next` is the cursor for `after`.
+        page_one = (await api.get("/api/v1/reporters/tickets", params={"limit": 1},
+                                  headers={"X-Reporter-Link": token})).json()
+        page_two = (await api.get("/api/v1/reporters/tickets", headers={
+            "X-Reporter-Link": token}, params={"limit": 1, "after": page_one["next"]})).json()
+        assert [t["number"] for t in page_one["tickets"] + page_two["tickets"]] == numbers
+        assert page_two["next"] is None and listed.json()["next"] is None
+        await refuses_bad_paging(api, "/api/v1/reporters/tickets", {},
+                                 {"X-Reporter-Link": token})
 
         # A forged, an expired and another purpose's token are refused.
         signer = hd.runtime.signer

@@ -19,6 +19,7 @@ from litestar import Controller, get, post
 from litestar.params import HeaderParameter
 
 from ... import refusals
+from ...platform import paging
 from ...platform.apidoc import LINK
 from ...platform.http import errors
 from ...platform.windows import SlidingWindow
@@ -55,6 +56,7 @@ class MyTickets(msgspec.Struct, frozen=True, kw_only=True):
     tenant: str
     email: str
     tickets: list[MyTicket]
+    next: str | None = None  # the next page's cursor (`after`), none on the last page
 
 
 LinkHeader = Annotated[str, HeaderParameter(name="X-Reporter-Link", max_length=600,
@@ -95,20 +97,24 @@ class ReporterLinkController(Controller):
         links.send_later(service, data.tenant, data.email)
         return LinkAnswer(detail=SENT, minutes=reporter_links.LINK_MINUTES)
 
-    @get("/tickets", responses=errors(401), security=[{LINK: []}],
+    @get("/tickets", responses=errors(400, 401), security=[{LINK: []}],
          summary="Tiket-tiket pemegang tautan / the link holder's tickets",
-         description="Dengan tautan yang dikirim (`X-Reporter-Link`): semua tiket alamat itu "
-         "di unit, yang terbaru dulu, dengan token akses tiap tiket / with the mailed link: "
-         "every ticket of the address in the unit, newest first, with each one's token.")
-    async def tickets(self, service: DeskService, link: LinkHeader = "") -> MyTickets:
+         description="Dengan tautan yang dikirim (`X-Reporter-Link`): tiket alamat itu di "
+         "unit, yang terbaru dulu, dengan token akses tiap tiket; per halaman: `limit` (bawaan "
+         "50, maksimal 200) dan `after` (dari `next` jawaban sebelumnya) / with the mailed "
+         "link: the address's tickets in the unit, newest first, with each one's token, paged "
+         "by `limit` and the cursor `after` (the previous answer's `next`).")
+    async def tickets(self, service: DeskService, link: LinkHeader = "",
+                      after: paging.After = None,
+                      limit: paging.Limit = paging.DEFAULT_LIMIT) -> MyTickets:
         who = reporter_links.holder(service.signer, link)
         if who is None:
             raise refusals.NotAuthenticated(
                 "Tautan tidak sah atau sudah kedaluwarsa; minta tautan baru.", field="link")
         found = await asyncio.to_thread(reporter_links.tickets_of, service.store,
-                                        service.signer, who.tenant, who.email)
-        return MyTickets(tenant=who.tenant, email=who.email,
-                         tickets=[MyTicket(**t._asdict()) for t in found])
+                                        service.signer, who.tenant, who.email, after, limit)
+        return MyTickets(tenant=who.tenant, email=who.email, next=found.next,
+                         tickets=[MyTicket(**t._asdict()) for t in found.items])
 
 
 CONTROLLERS = [ReporterLinkController]

@@ -26,6 +26,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from ...platform import paging
 from ...platform.observability import log_event
 from ...platform.store import ServiceStore
 from ..notify import limits, outgoing
@@ -34,7 +35,6 @@ from . import reporter_view
 
 log = logging.getLogger("lpse_helpdesk.reporter_links")
 LINK_MINUTES = 30
-MAX_LISTED = 200  # one address's tickets in one unit: more than a person writes
 HIDDEN_TYPES = tuple(t.__struct_config__.tag for t in reporter_view.STAFF_ONLY)
 
 
@@ -90,19 +90,25 @@ def holder(signer, link: str, now: float | None = None) -> Holder | None:
     return Holder(tenant, email) if tenant and email else None
 
 
-def tickets_of(store: ServiceStore, signer, tenant: str, email: str) -> list[LinkedTicket]:
-    """The address's tickets in the unit, newest first."""
+def tickets_of(store: ServiceStore, signer, tenant: str, email: str, after: str | None = None,
+               limit: int = paging.DEFAULT_LIMIT) -> paging.Page[LinkedTicket]:
+    """A page of the address's tickets in the unit, newest first (the ticket id breaking ties;
+    `platform/paging.py`)."""
     p, marks = store.prefix, ", ".join("?" * len(HIDDEN_TYPES))
+    condition, params, order = paging.keyset(("s.received_at", "s.ticket_id"), after, True)
     rows = store.query(
         f"SELECT s.ticket_id, s.number, s.subject, s.status, s.received_at,"
         f" (SELECT MAX(e.occurred_at) FROM {p}_ticket_events e WHERE e.ticket_id = s.ticket_id"
         f" AND e.type NOT IN ({marks})), t.token_sha256"
         f" FROM {p}_ticket_state s JOIN {p}_tickets t ON t.ticket_id = s.ticket_id"
-        f" WHERE s.tenant = ? AND s.reporter_email = ? ORDER BY s.received_at DESC"
-        f" LIMIT {MAX_LISTED}", (*HIDDEN_TYPES, tenant, address_key(email)))
-    return [LinkedTicket(number, subject, status, received, updated or received,
-                         signer.reporter_token(uuid.UUID(ticket_id), token_sha256))
-            for ticket_id, number, subject, status, received, updated, token_sha256 in rows]
+        f" WHERE s.tenant = ? AND s.reporter_email = ? AND {condition} ORDER BY {order}"
+        f" LIMIT ?", (*HIDDEN_TYPES, tenant, address_key(email), *params,
+                      paging.check_limit(limit) + 1))
+    found = paging.page_from_rows(rows, lambda row: (row[4], row[0]), limit)
+    return paging.Page([LinkedTicket(number, subject, status, received, updated or received,
+                                     signer.reporter_token(uuid.UUID(ticket_id), token_sha256))
+                        for ticket_id, number, subject, status, received, updated, token_sha256
+                        in found.items], found.next)
 
 
 async def mail_link(service, tenant: str, email: str) -> bool:
@@ -111,8 +117,9 @@ async def mail_link(service, tenant: str, email: str) -> bool:
     settings = service.settings
     if standard is None:
         return False
-    found = await asyncio.to_thread(tickets_of, service.store, service.signer, tenant, email)
-    if not found:
+    found = await asyncio.to_thread(tickets_of, service.store, service.signer, tenant, email,
+                                    None, 1)
+    if not found.items:
         return False
     # notify's stop list, bounces and hourly count hold for this mail too (the answer to the
     # request is the same: the reporter learns nothing of the address from it)

@@ -16,6 +16,7 @@ from litestar.response import Redirect
 
 from .answers import refusal
 from .application import WebFrontend
+from .pager import cursor_of, pager
 from .render import page
 from .session import flash_redirect, ticket_cookie
 
@@ -32,8 +33,10 @@ def ask_page(request: Request, web: WebFrontend, status: int = 200, error: str =
                 units=web.units(), values=values or {})
 
 
-async def listing(web: WebFrontend, link: str):
-    return await web.call("GET", "/api/v1/reporters/tickets", headers={"X-Reporter-Link": link})
+async def listing(web: WebFrontend, link: str, after: str = ""):
+    """A page of the link holder's tickets (`after`: the API's cursor, "" for the first)."""
+    return await web.call("GET", "/api/v1/reporters/tickets", headers={"X-Reporter-Link": link},
+                          params={"after": after})
 
 
 class ReporterPages(Controller):
@@ -44,13 +47,14 @@ class ReporterPages(Controller):
         link = request.cookies.get(LINK_COOKIE, "")
         if not link:
             return ask_page(request, web, values={"tenant": unit[:32]})
-        answer = await listing(web, link)
+        answer = await listing(web, link, cursor_of(request))
         if not answer.ok:
             response = ask_page(request, web, status=answer.status, error=EXPIRED)
             response.delete_cookie(LINK_COOKIE, path="/portal")
             return response
         mine = answer.body
-        return page(request, "my_tickets.html", mine=mine, unit=web.unit(mine["tenant"]))
+        return page(request, "my_tickets.html", mine=mine, unit=web.unit(mine["tenant"]),
+                    pager=pager(request, mine.get("next")))
 
     @post("/")
     async def ask(self, request: Request, web: WebFrontend) -> Response:
@@ -78,7 +82,8 @@ class ReporterPages(Controller):
     @get("/buka/{number:str}")
     async def open_ticket(self, request: Request, web: WebFrontend, number: str) -> Response:
         link = request.cookies.get(LINK_COOKIE, "")
-        answer = await listing(web, link) if link else None
+        # The page the ticket was listed on (its cursor), so any page's ticket opens.
+        answer = await listing(web, link, cursor_of(request)) if link else None
         if answer is None or not answer.ok:
             return ask_page(request, web, answer.status if answer else 401, EXPIRED)
         found = next((t for t in answer.body["tickets"] if t["number"] == number), None)
