@@ -14,8 +14,10 @@ from .service import ConsumerSpec
 from .store import ServiceStore
 
 
-def dead_letter_scrub(service: str, store: ServiceStore) -> ConsumerSpec:
-    """The consumer `<service>-erasure`: the ticket's dead letters go with its erasure."""
+def dead_letter_scrub(service: str, store: ServiceStore, inline: bool = False) -> ConsumerSpec:
+    """The consumer `<service>-erasure`: the ticket's dead letters go with its erasure.
+    `inline` as the service's other consumers (`ConsumerSpec.inline`): a service whose
+    consumers all run on the loop keeps its relay's reads there too (runtime.py)."""
     def on_erased(event, stream_seq: int) -> Decision:
         if not isinstance(event, PersonalDataErased):
             return Decision()
@@ -23,4 +25,4 @@ def dead_letter_scrub(service: str, store: ServiceStore) -> ConsumerSpec:
         return Decision(writes=[privacy_wipe.dead_letters(store, event.ticket_id)])
 
     return ConsumerSpec(f"{service}-erasure", subject_filter((PersonalDataErased,))[0],
-                        on_erased)
+                        on_erased, inline=inline)

@@ -41,6 +41,8 @@ KARTIKA = {"name": "Kartika Wulandarisembiring", "email": "kartika.zamrud@vendor
 CITRA = {"name": "Citra Kusumawardhanix", "email": "citra.x@contohqz.id", "phone": "081277776666",
          "nik": "3300000000007777", "word": "Halamanhapusqz"}
 # Another reporter of the same unit, who stays.
+# A staff account erased from the same page: its display name must leave no byte either.
+STAFF = {"username": "petugas.lama", "display_name": "Sutrisnowati Lamaqzx"}
 BAMBANG = {"name": "Bambang Nusakambangan", "email": "bambang.tetap@contohqz.id",
            "phone": "081200001111", "nik": "3500000000004242", "word": "Lupakatasandiqz"}
 
@@ -234,7 +236,8 @@ async def _story(hd, settings, nats, sink, url) -> None:
     assert code == 0 and "dihapus;" not in out, out
     assert desk_store.query(pending)[0][0] == 0
 
-    erased = {**KARTIKA, **{f"citra_{k}": v for k, v in CITRA.items()}}
+    erased = {**KARTIKA, **{f"citra_{k}": v for k, v in CITRA.items()},
+              "staff_name": STAFF["display_name"]}
     folder = settings.data_dir
     # The scrubs follow the event through every service; the checkpoints a moment later.
     try:
@@ -255,6 +258,45 @@ async def _story(hd, settings, nats, sink, url) -> None:
         assert any(hit.endswith(": name") for hit in leaks(folder, {"name": BAMBANG["name"]}))
         assert (folder / "keys.sqlite").exists()  # the real key store, walked with the rest
     assert os.path.isdir(folder / "nats")
+
+
+async def _staff_account(hd, desk: Desk, web: WebClient) -> None:
+    """A staff account's data: exported and erased by an admin (API and page); refused for
+    oneself and for a unit's last admin; the username stays in the histories."""
+    admin = {"Authorization": f"Bearer {desk.tokens['pengelola']}"}
+    r = await hd.http.post("/api/v1/users", headers=admin, json={
+        "username": STAFF["username"], "role": "helpdesk", "tenant": "batam",
+        "display_name": STAFF["display_name"], "password": "kata-sandi-lama-123"})
+    assert r.status_code == 201, r.text
+    path = f"/api/v1/personal-data/staff/{STAFF['username']}"
+    r = await hd.http.get(path, headers={"Authorization": f"Bearer {desk.tokens['petugas']}"})
+    assert r.status_code == 403  # admins only
+    r = await hd.http.get(path, headers=admin)
+    assert r.status_code == 200 and r.json()["nama_tampilan"] == STAFF["display_name"], r.text
+    assert "hash" not in r.text and "totp_secret" not in r.text
+    shown = await web.http.get("/staf/data-pribadi/", params={"username": STAFF["username"]})
+    assert shown.status_code == 200 and STAFF["display_name"] in text_of(shown)
+    got = await web.http.get("/staf/data-pribadi/unduh-staf", params={"username": STAFF["username"]})
+    assert got.status_code == 200 and got.json()["nama_tampilan"] == STAFF["display_name"]
+    look = f"/staf/data-pribadi/?username={STAFF['username']}"
+    own = await web.form("/staf/data-pribadi/hapus-staf", {"username": "pengelola",
+                                                           "yakin": "ya"}, page=look)
+    assert own.status_code == 409 and "sedang Anda pakai" in text_of(own), text_of(own)
+    await desk.staff("pusat", "admin", tenant="*")  # an admin of every unit
+    r = await hd.http.post("/api/v1/personal-data/staff/pengelola/erase",
+                           headers={"Authorization": f"Bearer {desk.tokens['pusat']}"})
+    assert r.status_code == 409 and "admin aktif terakhir" in r.text, r.text
+    unsure = await web.form("/staf/data-pribadi/hapus-staf", {"username": STAFF["username"]},
+                            page=look)
+    assert unsure.status_code == 400 and "Centang konfirmasi" in text_of(unsure)
+    done = await web.form("/staf/data-pribadi/hapus-staf", {
+        "username": STAFF["username"], "yakin": "ya"}, page=look)
+    assert done.status_code == 200 and "dihapus" in text_of(done), text_of(done)
+    r = await hd.http.get(path, headers=admin)
+    assert r.status_code == 404
+    r = await hd.http.post("/api/v1/auth/token", json={"username": STAFF["username"],
+                                                       "password": "kata-sandi-lama-123"})
+    assert r.status_code == 401
 
 
 async def _dead_letters(hd, ticket: dict) -> None:
@@ -299,6 +341,7 @@ async def _page(hd, desk: Desk, settings) -> None:
         done = await web.form("/staf/data-pribadi/hapus", {
             "tenant": "batam", "email": CITRA["email"], "yakin": "ya"}, page=look)
         assert done.status_code == 200 and citra["number"] in text_of(done), text_of(done)
+        await _staff_account(hd, desk, web)
     view = await desk.view(citra, "petugas")
     assert view["reporter"]["name"] == ERASED
     ref = view["timeline"][0]["event"]["attachments"][0]

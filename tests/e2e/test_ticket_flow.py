@@ -34,7 +34,8 @@ async def test_posted_ticket_is_classified_and_visible(tmp_path, nats_server, da
         inline = {name: s.relay.inline_reads for name, s in hd.runtime.services.items()}
         assert inline == {name: sqlite and name in ("intake", "triage", "web")
                           for name in inline}, inline
-        assert [c.inline for c in hd.runtime.services["triage"].consumers] == [sqlite]
+        assert [(c.name, c.inline) for c in hd.runtime.services["triage"].consumers] == [
+            ("triage", sqlite), ("triage-erasure", sqlite)]
         assert not any(c.inline for c in hd.runtime.services["desk"].consumers)
         assert [e["type"] for e in ticket["timeline"]] == ["ticket.received", "ticket.classified"]
         assert "access_token_sha256" in ticket["timeline"][0]["event"]

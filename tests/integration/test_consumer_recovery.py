@@ -39,7 +39,8 @@ async def test_the_subscriber_binds_to_the_durable_consumer_with_its_filters(
         tmp_path, nats_server, standards):
     settings = make_settings(tmp_path, nats_server.url)
     async with running_helpdesk(settings, services=["escalation"]) as hd:
-        [consumer] = hd.runtime.service("escalation").consumers
+        [consumer] = [c for c in hd.runtime.service("escalation").consumers
+                      if c.name == "escalation-sla"]
         nc = await nats.connect(nats_server.url)
         try:
             info = await nc.jetstream().consumer_info(STREAM, consumer.name)

@@ -16,7 +16,7 @@ from litestar.di import Provide
 from ...platform.auth import Principal, staff_login
 from ...platform.http import errors, service_routes
 from ...schemas.events import EMAIL, Actor
-from . import privacy, skm_http
+from . import privacy, skm_http, staff_privacy_http
 from .accounts_http import admin_of, require_scope
 from .application import DeskService
 
@@ -141,4 +141,5 @@ class PersonalDataController(Controller):
 
 
 def routes(service: DeskService) -> list:
-    return [service_routes(service, PersonalDataController)]
+    return [service_routes(service, PersonalDataController),
+            *staff_privacy_http.routes(service)]
