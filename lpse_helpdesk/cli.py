@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="hanya nomor urut stream ini (replay)")
     dead.add_argument("--all", action="store_true", help="termasuk yang sudah diputar ulang")
     dead.add_argument("--json", action="store_true")
+    cli_admin.paging_arguments(dead)
     dead.add_argument("--nats", help="replay dari outbox: nats://host:port (default: NATS `up` "
                       "di folder data, atau HELPDESK_NATS_URL)")
     dead.set_defaults(func=cli_admin.cmd_dead_letters)
@@ -206,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument("--dead", action="store_true", help="list: hanya yang mati")
     hooks.add_argument("--id", help="replay: hanya pengiriman ini (default: semua yang mati)")
     hooks.add_argument("--json", action="store_true")
+    cli_admin.paging_arguments(hooks)
     hooks.set_defaults(func=cli_admin.cmd_webhooks)
 
     bench = sub.add_parser("bench", help="ukur kinerja deployment tertanam di mesin ini")

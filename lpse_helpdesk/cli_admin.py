@@ -66,6 +66,9 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
         finally:
             store.close()
     if args.action == "list":
+        found = _page(args, found, lambda d: (d.created_at, d.service, d.consumer, d.stream_seq))
+        if found is None:
+            return 2
         if args.json:
             print(json.dumps([{**d.__dict__, "payload": d.payload.decode("utf-8", "replace")}
                               for d in found], ensure_ascii=False))
@@ -107,7 +110,11 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
     store = bootstrap.open_store(definition("notify"), settings)
     try:
         if args.action == "list":
-            rows = webhooks.listing(store, "dead" if args.dead else None)
+            # By id: stable and unique (a delivery's next attempt time moves as it retries).
+            rows = _page(args, webhooks.listing(store, "dead" if args.dead else None),
+                         lambda r: (r.id,))
+            if rows is None:
+                return 2
             if args.json:
                 print(json.dumps([{**r.__dict__, "body": json.loads(r.body)} for r in rows]))
             elif not rows:
@@ -127,6 +134,45 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+def _page(args: argparse.Namespace, items: list, key) -> list | None:
+    """The page `--after`/`--limit` ask for (`platform/paging.py`), the next page's cursor
+    said on stderr (stdout keeps the list, and its JSON shape); None after saying why not."""
+    from . import refusals
+    from .platform import paging
+
+    try:
+        page = paging.page_of(items, key, args.after, args.limit)
+    except refusals.Invalid as exc:
+        print(f"--{exc.field}: {exc.message}", file=sys.stderr)
+        return None
+    if page.next:
+        print(f"Masih ada lagi; halaman berikutnya / more follow: --after {page.next}",
+              file=sys.stderr)
+    return page.items
+
+
+def paging_arguments(parser: argparse.ArgumentParser) -> None:
+    from .platform.paging import DEFAULT_LIMIT, MAX_LIMIT, decode
+    from .refusals import Invalid
+
+    def limit(text: str) -> int:
+        if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+            raise argparse.ArgumentTypeError(f"harus 1 sampai {MAX_LIMIT} / must be 1..{MAX_LIMIT}")
+        return int(text)
+
+    parser.add_argument("--limit", type=limit, default=DEFAULT_LIMIT,
+                        help=f"list: paling banyak sekian (bawaan {DEFAULT_LIMIT}, maks. {MAX_LIMIT})")
+    def cursor(text: str) -> str:
+        try:
+            decode(text, None)
+        except Invalid as exc:
+            raise argparse.ArgumentTypeError(exc.message) from None
+        return text
+
+    parser.add_argument("--after", type=cursor,
+                        help="list: kursor halaman berikutnya (dicetak di stderr)")
 
 
 def _count(n: int) -> str:

@@ -39,12 +39,12 @@ After = Annotated[str | None, QueryParameter(
     description="Kursor halaman berikutnya, dari `X-Next-Cursor` jawaban sebelumnya / the next "
     "page's cursor, from the previous answer's `X-Next-Cursor`")]
 
-# What a paged route documents it answers besides its list.
+# What a paged route documents it answers besides its list (`value` gives the schema: text).
 RESPONSE_HEADERS = [
-    ResponseHeader(name="X-Next-Cursor", documentation_only=True, description=(
+    ResponseHeader(name="X-Next-Cursor", documentation_only=True, value="", description=(
         "Kursor halaman berikutnya (untuk `after`); tidak ada bila ini halaman terakhir / the "
         "next page's cursor; absent on the last page")),
-    ResponseHeader(name="Link", documentation_only=True, description=(
+    ResponseHeader(name="Link", documentation_only=True, value="", description=(
         'Alamat halaman berikutnya, `<...>; rel="next"`; tidak ada bila ini halaman terakhir '
         "/ the next page's address; absent on the last page")),
 ]
@@ -68,14 +68,14 @@ def encode(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(cursor: str, width: int) -> Key:
+def decode(cursor: str, width: int | None) -> Key:
     """The key a cursor of `encode` holds; refused (400 on `after`) when it is not one of
-    `width` strings and numbers."""
+    `width` (any, when None) strings and numbers."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError:
         key = None
-    if (not isinstance(key, list) or len(key) != width or not all(
+    if (not isinstance(key, list) or not key or width not in (None, len(key)) or not all(
             isinstance(v, str | int | float) and not isinstance(v, bool) for v in key)):
         raise refusals.Invalid(
             "Kursor `after` tidak sah; gunakan nilai `X-Next-Cursor` dari jawaban sebelumnya "
@@ -97,10 +97,7 @@ def page_of(items: Iterable[T], key: Callable[[T], Key], after: str | None,
     check_limit(limit)
     ordered = sorted(items, key=key, reverse=descending)
     if after:
-        width = len(key(ordered[0])) if ordered else None
-        if width is None:
-            return Page([], None)
-        cursor = decode(after, width)
+        cursor = decode(after, len(key(ordered[0])) if ordered else None)
         try:
             ordered = [i for i in ordered if (key(i) < cursor if descending else key(i) > cursor)]
         except TypeError:  # a cursor of another list's key types
