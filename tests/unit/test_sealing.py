@@ -160,3 +160,12 @@ def test_survey_profile_classification_reason_and_faq_draft_are_sealed(keys) -> 
     assert gone[1].reason == "[data dihapus]"
     assert (gone[2].question, gone[2].answer) == ("[data dihapus]", "[data dihapus]")
     assert b"Zirkonia" not in encode_event(gone[2])
+
+
+def test_triage_own_classification_reason_stays_plain(keys) -> None:
+    auto = ev.TicketClassified(**new_envelope(uuid.uuid4(), "batam"), category="gangguan",
+                               priority="sedang", confidence=0.9,
+                               reason="klasifikasi otomatis (keyakinan 90%)")
+    data = encode_event(auto)
+    assert b'"sealed"' not in data and b"klasifikasi otomatis" in data
+    assert decode_event(data) == auto
