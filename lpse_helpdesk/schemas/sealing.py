@@ -289,5 +289,6 @@ def schema_of_seal(cls: type) -> dict:
             "ticket's key (base64 of 12-byte nonce + ciphertext + tag; associated data: tenant, "
             "\"|\", ticket_id (an FAQ draft: source_ticket_id) and event_id as 16 bytes each). Without the key (erased) the "
             f"values read `{ERASED}`. Absent on events stored before sealing: their values "
-            "are in clear."),
+            "are in clear" + ("; and when the system (not staff) wrote the event: nothing of it"
+                              " is personal." if SPECS[cls].staff_only else ".")),
     }
