@@ -70,3 +70,19 @@ def test_rows_past_the_retention_or_the_count_are_deleted(store, monkeypatch):
                      prune=True)
     kept = [r[4] for r in access_log.entries(store, "*", old - timedelta(days=1))]
     assert kept == ["BTM-1", "BTM-2", "BTM-3"]
+
+
+def test_the_streamed_csv_is_the_whole_csv_a_week_at_a_time(store):
+    # Rows across 40 days, two on one week's boundary, one of another unit, one on `until`.
+    times = [NOW - timedelta(days=d, hours=h) for d in range(0, 40, 3) for h in (0, 5)]
+    edge = NOW - access_log.STREAM_WINDOW
+    access_log.write(store, [row(t, f"BTM-{i}") for i, t in enumerate([*times, edge, edge])]
+                     + [row(NOW - timedelta(days=2), "LPG-1", "lampung"), row(NOW, "BTM-x")])
+    since, until = NOW - timedelta(days=60), NOW
+    chunks = list(access_log.csv_chunks(store, "batam", since, until, ZONE))
+    whole = access_log.as_csv(access_log.entries(store, "batam", since, until), ZONE)
+    assert b"".join(chunks).decode() == whole and len(chunks) > 4
+    # The header, every row before `until` once (the rows at NOW are on `until`: not in).
+    assert whole.count("\r\n") == 1 + (len(times) - 1) + 2
+    assert list(access_log.csv_chunks(store, "tuban", since, until, ZONE)) == [
+        access_log.as_csv([], ZONE).encode()]

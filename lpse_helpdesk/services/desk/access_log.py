@@ -21,6 +21,7 @@ import csv
 import io
 import logging
 import time as clock
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from ...platform.store import ServiceStore, Write, from_utc_text, utc_text
@@ -160,13 +161,37 @@ CSV_HEADER = ("waktu", "waktu_utc", "unit", "petugas", "peran", "nomor_tiket", "
               "alamat_ip")
 
 
-def as_csv(rows: list[tuple], zone) -> str:
+def as_csv(rows: list[tuple], zone, header: bool = True) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    if header:
+        writer.writerow(CSV_HEADER)
     for at, tenant, username, role, number, action, address in rows:
         moment = from_utc_text(at)
         writer.writerow((moment.astimezone(zone).isoformat(timespec="seconds"),
                          moment.astimezone(UTC).isoformat(timespec="seconds"), tenant,
                          username, role, number, action, address))
     return out.getvalue()
+
+
+STREAM_WINDOW = timedelta(days=7)
+
+
+def csv_chunks(store: ServiceStore, tenant: str, since: datetime, until: datetime,
+               zone) -> Iterator[bytes]:
+    """`as_csv` of `entries` from `since` to `until`, newest first, a week at a time: the
+    export of a long period (up to `RETENTION_DAYS`) is streamed, never held whole. The weeks
+    split the period without overlap, so every row comes once."""
+    yield as_csv([], zone).encode("utf-8")
+    where, params = ("WHERE tenant = ?", (tenant,)) if tenant != "*" else ("", ())
+    (oldest,), = store.query(f"SELECT MIN(at) FROM {store.prefix}_personal_access {where}", params)
+    if oldest is None:
+        return
+    since = max(since, from_utc_text(oldest))  # no empty weeks before the first row
+    end = until
+    while end > since:
+        start = max(since, end - STREAM_WINDOW)
+        rows = entries(store, tenant, start, end)
+        if rows:
+            yield as_csv(rows, zone, header=False).encode("utf-8")
+        end = start
