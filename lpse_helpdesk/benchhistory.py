@@ -1,7 +1,7 @@
 """`lpse-helpdesk bench --history N`: a helpdesk with years behind it, then what staff wait for.
 
 This side runs in the bench's own process: it adds the staff accounts, lets `benchstaff` (in a
-spawned process) make the history and time the reads, waits until the consumers and the mail
+spawned process) and `benchfill` make the history and time the reads, waits until the consumers and the mail
 sender have caught up, and measures disk and memory.
 """
 
@@ -11,7 +11,8 @@ import asyncio
 import time
 from pathlib import Path
 
-from .benchstaff import add_staff, history_main, reads_main
+from .benchfill import history_main
+from .benchstaff import add_staff, reads_main
 
 
 def folder_bytes(*folders: Path) -> int:
@@ -104,7 +105,7 @@ class History:
         self.figures, self.numbers, self.tokens = figures, numbers, tokens
 
 
-async def fill(runtime, settings, tickets: int, nats_dir: Path, concurrency: int = 32) -> History:
+async def fill(runtime, settings, tickets: int, nats_dir: Path, concurrency: int = 64) -> History:
     """Fill `tickets` of history into the running helpdesk and wait until every consumer has
     it; disk bytes per ticket are the stores' and the stream's growth over the history."""
     from urllib.parse import urlparse
@@ -118,7 +119,7 @@ async def fill(runtime, settings, tickets: int, nats_dir: Path, concurrency: int
     sink.start()
     try:
         started = time.monotonic()
-        done = await _in_process(history_main, base, tickets, concurrency)
+        done = await _in_process(history_main, base, settings.nats_url, tickets, concurrency)
         caught_up = await drained(settings.nats_url, timeout=600)
         # The history's mails too: a backlog left for the load would delay its receipts.
         mails_left = await _mails_sent(runtime.service("notify").store, timeout=600)

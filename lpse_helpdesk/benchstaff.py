@@ -1,12 +1,8 @@
 """The reporters and staff of `bench --history`, in a process of their own (as `benchclient`
 does: an HTTP client inside the helpdesk's process takes a large share of its interpreter).
 
-The history goes through the real write path, over HTTP, as reporters and staff make it: a
-ticket posted to intake in one of the five units, then (decided per ticket by a seeded random
-draw) a staff reply, an escalation answered by the next tier, a close, and the reporter's SKM
-survey. Most tickets end closed, as in a helpdesk that has run for years. Through the real path
-because that is exactly what the stores and the stream hold afterwards; a fast path that wrote
-the same events by hand would have to be kept equal to every service's decisions.
+The history itself is made by `benchfill` (by phases, through the real write path); here are
+the staff accounts, their requests, and the timed reads after the load.
 """
 
 from __future__ import annotations
@@ -99,56 +95,6 @@ async def _login(http: httpx.AsyncClient) -> dict[str, str]:
         r.raise_for_status()
         tokens[unit] = r.json()["access_token"]
     return tokens
-
-
-async def _one_ticket(http: httpx.AsyncClient, staff: _Staff, i: int) -> tuple[str, str]:
-    draw = random.Random(i)
-    unit = UNITS[i % len(UNITS)]
-    body = {"tenant": unit, "channel": "api" if unit == "basarnas" else "web",
-            "reporter": {"name": f"Pelapor {i}", "email": f"pelapor{i % 997}@contoh.co.id",
-                         "phone": "081234567890", "kind": "penyedia", "organization": "CV Maju"},
-            "subject": draw.choice(SUBJECTS),
-            "description": f"Mohon bantuan, kendala nomor {i} sejak pagi di SPSE.",
-            "documents": DOCUMENTS}
-    r = await _send(http, "POST", "/api/v1/tickets", json=body)
-    if r.status_code != 201:
-        raise RuntimeError(f"tiket {i}: {r.status_code} {r.text[:200]}")
-    created = r.json()
-    number = created["number"]
-    if draw.random() < 0.8:
-        await staff.act(unit, number, "reply", {"message": "Sedang kami periksa, mohon ditunggu."})
-    if draw.random() < 0.25:
-        await staff.act(unit, number, "escalate", {"reason": "Perlu tingkat berikutnya."})
-        await staff.act(unit, number, "answer", {"message": "Sudah diperbaiki di sistem."})
-    if draw.random() < 0.85:
-        await staff.act(unit, number, "close", {"resolution": "Kendala sudah diselesaikan."})
-        if draw.random() < 0.4:
-            for _ in range(600):  # the close must reach the reporter's view first
-                s = await _send(http, "POST", f"/api/v1/tickets/{number}/survey",
-                                params={"token": created["access_token"]},
-                                json={"scores": SCORES, "comment": "Terima kasih"})
-                if s.status_code == 201:
-                    break
-                await asyncio.sleep(0.05)
-    return unit, number
-
-
-async def _fill(base: str, tickets: int, concurrency: int) -> dict:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
-        staff = _Staff(http, await _login(http))
-        numbers: list[tuple[str, str]] = []
-        next_ticket = iter(range(tickets))
-
-        async def worker():  # one ticket's life after the other, `concurrency` lives at once
-            for i in next_ticket:
-                numbers.append(await _one_ticket(http, staff, i))
-
-        started = time.monotonic()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.monotonic() - started
-    return {"numbers": numbers, "seconds": elapsed, "tokens": staff.tokens,
-            "conflicts": staff.conflicts}
 
 
 async def _timed_reads(base: str, tokens: dict[str, str], numbers: list[tuple[str, str]],
@@ -261,15 +207,6 @@ async def _probe(http: httpx.AsyncClient, probes: int, smtp_port: int) -> dict:
     receipts = [(arrived[n] - at) * 1000 for n, at in sent.items() if n in arrived]
     return {"visible_tickets": len(visible), "visible_receipts": len(receipts),
             **_spread("visible", visible), **_spread("visible_receipt", receipts)}
-
-
-def history_main(base: str, tickets: int, concurrency: int, results) -> None:
-    """In a spawned process: fill the history; put (figures, sample of numbers, tokens)."""
-    try:
-        done = eventloop.run(_fill(base, tickets, concurrency))
-        results.put(done)
-    except BaseException as exc:  # noqa: BLE001 - the parent reports it
-        results.put(RuntimeError(f"riwayat gagal: {exc!r}"))
 
 
 def reads_main(base: str, tokens: dict, numbers: list, requests: int, concurrency: int,
