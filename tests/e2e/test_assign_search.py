@@ -67,18 +67,38 @@ async def test_assign_claim_unassign_and_the_assignee_in_view_and_queue(
             return items if items == {a["number"]: dua, b["number"]: satu} else None
 
         await eventually(assigned_queue, what="kolom assignee di antrean")
-        # Paged: the same order a page at a time, with the total in X-Total-Count.
+        # Paged in SQL: the same order a page at a time, each ticket once, the cursor in
+        # X-Next-Cursor and the whole queue's counts on every page; in every order.
         whole = [i["number"] for i in await queue(batam, koor)]
-        paged = []
-        for n in (1, 2, 3):
-            r = await hd.http.get("/api/v1/queues", headers=bearer(batam, koor), params={
-                "tenant": "batam", "page": n, "per_page": 1})
-            assert r.status_code == 200 and r.headers["x-total-count"] == "2"
-            paged += [i["number"] for i in r.json()]
-        assert paged == whole
-        r = await hd.http.get("/api/v1/queues", headers=bearer(batam, koor),
-                              params={"tenant": "batam", "page": 0})
-        assert r.status_code == 400
+        for sort, order in (("urgency", "asc"), ("number", "desc"), ("priority", "asc"),
+                            ("assignee", "desc")):
+            paged, after = [], None
+            for _ in range(3):
+                r = await hd.http.get("/api/v1/queues", headers=bearer(batam, koor), params={
+                    "tenant": "batam", "limit": 1, "sort": sort, "order": order,
+                    **({"after": after} if after else {})})
+                assert r.status_code == 200 and r.headers["x-total-count"] == "2", r.text
+                assert r.headers["x-overdue-count"] == "0"
+                paged += [i["number"] for i in r.json()]
+                after = r.headers.get("x-next-cursor")
+                if not after:
+                    break
+                assert 'rel="next"' in r.headers["link"] and "limit=1" in r.headers["link"]
+            assert sorted(paged) == sorted(whole) and len(paged) == 2, (sort, paged)
+            if sort == "urgency":
+                assert paged == whole  # the default order
+            if sort == "number":
+                assert paged == sorted(whole, reverse=True)
+        first = await hd.http.get("/api/v1/queues", headers=bearer(batam, koor),
+                                  params={"tenant": "batam", "limit": 1, "sort": "number"})
+        for bad, field in (({"limit": 201}, "limit"), ({"limit": 0}, "limit"),
+                           ({"after": "bukan-kursor"}, "after"), ({"sort": "acak"}, "sort"),
+                           # a cursor of the number order is not one of the priority order
+                           ({"after": first.headers["x-next-cursor"], "sort": "priority"},
+                            "after")):
+            r = await hd.http.get("/api/v1/queues", headers=bearer(batam, koor),
+                                  params={"tenant": "batam", **bad})
+            assert r.status_code == 400 and field in r.text, (bad, r.text)
         mine = await queue(batam, satu, assignee=satu)
         assert [i["number"] for i in mine] == [b["number"]]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 from conftest import eventually, make_settings, running_helpdesk
-from lpse_helpdesk.services.web import queue_page
 from scenario import Desk
 from webclient import WebClient, text_of
 
@@ -106,9 +105,8 @@ async def test_the_search_page_finds_closed_tickets_and_pages_through_results(tm
             assert 'href="/staf/cari"' in (await web.http.get("/staf/antrean")).text
 
 
-async def test_the_queue_page_shows_a_page_at_a_time_with_links(tmp_path, nats_server,
-                                                                 monkeypatch):
-    monkeypatch.setattr(queue_page, "PER_PAGE", 3)  # the mechanism, without 51 tickets
+async def test_the_queue_page_walks_berikutnya_and_sebelumnya_over_the_whole_queue(
+        tmp_path, nats_server):
     settings = make_settings(tmp_path, nats_server.url)
     async with running_helpdesk(settings) as hd:
         desk = Desk(hd, "batam")
@@ -116,19 +114,56 @@ async def test_the_queue_page_shows_a_page_at_a_time_with_links(tmp_path, nats_s
         await desk.staff("hd.btm", "helpdesk")
         async with WebClient(str(hd.http.base_url)) as web:
             await web.login("hd.btm")
-            seen = []
-            for n in (1, 2, 3):
-                page = await web.http.get("/staf/antrean", params={"sort": "nomor",
-                                                                    "halaman": n})
-                words = text_of(page)
-                assert "7 tiket terbuka" in words and f"halaman {n} dari 3" in words
-                seen += re.findall(r'href="/staf/tiket/([^"]+)"', page.text)
-                assert re.search(rf'<strong aria-current="page">{n}</strong>', page.text)
-                # The refresh asks for the same page and order.
-                assert 'data-fragment="/staf/antrean/tabel?tenant=batam&amp;sort=nomor' in page.text
-            assert seen == sorted(c["number"] for c in made)
-            assert 'href="/staf/antrean?tenant=batam&amp;sort=nomor&amp;halaman=2"' in page.text
-            table = await web.http.get("/staf/antrean/tabel?sort=nomor&halaman=3")
-            assert re.findall(r'href="/staf/tiket/([^"]+)"', table.text) == [made[6]["number"]]
-            beyond = await web.http.get("/staf/antrean?sort=nomor&halaman=99")
-            assert "halaman 3 dari 3" in text_of(beyond)
+
+            def numbers(page) -> list[str]:
+                return re.findall(r'href="/staf/tiket/([^"]+)"', page.text)
+
+            def link(page, rel: str) -> str | None:
+                found = re.search(rf'<a href="(/staf/antrean\?[^"]+)" rel="{rel}"', page.text)
+                return found and found.group(1).replace("&amp;", "&")
+
+            async def whole_queue():
+                page = await web.http.get("/staf/antrean?sort=nomor&urutan=turun&limit=3")
+                return page if "7 tiket terbuka" in text_of(page) else None
+
+            # Three to a page (`limit`), by number descending: follow "Berikutnya" to the end.
+            page = await eventually(whole_queue, what="7 tiket di antrean")
+            assert link(page, "prev") is None
+            pages, seen = [page], numbers(page)
+            while (following := link(page, "next")) is not None:
+                assert "sort=nomor" in following and "urutan=turun" in following
+                assert "limit=3" in following
+                page = await web.http.get(following)
+                assert page.status_code == 200, page.text
+                # The counts are of the whole queue on every page, not of the page.
+                assert "7 tiket terbuka, 0 terlambat" in text_of(page)
+                # The refresh asks for this same page.
+                fragment = re.search(r'data-fragment="([^"]+)"', page.text).group(1)
+                table = await web.http.get(fragment.replace("&amp;", "&"))
+                assert numbers(table) == numbers(page)
+                pages.append(page)
+                seen += numbers(page)
+            assert len(pages) == 3 and [len(numbers(p)) for p in pages] == [3, 3, 1]
+            assert seen == sorted((c["number"] for c in made), reverse=True)  # each once
+            # "Sebelumnya" walks back through the same pages.
+            back = []
+            while (previous := link(page, "prev")) is not None:
+                page = await web.http.get(previous)
+                back.append(numbers(page))
+            assert back == [numbers(pages[1]), numbers(pages[0])]
+            assert link(page, "next") is not None
+
+            # A filter keeps to its matches across pages; the count is the filtered queue's.
+            await desk.act("hd.btm", made[0], "claim", {})
+            await desk.act("hd.btm", made[1], "claim", {})
+
+            async def mine():
+                page = await web.http.get(
+                    "/staf/antrean?assignee=hd.btm&sort=nomor&limit=1")
+                return page if "2 tiket terbuka" in text_of(page) else None
+
+            first = await eventually(mine, what="2 tiket hd.btm")
+            second = await web.http.get(link(first, "next"))
+            assert "assignee=hd.btm" in link(first, "next")
+            assert numbers(first) + numbers(second) == [made[0]["number"], made[1]["number"]]
+            assert link(second, "next") is None

@@ -10,10 +10,12 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.params import QueryParameter
 
 from ... import refusals
+from ...platform import paging
 from ...platform.attachments import AttachmentMissing
 from ...platform.auth import LOGIN_POOL, Principal, authorize, reporter_or_staff, staff_login
 from ...platform.http import errors, refused_as, service_routes
@@ -23,8 +25,8 @@ from ...workflow.http import (
 )
 from ...workflow.rules import TicketNotFound
 from . import (
-    accounts_http, agents, canned_http, merge_http, reporter_http, reports, search, skm_http,
-    totp_http, users,
+    accounts_http, agents, canned_http, merge_http, open_queue, reporter_http, reports, search,
+    skm_http, totp_http, users,
 )
 from .application import ACTIONS, DeskService, NotYourUnit
 
@@ -44,6 +46,12 @@ class AccessToken(msgspec.Struct, frozen=True):
     access_token: str
     token_type: str = "bearer"
 
+
+Filter = Annotated[str | None, QueryParameter(required=False, max_length=64)]
+QUEUE_HEADERS = [*paging.RESPONSE_HEADERS, *(
+    ResponseHeader(name=name, documentation_only=True, value="", description=text)
+    for name, text in (("X-Total-Count", "Jumlah tiket terbuka yang cocok / matching open tickets"),
+                       ("X-Overdue-Count", "Yang lewat batas waktu / of those, overdue")))]
 
 # Who reads the head-of-unit figures and the unit's CSV report.
 REPORT_ROLES = ("kepala_unit", "koordinator", "admin_ppe", "admin")
@@ -137,23 +145,32 @@ class ReportsController(Controller):
     exception_handlers = PERIOD_REFUSALS
 
     @get("/api/v1/queues", summary="Antrean tiket terbuka / open tickets by urgency",
-         responses=errors(400, 401, 403),
-         description="Tiket terbuka unit, yang paling mendesak dulu (nomor memutus seri), dengan "
-         "saringan opsional (`assignee`: nama pengguna yang ditugaskan); dengan `page` hanya "
-         "halaman itu (`per_page`, bawaan 50). `X-Total-Count`: jumlah semua yang cocok / the "
-         "unit's open tickets, most urgent first, optionally filtered and paged.")
+         responses=errors(400, 401, 403), response_headers=QUEUE_HEADERS,
+         description="Tiket terbuka unit, per halaman, yang paling mendesak dulu (`sort`, "
+         "`order`: urutan lain; nomor tiket memutus seri), dengan saringan opsional "
+         "(`assignee`: nama pengguna yang ditugaskan). `X-Total-Count` dan `X-Overdue-Count`: "
+         "jumlah semua yang cocok dan yang terlambat, di setiap halaman / the unit's open "
+         "tickets a page at a time, most urgent first, optionally filtered. " + paging.PAGED_DOC)
     async def open_queue(
-        self, staff: Principal, service: DeskService, tenant: str, tier: str | None = None,
-        status: str | None = None, category: str | None = None, kind: str | None = None,
-        channel: str | None = None, assignee: str | None = None,
-        page: Annotated[int | None, QueryParameter(required=False, ge=1, le=100_000)] = None,
-        per_page: Annotated[int, QueryParameter(required=False, ge=1, le=200)] = 50,
-    ) -> Response[list[reports.QueueItem]]:
+        self, staff: Principal, service: DeskService, request: Request, tenant: str,
+        tier: Filter = None, status: Filter = None, category: Filter = None,
+        kind: Filter = None, channel: Filter = None, assignee: Filter = None,
+        sort: Annotated[open_queue.Sort, QueryParameter(
+            required=False, description="Urutan: `urgency` (bawaan, batas waktu terdekat "
+            "dulu), atau kolom lain / the order")] = "urgency",
+        order: Annotated[open_queue.Order, QueryParameter(
+            required=False, description="`asc` (bawaan) atau `desc`")] = "asc",
+        limit: paging.Limit = paging.DEFAULT_LIMIT, after: paging.After = None,
+    ) -> Response[list[open_queue.QueueItem]]:
         authorize(staff, tenant)
-        items = await asyncio.to_thread(reports.queue, service.store, tenant, service.now(),
-                                        tier, status, category, kind, channel, assignee)
-        shown = items if page is None else items[(page - 1) * per_page:page * per_page]
-        return Response(shown, headers={"X-Total-Count": str(len(items))})
+        filters = dict(tier=tier, status=status, category=category, kind=kind,
+                       channel=channel, assignee=assignee)
+        found = await asyncio.to_thread(open_queue.queue, service.store, tenant, service.now(),
+                                        filters, sort, order, limit, after)
+        answer = paging.respond(request, paging.Page(found.items, found.next))
+        answer.headers.update({"X-Total-Count": str(found.total),
+                               "X-Overdue-Count": str(found.overdue)})
+        return answer
 
     @get("/api/v1/units/{tenant:str}/figures", responses=errors(401, 403, 404),
          summary="Angka kinerja unit untuk Kepala Unit / head-of-unit figures",
@@ -187,7 +204,6 @@ SearchFrom = Annotated[str | None, QueryParameter(
 SearchTo = Annotated[str | None, QueryParameter(
     name="to", required=False, description="Diterima sampai tanggal ini (YYYY-MM-DD, zona "
     "waktu unit), inklusif; tanpa batas bila kosong")]
-Filter = Annotated[str | None, QueryParameter(required=False, max_length=64)]
 
 
 SEARCH_DOC = dict(

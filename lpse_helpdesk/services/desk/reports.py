@@ -1,5 +1,5 @@
-"""Queues, head-of-unit figures and the unit's CSV report, read from the desk's ticket state
-rows, its ticket history and its survey rows.
+"""Head-of-unit figures and the unit's CSV report (the queue: `open_queue.py`), read from the
+desk's ticket state rows, its ticket history and its survey rows.
 
 A period (`from`, `to`) is a range of whole days in the unit's own time zone, both inclusive.
 """
@@ -19,26 +19,6 @@ from ...schemas.survey import SKM_ELEMENTS, SKM_KEYS, ikm, mutu
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 ESCALATIONS = ("ticket.escalated_to_coordinator", "ticket.escalated_to_lkpp")
-
-
-class QueueItem(msgspec.Struct, frozen=True, kw_only=True):
-    number: str
-    kind: str
-    subject: str
-    channel: str
-    status: str
-    tier: str
-    category: str | None
-    priority: str | None
-    first_response_due: datetime | None
-    resolution_due: datetime | None
-    seconds_left: int | None  # until the nearest due time; negative when overdue
-    overdue: bool
-    needs_review: bool = False  # triage was unsure of the category: "perlu ditinjau"
-    assignee: str = ""  # the username working it, "" for the unit's shared queue
-    reporter_name: str = ""
-    received_at: datetime | None = None
-    new_reply: bool = False  # the reporter wrote after the last staff action
 
 
 class DayCount(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,41 +94,6 @@ def _bounds(zone, start: date, end: date) -> tuple[str, str]:
     low = datetime.combine(start, time(0), tzinfo=zone)
     high = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone)
     return utc_text(low), utc_text(high)
-
-
-def _when(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-
-
-def queue(store: ServiceStore, tenant: str, now: datetime, tier: str | None = None,
-          status: str | None = None, category: str | None = None,
-          kind: str | None = None, channel: str | None = None,
-          assignee: str | None = None) -> list[QueueItem]:
-    sql = (f"SELECT number, kind, subject, channel, status, tier, category, priority,"
-           f" first_response_due, resolution_due, needs_review, assignee, reporter_name,"
-           f" received_at, new_reply"
-           f" FROM {store.prefix}_ticket_state WHERE tenant = ? AND status <> 'closed'")
-    params: list = [tenant]
-    for column, value in (("tier", tier), ("status", status), ("category", category),
-                          ("kind", kind), ("channel", channel), ("assignee", assignee)):
-        if value:
-            sql += f" AND {column} = ?"
-            params.append(value)
-    items = []
-    for (number, knd, subject, channel, st, tr, cat, prio, first, resolution,
-         review, who, reporter, received, waiting) in store.query(sql, params):
-        dues = [d for d in (_when(first), _when(resolution)) if d]
-        left = int((min(dues) - now).total_seconds()) if dues else None
-        items.append(QueueItem(
-            number=number, kind=knd, subject=subject, channel=channel, status=st, tier=tr, category=cat,
-            priority=prio, first_response_due=_when(first), resolution_due=_when(resolution),
-            seconds_left=left, overdue=left is not None and left < 0, needs_review=bool(review),
-            assignee=who, reporter_name=reporter, received_at=_when(received),
-            new_reply=bool(waiting),
-        ))
-    # Most urgent first; tickets whose clock is stopped (waiting for the reporter) last; the
-    # number breaks ties, so the order (and a page of it) is the same on every read.
-    return sorted(items, key=lambda i: (i.seconds_left is None, i.seconds_left or 0, i.number))
 
 
 def figures(store: ServiceStore, tenant: str, now: datetime, standard,

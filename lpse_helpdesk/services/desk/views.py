@@ -42,6 +42,9 @@ TABLES = (
     # The search's order (`search.py`): a unit's newest tickets first.
     "CREATE INDEX IF NOT EXISTS {n}_ticket_state_received"
     " ON {p}_ticket_state (tenant, received_at)",
+    # The queue (`open_queue.py`): a unit's open tickets only, however many are closed.
+    "CREATE INDEX IF NOT EXISTS {n}_ticket_state_open"
+    " ON {p}_ticket_state (tenant, number) WHERE status <> 'closed'",
 )
 
 

@@ -1,5 +1,7 @@
 """The staff's live queue, `/staf/antrean`: the unit's open tickets with filters and sorting,
-and the table alone for the page's 15-second refresh."""
+a page at a time ("Sebelumnya / Berikutnya", the API's cursor: `pager.py`), and the table
+alone for the page's 15-second refresh. The API sorts and pages in SQL; the counts it sends
+(`X-Total-Count`, `X-Overdue-Count`) are of the whole queue, not of the page."""
 
 from __future__ import annotations
 
@@ -8,23 +10,26 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get
 
 from ...platform.auth import Principal
+from ...platform.paging import MAX_LIMIT
 from . import labels, mailbox_page
 from .answers import refusal
 from .application import ApiUnavailable, WebFrontend
+from .pager import pager
 from .render import fragment, page
 from .session import NotLoggedIn, staff_session
 from .staff import unit_for, units_for
 
 QUEUE_HEADINGS = [("nomor", "Nomor"), ("subjek", "Judul"), ("pelapor", "Pelapor"),
                   ("diterima", "Diterima"), ("kanal", "Kanal"), ("kategori", "Kategori"),
-                  ("prioritas", "Prioritas"), ("status", "Status"), ("tingkat", "Tingkat"), ("petugas", "Petugas"), ("sisa", "Sisa waktu")]
-SORT_KEYS = {"nomor": "number", "subjek": "subject", "pelapor": "reporter_name",
-             "diterima": "received_at", "kanal": "channel", "kategori": "category",
-             "prioritas": "priority", "status": "status", "tingkat": "tier",
-             "petugas": "assignee"}
+                  ("prioritas", "Prioritas"), ("status", "Status"), ("tingkat", "Tingkat"),
+                  ("petugas", "Petugas"), ("sisa", "Sisa waktu")]
+# The page's column names -> the API's `sort` (`desk/open_queue.py`), which orders in SQL.
+SORT_KEYS = {"sisa": "urgency", "nomor": "number", "subjek": "subject",
+             "pelapor": "reporter_name", "diterima": "received_at", "kanal": "channel",
+             "kategori": "category", "prioritas": "priority", "status": "status",
+             "tingkat": "tier", "petugas": "assignee"}
 FILTERS = ("tier", "status", "category", "kind", "channel", "assignee")
-PRIORITY_ORDER = {"tinggi": 0, "sedang": 1, "rendah": 2}
-PER_PAGE = 50  # tickets a page; the page sorts all of them first, then shows its share
+PER_PAGE = 50  # tickets a page, unless the address asks for `limit` (1 to 200)
 
 
 def _filter_choices(unit) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -39,21 +44,12 @@ def _filter_choices(unit) -> list[tuple[str, str, list[tuple[str, str]]]]:
             for field, title, table, values in options]
 
 
-def _page_number(text: str | None) -> int:
+def _limit(text: str | None) -> int:
     try:
-        return max(1, int(text or 1))
+        limit = int(text or PER_PAGE)
     except ValueError:
-        return 1
-
-
-def _sorted(items: list[dict], key: str, desc: bool) -> list[dict]:
-    if key == "sisa":  # most urgent first; clocks paused (no due time) last
-        ordered = sorted(items, key=lambda i: (i["seconds_left"] is None, i["seconds_left"] or 0))
-    elif key == "prioritas":
-        ordered = sorted(items, key=lambda i: PRIORITY_ORDER.get(i.get("priority") or "", 9))
-    else:
-        ordered = sorted(items, key=lambda i: str(i.get(SORT_KEYS.get(key, "number")) or ""))
-    return list(reversed(ordered)) if desc else ordered
+        return PER_PAGE
+    return limit if 1 <= limit <= MAX_LIMIT else PER_PAGE
 
 
 async def queue_context(web: WebFrontend, request: Request, principal, token: str):
@@ -62,28 +58,33 @@ async def queue_context(web: WebFrontend, request: Request, principal, token: st
         return None, None
     q = request.query_params
     # `assignee`: a username; "Tiket saya" is the signed-in staff member's own.
+    sort = q.get("sort", "sisa")
+    sort = sort if sort in SORT_KEYS else "sisa"
     filters = {**{k: q.get(k, "").strip()[:64] for k in FILTERS},
-               "sort": q.get("sort", "sisa"), "desc": q.get("urutan") == "turun"}
+               "sort": sort, "desc": q.get("urutan") == "turun"}
+    limit = _limit(q.get("limit"))
+    links = pager(request, None)  # for this page's cursor; the links come with the answer
     answer = await web.call("GET", "/api/v1/queues", staff_token=token, params={
-        "tenant": unit.tenant, **{k: filters[k] for k in FILTERS}})
+        "tenant": unit.tenant, **{k: filters[k] for k in FILTERS if filters[k]},
+        "sort": SORT_KEYS[sort], "order": "desc" if filters["desc"] else "asc",
+        "limit": limit, **({"after": links.after} if links.after else {})})
     if not answer.ok:
         return None, answer
-    items = _sorted(answer.body, filters["sort"], filters["desc"])
     base = {"tenant": unit.tenant, **{k: v for k, v in filters.items()
-                                     if k not in ("sort", "desc") and v}}
+                                     if k not in ("sort", "desc") and v},
+            **({"limit": limit} if limit != PER_PAGE else {})}
     sort_links = {key: urlencode({**base, "sort": key, **(
         {"urutan": "turun"} if key == filters["sort"] and not filters["desc"] else {})})
                   for key, _ in QUEUE_HEADINGS}
     ordered = {**base, "sort": filters["sort"], **({"urutan": "turun"} if filters["desc"] else {})}
-    pages = max(1, -(-len(items) // PER_PAGE))
-    number = min(_page_number(q.get("halaman")), pages)
-    query = urlencode({**ordered, **({"halaman": number} if number > 1 else {})})
+    # The same page again (the refresh, "muat ulang"): its cursor and trail kept.
+    here = {k: v for k, v in q.items() if k in ("after", "jejak")}
     return dict(
-        unit=unit, units=units_for(web, principal), filters=filters, query=query,
-        items=items[(number - 1) * PER_PAGE:number * PER_PAGE], total=len(items),
-        overdue=sum(1 for i in items if i["overdue"]), headings=QUEUE_HEADINGS,
-        page=number, pages=pages, first=(number - 1) * PER_PAGE + 1,
-        page_links=[(n, urlencode({**ordered, "halaman": n})) for n in range(1, pages + 1)],
+        unit=unit, units=units_for(web, principal), filters=filters,
+        query=urlencode({**ordered, **here}), items=answer.body, limit=limit,
+        total=int(answer.headers.get("X-Total-Count", len(answer.body))),
+        overdue=int(answer.headers.get("X-Overdue-Count", 0)), headings=QUEUE_HEADINGS,
+        pager=pager(request, answer.headers.get("X-Next-Cursor")), path="/staf/antrean",
         sort_links=sort_links, choices=_filter_choices(unit),
         mine=urlencode({"tenant": unit.tenant, "assignee": principal.username}),
         updated=labels.local_time(web.now(), unit.calendar.timezone),
