@@ -11,7 +11,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from .benchfill import history_main
+from .benchfill import history_main, post_direct
 from .benchstaff import add_staff, reads_main
 
 
@@ -119,7 +119,11 @@ async def fill(runtime, settings, tickets: int, nats_dir: Path, concurrency: int
     sink.start()
     try:
         started = time.monotonic()
-        done = await _in_process(history_main, base, settings.nats_url, tickets, concurrency)
+        # The posts in this process, without HTTP (`benchfill.post_direct`); the staff's
+        # replies, escalations, closes and the surveys over HTTP from a process of their own.
+        made = await post_direct(runtime.service("intake").app, tickets)
+        done = await _in_process(history_main, base, settings.nats_url, tickets, concurrency,
+                                 made)
         caught_up = await drained(settings.nats_url, timeout=600)
         # The history's mails too: a backlog left for the load would delay its receipts.
         mails_left = await _mails_sent(runtime.service("notify").store, timeout=600)
