@@ -21,11 +21,8 @@ import random
 import time
 from typing import NamedTuple
 
-import httpx
-
 from .benchreport import say
-from .benchstaff import DOCUMENTS, SCORES, SUBJECTS, UNITS, _login, _send, _Staff
-from .platform import eventloop
+from .benchstaff import DOCUMENTS, SCORES, SUBJECTS, UNITS
 
 PROGRESS_EVERY = 5_000  # tickets (or steps) between two progress lines on stderr
 
@@ -138,65 +135,77 @@ async def post_direct(intake, tickets: int, window: int = 256) -> dict[int, tupl
     return made
 
 
-async def fill(base: str, nats_url: str, tickets: int, concurrency: int,
-               made: dict[int, tuple[str, str]] | None = None) -> dict:
-    """The history's phases over HTTP; with `made` (`post_direct`'s tickets) from the replies
-    on."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+async def _in_thread(work, *args, what: str):
+    """`work(*args)` in a worker thread, as the HTTP handlers run it; tried again while the
+    ticket has not reached the read model it needs or the decision guard's bus is away (the
+    404 and 503 a client would retry). Returns None for a conflict (another decision won)."""
+    from .platform.store import IntegrityError
+    from .refusals import Conflict
+    from .workflow.guard import BusUnavailable
+    from .workflow.rules import TicketNotFound
+
+    for _ in range(600):
+        try:
+            return await asyncio.to_thread(work, *args)
+        except (TicketNotFound, BusUnavailable):
+            await asyncio.sleep(0.05)
+        except (Conflict, IntegrityError):
+            return None
+    raise RuntimeError(f"{what}: tiket tidak sampai / the ticket never arrived")
+
+
+async def fill_direct(runtime, nats_url: str, tickets: int, concurrency: int = 16) -> dict:
+    """The whole history without HTTP, in the helpdesk's own process: the posts as
+    `post_direct`, then by phases each staff action through its owning service's `act` and
+    the survey through the desk's `submit_survey`, in worker threads, with the bodies decoded
+    from their JSON: what the HTTP handlers call once a request is read and its login
+    checked. Every event is still decided, sealed, numbered and stored by the services."""
+    import msgspec
+
+    from .benchstaff import username
+    from .platform.auth import Principal
+    from .schemas.api import Close, Escalate, Message, Survey
+
+    def body(kind, value: dict):
+        return msgspec.json.decode(msgspec.json.encode(value), type=kind)
+
+    started = time.monotonic()
+    made = await post_direct(runtime.service("intake").app, tickets)
+    await caught_up(nats_url)
     lives = [plan(i) for i in range(tickets)]
-    posted = made is not None
-    made = dict(made or {})  # i -> (number, reporter token)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
-        staff = _Staff(http, await _login(http))
-        started = time.monotonic()
+    desk, escalation = runtime.service("desk").app, runtime.service("escalation").app
+    conflicts = 0
 
-        async def post(life: Life) -> None:
-            r = await _send(http, "POST", "/api/v1/tickets", json=ticket_body(life))
-            if r.status_code != 201:
-                raise RuntimeError(f"tiket {life.i}: {r.status_code} {r.text[:200]}")
-            made[life.i] = (r.json()["number"], r.json()["access_token"])
+    def acting(app, action: str, data):
+        async def act(life: Life) -> None:
+            nonlocal conflicts
+            staff = Principal(username=username(life.unit), role="admin", tenant=life.unit)
+            number = made[life.i][0]
+            if await _in_thread(app.act, action, number, data, staff,
+                                what=f"{action} {number}") is None:
+                conflicts += 1
+        return act
 
-        def acting(action: str, body: dict):
-            async def act(life: Life) -> None:
-                await staff.act(life.unit, made[life.i][0], action, body)
-            return act
+    async def survey(life: Life) -> None:
+        number, token = made[life.i]
+        scores = body(Survey, {"scores": SCORES, "comment": "Terima kasih"})
+        if await _in_thread(desk.submit_survey, number, token, scores,
+                            what=f"survei {number}") is None:
+            raise RuntimeError(f"survei {number} ditolak / refused")
 
-        async def survey(life: Life) -> None:
-            number, token = made[life.i]
-            for _ in range(600):  # the close must reach the reporter's view first
-                s = await _send(http, "POST", f"/api/v1/tickets/{number}/survey",
-                                params={"token": token},
-                                json={"scores": SCORES, "comment": "Terima kasih"})
-                if s.status_code == 201:
-                    return
-                await asyncio.sleep(0.05)
-            raise RuntimeError(f"survei {number}: {s.status_code} {s.text[:200]}")
-
-        steps = (
-            ("kiriman", [] if posted else lives, post),
-            ("balasan", [x for x in lives if x.reply],
-             acting("reply", {"message": "Sedang kami periksa, mohon ditunggu."})),
-            ("eskalasi", [x for x in lives if x.escalate],
-             acting("escalate", {"reason": "Perlu tingkat berikutnya."})),
-            ("jawaban", [x for x in lives if x.escalate],
-             acting("answer", {"message": "Sudah diperbaiki di sistem."})),
-            ("penutupan", [x for x in lives if x.close],
-             acting("close", {"resolution": "Kendala sudah diselesaikan."})),
-            ("survei", [x for x in lives if x.survey], survey),
-        )
-        for name, items, work in steps:
-            await _each(items, concurrency, name, work)
-            await caught_up(nats_url)
-        elapsed = time.monotonic() - started
-    numbers = [(life.unit, made[life.i][0]) for life in lives]
-    return {"numbers": numbers, "seconds": elapsed, "tokens": staff.tokens,
-            "conflicts": staff.conflicts}
-
-
-def history_main(base: str, nats_url: str, tickets: int, concurrency: int, made: dict | None,
-                 results) -> None:
-    """In a spawned process: fill the history; put (figures, numbers, tokens)."""
-    try:
-        results.put(eventloop.run(fill(base, nats_url, tickets, concurrency, made)))
-    except BaseException as exc:  # noqa: BLE001 - the parent reports it
-        results.put(RuntimeError(f"riwayat gagal: {exc!r}"))
+    steps = (
+        ("balasan", [x for x in lives if x.reply], acting(
+            desk, "reply", body(Message, {"message": "Sedang kami periksa, mohon ditunggu."}))),
+        ("eskalasi", [x for x in lives if x.escalate], acting(
+            escalation, "escalate", body(Escalate, {"reason": "Perlu tingkat berikutnya."}))),
+        ("jawaban", [x for x in lives if x.escalate], acting(
+            escalation, "answer", body(Message, {"message": "Sudah diperbaiki di sistem."}))),
+        ("penutupan", [x for x in lives if x.close], acting(
+            desk, "close", body(Close, {"resolution": "Kendala sudah diselesaikan."}))),
+        ("survei", [x for x in lives if x.survey], survey),
+    )
+    for name, items, work in steps:
+        await _each(items, concurrency, name, work)
+        await caught_up(nats_url)
+    return {"numbers": [(life.unit, made[life.i][0]) for life in lives],
+            "seconds": time.monotonic() - started, "conflicts": conflicts}

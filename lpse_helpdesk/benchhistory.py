@@ -11,7 +11,8 @@ import asyncio
 import time
 from pathlib import Path
 
-from .benchfill import history_main, post_direct
+from .benchfill import fill_direct
+from .benchstaff import _login as login
 from .benchstaff import add_staff, reads_main
 
 
@@ -105,11 +106,12 @@ class History:
         self.figures, self.numbers, self.tokens = figures, numbers, tokens
 
 
-async def fill(runtime, settings, tickets: int, nats_dir: Path, concurrency: int = 64) -> History:
+async def fill(runtime, settings, tickets: int, nats_dir: Path) -> History:
     """Fill `tickets` of history into the running helpdesk and wait until every consumer has
     it; disk bytes per ticket are the stores' and the stream's growth over the history."""
     from urllib.parse import urlparse
 
+    import httpx
     from aiosmtpd.controller import Controller
 
     await asyncio.to_thread(add_staff, runtime.service("desk").store, runtime.standards)
@@ -119,11 +121,11 @@ async def fill(runtime, settings, tickets: int, nats_dir: Path, concurrency: int
     sink.start()
     try:
         started = time.monotonic()
-        # The posts in this process, without HTTP (`benchfill.post_direct`); the staff's
-        # replies, escalations, closes and the surveys over HTTP from a process of their own.
-        made = await post_direct(runtime.service("intake").app, tickets)
-        done = await _in_process(history_main, base, settings.nats_url, tickets, concurrency,
-                                 made)
+        # In this process, without HTTP, through each service's own application layer
+        # (`benchfill.fill_direct`); the staff's tokens for the timed reads over HTTP.
+        done = await fill_direct(runtime, settings.nats_url, tickets)
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            done["tokens"] = await login(http)
         caught_up = await drained(settings.nats_url, timeout=600)
         # The history's mails too: a backlog left for the load would delay its receipts.
         mails_left = await _mails_sent(runtime.service("notify").store, timeout=600)

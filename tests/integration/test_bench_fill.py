@@ -1,7 +1,7 @@
-"""`bench --history`'s fill (`benchfill`: the posts submitted to intake in-process, the staff's
-actions over HTTP by phases) stores the same events as one ticket's life made step by step over
-HTTP: the same types and fields (ids, times and numbers aside) and the same desk read-model row;
-and every ticket gets exactly the steps its drawn life has."""
+"""`bench --history`'s fill (`benchfill.fill_direct`: in-process through each service's
+application layer, by phases, no HTTP) stores the same events as one ticket's life made step by
+step over HTTP: the same types and fields (ids, times and numbers aside) and the same desk
+read-model row; and every ticket gets exactly the steps its drawn life has."""
 
 from __future__ import annotations
 
@@ -85,10 +85,7 @@ def test_fill_by_phases_stores_the_same_events_as_one_life_at_a_time(tmp_path, n
             desk = hd.runtime.service("desk").store
             add_staff(desk, hd.runtime.standards)
             base = str(hd.http.base_url)
-            # As `bench --history` makes it: the posts submitted to intake in-process, the
-            # rest over HTTP by phases.
-            made = await benchfill.post_direct(hd.runtime.service("intake").app, TICKETS)
-            done = await benchfill.fill(base, settings.nats_url, TICKETS, 4, made)
+            done = await benchfill.fill_direct(hd.runtime, settings.nats_url, TICKETS, 4)
             assert done["conflicts"] == 0 and len(done["numbers"]) == TICKETS
             for i, (unit, number) in enumerate(done["numbers"]):
                 life = benchfill.plan(i)
