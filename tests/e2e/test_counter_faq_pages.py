@@ -195,6 +195,10 @@ async def test_faq_review_page_marks_removed_data_and_decides_through_forms(tmp_
                 await close_for_faq(desk, helpdesk, subject, "Mohon informasi", "Sudah dijawab.")
             page = await eventually(lambda: drafted(2), what="dua draf baru")
             assert f'<option value="{first}"' in page.text  # the merge target to choose
+            # A page of one: the heading counts every draft, not the page's.
+            one = await web.http.get("/staf/faq", params={"limit": 1})
+            assert len(draft_ids(one)) == 1 and "Draf menunggu tinjauan (2)" in text_of(one)
+            assert 'rel="next"' in one.text
             merge, reject = draft_ids(page)
             merged = await web.form(f"/staf/faq/{merge}/merge",
                                     {"tenant": "batubara", "into": first}, page="/staf/faq")
@@ -223,6 +227,19 @@ async def test_faq_review_page_marks_removed_data_and_decides_through_forms(tmp_
                                     {"tenant": "batubara", "confirm_digits": "1"},
                                     page="/staf/faq")
             assert ticked.status_code == 303
+            # Two published, one a page: the count is of both, and a new draft may be merged
+            # into either (not only the page's); the search box narrows the choice.
+            await close_for_faq(desk, helpdesk, "Jadwal pelatihan penyedia baru",
+                                "Mohon informasi", "Sudah dijawab.")
+            await eventually(lambda: drafted(1), what="draf untuk digabungkan")
+            one = await web.http.get("/staf/faq", params={"limit": 1})
+            shown = re.findall(r'<article class="entri-faq" id="terbit-', one.text)
+            assert "Entri terbit (2)" in text_of(one) and len(shown) == 1
+            assert f'<option value="{first}"' in one.text
+            assert f'<option value="{digits}"' in one.text
+            found = await web.http.get("/staf/faq", params={"limit": 1, "gabung": "peramban"})
+            assert f'<option value="{digits}"' in found.text
+            assert f'<option value="{first}"' not in found.text
             await web.form(f"/staf/faq/{digits}/retract", {"tenant": "batubara"},
                            page="/staf/faq")
 

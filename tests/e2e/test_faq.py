@@ -13,6 +13,7 @@ from paged import refuses_bad_paging, walk
 from scenario import Desk
 
 from lpse_helpdesk.cli import main
+from lpse_helpdesk.platform import paging
 
 PERSONAL = ["budi.santoso@majujaya.co.id", "0812-3456-7890", "3171012345678901",
             "01.234.567.8-901.000", "Budi Santoso", "CV Maju Jaya", "token=rahasia123"]
@@ -74,6 +75,13 @@ async def test_published_entry_holds_no_personal_data_and_search_works(tmp_path,
                                   limit=1)
         assert pages == 3 and sorted(e["id"] for e in paged) == sorted(e["id"] for e in found)
         await refuses_bad_paging(hd.http, "/api/v1/faq/drafts", {"tenant": "batubara"}, staff)
+        # Read a page at a time in SQL, yet counted whole; another list's cursor is a 400.
+        r = await hd.http.get("/api/v1/faq/drafts", headers=staff,
+                              params={"tenant": "batubara", "limit": 1})
+        assert len(r.json()) == 1 and r.headers["x-total-count"] == "3"
+        r = await hd.http.get("/api/v1/faq/drafts", headers=staff, params={
+            "tenant": "batubara", "after": paging.encode(["2026-01-01", "BTB-1"])})
+        assert r.status_code == 400 and r.json()["field"] == "after", r.text
         for draft in found:
             await review(hd, d, ppe, f"/api/v1/faq/drafts/{draft['id']}/publish")
         # The public list and its feed, a page at a time, each entry once.

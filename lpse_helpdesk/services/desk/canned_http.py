@@ -7,6 +7,7 @@ import asyncio
 from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.params import QueryParameter
 
 from ...platform import paging
@@ -31,22 +32,27 @@ class CannedRepliesController(Controller):
          summary="Jawaban siap pakai unit / the unit's canned replies",
          description="Urut judul, atau dengan `ticket` menurut relevansi (jumlah kata yang sama "
          "dengan judul, uraian, pelapor dan kolom tambahan tiket) / by title, or with `ticket` "
-         "by words shared with it. " + paging.PAGED_DOC,
-         response_headers=paging.RESPONSE_HEADERS)
+         "by words shared with it; `X-Total-Count`: all of them. " + paging.PAGED_DOC,
+         response_headers=[*paging.RESPONSE_HEADERS, ResponseHeader(
+             name="X-Total-Count", documentation_only=True, value="",
+             description="Jumlah semua jawaban unit / the count of the unit's replies")])
     async def list_replies(self, request: Request, staff: Principal, service: DeskService,
                            tenant: str, ticket: TicketParam = None, after: paging.After = None,
                            limit: paging.Limit = paging.DEFAULT_LIMIT,
                            ) -> Response[list[CannedReply]]:
         authorize(staff, tenant)
 
-        def read() -> paging.Page[CannedReply]:
+        def read() -> tuple[paging.Page[CannedReply], int]:
             # At most `canned.MAX_PER_UNIT` of them: read whole, then paged in their order.
             replies = canned.listing(service.store, tenant)
             if ticket:
                 ranked = canned.rank(canned.ticket_text(service.store, tenant, ticket), replies)
-                return paging.page_of(ranked, canned.rank_key, after, limit)
-            return paging.page_of(replies, lambda r: (r.title, r.id), after, limit)
-        return paging.respond(request, await asyncio.to_thread(read))
+                return paging.page_of(ranked, canned.rank_key, after, limit), len(replies)
+            return paging.page_of(replies, lambda r: (r.title, r.id), after, limit), len(replies)
+        found, total = await asyncio.to_thread(read)
+        answer = paging.respond(request, found)
+        answer.headers["X-Total-Count"] = str(total)  # the unit's replies, not the page's
+        return answer
 
     @post("/", status_code=201, responses=errors(400, 401, 403, 429),
           summary="Tambah jawaban siap pakai / add a canned reply",

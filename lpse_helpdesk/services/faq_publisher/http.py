@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import ResponseHeader
 
 from ... import refusals
 from ...platform import paging
@@ -24,6 +25,9 @@ from . import views
 from .application import REVIEWERS, FaqService
 
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
+TOTAL_HEADERS = [*paging.RESPONSE_HEADERS, ResponseHeader(
+    name="X-Total-Count", documentation_only=True, value="",
+    description="Jumlah semua entri, bukan hanya halaman ini / the count of every entry")]
 
 
 class PublicEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,18 +73,16 @@ def unit(service: FaqService, tenant: str):
 
 
 def published_page(service: FaqService, tenant: str, q: str, after: str | None,
-                   limit: int) -> paging.Page[views.Entry]:
-    """A page of the unit's published entries: most asked first (the id breaking ties), or
-    with `q` the best matches first (their rank, as the search gives at most `MAX_LIMIT`)."""
+                   limit: int) -> tuple[paging.Page[views.Entry], int]:
+    """A page of the unit's published entries, and how many there are in all: most asked
+    first (the id breaking ties; read in SQL), or with `q` the best matches first (their rank,
+    as the search gives at most `MAX_LIMIT`)."""
     if q:
         ranked = list(enumerate(views.search(service.store, tenant, q, paging.MAX_LIMIT)))
         found = paging.page_of(ranked, lambda pair: (pair[0], str(pair[1].id)), after, limit)
-        return paging.Page([entry for _, entry in found.items], found.next)
-    return paging.page_of(views.entries(service.store, tenant), entry_key, after, limit)
-
-
-def entry_key(entry: views.Entry) -> tuple:
-    return (-entry.asked, str(entry.id))
+        return paging.Page([entry for _, entry in found.items], found.next), len(ranked)
+    return (views.entries_page(service.store, tenant, "published", after, limit),
+            views.count(service.store, tenant, "published"))
 
 
 class PublicFaq(Controller):
@@ -91,14 +93,17 @@ class PublicFaq(Controller):
          description="Entri FAQ yang diterbitkan unit, tanpa data pribadi, yang paling sering "
                      "ditanyakan dulu; `q` mencari (yang paling cocok dulu, 200 teratas) / the "
                      "unit's published FAQ entries, without personal data, most asked first; "
-                     "`q` searches (best match first, the top 200). " + paging.PAGED_DOC,
-         response_headers=paging.RESPONSE_HEADERS)
+                     "`q` searches (best match first, the top 200). `X-Total-Count`: all of them "
+                     "(with `q`, the matches) / the count of every entry. " + paging.PAGED_DOC,
+         response_headers=TOTAL_HEADERS)
     async def list_faq(self, request: Request, service: FaqService, tenant: str, q: str = "",
                        after: paging.After = None, limit: paging.Limit = paging.DEFAULT_LIMIT,
                        ) -> Response[list[PublicEntry]]:
         unit(service, tenant)
-        found = await asyncio.to_thread(published_page, service, tenant, q, after, limit)
-        return paging.respond(request, paging.Page([public(e) for e in found.items], found.next))
+        found, total = await asyncio.to_thread(published_page, service, tenant, q, after, limit)
+        answer = paging.respond(request, paging.Page([public(e) for e in found.items], found.next))
+        answer.headers["X-Total-Count"] = str(total)
+        return answer
 
     @get("/feed", summary="JSON Feed 1.1 untuk situs lain", responses=errors(400, 404),
          description="FAQ terbit unit sebagai JSON Feed 1.1, untuk ditampilkan situs LPSE, per "
@@ -108,7 +113,7 @@ class PublicFaq(Controller):
     async def feed(self, service: FaqService, tenant: str, after: paging.After = None,
                    limit: paging.Limit = paging.DEFAULT_LIMIT) -> dict:
         standard = unit(service, tenant)
-        found = await asyncio.to_thread(published_page, service, tenant, "", after, limit)
+        found, _ = await asyncio.to_thread(published_page, service, tenant, "", after, limit)
         home = f"{service.public_url}/faq/{quote(tenant, safe='')}"
         feed_url = f"{service.public_url}/api/v1/faq/feed?tenant={quote(tenant, safe='')}"
         return {"version": "https://jsonfeed.org/version/1.1",
@@ -161,13 +166,20 @@ class FaqReview(Controller):
     @get("/drafts", summary="Draf FAQ untuk ditinjau (staf)", responses=errors(400, 401, 403),
          description="Draf dari tiket yang ditutup, menunggu peninjau, yang paling sering "
                      "ditanyakan dulu / drafts from closed tickets, waiting for a reviewer, most "
-                     "asked first. " + paging.PAGED_DOC, response_headers=paging.RESPONSE_HEADERS)
+                     "asked first; `X-Total-Count`: all of them. " + paging.PAGED_DOC,
+         response_headers=TOTAL_HEADERS)
     async def drafts(self, request: Request, staff: Principal, service: FaqService, tenant: str,
                      after: paging.After = None, limit: paging.Limit = paging.DEFAULT_LIMIT,
                      ) -> Response[list[views.Entry]]:
         authorize(staff, tenant, REVIEWERS)
-        entries = await asyncio.to_thread(views.entries, service.store, tenant, "draft")
-        return paging.respond(request, paging.page_of(entries, entry_key, after, limit))
+
+        def read() -> tuple[paging.Page[views.Entry], int]:
+            return (views.entries_page(service.store, tenant, "draft", after, limit),
+                    views.count(service.store, tenant, "draft"))
+        found, total = await asyncio.to_thread(read)
+        answer = paging.respond(request, found)
+        answer.headers["X-Total-Count"] = str(total)
+        return answer
 
     @post("/drafts/{entry_id:uuid}/{action:str}", status_code=200,
           responses=errors(401, 403, 404, 409),

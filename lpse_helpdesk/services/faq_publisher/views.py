@@ -14,7 +14,9 @@ import uuid
 
 import msgspec
 
+from ... import refusals
 from ...indonesian import normalise
+from ...platform import paging
 from ...platform.consumer import Decision
 from ...platform.store import ServiceStore, Write
 from ...schemas import faq
@@ -116,6 +118,31 @@ def entries(store: ServiceStore, tenant: str, status: str = "published") -> list
                        " h.entry_id = e.entry_id WHERE e.tenant = ? AND e.status = ?"
                        " ORDER BY e.asked DESC, e.updated_at DESC", (tenant, status))
     return [_entry(r) for r in rows]
+
+
+def entries_page(store: ServiceStore, tenant: str, status: str, after: str | None,
+                 limit: int) -> paging.Page[Entry]:
+    """A page of the unit's entries read in SQL: most asked first, the id breaking ties (the
+    key `(-asked, id)`, the cursor's)."""
+    if after:
+        asked, entry_id = paging.decode(after, 2)
+        if not isinstance(asked, int) or not isinstance(entry_id, str):
+            raise refusals.Invalid("Kursor `after` bukan untuk daftar ini / cursor of another "
+                                   "list", field="after")
+    condition, params, order = paging.keyset(("0 - e.asked", "e.entry_id"), after)
+    p = store.prefix
+    rows = store.query(f"SELECT {_COLUMNS} FROM {p}_entries e LEFT JOIN {p}_helpful h ON"
+                       f" h.entry_id = e.entry_id WHERE e.tenant = ? AND e.status = ?"
+                       f" AND {condition} ORDER BY {order} LIMIT ?",
+                       (tenant, status, *params, limit + 1))
+    return paging.page_from_rows([_entry(r) for r in rows], lambda e: (-e.asked, str(e.id)),
+                                 limit)
+
+
+def count(store: ServiceStore, tenant: str, status: str) -> int:
+    (found,), = store.query(f"SELECT COUNT(*) FROM {store.prefix}_entries WHERE tenant = ?"
+                            " AND status = ?", (tenant, status))
+    return int(found)
 
 
 def search(store: ServiceStore, tenant: str, query: str, limit: int = 20) -> list[Entry]:

@@ -29,14 +29,16 @@ async def show(web: WebFrontend, request: Request, who, status: int = 200, error
                typed: dict | None = None) -> Response:
     principal, token = who
     tenant = _unit(request, principal)
-    replies, following = [], None
+    replies, following, total = [], None, 0
     if tenant:
         answer = await web.call("GET", f"/api/v1/units/{quote(tenant, safe='')}/canned-replies",
                                 staff_token=token, params={"after": cursor_of(request)})
         if not answer.ok:
             return refusal(request, answer, principal, back="/staf/antrean")
         replies, following = answer.body, answer.headers.get("X-Next-Cursor")
+        total = int(answer.headers.get("X-Total-Count") or len(replies))  # the unit's, all
     return page(request, "canned.html", status=status, staff=principal, replies=replies,
+                total=total,
                 pager=pager(request, following),
                 tenant=tenant, unit=web.unit(tenant) if tenant else None, units=web.units(),
                 error=error, typed=typed or {})

@@ -17,6 +17,7 @@ from litestar import Controller, Request, Response, get, post
 from markupsafe import Markup, escape
 
 from ...platform.auth import Principal
+from ...platform.paging import DEFAULT_LIMIT, MAX_LIMIT
 from ..faq_publisher.scrub import KINDS
 from .answers import refusal, unknown_unit
 from .application import WebFrontend
@@ -34,6 +35,7 @@ ACTIONS = {"publish": ("/api/v1/faq/drafts/{}/publish", "diterbitkan"),
            "merge": ("/api/v1/faq/{}/merge", "digabungkan"),
            "retract": ("/api/v1/faq/{}/retract", "ditarik dari FAQ publik")}
 KIND_TITLES = {"URL bertoken": "tautan bertoken"}
+MAX_SEARCH = 200  # characters of the merge target search
 
 
 def marked(text: str) -> Markup:
@@ -75,18 +77,46 @@ def body_of(action: str, form) -> dict:
 async def show(web: WebFrontend, request: Request, who, unit, status: int = 200,
                error: str = "") -> Response:
     principal, token = who
-    drafts = await web.call("GET", "/api/v1/faq/drafts", staff_token=token,
-                            params={"tenant": unit.tenant, "after": cursor_of(request)})
+    limit = _limit(request.query_params.get("limit"))
+    drafts = await web.call("GET", "/api/v1/faq/drafts", staff_token=token, params={
+        "tenant": unit.tenant, "after": cursor_of(request), "limit": limit})
     if not drafts.ok:
         return refusal(request, drafts, principal, back="/staf/antrean")
     published = await web.call("GET", "/api/v1/faq", params={
-        "tenant": unit.tenant, "after": cursor_of(request, "terbit")})
+        "tenant": unit.tenant, "after": cursor_of(request, "terbit"), "limit": limit})
+    # Where a draft may be merged: any published entry, not only this page's. The 200 most
+    # asked, or with `gabung` (the page's search box) the 200 best matches of those words.
+    wanted = (request.query_params.get("gabung") or "").strip()[:MAX_SEARCH]
+    targets = await web.call("GET", "/api/v1/faq", params={
+        "tenant": unit.tenant, "q": wanted, "limit": MAX_LIMIT})
     return page(request, "faq_review.html", status=status, staff=principal, unit=unit,
                 units=units_for(web, principal), error=error,
                 drafts_pager=pager(request, drafts.headers.get("X-Next-Cursor")),
                 published_pager=pager(request, published.headers.get("X-Next-Cursor"), "terbit"),
                 drafts=[_shown(d) for d in drafts.body],
-                published=[_shown(e) for e in published.body] if published.ok else [])
+                drafts_total=_total(drafts), published_total=_total(published),
+                published=[_shown(e) for e in published.body] if published.ok else [],
+                targets=targets.body if targets.ok else [], targets_total=_total(targets),
+                wanted=wanted)
+
+
+def _limit(text: str | None) -> int:
+    """Entries a page: 50, or the address's `limit` (1 to 200)."""
+    try:
+        limit = int(text or DEFAULT_LIMIT)
+    except ValueError:
+        return DEFAULT_LIMIT
+    return limit if 1 <= limit <= MAX_LIMIT else DEFAULT_LIMIT
+
+
+def _total(answer) -> int:
+    """The whole list's count the API sends (`X-Total-Count`), not the page's."""
+    if not answer.ok:
+        return 0
+    try:
+        return int(answer.headers.get("X-Total-Count", len(answer.body)))
+    except ValueError:
+        return len(answer.body)
 
 
 class FaqReviewPages(Controller):
