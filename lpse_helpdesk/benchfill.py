@@ -99,20 +99,6 @@ class _Progress:
                 f" {rate:.0f}/s, ETA {eta:.0f} s")
 
 
-async def _each(items: list, concurrency: int, name: str, work) -> None:
-    if not items:
-        return
-    progress = _Progress(name, len(items))
-    source = iter(items)
-
-    async def worker():
-        for item in source:
-            await work(item)
-            progress.step()
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-
-
 async def post_direct(intake, tickets: int, window: int = 256) -> dict[int, tuple[str, str]]:
     """The posts phase without HTTP, in the helpdesk's own process: each ticket's body decoded
     into `NewTicket` from its JSON and submitted to intake with `store.grouped` (many to a
@@ -154,12 +140,39 @@ async def _in_thread(work, *args, what: str):
     raise RuntimeError(f"{what}: tiket tidak sampai / the ticket never arrived")
 
 
-async def fill_direct(runtime, nats_url: str, tickets: int, concurrency: int = 16) -> dict:
+async def _grouped(store, items: list, name: str, call, window: int = 256) -> int:
+    """Each item's `work(*args)` (`call(item)`) on the store's writer thread, `window` at a time
+    grouped into few commits (`ServiceStore.grouped`: each in its own savepoint). A ticket not
+    yet in the read model the work needs is tried again alone (`_in_thread`). Returns the
+    number refused as conflicts."""
+    from .platform.store import IntegrityError
+    from .refusals import Conflict
+    from .workflow.guard import BusUnavailable
+    from .workflow.rules import TicketNotFound
+
+    progress, conflicts = _Progress(name, len(items)), 0
+    for start in range(0, len(items), window):
+        part = [call(item) for item in items[start:start + window]]
+        futures = [store.grouped(work, *args) for work, args in part]
+        for (work, args), future in zip(part, futures, strict=True):
+            try:
+                await asyncio.wrap_future(future)
+            except (Conflict, IntegrityError):
+                conflicts += 1
+            except (TicketNotFound, BusUnavailable):
+                if await _in_thread(work, *args, what=f"{name} {args[0]}") is None:
+                    conflicts += 1
+            progress.step()
+    return conflicts
+
+
+async def fill_direct(runtime, nats_url: str, tickets: int) -> dict:
     """The whole history without HTTP, in the helpdesk's own process: the posts as
     `post_direct`, then by phases each staff action through its owning service's `act` and
-    the survey through the desk's `submit_survey`, in worker threads, with the bodies decoded
-    from their JSON: what the HTTP handlers call once a request is read and its login
-    checked. Every event is still decided, sealed, numbered and stored by the services."""
+    the survey through the desk's `submit_survey`, grouped many to a commit (`_grouped`), with
+    the bodies decoded from their JSON: what the HTTP handlers call once a request is read and
+    its login checked. Every event is still decided, sealed, numbered and stored by the
+    services."""
     import msgspec
 
     from .benchstaff import username
@@ -177,22 +190,16 @@ async def fill_direct(runtime, nats_url: str, tickets: int, concurrency: int = 1
     conflicts = 0
 
     def acting(app, action: str, data):
-        async def act(life: Life) -> None:
-            nonlocal conflicts
+        def call(life: Life):
             staff = Principal(username=username(life.unit), role="admin", tenant=life.unit)
-            number = made[life.i][0]
-            if await _in_thread(app.act, action, number, data, staff,
-                                what=f"{action} {number}") is None:
-                conflicts += 1
-        return act
+            return app.act, (action, made[life.i][0], data, staff)
+        return app.store, call
 
-    async def survey(life: Life) -> None:
+    def survey(life: Life):
         number, token = made[life.i]
-        scores = body(Survey, {"scores": SCORES, "comment": "Terima kasih"})
-        if await _in_thread(desk.submit_survey, number, token, scores,
-                            what=f"survei {number}") is None:
-            raise RuntimeError(f"survei {number} ditolak / refused")
+        return desk.submit_survey, (number, token, scores)
 
+    scores = body(Survey, {"scores": SCORES, "comment": "Terima kasih"})
     steps = (
         ("balasan", [x for x in lives if x.reply], acting(
             desk, "reply", body(Message, {"message": "Sedang kami periksa, mohon ditunggu."}))),
@@ -202,10 +209,10 @@ async def fill_direct(runtime, nats_url: str, tickets: int, concurrency: int = 1
             escalation, "answer", body(Message, {"message": "Sudah diperbaiki di sistem."}))),
         ("penutupan", [x for x in lives if x.close], acting(
             desk, "close", body(Close, {"resolution": "Kendala sudah diselesaikan."}))),
-        ("survei", [x for x in lives if x.survey], survey),
+        ("survei", [x for x in lives if x.survey], (desk.store, survey)),
     )
-    for name, items, work in steps:
-        await _each(items, concurrency, name, work)
+    for name, items, (store, call) in steps:
+        conflicts += await _grouped(store, items, name, call)
         await caught_up(nats_url)
     return {"numbers": [(life.unit, made[life.i][0]) for life in lives],
             "seconds": time.monotonic() - started, "conflicts": conflicts}

@@ -85,7 +85,7 @@ def test_fill_by_phases_stores_the_same_events_as_one_life_at_a_time(tmp_path, n
             desk = hd.runtime.service("desk").store
             add_staff(desk, hd.runtime.standards)
             base = str(hd.http.base_url)
-            done = await benchfill.fill_direct(hd.runtime, settings.nats_url, TICKETS, 4)
+            done = await benchfill.fill_direct(hd.runtime, settings.nats_url, TICKETS)
             assert done["conflicts"] == 0 and len(done["numbers"]) == TICKETS
             for i, (unit, number) in enumerate(done["numbers"]):
                 life = benchfill.plan(i)
