@@ -105,7 +105,8 @@ def test_channels_and_file_types_are_words(units):
 
 def test_any_json_is_read_without_failing(units):
     for body in (None, [], {"reporter": "x", "documents": [1], "attachments": "a"},
-                 {"tenant": "tuban", "channel": 5, "fields": {"a": 1}, "subject": 7}):
+                 {"tenant": "tuban", "channel": 5, "fields": {"a": 1}, "subject": 7},
+                 {"tenant": [False], "channel": {"web": 1}, "kind": [], "reporter": {"kind": {}}}):
         problems = ticket_problems(body, units["tuban"])
         assert all(p.message for p in problems)
 

@@ -120,6 +120,7 @@ def ticket_problems(body: Any, standard, images: int | None = None) -> list[Prob
         problems.append(Problem(field="tenant", message="Unit LPSE tidak dikenal di helpdesk "
                                 "ini."))
     channel = body.get("channel")
+    channel = channel if isinstance(channel, str) else None  # any JSON value may come
     if channel not in CHANNEL_NAMES:
         problems.append(Problem(field="channel", message="Kanal tidak dikenal; yang ada: "
                                 f"{channel_names(CHANNEL_NAMES)}."))

@@ -46,7 +46,8 @@ def handlers(standards: dict) -> dict:
                 or not isinstance(response.content, dict)):
             return response
         body = _body(request)
-        standard = standards.get(body.get("tenant")) if isinstance(body, dict) else None
+        tenant = body.get("tenant") if isinstance(body, dict) else None
+        standard = standards.get(tenant) if isinstance(tenant, str) else None  # any JSON here
         found = ticket_problems(body, standard)
         missing = [*getattr(exc, "missing", [])]
         found += [Problem(field=path, message=f"{label_of(path, standard)} wajib diisi.")
