@@ -224,7 +224,7 @@ class NotifyService:
         permanent; a bounce also stops every later mail to that reporter."""
         error, extra, recipient = str(exc) or type(exc).__name__, [], mail[4]
         if bounced(exc):
-            extra = [limits.bounced(self.store, recipient, error, self.now())]
+            extra = [limits.bounced(self.store, recipient, error, self.now(), mail[0])]
             gate.bounced.add(limits.bounce_key(recipient))
         status, delay = ("failed", None) if permanent(exc) else self._retry(attempt)
         return (*mail, attempt, error, status, delay, "email", extra)
@@ -235,7 +235,7 @@ class NotifyService:
         now = self.now()
         writes = [Write(f"UPDATE {self.store.prefix}_mails SET status = 'delivered',"
                         " attempts = ?, sent_at = ? WHERE id = ?", (attempt, utc_text(now), mail_id)),
-                  *limits.sent(self.store, template, recipient, now)]
+                  *limits.sent(self.store, template, recipient, now, mail_id)]
         self.store.execute_many([(w.sql, [w.params]) for w in writes])
 
     def _tidy(self) -> None:

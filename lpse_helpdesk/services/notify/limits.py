@@ -94,17 +94,28 @@ def load(store: ServiceStore, limit: int, recipients: Iterable[str], now: dateti
     return gate
 
 
-def sent(store: ServiceStore, template: str, recipient: str, now: datetime) -> list[Write]:
-    """Rows to store with a mail's "sent" outcome (only mails to reporters are counted)."""
+def sent(store: ServiceStore, template: str, recipient: str, now: datetime,
+         mail_id: str) -> list[Write]:
+    """Rows to store with a mail's "sent" outcome (only mails to reporters are counted), while
+    the mail's row exists: an erasure that deleted it mid-send leaves no count of the address."""
     if template not in REPORTER_TEMPLATES:
         return []
-    return [Write(f"INSERT INTO {store.prefix}_mail_sends VALUES (?, ?)",
-                  (budget_key(recipient), utc_text(now)))]
+    p = store.prefix
+    return [Write(f"INSERT INTO {p}_mail_sends SELECT ?, ? WHERE EXISTS"
+                  f" (SELECT 1 FROM {p}_mails WHERE id = ?)",
+                  (budget_key(recipient), utc_text(now), mail_id))]
 
 
-def bounced(store: ServiceStore, recipient: str, reason: str, now: datetime) -> Write:
-    return Write(f"INSERT INTO {store.prefix}_mail_bounced VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                 (bounce_key(recipient), utc_text(now), reason[:500]))
+def bounced(store: ServiceStore, recipient: str, reason: str, now: datetime,
+            mail_id: str | None = None) -> Write:
+    """The address's bounce (or stop) record; for a bounce of a mail, only while that mail's
+    row exists, so an erasure that deleted it mid-send leaves no record of the address."""
+    p, row = store.prefix, (bounce_key(recipient), utc_text(now), reason[:500])
+    if mail_id is None:
+        return Write(f"INSERT INTO {p}_mail_bounced VALUES (?, ?, ?) ON CONFLICT DO NOTHING", row)
+    return Write(f"INSERT INTO {p}_mail_bounced SELECT ?, ?, ? WHERE EXISTS"
+                 f" (SELECT 1 FROM {p}_mails WHERE id = ?) ON CONFLICT DO NOTHING",
+                 (*row, mail_id))
 
 
 def prune(store: ServiceStore, now: datetime) -> None:
