@@ -1,17 +1,18 @@
-"""The history of `bench --history N`, made in phases through the real write path (HTTP).
+"""The history of `bench --history N`, made in phases in the helpdesk's own process, through
+each service's application layer (no HTTP).
 
 Every ticket's life is drawn first (a seeded random draw per ticket, as `plan`): its unit, its
 subject, whether staff reply, escalate (and the next tier answers), close, and whether the
-reporter sends the SKM survey. Then each step is done for every ticket that has it, as one
-phase at a time, `concurrency` requests at once: all the posts, then all the replies, the
-escalations, the answers, the closes and the surveys. Between phases the fill waits until every
+reporter sends the SKM survey. Then each step is done for every ticket that has it, one phase
+at a time: all the posts, then all the replies, the escalations, the answers, the closes and the
+surveys, each call grouped with others into one commit. Between phases the fill waits until every
 consumer has caught up, so the next phase finds its tickets in the read models it acts on.
 
-Why phases: a ticket's life one step after the other waits for each step to travel through
-the bus before the next (about 17 tickets/s at 32 lives at once, docs/performance.md); by
-phases the fill is bound by what the helpdesk serves, not by that latency. Through HTTP
-because that is exactly what the stores and the stream hold afterwards: the same events,
-envelopes, sealing, numbers and SLA deadlines as any reporter's and clerk's.
+Why the application layer: it is what the HTTP handlers call once a request is read, so the
+stores and the stream hold exactly what they hold after reporters and clerks (the same events,
+envelopes, sealing, numbers and SLA deadlines; tests/integration/test_bench_fill.py compares),
+without the HTTP client and server, which took most of the time on a shared machine. Why
+phases: one ticket's life step after step waits for each step to travel through the bus.
 """
 
 from __future__ import annotations
