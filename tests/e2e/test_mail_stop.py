@@ -52,7 +52,9 @@ async def test_the_stop_link_of_a_receipt_stops_every_later_mail(tmp_path, nats_
 
         # The "Tiket saya" link mail (sent by desk, not notify's queue) keeps the stop too:
         # the same answer as for an address that may be mailed, and no mail to the stopped one.
-        await hd.post_ticket("batam", reporter={"name": "Budi", "email": OTHER})
+        budi = (await hd.post_ticket("batam", reporter={"name": "Budi", "email": OTHER})).json()
+        # The link lists what desk's read model holds when it is asked: wait until it has Budi's.
+        await eventually(lambda: hd.ticket(budi), what="tiket Budi di desk")
         answers = [await hd.http.post("/api/v1/reporters/link",
                                       json={"tenant": "batam", "email": who})
                    for who in (ADDRESS, OTHER)]
