@@ -30,14 +30,14 @@ def _tenants(args: argparse.Namespace, standards) -> list[str] | None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .services.desk import privacy_http
+    from .services.desk import erasure
 
     settings = bootstrap.settings_from(args)
     with bootstrap.offline_service("desk", settings) as desk:
         tenants = _tenants(args, desk.app.standards)
         if tenants is None:
             return 2
-        found = [privacy_http.export(desk.app, tenant, args.email) for tenant in tenants]
+        found = [erasure.export(desk.app, tenant, args.email) for tenant in tenants]
         _log_export(desk.app, found)
     found = [f for f in found if f["tiket"]] or found[:1]
     print(json.dumps(found[0] if len(found) == 1 else found, ensure_ascii=False, indent=2))
@@ -122,7 +122,7 @@ def cmd_erase_staff(args: argparse.Namespace) -> int:
 
 
 def privacy_keys():
-    from .services.desk.privacy_http import keys
+    from .services.desk.erasure import keys
 
     return keys()
 

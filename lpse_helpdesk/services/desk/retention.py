@@ -11,7 +11,7 @@ from itertools import groupby
 
 from ...schemas.envelope import SYSTEM
 from . import privacy
-from .privacy_http import delete_files, erase_tickets
+from .erasure import delete_files, erase_tickets
 
 log = logging.getLogger("lpse_helpdesk.desk.retention")
 INTERVAL_S = 600.0  # how often the timer looks; an erasure may come this late
