@@ -158,9 +158,10 @@ async def test_the_queue_page_walks_berikutnya_and_sebelumnya_over_the_whole_que
             await desk.act("hd.btm", made[1], "claim", {})
 
             async def mine():
+                # The count and the page are two reads: wait until both have the second claim.
                 page = await web.http.get(
                     "/staf/antrean?assignee=hd.btm&sort=nomor&limit=1")
-                return page if "2 tiket terbuka" in text_of(page) else None
+                return page if "2 tiket terbuka" in text_of(page) and link(page, "next") else None
 
             first = await eventually(mine, what="2 tiket hd.btm")
             second = await web.http.get(link(first, "next"))
