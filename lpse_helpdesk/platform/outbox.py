@@ -90,6 +90,21 @@ class OutboxRelay:
             ),
         ])
 
+    def sort_out(self, notification, limit: int):
+        """(event, subject, None) for a stored event the bus can carry, or (None, subject,
+        its set-aside write) for one it cannot: not a valid event, or over `limit` bytes. The
+        relay and `stream refill` judge alike."""
+        try:
+            event = decode_event(notification.state)
+        except InvalidEvent as exc:
+            return None, "", self._set_aside(notification, "", f"event tidak valid: {exc}")
+        subject = subject_for(event)
+        if len(notification.state) > limit:
+            return None, subject, self._set_aside(
+                notification, subject, f"event terlalu besar untuk bus: "
+                f"{len(notification.state)} byte > {limit} / too large for the bus")
+        return event, subject, None
+
     def _set_aside(self, notification, subject: str, reason: str) -> Write:
         log_event(log, "event disisihkan dari outbox", logging.ERROR, service=self.store.service,
                   notification_id=notification.id, subject=subject, error=reason)
@@ -136,18 +151,11 @@ class OutboxRelay:
             return 0
         items, set_aside, limit = [], [], self.max_bytes()
         for notification in batch:
-            try:
-                event = decode_event(notification.state)
-            except InvalidEvent as exc:
-                set_aside.append(self._set_aside(notification, "", f"event tidak valid: {exc}"))
-                continue
-            subject = subject_for(event)
-            if len(notification.state) > limit:
-                set_aside.append(self._set_aside(
-                    notification, subject, f"event terlalu besar untuk bus: "
-                    f"{len(notification.state)} byte > {limit} / too large for the bus"))
-                continue
-            items.append((subject, notification.state, str(event.event_id)))
+            event, subject, aside = self.sort_out(notification, limit)
+            if aside is not None:
+                set_aside.append(aside)
+            else:
+                items.append((subject, notification.state, str(event.event_id)))
         if not items:
             duplicates = []
         elif self.publish_batch is not None:

@@ -39,7 +39,7 @@ from typing import NamedTuple
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
-from ..schemas import STREAM, InvalidEvent, decode_event, subject_for
+from ..schemas import STREAM
 from .bus import COMPLETE_FROM
 from .outbox import SET_ASIDE, OutboxRelay
 from .store import ServiceStore, Write
@@ -92,17 +92,9 @@ def store_events(store: ServiceStore, upto: int, limit: int, set_aside: list[Wri
         for notification in page:
             if notification.id > upto:
                 return
-            try:
-                event = decode_event(notification.state)
-            except InvalidEvent as exc:
-                set_aside.append(relay._set_aside(
-                    notification, "", f"event tidak valid: {exc}"))
-                continue
-            subject = subject_for(event)
-            if len(notification.state) > limit:
-                set_aside.append(relay._set_aside(
-                    notification, subject, f"event terlalu besar untuk bus: "
-                    f"{len(notification.state)} byte > {limit} / too large for the bus"))
+            event, subject, aside = relay.sort_out(notification, limit)
+            if aside is not None:
+                set_aside.append(aside)
                 continue
             yield Item(event.occurred_at, notification.id, subject, notification.state,
                        str(event.event_id))
