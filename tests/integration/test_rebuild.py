@@ -16,7 +16,7 @@ from lpse_helpdesk.platform.service import ServiceContext
 from lpse_helpdesk.platform.store import ServiceStore
 from lpse_helpdesk.schemas import STREAM, subject_filter
 from lpse_helpdesk.services import definition
-from lpse_helpdesk.services.desk import views
+from lpse_helpdesk.services.desk import bulk
 from lpse_helpdesk.settings import Settings
 from lpse_helpdesk.standards import load_standards
 from scenario import Desk, types
@@ -137,7 +137,7 @@ async def test_bulk_rebuild_gives_the_rows_of_the_incremental_projection(tmp_pat
                 made = []
 
                 def small_window():
-                    made.append(views.BulkProjection(store, standards, (), window=window))
+                    made.append(bulk.BulkProjection(store, standards, (), window=window))
                     return made[-1]
 
                 chunks = [messages[i:i + pull] for i in range(0, len(messages), pull)]
@@ -258,7 +258,7 @@ def test_a_bounded_bulk_rebuild_reads_back_in_its_own_postgres_transaction(tmp_p
             made = []
 
             def projection():
-                made.append(views.BulkProjection(store, standards, (), window=window))
+                made.append(bulk.BulkProjection(store, standards, (), window=window))
                 return made[-1]
 
             chunks = [messages[i:i + 3] for i in range(0, len(messages), 3)]

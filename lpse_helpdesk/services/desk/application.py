@@ -33,7 +33,7 @@ from ...workflow.guard import guard_for
 from ...workflow.rules import TicketNotFound
 from ...workflow.state import fold_state
 from ..intake.application import sha256
-from . import accounts, decisions, privacy_scrub, rotation, surveys, users, views
+from . import accounts, bulk, decisions, privacy_scrub, rotation, surveys, users, views
 
 log = logging.getLogger("lpse_helpdesk.desk")
 
@@ -80,7 +80,7 @@ class DeskService:
             decision.writes.append(assigned[1])
         return decision
 
-    def bulk_project(self) -> views.BulkProjection:
+    def bulk_project(self) -> bulk.BulkProjection:
         """The read-model rows of a whole replay, a chunk at a time (`rebuild desk`,
         `platform/rebuild.py`). Only the projection: the decisions `project` may add (the reopen
         on a reporter's "not solved", a round-robin assignment) are never taken here; see
@@ -89,7 +89,7 @@ class DeskService:
         published ones are on the stream (reading them all would hold the desk's whole store)."""
         own = [decode_event(n.state)
                for n in self.store.notifications(published_position(self.store), 10**12)]
-        return views.BulkProjection(self.store, self.standards, own)
+        return bulk.BulkProjection(self.store, self.standards, own)
 
     def decides(self, event: AnyTicketEvent) -> bool:
         """Whether handling `event` may decide (not only project): a reporter's "not solved",
