@@ -13,9 +13,8 @@ import msgspec
 
 from ...platform.store import ServiceStore, from_utc_text
 from . import reports
+from .readindex import CLOSE_TYPES, RESPONSE_TYPES, json_text, types_in
 
-CLOSES = ("ticket.closed", "ticket.merged")
-RESPONSES = ("ticket.replied", "ticket.info_requested")
 
 
 class AgentFigures(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,14 +28,6 @@ class AgentFigures(msgspec.Struct, frozen=True, kw_only=True):
 
 class UnitFigures(reports.Figures, frozen=True, kw_only=True):
     agents: list[AgentFigures] = []  # the unit's staff, by username
-
-
-class _Acted(msgspec.Struct):
-    occurred_at: datetime
-    actor: dict
-
-
-_acted = msgspec.json.Decoder(_Acted)
 
 
 def tally(staff: dict[str, str], open_assignees: dict[str, int],
@@ -79,26 +70,29 @@ def agents(store: ServiceStore, tenant: str, zone, start: date, end: date) -> li
         f"SELECT assignee, COUNT(*) FROM {p}_ticket_state WHERE tenant = ?"
         " AND status <> 'closed' AND assignee <> '' GROUP BY assignee", (tenant,)))
     # The history keeps `occurred_at` as ISO text with its offset: a day of slack each side in
-    # SQL, the exact test on the decoded time.
+    # SQL, the exact test on the parsed time. Closes by the unit's index of them
+    # (`readindex.py`); the closer and the unit are read from the body in SQL.
     lo, hi = from_utc_text(low), from_utc_text(high)
+    def actor(body: str) -> str:
+        return f"COALESCE({json_text(store, 'actor', 'id', body=body)}, '')"
+
     rows = store.query(
-        f"SELECT e.ticket_id, e.body FROM {p}_ticket_events e JOIN {p}_tickets t"
-        f" ON t.ticket_id = e.ticket_id WHERE t.tenant = ? AND e.type IN (?, ?)"
-        " AND e.occurred_at >= ? AND e.occurred_at < ?",
-        (tenant, *CLOSES, (lo - timedelta(days=1)).astimezone(UTC).isoformat(),
+        f"SELECT ticket_id, occurred_at, {actor('body')} FROM {p}_ticket_events"
+        f" WHERE {types_in(CLOSE_TYPES)} AND {json_text(store, 'tenant')} = ?"
+        " AND occurred_at >= ? AND occurred_at < ?",
+        (tenant, (lo - timedelta(days=1)).astimezone(UTC).isoformat(),
          (hi + timedelta(days=1)).astimezone(UTC).isoformat()))
-    closes = [(event.actor.get("id", ""), ticket) for ticket, event
-              in ((t, _acted.decode(b)) for t, b in rows) if lo <= event.occurred_at < hi]
+    closes = [(who, ticket) for ticket, at, who in rows
+              if lo <= datetime.fromisoformat(at) < hi]
+    # Each ticket received in the period, with its responses (an index of them per ticket).
     answered = store.query(
-        f"SELECT s.ticket_id, s.received_at, e.body FROM {p}_ticket_state s"
-        f" JOIN {p}_ticket_events e ON e.ticket_id = s.ticket_id WHERE s.tenant = ?"
-        " AND s.received_at >= ? AND s.received_at < ? AND e.type IN (?, ?)"
-        " ORDER BY s.ticket_id, e.stream_seq", (tenant, low, high, *RESPONSES))
+        f"SELECT s.ticket_id, s.received_at, e.occurred_at, {actor('e.body')}"
+        f" FROM {p}_ticket_state s JOIN {p}_ticket_events e ON e.ticket_id = s.ticket_id"
+        f" AND e.{types_in(RESPONSE_TYPES)} WHERE s.tenant = ? AND s.received_at >= ?"
+        " AND s.received_at < ? ORDER BY s.ticket_id, e.stream_seq", (tenant, low, high))
     first: dict[str, tuple[str, float]] = {}
-    for ticket, received, body in answered:
+    for ticket, received, at, who in answered:
         if ticket not in first:
-            event = _acted.decode(body)
-            since = from_utc_text(received)
-            first[ticket] = (event.actor.get("id", ""),
-                             max(0.0, (event.occurred_at - since).total_seconds()))
+            since = datetime.fromisoformat(received)
+            first[ticket] = (who, max(0.0, (datetime.fromisoformat(at) - since).total_seconds()))
     return tally(staff, open_assignees, closes, list(first.values()))

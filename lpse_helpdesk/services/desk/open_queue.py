@@ -16,12 +16,10 @@ import msgspec
 from ... import refusals
 from ...platform import paging
 from ...platform.store import ServiceStore, utc_text
+from . import readindex
 
-# The nearest due time (first response or resolution); a ticket whose clocks are stopped
-# (waiting for the reporter: no due time) sorts after every real time, so it comes last.
-NEAREST_DUE = ("COALESCE(CASE WHEN first_response_due IS NULL THEN resolution_due"
-               " WHEN resolution_due IS NULL OR first_response_due < resolution_due"
-               " THEN first_response_due ELSE resolution_due END, '9999-12-31T23:59:59.999999Z')")
+# Most urgent first: the nearest due time, in the order of its index (`readindex.py`).
+NEAREST_DUE = readindex.NEAREST_DUE
 PRIORITY_RANK = ("CASE priority WHEN 'tinggi' THEN 0 WHEN 'sedang' THEN 1"
                  " WHEN 'rendah' THEN 2 ELSE 9 END")
 # `sort` names a field of `QueueItem` (or `urgency`, the default: most urgent first).

@@ -14,11 +14,11 @@ import msgspec
 
 from ...platform.store import ServiceStore, from_utc_text, utc_text
 from ...schemas.codec import decode_event
+from .readindex import ESCALATION_TYPES, json_text, types_in
 from ...schemas.survey import SKM_ELEMENTS, SKM_KEYS, ikm, mutu
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-ESCALATIONS = ("ticket.escalated_to_coordinator", "ticket.escalated_to_lkpp")
 
 
 class DayCount(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,29 +98,39 @@ def _bounds(zone, start: date, end: date) -> tuple[str, str]:
 
 def figures(store: ServiceStore, tenant: str, now: datetime, standard,
             start: date | None = None, end: date | None = None) -> Figures:
-    """The unit's figures now, and over the period `start`..`end` (default: the last 30 days)."""
+    """The unit's figures now, and over the period `start`..`end` (default: the last 30 days).
+    Counted in SQL from indexes (`readindex.py`): the open tickets' rows, the closed tickets'
+    index entries, and the period's ranges."""
     if start is None or end is None:
         start, end = period(standard.zone, now, None, None)
-    rows = store.query(
-        f"SELECT status, tier, category, channel, resolution_due, resolution_target, closed_at,"
-        f" escalations, breached FROM {store.prefix}_ticket_state WHERE tenant = ?", (tenant,))
-    stamp = utc_text(now)
+    p = store.prefix
     counts = dict(open=0, overdue=0, escalated=0, closed=0, within=0, breached=0)
     by_category: dict[str, dict[str, int]] = {}
     by_tier: dict[str, int] = {}
     by_channel: dict[str, int] = {}
-    for status, tier, category, channel, due, target, closed_at, escalations, breached in rows:
-        closed = status == "closed"
-        counts["closed" if closed else "open"] += 1
-        counts["overdue"] += int(not closed and due is not None and due < stamp)
-        counts["escalated"] += int(escalations > 0)
-        counts["within"] += int(closed and target is not None and closed_at <= target)
-        counts["breached"] += breached
-        slot = by_category.setdefault(category or "belum_diklasifikasi", {"open": 0, "closed": 0})
-        slot["closed" if closed else "open"] += 1
-        if not closed:
-            by_tier[tier] = by_tier.get(tier, 0) + 1
-        by_channel[channel] = by_channel.get(channel, 0) + 1
+    opened = store.query(
+        f"SELECT tier, category, channel, COUNT(*), SUM(CASE WHEN resolution_due < ? THEN 1"
+        " ELSE 0 END), SUM(CASE WHEN escalations > 0 THEN 1 ELSE 0 END), SUM(breached)"
+        f" FROM {p}_ticket_state WHERE tenant = ? AND status <> 'closed'"
+        " GROUP BY tier, category, channel", (utc_text(now), tenant))
+    closed = store.query(
+        "SELECT '', category, channel, COUNT(*), SUM(CASE WHEN resolution_target IS NOT NULL"
+        " AND closed_at <= resolution_target THEN 1 ELSE 0 END), SUM(CASE WHEN escalations > 0"
+        f" THEN 1 ELSE 0 END), SUM(breached) FROM {p}_ticket_state WHERE tenant = ?"
+        " AND status = 'closed' GROUP BY category, channel", (tenant,))
+    for is_closed, rows in ((False, opened), (True, closed)):
+        for tier, category, channel, count, late_or_within, escalated, breached in rows:
+            count = int(count)
+            counts["closed" if is_closed else "open"] += count
+            counts["within" if is_closed else "overdue"] += int(late_or_within or 0)
+            counts["escalated"] += int(escalated or 0)
+            counts["breached"] += int(breached or 0)
+            slot = by_category.setdefault(category or "belum_diklasifikasi",
+                                          {"open": 0, "closed": 0})
+            slot["closed" if is_closed else "open"] += count
+            if not is_closed:
+                by_tier[tier] = by_tier.get(tier, 0) + count
+            by_channel[channel] = by_channel.get(channel, 0) + count
     return Figures(
         tenant=tenant, open=counts["open"], overdue=counts["overdue"],
         escalated=counts["escalated"], closed=counts["closed"],
@@ -135,29 +145,42 @@ def figures(store: ServiceStore, tenant: str, now: datetime, standard,
     )
 
 
-def _per_day(store: ServiceStore, tenant: str, zone, start: date, end: date) -> list[DayCount]:
+def per_local_day(store: ServiceStore, column: str, source: str, params: tuple, zone,
+                  start: date, end: date) -> dict[date, int]:
+    """How many rows of `source` (`FROM ... WHERE ...`) have the UTC text `column` (`utc_text`)
+    on each day of the unit (`start`..`end`): counted in SQL per UTC hour over the period's
+    range of an index, so the cost follows the period's rows. An hour that the zone's midnight
+    falls inside (an offset that is not whole hours) is split by two exact counts."""
     low, high = _bounds(zone, start, end)
-    p = store.prefix
-    received = store.query(f"SELECT received_at FROM {p}_ticket_state WHERE tenant = ?"
-                           " AND received_at >= ? AND received_at < ?", (tenant, low, high))
-    closed = store.query(f"SELECT closed_at FROM {p}_ticket_state WHERE tenant = ?"
-                         " AND status = 'closed' AND closed_at >= ? AND closed_at < ?",
-                         (tenant, low, high))
-    days = {start + timedelta(days=i): [0, 0] for i in range((end - start).days + 1)}
-    for column, found in ((0, received), (1, closed)):
-        for (stamp,) in found:
-            day = from_utc_text(stamp).astimezone(zone).date()
+    days = {start + timedelta(days=i): 0 for i in range((end - start).days + 1)}
+    within = f"{source} AND {column} >= ? AND {column} < ?"
+    hours = store.query(f"SELECT SUBSTR({column}, 1, 13), COUNT(*) {within}"
+                        f" GROUP BY SUBSTR({column}, 1, 13)", (*params, low, high))
+    for hour, count in hours:
+        begin = datetime.fromisoformat(hour + ":00:00+00:00")
+        first, last = (begin.astimezone(zone).date(),
+                       (begin + timedelta(hours=1, microseconds=-1)).astimezone(zone).date())
+        if first == last:
+            if first in days:
+                days[first] += int(count)
+            continue
+        midnight = utc_text(datetime.combine(last, time(0), tzinfo=zone))
+        for day, lo, hi in ((first, max(utc_text(begin), low), midnight),
+                            (last, midnight, min(utc_text(begin + timedelta(hours=1)), high))):
             if day in days:
-                days[day][column] += 1
-    return [DayCount(date=day, received=r, closed=c) for day, (r, c) in days.items()]
+                days[day] += int(store.query(f"SELECT COUNT(*) {within}",
+                                             (*params, lo, hi))[0][0])
+    return days
 
 
-class _Escalation(msgspec.Struct):
-    occurred_at: datetime
-    to_tier: str = "lkpp"  # `ticket.escalated_to_lkpp` has no to_tier: it always reaches LKPP
-
-
-_escalation = msgspec.json.Decoder(_Escalation)
+def _per_day(store: ServiceStore, tenant: str, zone, start: date, end: date) -> list[DayCount]:
+    p = store.prefix
+    received = per_local_day(store, "received_at", f"FROM {p}_ticket_state WHERE tenant = ?",
+                             (tenant,), zone, start, end)
+    closed = per_local_day(store, "closed_at", f"FROM {p}_ticket_state WHERE tenant = ?"
+                           " AND status = 'closed'", (tenant,), zone, start, end)
+    return [DayCount(date=day, received=count, closed=closed[day])
+            for day, count in received.items()]
 
 
 def _escalations_by_tier(store: ServiceStore, tenant: str, standard, start: date,
@@ -166,20 +189,19 @@ def _escalations_by_tier(store: ServiceStore, tenant: str, standard, start: date
     chain is listed, with 0 when none reached it)."""
     low = datetime.combine(start, time(0), tzinfo=standard.zone)
     high = datetime.combine(end + timedelta(days=1), time(0), tzinfo=standard.zone)
-    p = store.prefix
     # The history keeps `occurred_at` as ISO text with its offset: a day of slack on each side
-    # narrows the rows in SQL, the exact test is on the decoded time.
+    # narrows the rows in SQL, the exact test is on the parsed time.
     rows = store.query(
-        f"SELECT e.body FROM {p}_ticket_events e JOIN {p}_tickets t ON t.ticket_id = e.ticket_id"
-        f" WHERE t.tenant = ? AND e.type IN ({', '.join('?' * len(ESCALATIONS))})"
-        " AND e.occurred_at >= ? AND e.occurred_at < ?",
-        (tenant, *ESCALATIONS, (low - timedelta(days=1)).astimezone(UTC).isoformat(),
+        f"SELECT occurred_at, {json_text(store, 'to_tier')} FROM {store.prefix}_ticket_events"
+        f" WHERE {types_in(ESCALATION_TYPES)} AND {json_text(store, 'tenant')} = ?"
+        " AND occurred_at >= ? AND occurred_at < ?",
+        (tenant, (low - timedelta(days=1)).astimezone(UTC).isoformat(),
          (high + timedelta(days=1)).astimezone(UTC).isoformat()))
     counts = {entry.tier: 0 for entry in standard.escalation[1:]}
-    for (body,) in rows:
-        event = _escalation.decode(body)
-        if low <= event.occurred_at < high:
-            counts[event.to_tier] = counts.get(event.to_tier, 0) + 1
+    for occurred_at, to_tier in rows:
+        if low <= datetime.fromisoformat(occurred_at) < high:
+            # `ticket.escalated_to_lkpp` has no to_tier: it always reaches LKPP.
+            counts[to_tier or "lkpp"] = counts.get(to_tier or "lkpp", 0) + 1
     return counts
 
 

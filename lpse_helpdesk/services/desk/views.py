@@ -21,7 +21,7 @@ from ...sla.tickets import fold_clocks
 from ...workflow import history
 from ...workflow.rules import acting_role, allowed_actions
 from ...workflow.state import TicketState, fold_state
-from . import reporter_view
+from . import readindex, reporter_view
 from .decisions import assignee_of, new_reply
 
 TABLES = (
@@ -84,7 +84,8 @@ ADDED_COLUMNS = (("needs_review", "INTEGER NOT NULL DEFAULT 0"),
 
 
 def upgrade(store: ServiceStore) -> None:
-    """Adds the `ADDED_COLUMNS` a state table made before them lacks (and "Tiket saya"'s index)."""
+    """Adds the `ADDED_COLUMNS` a state table made before them lacks, "Tiket saya"'s index and
+    the indexes of the reads (`readindex.py`): an existing read model gets them on start."""
     for column, declaration in ADDED_COLUMNS:
         try:
             store.query(f"SELECT {column} FROM {store.prefix}_ticket_state LIMIT 0")
@@ -93,6 +94,7 @@ def upgrade(store: ServiceStore) -> None:
                                  f" ADD COLUMN {column} {declaration}")])
     store.execute([Write(f"CREATE INDEX IF NOT EXISTS {store.name}_ticket_state_email"
                          f" ON {store.prefix}_ticket_state (tenant, reporter_email)")])
+    readindex.create(store)  # the indexes the reads need (`readindex.py`)
 
 
 def _state_sql(p: str) -> str:
