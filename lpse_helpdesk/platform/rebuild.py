@@ -135,8 +135,10 @@ def bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, chunks: Iterable[Chunk
 
 def _bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, chunks: Iterable[Chunk],
                   max_body_bytes: int | None) -> BulkResult:
-    from ..schemas import InvalidEvent, decode_event
+    from ..schemas import InvalidEvent
+    from .rebuilddecode import StreamDecoder
 
+    decode = StreamDecoder().decode
     store.execute_many([(f"DELETE FROM {store.prefix}_{table}", [()])
                         for table in spec.rebuild_tables])
     projection = spec.bulk() if spec.bulk is not None else None
@@ -153,12 +155,12 @@ def _bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, chunks: Iterable[Chun
             try:
                 if max_body_bytes is not None and len(data) > max_body_bytes:
                     raise InvalidEvent("too large")
-                event = decode_event(data)
+                event, wire = decode(data)
             except InvalidEvent:
                 if seq not in before:
                     left.append(seq)
                 continue
-            replayed.append((seq, event))
+            replayed.append((seq, event, wire))
             if spec.decides is not None and seq not in before and spec.decides(event):
                 left.append(seq)
         skip = set(left)
@@ -166,7 +168,7 @@ def _bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, chunks: Iterable[Chun
         if projection is not None:
             store.execute_many([*projection.add(replayed), (track, tracking)])
         else:  # a small projection (the FAQ's): its own handler, in stream order
-            for seq, event in replayed:
+            for seq, event, _wire in replayed:
                 decision = spec.handler(event, seq)
                 if decision.events:
                     raise RuntimeError(f"{spec.name} bukan proyeksi murni / not a pure projection")

@@ -237,12 +237,14 @@ def split(data: bytes) -> tuple[bytes, bytes | None]:
         raise SealBroken("`sealed` bukan base64 / not base64") from None
 
 
-def unseal(event, sealed: bytes):
-    """The event with its personal values opened; with placeholders when its key is gone."""
+def unseal(event, sealed: bytes, key_for=None):
+    """The event with its personal values opened; with placeholders when its key is gone.
+    `key_for(tenant, ticket_id)` gives the key (default: the process's key store); a bulk
+    rebuild passes its own, which asks the store once per ticket."""
     spec = SPECS.get(type(event))
     if spec is None:
         raise SealBroken(f"{event.tag} tidak membawa data tersegel / carries no sealed data")
-    key = keystore().key_for(event.tenant, _ticket(event))
+    key = (key_for or keystore().key_for)(event.tenant, _ticket(event))
     if key is None:
         return msgspec.structs.replace(event, **_covered(event, spec, ERASED, "")[1])
     try:

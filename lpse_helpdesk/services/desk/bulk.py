@@ -53,11 +53,13 @@ class BulkProjection:
         self.let_go: set[int] = set()  # tickets whose events were let go (uuid.int: compact)
         self.read_back = 0  # tickets let go and then read back from their timeline rows
 
-    def add(self, replayed: list[tuple[int, AnyTicketEvent]]) -> list[tuple[str, list[tuple]]]:
+    def add(self, replayed: list[tuple[int, AnyTicketEvent, str | None]],
+            ) -> list[tuple[str, list[tuple]]]:
+        """`replayed`: (stream sequence, event, its encoding when the wire bytes are it)."""
         p = self.store.prefix
         timeline, index = [], []
         append_row, received, tickets = history.append_row, ev.TicketReceived, self.tickets
-        for seq, event in replayed:
+        for seq, event, wire in replayed:
             ticket = tickets.get(event.ticket_id)
             if ticket is None:
                 ticket = self._open(event.ticket_id)
@@ -68,7 +70,10 @@ class BulkProjection:
             ticket.events.append(event)
             ticket.ids.add(event.event_id)
             self.held += 1
-            timeline.append(append_row(event, seq, ticket.text))
+            # `append_row`'s row; the wire bytes spare sealing the event again.
+            timeline.append(append_row(event, seq, ticket.text) if wire is None else (
+                str(event.event_id), ticket.text, seq, event.tag, event.occurred_at.isoformat(),
+                wire))
             if isinstance(event, received):
                 index.append((ticket.text, event.number, event.tenant,
                               event.access_token_sha256, event.occurred_at.isoformat()))
