@@ -13,7 +13,7 @@ import msgspec
 
 from ...platform.store import ServiceStore, from_utc_text
 from . import reports
-from .readindex import CLOSE_TYPES, RESPONSE_TYPES, json_text, types_in
+from .readindex import CLOSE_TYPES, RESPONSE_TYPES, actor, json_text, types_in
 
 
 
@@ -73,11 +73,8 @@ def agents(store: ServiceStore, tenant: str, zone, start: date, end: date) -> li
     # SQL, the exact test on the parsed time. Closes by the unit's index of them
     # (`readindex.py`); the closer and the unit are read from the body in SQL.
     lo, hi = from_utc_text(low), from_utc_text(high)
-    def actor(body: str) -> str:
-        return f"COALESCE({json_text(store, 'actor', 'id', body=body)}, '')"
-
     rows = store.query(
-        f"SELECT ticket_id, occurred_at, {actor('body')} FROM {p}_ticket_events"
+        f"SELECT ticket_id, occurred_at, {actor(store)} FROM {p}_ticket_events"
         f" WHERE {types_in(CLOSE_TYPES)} AND {json_text(store, 'tenant')} = ?"
         " AND occurred_at >= ? AND occurred_at < ?",
         (tenant, (lo - timedelta(days=1)).astimezone(UTC).isoformat(),
@@ -86,7 +83,7 @@ def agents(store: ServiceStore, tenant: str, zone, start: date, end: date) -> li
               if lo <= datetime.fromisoformat(at) < hi]
     # Each ticket received in the period, with its responses (an index of them per ticket).
     answered = store.query(
-        f"SELECT s.ticket_id, s.received_at, e.occurred_at, {actor('e.body')}"
+        f"SELECT s.ticket_id, s.received_at, e.occurred_at, {actor(store, 'e.body')}"
         f" FROM {p}_ticket_state s JOIN {p}_ticket_events e ON e.ticket_id = s.ticket_id"
         f" AND e.{types_in(RESPONSE_TYPES)} WHERE s.tenant = ? AND s.received_at >= ?"
         " AND s.received_at < ? ORDER BY s.ticket_id, e.stream_seq", (tenant, low, high))
