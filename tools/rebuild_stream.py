@@ -176,7 +176,7 @@ def timed(folder: Path, profile: str | None, service: str) -> dict:
             "peak_rss_mb": round(peak, 1), "load": os.getloadavg()[0], "out": done.stdout.strip()}
 
 
-def inner(folder: Path, service: str) -> dict:
+def inner(folder: Path, service: str, fresh: bool) -> dict:
     """The rebuild in this process (as `cmd_rebuild` runs it), timed from the first read to the
     last commit, without the command's start-up; for profiling (py-spy, cProfile) too."""
     from lpse_helpdesk import bootstrap
@@ -184,6 +184,9 @@ def inner(folder: Path, service: str) -> dict:
     from lpse_helpdesk.platform import rebuild
     from lpse_helpdesk.settings import Settings
 
+    if fresh:  # into an empty store, as the bench's rebuild (else the old rows are deleted first)
+        for path in folder.glob(f"{service}.sqlite*"):
+            path.unlink()
     server = _server(folder)
     try:
         with bootstrap.offline_service(service, Settings(data_dir=folder)) as built:
@@ -196,7 +199,8 @@ def inner(folder: Path, service: str) -> dict:
     replayed = sum(r.replayed for r in results)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"service": service, "inner": True, "events": replayed, "seconds": round(elapsed, 2),
-            "cpu_s": round(cpu, 2), "events_per_s": round(replayed / elapsed), "peak_rss_mb": round(peak, 1),
+            "cpu_s": round(cpu, 2), "events_per_s": round(replayed / elapsed), "fresh": fresh,
+            "peak_rss_mb": round(peak, 1),
             "load": os.getloadavg()[0]}
 
 
@@ -207,11 +211,12 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=30_000)
     parser.add_argument("--profile", help="cProfile output file of the rebuild command")
     parser.add_argument("--service", default="desk")
+    parser.add_argument("--fresh", action="store_true", help="inner: into an empty store")
     args = parser.parse_args()
     if args.action == "make":
         make(args.folder, args.tickets)
     elif args.action == "inner":
-        print(json.dumps(inner(args.folder, args.service)))
+        print(json.dumps(inner(args.folder, args.service, args.fresh)))
     else:
         print(json.dumps(timed(args.folder, args.profile, args.service)))
 

@@ -107,6 +107,29 @@ def _gc_paused():
             gc.enable()
 
 
+PAGE_CACHE_KIB = 48 * 1024  # SQLite's page cache while a rebuild writes (100k tickets: 128 MB no better)
+
+
+@contextlib.contextmanager
+def _page_cache(store: ServiceStore):
+    """A large SQLite page cache on the rebuild's connection, the old size back afterwards.
+
+    Why: the timeline's two indexes (event id, ticket) take rows in random order; with SQLite's
+    default 2 MB cache, a rebuild of 100,000 tickets (its indexes about 100 MB) reads index
+    pages back and writes each changed page to the WAL many times before the commit. The cache
+    holds pages only while they are in use, and changes nothing about what is written or when
+    it is durable (the commit is as before)."""
+    if store.is_postgres:
+        yield
+        return
+    (before,), = store.query("PRAGMA cache_size")
+    store.query(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        store.query(f"PRAGMA cache_size = {int(before)}")
+
+
 Chunk = list[tuple[int, str, bytes]]  # stream messages: (seq, subject, data)
 
 
@@ -129,7 +152,7 @@ def bulk_rebuild(store: ServiceStore, spec: ConsumerSpec, chunks: Iterable[Chunk
       so the live consumer handling those events again changes nothing else.
     Tracking rows already there are kept: a message handled before stays handled.
     """
-    with _gc_paused(), store.one_transaction():
+    with _gc_paused(), store.one_transaction(), _page_cache(store):
         return _bulk_rebuild(store, spec, chunks, max_body_bytes)
 
 
