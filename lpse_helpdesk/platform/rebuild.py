@@ -277,13 +277,18 @@ async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_u
     """`lpse-helpdesk rebuild SERVICE` for consumers with a bulk projection (service stopped);
     `progress` hears (consumer, read, to read) as `stream_batches` reads. First, with or
     without such consumers, `check_complete`: nothing is emptied from an incomplete stream."""
+    from .streamproc import rebuild_read_apart
+
     async with command_connection(nats_url, tls) as nc:
         await check_complete(nc.jetstream())
         results = []
         for spec in specs:
             told = None if progress is None else (
                 lambda read, total, name=spec.name: progress(name, read, total))
-            result = await rebuild_from_stream(nc, store, spec, max_body_bytes, told)
+            if tls is None:  # the read in a process of its own (`streamproc.py`)
+                result = await rebuild_read_apart(nats_url, store, spec, max_body_bytes, told)
+            else:  # a TLS context does not cross to another process: read here
+                result = await rebuild_from_stream(nc, store, spec, max_body_bytes, told)
             await reposition_consumer(nc, spec, result.resume_at)
             results.append(result)
         return results
