@@ -101,6 +101,9 @@ def queue(store: ServiceStore, tenant: str, now: datetime, filters: dict[str, st
     where, params = _where(store, tenant, filters)
     condition, cursor_params, order_by = paging.keyset((SORTS[sort], "number"), after,
                                                        order == "desc")
+    if after:  # the same bound once more as a range, so an index starts the page at the cursor
+        condition += f" AND {SORTS[sort]} {'<=' if order == 'desc' else '>='} ?"
+        cursor_params = [*cursor_params, cursor_params[0]]
     rows = store.query(f"SELECT {COLUMNS}, {SORTS[sort]}{where} AND {condition}"
                        f" ORDER BY {order_by} LIMIT ?", [*params, *cursor_params, limit + 1])
     stamp = utc_text(now)
