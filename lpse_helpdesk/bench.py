@@ -31,10 +31,10 @@ from .benchclient import client_main
 from .benchreport import phase, print_figures
 from .benchsplit import SplitServices, peak_rss_of
 from .platform import eventloop
-from .platform.embedded import FRONT, WorkerProcess
+from .platform.embedded import FRONT, Workers
 from .platform.natsserver import EmbeddedNats, free_port
 from .platform.runtime import Runtime
-from .settings import Settings
+from .settings import Settings, WorkerCount, checked
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -90,24 +90,28 @@ def _result_of(client, results):
 
 async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool,
                  rate: float | None, nats_pid: int, history_tickets: int = 0) -> dict:
-    """The load against the embedded default (this process and a worker process, as `up`), or
-    with `split` against every service as its own process (as `run SERVICE` in production).
-    With `history_tickets`, that many tickets of history first (`benchhistory`), and the
-    staff's reads timed after the load."""
+    """The load against the embedded default (this process and `settings.workers` workers, as
+    `up`), or with `split` against every service as its own process (`run SERVICE`). With
+    `history_tickets`, a history first (`benchhistory`), and the staff's reads after the load."""
     from .services import NAMES, all_definitions
     from .standards import load_standards
 
     standards = load_standards()
+    made = None  # the fast history, made before the services start (`benchpast`)
+    if history_tickets and not split and benchhistory.fast_path():
+        with phase(f"riwayat: {history_tickets} tiket", f"history: {history_tickets} tickets"):
+            made = await benchhistory.fill_before_start(settings, standards, history_tickets,
+                                                        settings.data_dir.parent / "nats")
     async with contextlib.AsyncExitStack() as running:
         with phase("memulai layanan", "starting the services"):
             if split:
                 services = SplitServices(settings, tuple(n for n in NAMES if n != "web"))
                 running.push_async_callback(asyncio.to_thread, services.stop)
                 await asyncio.to_thread(services.start)
-            else:  # as `up` runs it: this process and one worker process (platform/embedded.py)
+            else:  # as `up` runs it: this process and its worker processes (platform/embedded.py)
                 runtime = await running.enter_async_context(Runtime(
                     settings, all_definitions(), standards=standards, work=FRONT))
-                worker = WorkerProcess(settings, log_level="WARNING")
+                worker = Workers(settings, settings.workers, log_level="WARNING")
                 running.push_async_callback(asyncio.to_thread, worker.stop)
                 await worker.started()
                 await asyncio.wait_for(runtime.nats_ready.wait(), 30)
@@ -115,7 +119,7 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
         if history_tickets:
             with phase(f"riwayat: {history_tickets} tiket", f"history: {history_tickets} tickets"):
                 history = await benchhistory.fill(runtime, settings, history_tickets,
-                                                  settings.data_dir.parent / "nats")
+                                                  settings.data_dir.parent / "nats", made)
         if split:
             figures = await _load(settings, services.ports["intake"], tickets, concurrency, rate)
             figures["peak_rss_mb"] = round(services.peak_rss_mb() + peak_rss_of(nats_pid), 1)
@@ -124,10 +128,12 @@ async def _drive(settings: Settings, tickets: int, concurrency: int, split: bool
             # Each process's own peak while serving, summed: an upper bound of what they held
             # together (their peaks need not coincide). Read before the rebuild and the raw
             # publish test, which are measurements of their own.
-            figures["peak_rss_mb"] = round(
-                _own_peak_rss_mb() + peak_rss_of(worker.pid) + peak_rss_of(nats_pid), 1)
-            figures["rss_mb"] = {name: round(benchhistory.rss_of(pid), 1) for name, pid in (
-                ("front", os.getpid()), ("worker", worker.pid), ("nats", nats_pid))}
+            figures["peak_rss_mb"] = round(_own_peak_rss_mb() + sum(
+                peak_rss_of(pid) for pid in worker.pids) + peak_rss_of(nats_pid), 1)
+            each = {"+".join(p.names): benchhistory.rss_of(p.pid) for p in worker.processes}
+            figures["rss_mb"] = {name: round(mb, 1) for name, mb in (
+                ("front", benchhistory.rss_of(os.getpid())), ("worker", sum(each.values())),
+                ("nats", benchhistory.rss_of(nats_pid)), *(each.items() if len(each) > 1 else ()))}
         if history is not None:
             figures.update(history.figures)
             with phase("waktu baca staf", "timing the staff's reads"):
@@ -254,8 +260,10 @@ async def _rebuild(nats_url: str, standards: dict, keys_from: Path | None = None
 
 
 def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int = 32,
-        split: bool = False, rate: float | None = None, history: int = 0) -> int:
+        split: bool = False, rate: float | None = None, history: int = 0,
+        workers: int | None = None) -> int:
     tickets = tickets or (300 if quick else 3000)
+    workers = workers or checked(os.environ.get("HELPDESK_WORKERS") or "1", WorkerCount)
     if history and split:
         raise SystemExit("bench: --history hanya untuk tata letak tertanam / embedded layout only")
     with tempfile.TemporaryDirectory() as folder:
@@ -275,18 +283,18 @@ def run(quick: bool, as_json: bool, tickets: int | None = None, concurrency: int
                                for name, value in unlimited.items()})
             settings = Settings(data_dir=Path(folder) / "data", nats_url=server.url,
                                 http_port=free_port(), smtp_url=f"smtp://127.0.0.1:{free_port()}",
-                                reporter_mails_per_hour=tickets + history, **unlimited)
-            layout = "tiap layanan satu proses" if split else "tertanam, dua proses"
+                                reporter_mails_per_hour=tickets + history, workers=workers,
+                                **unlimited)
+            layout = "tiap layanan satu proses" if split else f"tertanam, {1 + workers} proses"
             offered = f"{rate:g} tiket/detik ditawarkan" if rate else "secepat mungkin"
             print(f"bench: {tickets} tiket, {concurrency} bersamaan, {offered}, {layout},"
-                  f" data di {folder}",
-                  flush=True)
+                  f" data di {folder}", flush=True)
             figures = eventloop.run(_drive(settings, tickets, concurrency, split, rate,
                                            server.process.pid, history))
             with phase("publish JetStream mentah", "raw JetStream publish"):
                 figures["raw_publish_per_s"] = round(eventloop.run(
                     _raw_publish_rate(server.url, 5000 if quick else 20000)), 1)
-            figures["layout"] = "split" if split else "embedded"
+            figures.update(layout="split" if split else "embedded", workers=0 if split else workers)
             figures["offered_per_s"] = rate or 0  # 0: closed loop, as fast as it answers
         finally:
             server.stop()

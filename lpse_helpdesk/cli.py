@@ -11,7 +11,7 @@ from . import cli_admin, cli_classifier, cli_personal, cli_stream, cli_up, cli_u
 from .bootstrap import settings_from
 from .platform import eventloop
 from .platform.keys import SecretError
-from .settings import Count, Positive, SettingsError, checked
+from .settings import Count, Positive, SettingsError, WorkerCount, checked
 
 
 class _Parser(argparse.ArgumentParser):
@@ -117,7 +117,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run
 
     return run(args.quick, args.json, args.tickets, args.concurrency, args.split, args.rate,
-               args.history)
+               args.history, args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                          f" {moves}")
     up.add_argument("--nats-port", type=int, default=None,
                     help=f"nats-server tertanam, default 4222 (HELPDESK_NATS_PORT); {moves}")
+    up.add_argument("--workers", type=_typed(WorkerCount), default=None,
+                    help="proses pekerja untuk layanan setelah klasifikasi, 1-4 "
+                         "(HELPDESK_WORKERS, default 1)")
     up.set_defaults(func=cli_up.cmd_up)
 
     run = sub.add_parser("run", help="jalankan satu layanan terhadap NATS dan database tertentu")
@@ -223,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--history", type=_typed(Count), default=0,
                        help="isi N tiket riwayat dulu (kebanyakan ditutup), lalu ukur juga "
                             "antrean, halaman tiket, dasbor dan byte disk per tiket")
+    bench.add_argument("--workers", type=_typed(WorkerCount), default=None,
+                       help="proses pekerja tata letak tertanam, 1-4 (default seperti `up`)")
     bench.set_defaults(func=cmd_bench)
 
     acc = sub.add_parser("classifier-accuracy", help="akurasi klasifikasi pada set berlabel")

@@ -59,8 +59,8 @@ def _banner(settings: Settings, runtime) -> None:
 
 
 async def serve(settings: Settings, definitions, nats=None, work=None, worker=None) -> int:
-    """Run `definitions` here until Ctrl-C or SIGTERM; with `worker` (up), the worker process
-    too, started once this process serves and restarted if it dies."""
+    """Run `definitions` here until Ctrl-C or SIGTERM; with `worker` (up: `embedded.Workers`),
+    the worker processes too, started once this process serves and each restarted if it dies."""
     from .platform.runtime import Runtime
 
     stop = asyncio.Event()
@@ -128,7 +128,7 @@ def _http_and_smtp_ports(args: argparse.Namespace, settings: Settings) -> Ports 
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from .platform.embedded import FRONT, WorkerProcess
+    from .platform.embedded import FRONT, Workers
     from .platform.metricsdir import share_between_processes
     from .platform.keys import load_keys
     from .platform.natsserver import EmbeddedNats, PortTaken
@@ -136,6 +136,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .services import all_definitions
 
     settings = bootstrap.settings_from(args)
+    if getattr(args, "workers", None) is not None:  # the flag over HELPDESK_WORKERS
+        settings = replace(settings, workers=args.workers)
     # Before nats-server starts in the data folder: it and its files are the helpdesk's alone,
     # and a missing or short secret stops here (SecretError) with nothing started.
     load_keys(settings.data_dir)
@@ -159,6 +161,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                        nats_url=users.service_url(nats.host, nats.port),
                        nats_port=nats.port, stream_replicas=1)
     print(f"nats-server (JetStream) berjalan di {nats.url}, data di {nats.store_dir}", flush=True)
+    if settings.workers > 1:
+        print(f"Proses pekerja / worker processes: {settings.workers}", flush=True)
     # Before the runtime imports prometheus_client, and only once the ports are ours (another
     # `up` on this folder keeps its counts): the worker's figures show on /metrics too.
     if not share_between_processes(settings.data_dir / "metrics"):
@@ -166,6 +170,6 @@ def cmd_up(args: argparse.Namespace) -> int:
               " front process only.", file=sys.stderr)
     try:
         return eventloop.run(serve(settings, all_definitions(), nats, work=FRONT,
-                                   worker=WorkerProcess(settings)))
+                                   worker=Workers(settings, settings.workers)))
     finally:
         nats.stop()

@@ -22,6 +22,7 @@ Count = Annotated[int, msgspec.Meta(ge=1)]
 Positive = Annotated[float, msgspec.Meta(gt=0)]
 Seconds = Positive
 Replicas = Annotated[int, msgspec.Meta(ge=1, le=5)]  # JetStream allows at most 5
+WorkerCount = Annotated[int, msgspec.Meta(ge=1, le=4)]  # `up`'s four background services
 _URLS = r"(nats|tls|ws|wss)://[^\s,]+"
 NatsUrl = Annotated[str, msgspec.Meta(pattern=rf"^\s*{_URLS}(\s*,\s*{_URLS})*\s*$")]
 DatabaseUrl = Annotated[str, msgspec.Meta(pattern=r"^(|postgres(ql)?://.*)$")]
@@ -49,6 +50,7 @@ ENV = {
     "stream_max_age_days": "HELPDESK_STREAM_MAX_AGE_DAYS",
     "stream_max_bytes": "HELPDESK_STREAM_MAX_BYTES",
     "mail_domain": "HELPDESK_MAIL_DOMAIN", "mail_from": "HELPDESK_MAIL_FROM",
+    "workers": "HELPDESK_WORKERS",
 }
 FLAGS = {"nats_url": "--nats", "database_url": "--database"}  # the others: --field-name
 # What a URL must look like, said instead of the pattern it failed.
@@ -94,6 +96,9 @@ class Settings:
     smtp_port: Port | None = None  # intake's SMTP listener; None = no listener
     # The port `up` starts its embedded nats-server on (`run` connects to `nats_url`).
     nats_port: Port = 4222
+    # `up`'s worker processes for the services after `classified` (platform/embedded.py):
+    # each background service runs in one of them; at most 4, the number of those services.
+    workers: WorkerCount = 1
     # Tracked consumers: attempts before a message becomes a dead letter, and backoff bounds.
     max_attempts: Count = 5
     retry_base_delay: Seconds = 0.5

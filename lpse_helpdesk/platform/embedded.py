@@ -13,6 +13,16 @@ about 80 MB each. Two processes use both cores within the memory target:
 Both open the same stores (SQLite files in the data folder, or PostgreSQL), as replicas of a
 service do: the front records staff actions, the worker records what it consumes, and each
 publishes its store's outbox (a shared position; JetStream drops a repeat by its msg id).
+
+With `workers` > 1 (`up --workers N`, `HELPDESK_WORKERS`) the background services are split
+over N worker processes (`worker_groups`), each service in exactly one of them: its consumers,
+its timers (escalation's SLA clock, desk's retention, notify's sender) and its store's writes
+run in one process, as with one worker, so a ticket's events are still projected in stream
+order, each mail is sent by one sender and each timer runs once. What a split buys is cores:
+one worker process is bound by its interpreter (one core), and the services' work after
+`classified` is several times the front's (docs/performance.md). Replicas of one service on a
+shared durable consumer (as `run SERVICE` on several machines) are not used here: notify's
+sender and the timers would then run twice.
 """
 
 from __future__ import annotations
@@ -66,6 +76,28 @@ def _worker_main(settings: Settings, names: tuple[str, ...], log_level: str, rea
     eventloop.run(main())
 
 
+# The background services over N worker processes. CPU a ticket, each service alone in a
+# worker (`bench --rate 500 --workers 4`, /proc): notify 3.4 ms (two mails and their outcome
+# events), desk 2.0 ms (the projection of every event), escalation 1.0, faq_publisher 0.65.
+# So with two, notify has one and the rest the other; desk, whose projection is what the
+# reporter and the staff queue show, never shares a process with notify's mail rounds.
+GROUPS = {
+    1: (BACKGROUND,),
+    2: (("desk", "escalation", "faq_publisher"), ("notify",)),
+    3: (("desk",), ("notify",), ("escalation", "faq_publisher")),
+    4: (("desk",), ("notify",), ("escalation",), ("faq_publisher",)),
+}
+MAX_WORKERS = len(GROUPS)
+
+
+def worker_groups(count: int) -> tuple[tuple[str, ...], ...]:
+    """The services of each of `count` worker processes: every background service in exactly
+    one (`count` beyond the number of services gives no more processes)."""
+    if count < 1:
+        raise ValueError(f"workers: {count} < 1")
+    return GROUPS[min(count, MAX_WORKERS)]
+
+
 QUICK_DEATH = 60.0  # seconds: a worker that dies sooner counts as not having started well
 
 
@@ -96,7 +128,7 @@ class WorkerProcess:
         self._process = self._context.Process(
             target=_worker_main,
             args=(self.settings, self.names, self.log_level, self._ready, self._stop),
-            name="lpse-helpdesk-worker", daemon=False)
+            name=f"lpse-helpdesk-worker[{'+'.join(self.names)}]", daemon=False)
         self._process.start()
         self._started_at = time.monotonic()
 
@@ -149,7 +181,7 @@ class WorkerProcess:
             delay = self.restart_delay(base_delay)
             log_event(log, "proses pekerja mati; dimulai lagi", logging.WARNING,
                       exitcode=self._process.exitcode, restarts=self.restarts + 1,
-                      retry_in=delay)
+                      retry_in=delay, services=list(self.names))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
             if stop.is_set():
@@ -158,13 +190,61 @@ class WorkerProcess:
             try:
                 await self.started()
             except RuntimeError as exc:
-                log_event(log, "proses pekerja gagal dimulai lagi", logging.ERROR, error=str(exc))
+                log_event(log, "proses pekerja gagal dimulai lagi", logging.ERROR, error=str(exc),
+                          services=list(self.names))
+
+    def request_stop(self) -> None:
+        """Ask it to stop in order (its consumers finish their batch), without waiting."""
+        if self._stop is not None:
+            self._stop.set()
 
     def stop(self, timeout: float = 30.0) -> None:
         if self._process is None:
             return
-        self._stop.set()
+        self.request_stop()
         self._process.join(timeout)
         if self._process.is_alive():
             self._process.kill()
             self._process.join(5)
+
+
+class Workers:
+    """`count` worker processes (`worker_groups`), started, watched and stopped together; each
+    is a `WorkerProcess` and is restarted on its own when it dies."""
+
+    def __init__(self, settings: Settings, count: int = 1, log_level: str = "INFO"):
+        self.processes = [WorkerProcess(settings, names, log_level)
+                          for names in worker_groups(count)]
+
+    @property
+    def pids(self) -> list[int | None]:
+        return [p.pid for p in self.processes]
+
+    @property
+    def restarts(self) -> int:
+        return sum(p.restarts for p in self.processes)
+
+    async def started(self, timeout: float = 60.0) -> None:
+        """All started at once (from this thread: see `WorkerProcess.start`), then waited for."""
+        for process in self.processes:
+            process.start()
+        for process in self.processes:
+            await asyncio.to_thread(process.wait_ready, timeout)
+
+    def status(self) -> str:
+        """For /ready: "ok", or which services' worker is not working."""
+        for process in self.processes:
+            if process.status() != "ok":
+                return f"{process.status()}: {'+'.join(process.names)}"
+        return "ok"
+
+    async def watch(self, stop: asyncio.Event, interval: float = 1.0,
+                    base_delay: float = 1.0) -> None:
+        await asyncio.gather(*(p.watch(stop, interval, base_delay) for p in self.processes))
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Every worker asked first, then each waited for: they stop side by side."""
+        for process in self.processes:
+            process.request_stop()
+        for process in self.processes:
+            process.stop(timeout)
