@@ -8,6 +8,7 @@ sender have caught up, and measures disk and memory.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -41,7 +42,7 @@ class _DropMail:
     """aiosmtpd handler: the history's mails are taken and dropped (what a mail server does
     for the bench), so notify works them off as it would in production."""
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
+    async def handle_DATA(self, server, session, envelope):
         return "250 OK"
 
 
@@ -99,6 +100,23 @@ async def _mails_sent(store, timeout: float) -> int:
         await asyncio.sleep(0.5)
 
 
+def fast_path() -> bool:
+    """The fast fill before the services start (`benchpast`), unless
+    HELPDESK_BENCH_HISTORY_PATH=app asks for the in-process fill while they run (`benchfill`)."""
+    return os.environ.get("HELPDESK_BENCH_HISTORY_PATH", "fast") != "app"
+
+
+async def fill_before_start(settings, standards, tickets: int, nats_dir: Path) -> dict:
+    """The fast fill (`benchpast.fill_offline`), with the staff accounts, before the services
+    start; disk bytes measured around it."""
+    from .benchpast import fill_offline
+
+    before = await asyncio.to_thread(folder_bytes, settings.data_dir, nats_dir)
+    done = await fill_offline(settings, standards, tickets, staff=add_staff)
+    done["disk_before"] = before
+    return done
+
+
 class History:
     """The filled history: its figures, and what the timed reads need (tickets, tokens)."""
 
@@ -106,24 +124,29 @@ class History:
         self.figures, self.numbers, self.tokens = figures, numbers, tokens
 
 
-async def fill(runtime, settings, tickets: int, nats_dir: Path) -> History:
-    """Fill `tickets` of history into the running helpdesk and wait until every consumer has
-    it; disk bytes per ticket are the stores' and the stream's growth over the history."""
+async def fill(runtime, settings, tickets: int, nats_dir: Path,
+               made: dict | None = None) -> History:
+    """Fill `tickets` of history into the running helpdesk (or take `made`, the fast fill's
+    result from before it started) and wait until every consumer has it; disk bytes per
+    ticket are the stores' and the stream's growth over the history."""
     from urllib.parse import urlparse
 
     import httpx
     from aiosmtpd.controller import Controller
 
-    await asyncio.to_thread(add_staff, runtime.service("desk").store, runtime.standards)
-    before = await asyncio.to_thread(folder_bytes, settings.data_dir, nats_dir)
+    if made is None:
+        await asyncio.to_thread(add_staff, runtime.service("desk").store, runtime.standards)
+    before = (made["disk_before"] if made is not None
+              else await asyncio.to_thread(folder_bytes, settings.data_dir, nats_dir))
     base = f"http://{settings.http_host}:{settings.http_port}"
     sink = Controller(_DropMail(), hostname="127.0.0.1", port=urlparse(settings.smtp_url).port)
     sink.start()
     try:
-        started = time.monotonic()
+        started = time.monotonic() - (made["seconds"] if made is not None else 0.0)
         # In this process, without HTTP, through each service's own application layer
         # (`benchfill.fill_direct`); the staff's tokens for the timed reads over HTTP.
-        done = await fill_direct(runtime, settings.nats_url, tickets)
+        done = made if made is not None else await fill_direct(runtime, settings.nats_url,
+                                                                tickets)
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
             done["tokens"] = await login(http)
         caught_up = await drained(settings.nats_url, timeout=600)
@@ -136,6 +159,9 @@ async def fill(runtime, settings, tickets: int, nats_dir: Path) -> History:
     stream = await asyncio.to_thread(folder_bytes, nats_dir)
     figures = {"history_tickets": tickets, "history_fill_s": round(elapsed, 1),
                "history_posts_s": round(done["seconds"], 1), "history_caught_up": caught_up,
+               "history_path": "app" if made is None else "fast",
+               **{f"history_{k}": done[k] for k in ("steps", "events", "stream_kept")
+                  if k in done},
                "history_mails_waiting": mails_left, "history_conflicts": done["conflicts"],
                "disk_bytes_per_ticket": round((after - before) / tickets),
                "disk_bytes_total": after, "disk_stream_bytes": stream}

@@ -103,3 +103,61 @@ def test_fill_by_phases_stores_the_same_events_as_one_life_at_a_time(tmp_path, n
                 assert desk_row(desk, alone) == desk_row(desk, phased), i
 
     asyncio.run(scenario())
+
+
+async def _mails_waiting(store) -> int:
+    sql = f"SELECT COUNT(*) FROM {store.prefix}_mails WHERE status IN ('pending', 'delivered')"
+    return (await asyncio.to_thread(store.query, sql))[0][0]
+
+
+def test_fast_fill_before_start_is_the_same_data_and_nothing_runs_twice(tmp_path, nats_server,
+                                                                      sink):
+    """`benchpast.fill_offline` (services offline, the bus played in-process, before the
+    helpdesk starts): each kind of life has the same events and desk row as the same life made
+    over HTTP afterwards; the started helpdesk relays, handles and mails nothing of it again."""
+    from lpse_helpdesk import benchpast
+    from lpse_helpdesk.standards import load_standards
+
+    settings = make_settings(tmp_path, nats_server.url, smtp_url=sink.url)
+    standards = load_standards()
+    done = asyncio.run(benchpast.fill_offline(settings, standards, TICKETS, staff=add_staff))
+    assert done["conflicts"] == 0 and len(done["numbers"]) == TICKETS
+    assert done["stream_last_seq"] == done["events"]
+
+    async def scenario():
+        import nats
+
+        async with running_helpdesk(settings, standards=standards) as hd:
+            desk = hd.runtime.service("desk").store
+            notify = hd.runtime.service("notify").store
+            await asyncio.sleep(3)  # relays and consumers have run a few rounds
+            nc = await nats.connect(settings.nats_url)
+            js = nc.jetstream()
+            assert (await js.stream_info("TICKETS")).state.last_seq == done["events"]
+            infos = await js.consumers_info("TICKETS")
+            assert infos and all(i.num_pending == 0 and i.num_ack_pending == 0 and
+                                 i.delivered.stream_seq in (0, done["events"]) for i in infos)
+            await nc.close()
+            assert await _mails_waiting(notify) == 0 and sink.messages == []
+            for i, (unit, number) in enumerate(done["numbers"]):
+                life = benchfill.plan(i)
+                types = {e["type"] for e in events_of(desk, number)}
+                for step, tag in DESK_STEPS.items():
+                    assert (tag in types) == getattr(life, step), (i, step, types)
+            kinds = {benchfill.plan(i)[3:]: i for i in reversed(range(TICKETS))}
+            for i in kinds.values():
+                fast = done["numbers"][i][1]
+                alone = await one_life(str(hd.http.base_url), settings.nats_url,
+                                       benchfill.plan(i))
+                for _ in range(100):  # its mails sent and their events projected
+                    if await _mails_waiting(notify) == 0:
+                        break
+                    await asyncio.sleep(0.1)
+                await benchfill.caught_up(settings.nats_url)
+                assert events_of(desk, alone) == events_of(desk, fast), i
+                assert desk_row(desk, alone) == desk_row(desk, fast), i
+            # Mails went out for the new tickets only, none for the history's.
+            sent = " ".join(str(m["Subject"]) for _, m in sink.messages)
+            assert sink.messages and not any(n in sent for _, n in done["numbers"])
+
+    asyncio.run(scenario())
