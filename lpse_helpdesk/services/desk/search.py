@@ -3,9 +3,10 @@
 Read from the desk's state rows (`views.py`): `search_text` holds the ticket's number, subject,
 description and the reporter's name, e-mail and organisation, case-folded by Python when the
 row is written, so one `LIKE` per word of the query matches alike on SQLite and PostgreSQL
-(whose own `lower()` would differ on non-ASCII letters). Every word must occur somewhere. A
-unit's tickets number in the thousands a year: a scan of its rows is a few milliseconds (see
-README, "Cari tiket"), so no full-text index is kept.
+(whose own `lower()` would differ on non-ASCII letters). Every word must occur somewhere.
+The indexes that serve it (`readindex.py`): on SQLite one holding the unit's tickets newest
+first with this column and every filter, so the page reads no table row but its own and the
+count reads one index entry per ticket of the unit; on PostgreSQL a trigram index.
 
 The order is stable: newest received first, the number breaking ties, so a page shows the same
 tickets however often it is read while nothing is received.
