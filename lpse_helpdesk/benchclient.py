@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 
 from .benchreport import say
 from .platform import eventloop
+from .schemas.codec import TICKET_HEADER
 
 REPORTER_EMAIL = "penguji@contoh.co.id"
 BODY = {"tenant": "batubara", "channel": "web",
@@ -91,12 +92,13 @@ async def _post_and_time(host, port, nats_url, tickets, concurrency, progress, r
     nc = await nats.connect(nats_url)
 
     async def on_event(msg):
-        _, _, _, ticket, name = msg.subject.split(".")
+        name = msg.subject.rsplit(".", 1)[1]
+        ticket = (msg.headers or {}).get(TICKET_HEADER, "")
         (classified_at if name == "classified" else received_at)[ticket] = time.monotonic()
 
     # Both stages, so that a slow tail can be told apart: intake's HTTP answer, its relay to
     # the bus (`received`), and triage's decision (`classified`).
-    subscriptions = [await nc.subscribe(f"helpdesk.*.ticket.*.{name}", cb=on_event)
+    subscriptions = [await nc.subscribe(f"helpdesk.*.ticket.{name}", cb=on_event)
                      for name in ("received", "classified")]
     await nc.flush()
     payload = json.dumps(BODY).encode()

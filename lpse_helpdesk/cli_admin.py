@@ -91,9 +91,10 @@ def _republish(args: argparse.Namespace, settings: Settings, store: ServiceStore
                                        settings.nats_ca_file) as nc:
             js = nc.jetstream()
 
-            async def publish(subject: str, body: bytes, msg_id: str) -> bool:
+            async def publish(subject: str, body: bytes, msg_id: str, headers=None) -> bool:
                 ack = await js.publish(subject, body, stream=STREAM,
-                                       headers={"Nats-Msg-Id": msg_id}, timeout=5)
+                                       headers={"Nats-Msg-Id": msg_id, **(headers or {})},
+                                       timeout=5)
                 return bool(ack.duplicate)
 
             limit = min(settings.max_body_bytes, nc.max_payload - 1024)

@@ -32,6 +32,7 @@ from nats.js.api import (
 from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 
 from ..schemas import STREAM, STREAM_SUBJECTS
+from ..schemas.codec import publish_headers
 from ..workflow.guard import BUCKET as DECISIONS_BUCKET
 from ..workflow.guard import DECISIONS_TTL_S
 from .attachments import BUCKET as ATTACHMENTS_BUCKET
@@ -178,10 +179,12 @@ async def connect_with_retry(broker: NatsBroker, stop: asyncio.Event, url: str) 
     return False
 
 
-async def publish_event(broker: NatsBroker, subject: str, body: bytes, event_id: str) -> bool:
-    """Publish one stored event to JetStream; True when the stream dropped it as a duplicate."""
+async def publish_event(broker: NatsBroker, subject: str, body: bytes, event_id: str,
+                        headers: dict[str, str] | None = None) -> bool:
+    """Publish one stored event to JetStream; True when the stream dropped it as a duplicate.
+    `headers`: `codec.headers_for(event)`, the ticket (or FAQ entry) it belongs to."""
     ack = await broker.publish(
-        body, subject, headers={"Nats-Msg-Id": event_id}, stream=STREAM, timeout=5.0
+        body, subject, headers=publish_headers(event_id, headers), stream=STREAM, timeout=5.0
     )
     return bool(ack and ack.duplicate)
 
@@ -189,9 +192,11 @@ async def publish_event(broker: NatsBroker, subject: str, body: bytes, event_id:
 _contexts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> its js
 
 
-async def publish_events(broker: NatsBroker, items: list[tuple[str, bytes, str]],
-                         timeout: float = 10.0) -> list[bool]:
+async def publish_events(broker: NatsBroker, items: list[tuple], timeout: float = 10.0,
+                         ) -> list[bool]:
     """Publish stored events in order, pipelined; True for each the stream dropped as a duplicate.
+    Each item is (subject, body, event id) or (subject, body, event id, headers): the headers
+    of `codec.headers_for(event)`, which every event of the helpdesk carries.
 
     Each `publish_async` call writes its message to the connection before the next is made, so
     the stream receives them in the order given (the per-ticket order the consumers rely on);
@@ -210,9 +215,10 @@ async def publish_events(broker: NatsBroker, items: list[tuple[str, bytes, str]]
         # The lock: relays of several services share the context, and its lazy reply-inbox
         # set-up is not safe against concurrent first calls. Writing is quick; acks are not held.
         async with lock:
-            for subject, body, event_id in items:
+            for subject, body, event_id, *extra in items:
                 futures.append(await js.publish_async(
-                    subject, body, stream=STREAM, headers={"Nats-Msg-Id": event_id}))
+                    subject, body, stream=STREAM,
+                    headers=publish_headers(event_id, extra[0] if extra else None)))
         acks_of_all = asyncio.gather(*futures)
         # Cancelled (the relay stopping mid-batch), a gather ends with a CancelledError that
         # `wait_for` never reads; unread, asyncio logged "_GatheringFuture exception was never

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
 
 from ..schemas import InvalidEvent, decode_event, subject_for
+from ..schemas.codec import headers_for
 from .consumer import Handler
 from .outbox import SET_ASIDE
 from .store import IntegrityError, ServiceStore, Write
@@ -62,7 +63,8 @@ def _replay_row(store: ServiceStore, letter: DeadLetter) -> Write:
 
 
 async def republish(store: ServiceStore, letter: DeadLetter,
-                    publish: Callable[[str, bytes, str], Awaitable[bool]], max_bytes: int) -> None:
+                    publish: Callable[[str, bytes, str, dict], Awaitable[bool]],
+                    max_bytes: int) -> None:
     """Publish an event the outbox set aside. Its `Nats-Msg-Id` is the event id, so a crash
     between the publish and the replay row publishes nothing twice within the dedup window."""
     if letter.consumer != SET_ASIDE:
@@ -76,7 +78,7 @@ async def republish(store: ServiceStore, letter: DeadLetter,
         event = decode_event(letter.payload)
     except InvalidEvent as exc:
         raise ReplayFailed(f"event tetap tidak valid, tidak bisa diputar ulang: {exc}") from None
-    await publish(subject_for(event), letter.payload, str(event.event_id))
+    await publish(subject_for(event), letter.payload, str(event.event_id), headers_for(event))
     try:
         store.execute([_replay_row(store, letter)])
     except IntegrityError:

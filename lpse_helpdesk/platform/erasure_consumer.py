@@ -24,5 +24,5 @@ def dead_letter_scrub(service: str, store: ServiceStore, inline: bool = False) -
         privacy_wipe.wipe_soon(store)
         return Decision(writes=[privacy_wipe.dead_letters(store, event.ticket_id)])
 
-    return ConsumerSpec(f"{service}-erasure", subject_filter((PersonalDataErased,))[0],
+    return ConsumerSpec(f"{service}-erasure", tuple(subject_filter((PersonalDataErased,))),
                         on_erased, inline=inline)

@@ -22,14 +22,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from ..schemas import InvalidEvent, decode_event, subject_for
+from ..schemas.codec import headers_for
 from .observability import Metrics, log_event
 from .store import ServiceStore, Write
 
 log = logging.getLogger("lpse_helpdesk.outbox")
 
-Publish = Callable[[str, bytes, str], Awaitable[bool]]  # (subject, body, msg_id) -> duplicate?
-# A batch at once, in order: [(subject, body, msg_id)] -> duplicate? for each.
-PublishBatch = Callable[[list[tuple[str, bytes, str]]], Awaitable[list[bool]]]
+# (subject, body, msg_id, headers) -> duplicate? The headers name the event's ticket
+# (`codec.headers_for`).
+Publish = Callable[[str, bytes, str, dict], Awaitable[bool]]
+# A batch at once, in order: [(subject, body, msg_id, headers)] -> duplicate? for each.
+PublishBatch = Callable[[list[tuple[str, bytes, str, dict]]], Awaitable[list[bool]]]
 SET_ASIDE = "outbox"  # the `consumer` of the dead letters the relay keeps
 # A relay that has failed to move for this long (with events waiting) is reported by /ready.
 STALLED_AFTER_S = 30.0
@@ -155,7 +158,8 @@ class OutboxRelay:
             if aside is not None:
                 set_aside.append(aside)
             else:
-                items.append((subject, notification.state, str(event.event_id)))
+                items.append((subject, notification.state, str(event.event_id),
+                              headers_for(event)))
         if not items:
             duplicates = []
         elif self.publish_batch is not None:

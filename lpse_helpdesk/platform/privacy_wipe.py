@@ -12,6 +12,7 @@ keeps dead rows until a vacuum; its files and WAL are outside the data folder
 
 from __future__ import annotations
 
+import base64
 import logging
 import sqlite3
 import threading
@@ -28,9 +29,28 @@ _lock = threading.Lock()
 
 
 def dead_letters(store: ServiceStore, ticket_id: uuid.UUID) -> Write:
-    """The ticket's dead letters (their payloads and errors may quote it) are deleted."""
-    return Write(f"DELETE FROM {store.prefix}_dead_letters WHERE subject LIKE ?",
-                 (f"%.ticket.{ticket_id}.%",))
+    """The ticket's dead letters (their payloads and errors may quote it) are deleted.
+
+    A subject names no ticket (`codec.subject_for`), so a letter is the ticket's when its
+    payload holds the ticket's id: every event's envelope has it in clear, sealed or not.
+    Letters are few (each is a failure someone must look at), so all are read. The `LIKE` takes
+    the letters kept under the earlier per-ticket subjects."""
+    wanted = str(ticket_id).encode()
+    rows = store.query(f"SELECT consumer, stream_seq, payload FROM {store.prefix}_dead_letters")
+    keys = [f"{consumer}#{seq}" for consumer, seq, payload in rows
+            if wanted in _payload(payload)]
+    sql = f"DELETE FROM {store.prefix}_dead_letters WHERE subject LIKE ?"
+    if keys:
+        sql += (" OR (consumer || '#' || CAST(stream_seq AS TEXT)) IN"
+                f" ({', '.join('?' * len(keys))})")
+    return Write(sql, (f"%.ticket.{ticket_id}.%", *keys))
+
+
+def _payload(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=False)
+    except ValueError:  # not base64 (written by hand): read as it is
+        return text.encode()
 
 
 def sqlite_file(store: ServiceStore) -> Path | None:

@@ -40,6 +40,7 @@ from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
 from ..schemas import STREAM
+from ..schemas.codec import headers_for, publish_headers
 from .bus import COMPLETE_FROM
 from .outbox import SET_ASIDE, OutboxRelay
 from .store import ServiceStore, Write
@@ -58,6 +59,7 @@ class Item(NamedTuple):
     subject: str
     body: bytes
     event_id: str
+    headers: dict  # `codec.headers_for`: the ticket (FAQ entry) the event belongs to
 
 
 @dataclass
@@ -97,7 +99,7 @@ def store_events(store: ServiceStore, upto: int, limit: int, set_aside: list[Wri
                 set_aside.append(aside)
                 continue
             yield Item(event.occurred_at, notification.id, subject, notification.state,
-                       str(event.event_id))
+                       str(event.event_id), headers_for(event))
         if len(page) < PAGE:
             return
         after = page[-1].id
@@ -195,7 +197,7 @@ def _keyed(rank: int, name: str, items: Iterator[Item]):
 async def _send(js, batch: list[tuple[str, Item]]) -> asyncio.Future:
     """Write one batch in order (as `bus.publish_events`); the future of all its acks."""
     futures = [await js.publish_async(item.subject, item.body, stream=STREAM,
-                                      headers={"Nats-Msg-Id": item.event_id})
+                                      headers=publish_headers(item.event_id, item.headers))
                for _, item in batch]
     acks = asyncio.gather(*futures)
     # Read when cancelled or failed with nobody awaiting it: no "exception never retrieved".

@@ -120,10 +120,10 @@ class Runtime:
         if hasattr(app, "metrics"):  # a service that counts its own outcomes (notify's mails)
             app.metrics = self.metrics
 
-        async def publish(subject: str, body: bytes, msg_id: str) -> bool:
-            return await publish_event(self.broker, subject, body, msg_id)
+        async def publish(subject: str, body: bytes, msg_id: str, headers=None) -> bool:
+            return await publish_event(self.broker, subject, body, msg_id, headers)
 
-        async def publish_batch(items: list[tuple[str, bytes, str]]) -> list[bool]:
+        async def publish_batch(items: list[tuple]) -> list[bool]:
             return await publish_events(self.broker, items)
 
         # A service whose work runs in another process records here only what this process's

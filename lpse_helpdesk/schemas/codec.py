@@ -22,8 +22,14 @@ from .faq import FAQ_EVENTS, FaqEvent
 
 STREAM = "TICKETS"
 SUBJECT_PREFIX = "helpdesk"
-# Every ticket and FAQ event of every unit; the `*` is the tenant.
+# Every ticket and FAQ event of every unit; the `*` is the tenant. `>` also holds the
+# earlier per-ticket subjects (`helpdesk.<tenant>.ticket.<id>.<event>`) still in a stream.
 STREAM_SUBJECTS = [f"{SUBJECT_PREFIX}.*.ticket.>", f"{SUBJECT_PREFIX}.*.faq.>"]
+# The subject names the unit and the event, never the ticket: a subject per ticket cost
+# nats-server 1.3-3 KB of memory per ticket for as long as its events stay in the stream
+# (docs/performance.md). The ticket (or FAQ entry) is named by a header on every message.
+TICKET_HEADER = "Helpdesk-Ticket"
+FAQ_HEADER = "Helpdesk-Faq-Entry"
 
 _encoder = msgspec.json.Encoder()
 # One decoder for everything on the bus: ticket events and FAQ entry events.
@@ -70,9 +76,23 @@ def event_name(event) -> str:
 
 
 def subject_for(event) -> str:
+    """`helpdesk.<tenant>.ticket.<event>` (`helpdesk.<tenant>.faq.<event>`): the event name is
+    the last token, so a consumer filters on the types it handles."""
+    kind = "faq" if isinstance(event, FaqEvent) else "ticket"
+    return f"{SUBJECT_PREFIX}.{event.tenant}.{kind}.{event_name(event)}"
+
+
+def headers_for(event) -> dict[str, str]:
+    """The header naming the event's ticket (or FAQ entry), beside `Nats-Msg-Id`: how a
+    subscriber follows one ticket."""
     if isinstance(event, FaqEvent):
-        return f"{SUBJECT_PREFIX}.{event.tenant}.faq.{event.entry_id}.{event_name(event)}"
-    return f"{SUBJECT_PREFIX}.{event.tenant}.ticket.{event.ticket_id}.{event_name(event)}"
+        return {FAQ_HEADER: str(event.entry_id)}
+    return {TICKET_HEADER: str(event.ticket_id)}
+
+
+def publish_headers(event_id: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The headers of one published event: the dedup id and those of `headers_for`."""
+    return {"Nats-Msg-Id": event_id, **(extra or {})}
 
 
 def subject_filter(event_types: tuple[type[TicketEvent], ...] = (), tenant: str = "*") -> list[str]:
@@ -80,7 +100,11 @@ def subject_filter(event_types: tuple[type[TicketEvent], ...] = (), tenant: str 
     if not event_types:
         return [f"{SUBJECT_PREFIX}.{tenant}.ticket.>"]
     names = [t.__struct_config__.tag.removeprefix("ticket.") for t in event_types]
-    return [f"{SUBJECT_PREFIX}.{tenant}.ticket.*.{name}" for name in names]
+    # The second pattern reads the per-ticket subjects of events published before the ticket
+    # left the subject: a stream keeps them up to its max age (or until `stream refill
+    # --purge`), and a consumer behind at the upgrade, or a rebuild, still needs them.
+    return [f"{SUBJECT_PREFIX}.{tenant}.ticket.{name}" for name in names] + [
+        f"{SUBJECT_PREFIX}.{tenant}.ticket.*.{name}" for name in names]
 
 
 def new_envelope(ticket_id: uuid.UUID, tenant: str, at: datetime | None = None) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 import msgspec
 
 from . import sealing
-from .codec import STREAM, STREAM_SUBJECTS, SUBJECT_PREFIX
+from .codec import FAQ_HEADER, STREAM, STREAM_SUBJECTS, SUBJECT_PREFIX, TICKET_HEADER
 from .events import ALL_EVENTS, OWNERS, SCHEMA_VERSION
 from .faq import FAQ_EVENTS
 
@@ -54,20 +54,23 @@ def asyncapi() -> dict:
         kind, short = tag.split(".", 1)
         name = short if kind == "ticket" else f"faq_{short}"
         key = "ticket_id" if kind == "ticket" else "entry_id"
+        header = TICKET_HEADER if kind == "ticket" else FAQ_HEADER
+        what = "ticket" if kind == "ticket" else "FAQ entry"
         messages[name] = {
             "name": tag,
             "title": tag,
             "summary": (event_type.__doc__ or "").strip().splitlines()[0] if event_type.__doc__ else tag,
             "contentType": "application/json",
-            "headers": {"type": "object", "properties": {
-                "Nats-Msg-Id": {"type": "string", "description": "= event_id (dedup)"}}},
+            "headers": {"type": "object", "required": ["Nats-Msg-Id", header], "properties": {
+                "Nats-Msg-Id": {"type": "string", "description": "= event_id (dedup)"},
+                header: {"type": "string", "format": "uuid",
+                         "description": f"= {key}: the {what} the event belongs to"}}},
             "payload": {"$ref": f"#/components/schemas/{event_type.__name__}"},
         }
         channels[name] = {
-            "address": f"{SUBJECT_PREFIX}.{{tenant}}.{kind}.{{{key}}}.{short}",
+            "address": f"{SUBJECT_PREFIX}.{{tenant}}.{kind}.{short}",
             "parameters": {
                 "tenant": {"description": "unit id: batubara, lampung, tuban, basarnas, batam"},
-                key: {"description": f"UUID of the {'ticket' if kind == 'ticket' else 'FAQ entry'}"},
             },
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
         }
@@ -85,7 +88,14 @@ def asyncapi() -> dict:
             "description": (
                 f"All events are stored in the JetStream stream `{STREAM}` "
                 f"(subjects {', '.join(STREAM_SUBJECTS)}); JSON bodies with a `type` tag. "
-                "Subscribe with a durable consumer and deduplicate on `event_id`. Reporters' "
+                "Subscribe with a durable consumer and deduplicate on `event_id`. Subjects "
+                "name the unit and the event, not the ticket: every message carries its ticket "
+                f"in the header `{TICKET_HEADER}` (an FAQ entry's in `{FAQ_HEADER}`, the "
+                "envelope's `ticket_id`/`entry_id` too). To follow one ticket, subscribe to "
+                f"`{SUBJECT_PREFIX}.<tenant>.ticket.>` and keep the messages whose "
+                f"`{TICKET_HEADER}` is its id. Events published before this scheme have "
+                f"`{SUBJECT_PREFIX}.<tenant>.ticket.<ticket_id>.<event>` and no such header; "
+                "`>` matches both while the stream keeps them (30 days). Reporters' "
                 "personal values are sealed with their ticket's key (member `sealed`, "
                 "docs/privacy.md): a subscriber outside the helpdesk sees placeholders."
             ),

@@ -19,6 +19,7 @@ from lpse_helpdesk.schemas import (
     subject_for,
 )
 from lpse_helpdesk.schemas import events as ev
+from lpse_helpdesk.schemas.codec import headers_for
 from lpse_helpdesk.schemas.export import asyncapi, json_schemas
 
 STAFF = ev.Actor(id="sari", role="helpdesk")
@@ -72,9 +73,8 @@ def test_every_event_round_trips(event_type):
     data = encode_event(event)
     assert json.loads(data)["type"] == event.tag
     assert decode_event(data) == event
-    assert subject_for(event) == (
-        f"helpdesk.batam.ticket.{event.ticket_id}.{event.tag.removeprefix('ticket.')}"
-    )
+    assert subject_for(event) == f"helpdesk.batam.ticket.{event.tag.removeprefix('ticket.')}"
+    assert headers_for(event) == {"Helpdesk-Ticket": str(event.ticket_id)}
 
 
 def test_unknown_tag_is_rejected_naming_the_tag_field():
@@ -130,9 +130,13 @@ def test_json_schema_and_asyncapi_cover_every_event(tmp_path):
     assert {"event_id", "ticket_id", "tenant", "occurred_at", "number"} <= set(received["required"])
     doc = asyncapi()
     assert doc["asyncapi"].startswith("3.")
-    assert doc["channels"]["received"]["address"] == "helpdesk.{tenant}.ticket.{ticket_id}.received"
+    assert doc["channels"]["received"]["address"] == "helpdesk.{tenant}.ticket.received"
+    assert "Helpdesk-Ticket" in doc["components"]["messages"]["received"]["headers"]["required"]
+    assert "Helpdesk-Ticket" in doc["info"]["description"]
     assert doc["operations"]["publish_classified"]["x-owner"] == "triage"
-    assert doc["channels"]["faq_published"]["address"] == "helpdesk.{tenant}.faq.{entry_id}.published"
+    assert doc["channels"]["faq_published"]["address"] == "helpdesk.{tenant}.faq.published"
+    assert "Helpdesk-Faq-Entry" in doc["components"]["messages"]["faq_published"]["headers"][
+        "properties"]
     assert main(["schemas", "--out", str(tmp_path)]) == 0
     written = sorted(p.name for p in tmp_path.iterdir())
     assert "asyncapi.json" in written and "ticket.closed.schema.json" in written

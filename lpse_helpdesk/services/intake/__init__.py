@@ -5,7 +5,7 @@ from ...platform.service import ConsumerSpec, ServiceDefinition
 from ...schemas import subject_filter
 from .application import TABLES, IntakeService
 from .http import routes
-from . import fetch, privacy
+from . import fetch, privacy, ticket_facts
 from .smtp import mail_intake, serve_smtp
 from .uploads import sweep
 
@@ -23,13 +23,17 @@ def tasks(app: IntakeService) -> list:
 
 
 def consumers(app: IntakeService) -> list[ConsumerSpec]:
-    # Only the erasure of a reporter's data: intake decides nothing from the stream.
-    return [ConsumerSpec("intake-privacy", subject_filter(privacy.WATCHED)[0],
-                         privacy.scrubber(app.store), inline=True)]
+    # The erasure of a reporter's data, and the facts a mail reply is judged by
+    # (ticket_facts.py); intake decides nothing else from the stream.
+    return [ConsumerSpec("intake-privacy", tuple(subject_filter(privacy.WATCHED)),
+                         privacy.scrubber(app.store), inline=True),
+            ConsumerSpec(ticket_facts.CONSUMER, tuple(subject_filter(ticket_facts.WATCHED)),
+                         ticket_facts.projector(app.store),
+                         rebuild_tables=ticket_facts.REBUILD_TABLES, inline=True)]
 
 
 SERVICE = ServiceDefinition(
-    name="intake", build=IntakeService, tables=(*TABLES, *privacy.TABLES), routes=routes,
-    tasks=tasks,
+    name="intake", build=IntakeService, tables=(*TABLES, *privacy.TABLES, *ticket_facts.TABLES),
+    routes=routes, tasks=tasks,
     reports=fetch.readiness, consumers=consumers,
 )

@@ -9,7 +9,8 @@ reporter's address; a From header alone proves nothing, anyone can write it.
 notify's Message-IDs are `<lpse.<number>.<mail id>@<domain>>` (notify/threads.py), the mail id
 being `uuid5(MAIL_NAMESPACE, "<event id>:<template>:<recipient>")` (notify/application.py
 `_mail_row`): random per event and derived from the ticket's events, so they are recomputed
-here from the ticket's events on the bus instead of being stored twice.
+here from the ticket's event ids (intake's own, and the others' in `ticket_facts.py`) instead
+of being stored twice.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from importlib.resources import files
 
 import msgspec
 
-from ...platform.natsclient import jetstream
 from ...platform.store import IntegrityError, Stored
-from ...platform.streamread import stream_batches
-from ...schemas import SUBJECT_PREFIX, new_envelope
+from ...schemas import new_envelope
 from ...schemas.api import NewTicket
 from ...schemas.events import AttachmentRef, ReporterFeedback, ReporterReplied, TicketReceived
 from ..notify import threads
 from ..notify.application import MAIL_NAMESPACE
+from . import ticket_facts
 from .application import DuplicateMail, IntakeService
 from .mail import ParsedMail
 
@@ -40,10 +40,6 @@ TEMPLATES = tuple(sorted(
 
 DOCUMENT_FIELDS = ("id_card", "company_npwp", "director_id_card", "request_letter",
                    "company_documents")
-
-
-class _EventId(msgspec.Struct):
-    event_id: uuid.UUID
 
 
 def own_addresses(standards) -> frozenset[str]:
@@ -75,15 +71,12 @@ def sent_ids(event_ids, recipient: str) -> set[str]:
             for event_id in event_ids for template in TEMPLATES}
 
 
-async def bus_event_ids(broker, received: TicketReceived) -> list[str]:
-    """The ids of the ticket's events on the bus (a few dozen at most); BusDown while NATS is
-    not connected."""
-    jetstream(broker)  # BusDown rather than faststream's own error when not connected
-    subject = f"{SUBJECT_PREFIX}.{received.tenant}.ticket.{received.ticket_id}.>"
-    ids = []
-    async for batch in stream_batches(broker.connection, [subject]):
-        ids += [str(msgspec.json.decode(data, type=_EventId).event_id) for _, _, data in batch]
-    return ids
+async def bus_event_ids(broker, store, received: TicketReceived) -> list[str]:
+    """The ids of the other services' events of the ticket (a few dozen at most), from
+    intake's read model (`ticket_facts.py`) once it has caught up with the stream; BusDown
+    while NATS is not connected or the read model lags."""
+    await ticket_facts.caught_up(broker)
+    return await asyncio.to_thread(ticket_facts.event_ids, store, received.ticket_id)
 
 
 def ticket_of(service: IntakeService, number: str, tenant: str) -> tuple[TicketReceived, list]:
@@ -113,7 +106,8 @@ async def hold_reason(service: IntakeService, tenant: str, mail: ParsedMail) -> 
     known = [str(stored.event.event_id) for stored in own]
     if claimed & sent_ids(known, received.reporter.email):
         return None
-    if claimed & sent_ids(await bus_event_ids(service.broker, received), received.reporter.email):
+    if claimed & sent_ids(await bus_event_ids(service.broker, service.store, received),
+                          received.reporter.email):
         return None
     return f"In-Reply-To/References tidak menunjuk surat helpdesk untuk tiket {number}"
 

@@ -11,7 +11,7 @@ from .http import routes
 
 def consumers(app: TriageService) -> list[ConsumerSpec]:
     # Inline: classifying is quick and waits for nothing, and it is what a reporter waits on.
-    return [ConsumerSpec("triage", subject_filter((TicketReceived,))[0], app.on_received,
+    return [ConsumerSpec("triage", tuple(subject_filter((TicketReceived,))), app.on_received,
                          inline=True), dead_letter_scrub("triage", app.store, inline=True)]
 
 
