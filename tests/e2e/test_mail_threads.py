@@ -142,3 +142,26 @@ async def test_a_unit_may_have_staff_decide_on_a_reply_to_a_closed_ticket(
                                   headers={"Authorization": f"Bearer {d.tokens[clerk]}"})).json()
         assert [(h["number"], h["reason"]) for h in held] == [
             (number, f"balasan atas tiket {number} yang sudah ditutup")]
+
+
+async def test_a_reply_is_judged_by_the_tickets_facts_after_its_events_left_the_stream(
+        hd, sink, nats_server):
+    """The stream keeps events for its max age only: intake's own read model still knows the
+    ticket is closed and which mails were sent about it (services/intake/ticket_facts.py)."""
+    import nats
+
+    number, closed, d, clerk = await _closed_by_mail(hd, sink, "Gagal cetak")
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        await js.purge_stream("TICKETS")  # as the max age drops them
+        assert (await js.stream_info("TICKETS")).state.messages == 0
+    finally:
+        await nc.close()
+    reply = mail("batam@lpse.test", "Re: selesai?", "Belum, masih gagal.")
+    reply["In-Reply-To"] = str(closed["Message-ID"])
+    code, text = await send(hd.settings.smtp_port, reply)
+    assert code == 250 and "dibuka kembali" in text, text
+    view = await eventually(lambda: _view(hd, d, clerk, number, "ticket.reopened"),
+                            what="tiket dibuka kembali")
+    assert view["status"] != "closed"
