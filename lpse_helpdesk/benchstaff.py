@@ -30,6 +30,7 @@ FAQ_SEARCHES = ("kata sandi", "dokumen penawaran", "akun penyedia", "jadwal tend
 FAQ_UNITS = ("basarnas", "batubara")  # `[faq] publish = true` in their standards
 # The reporter of the visibility probes: not the load's, whose receipts it counts.
 PROBE_REPORTER = "pemantau@contoh.co.id"
+PROBE_UNIT = "batubara"  # benchclient's BODY: where the probes' tickets go
 SCORES = dict(persyaratan=4, prosedur=3, waktu=4, biaya=4, produk=3, kompetensi=4,
               perilaku=4, pengaduan=3, sarana=3)
 
@@ -104,8 +105,9 @@ async def _timed_reads(base: str, tokens: dict[str, str], numbers: list[tuple[st
     search, `concurrency` requests at a time; meanwhile `_probe` posts tickets and times what
     their reporter sees."""
     draw = random.Random(7)
-    limits = httpx.Limits(max_connections=concurrency + PROBES_AT_ONCE,
-                          max_keepalive_connections=concurrency + PROBES_AT_ONCE)
+    # A connection for each read at once and two for each probe (its view and the queue).
+    limits = httpx.Limits(max_connections=concurrency + 2 * PROBES_AT_ONCE,
+                          max_keepalive_connections=concurrency + 2 * PROBES_AT_ONCE)
     figures = {}
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
         def auth(unit):
@@ -152,7 +154,8 @@ async def _timed_reads(base: str, tokens: dict[str, str], numbers: list[tuple[st
                                   ("dashboard", dashboard), ("faq", faq)):
                 await timed(name, request)
 
-        _, probed = await asyncio.gather(reads(), _probe(http, probes, smtp_port))
+        _, probed = await asyncio.gather(reads(), _probe(http, probes, smtp_port,
+                                                         auth(PROBE_UNIT)))
     figures.update(probed)
     return figures
 
@@ -168,15 +171,18 @@ def _spread(name: str, times: list[float]) -> dict:
             f"{name}_p99_ms": round(_percentile(times, 99), 1)}
 
 
-async def _probe(http: httpx.AsyncClient, probes: int, smtp_port: int) -> dict:
+async def _probe(http: httpx.AsyncClient, probes: int, smtp_port: int, staff: dict) -> dict:
     """`probes` tickets posted through intake's API (`PROBES_AT_ONCE` at a time) while the
     reads run: for each, the time from the start of its POST until the reporter's view
-    (`GET /api/v1/tickets/{number}?token=`, asked every `POLL_S`) shows its category, and
-    until its receipt mail reaches a real SMTP listener."""
+    (`GET /api/v1/tickets/{number}?token=`, asked every `POLL_S`) shows its category, until
+    the staff queue's newest page (`staff`'s login) lists it with its category, and until its
+    receipt mail reaches a real SMTP listener."""
     from .benchclient import BODY, ReceiptSink
 
     body = {**BODY, "reporter": {"name": "Pemantau", "email": PROBE_REPORTER}}
     visible: list[float] = []
+    queued: list[float] = []
+    newest = {"tenant": PROBE_UNIT, "sort": "received_at", "order": "desc", "limit": 20}
     sent: dict[str, float] = {}
     next_probe = iter(range(probes))
     with ReceiptSink(smtp_port, PROBE_REPORTER) as sink:
@@ -187,16 +193,23 @@ async def _probe(http: httpx.AsyncClient, probes: int, smtp_port: int) -> dict:
                 if r.status_code != 201:
                     raise RuntimeError(f"tiket pemantau: {r.status_code} {r.text[:200]}")
                 created = r.json()
-                sent[created["number"]] = at
-                while time.monotonic() - at < 120:
-                    v = await _send(http, "GET", f"/api/v1/tickets/{created['number']}",
-                                    params={"token": created["access_token"]})
-                    if v.status_code == 200 and v.json().get("category"):
-                        visible.append((time.monotonic() - at) * 1000)
-                        break
-                    await asyncio.sleep(POLL_S)
-                else:
-                    raise RuntimeError(f"kategori {created['number']} tidak tampil bagi pelapor")
+                sent[number := created["number"]] = at
+                view = (f"/api/v1/tickets/{number}", {"token": created["access_token"]}, None)
+                queue = ("/api/v1/queues", newest, staff)
+                await asyncio.gather(  # each asked every POLL_S, side by side
+                    until_shown(at, view, visible, lambda j: bool(j.get("category"))),
+                    until_shown(at, queue, queued, lambda j: any(
+                        i["number"] == number and i.get("category") for i in j)))
+
+        async def until_shown(at: float, request: tuple, times: list, shown) -> None:
+            url, params, headers = request
+            while time.monotonic() - at < 120:
+                r = await _send(http, "GET", url, params=params, headers=headers)
+                if r.status_code == 200 and shown(r.json()):
+                    times.append((time.monotonic() - at) * 1000)
+                    return
+                await asyncio.sleep(POLL_S)
+            raise RuntimeError(f"{url}: tiket pemantau tidak tampil dalam 120 detik")
 
         await asyncio.gather(*(worker() for _ in range(PROBES_AT_ONCE)))
         deadline = time.monotonic() + 120
@@ -206,7 +219,8 @@ async def _probe(http: httpx.AsyncClient, probes: int, smtp_port: int) -> dict:
         arrived, _ = sink.snapshot()
     receipts = [(arrived[n] - at) * 1000 for n, at in sent.items() if n in arrived]
     return {"visible_tickets": len(visible), "visible_receipts": len(receipts),
-            **_spread("visible", visible), **_spread("visible_receipt", receipts)}
+            **_spread("visible", visible), **_spread("visible_queue", queued),
+            **_spread("visible_receipt", receipts)}
 
 
 def reads_main(base: str, tokens: dict, numbers: list, requests: int, concurrency: int,
