@@ -9,9 +9,10 @@ reopens tickets) would decide again.
 A consumer that declares a bulk projection (`ConsumerSpec.bulk`: desk's view) is rebuilt here
 instead (`rebuild_in_bulk`): the stream is read a pull at a time while each pull's rows are
 written with executemany, each ticket folded once, all in one transaction with the tracking
-rows, and the durable consumer set to resume after the rebuilt point. Memory holds a few pulls
-and what the projection keeps (a bounded window), not the stream. That works for a consumer that also decides,
-because only its projection is rebuilt (see `bulk_rebuild`).
+rows, and the durable consumer set to resume after the rebuilt point. The command reads the
+stream in a child process (`streamproc.py`) while this one decodes, folds and writes. Memory
+holds a few pulls and what the projection keeps (a bounded window), not the stream. That works
+for a consumer that also decides, because only its projection is rebuilt (see `bulk_rebuild`).
 """
 
 from __future__ import annotations
