@@ -109,7 +109,8 @@ async def test_event_redelivered_after_a_crash_sends_no_second_mail(hd, sink, na
     await eventually(lambda: len(sink.messages) == 2, what="dua surat")
     consumer = hd.runtime.service("notify").consumers[0]
     nc = await nats.connect(nats_server.url)
-    msg = await nc.jetstream().get_last_msg("TICKETS", f"helpdesk.batubara.ticket.{t['id']}.received")
+    msg = await nc.jetstream().get_last_msg("TICKETS", "helpdesk.batubara.ticket.received")
+    assert msg.headers["Helpdesk-Ticket"] == t["id"]
     await nc.close()
     # The same delivery again, as after a crash between deciding and acking.
     assert await consumer.process(msg.subject, msg.data, msg.seq, attempt=2) == "duplicate"

@@ -73,8 +73,8 @@ async def test_oversize_post_gets_413_and_an_event_the_bus_cannot_carry_is_set_a
         assert await _category(hd, big) is None
 
         # Replayed once the bus takes it again: the ticket flows, and only once.
-        async def publish(subject, body, msg_id):
-            return await publish_event(hd.runtime.broker, subject, body, msg_id)
+        async def publish(subject, body, msg_id, headers=None):
+            return await publish_event(hd.runtime.broker, subject, body, msg_id, headers)
 
         with pytest.raises(deadletters.ReplayFailed, match="masih terlalu besar"):
             await deadletters.republish(intake.store, letter, publish, 1_500)
