@@ -41,7 +41,11 @@ def _events(i: int, ticket_id, unit: str):
     from lpse_helpdesk.benchstaff import DOCUMENTS, SCORES
     from lpse_helpdesk.schemas import events as ev
     from lpse_helpdesk.schemas import new_envelope
-    from lpse_helpdesk.schemas.desk_events import SurveySubmitted, TicketClosed, TicketReplied
+    from lpse_helpdesk.schemas.desk_events import (
+        SurveySubmitted,
+        TicketClosed,
+        TicketReplied,
+    )
     from lpse_helpdesk.schemas.survey import SkmScores
 
     life = plan(i)
@@ -180,8 +184,7 @@ def inner(folder: Path, service: str, fresh: bool) -> dict:
     """The rebuild in this process (as `cmd_rebuild` runs it), timed from the first read to the
     last commit, without the command's start-up; for profiling (py-spy, cProfile) too."""
     from lpse_helpdesk import bootstrap
-    from lpse_helpdesk.platform import eventloop
-    from lpse_helpdesk.platform import rebuild
+    from lpse_helpdesk.platform import eventloop, rebuild
     from lpse_helpdesk.settings import Settings
 
     if fresh:  # into an empty store, as the bench's rebuild (else the old rows are deleted first)

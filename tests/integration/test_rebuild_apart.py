@@ -6,13 +6,13 @@ from __future__ import annotations
 import nats
 import pytest
 from nats.js.api import StreamConfig
+from test_rebuild import desk_store, rows, synthetic_messages
 
 from lpse_helpdesk.platform import rebuild, streamproc, streamread
 from lpse_helpdesk.platform.natsserver import free_port
 from lpse_helpdesk.schemas import STREAM, STREAM_SUBJECTS
 from lpse_helpdesk.settings import Settings
 from lpse_helpdesk.standards import load_standards
-from test_rebuild import desk_store, rows, synthetic_messages
 
 
 async def test_the_rows_of_a_read_apart_are_those_of_the_read_here(tmp_path, nats_server,

@@ -9,7 +9,13 @@ import uuid
 import pytest
 
 from lpse_helpdesk.platform.rebuilddecode import StreamDecoder
-from lpse_helpdesk.schemas import InvalidEvent, decode_event, encode_event, new_envelope, sealing
+from lpse_helpdesk.schemas import (
+    InvalidEvent,
+    decode_event,
+    encode_event,
+    new_envelope,
+    sealing,
+)
 from lpse_helpdesk.schemas import events as ev
 from lpse_helpdesk.schemas.codec import encode_plain
 from lpse_helpdesk.schemas.desk_events import TicketReplied
