@@ -82,3 +82,30 @@ def test_only_other_services_events_are_kept_by_id_and_a_repeat_changes_nothing(
     assert sorted(ticket_facts.event_ids(store, ticket.ticket_id)) == sorted(
         str(e.event_id) for e in ticket.events[1:])
     assert ticket_facts.status_of(store, Ticket().ticket_id) is None
+
+
+def test_an_erased_tickets_dead_letters_are_found_by_the_id_in_their_payload(tmp_path):
+    import base64
+    import uuid
+
+    from lpse_helpdesk.platform import privacy_wipe
+    from lpse_helpdesk.platform.store import Write
+    from lpse_helpdesk.schemas import encode_event
+
+    store = ServiceStore("triage", Settings(data_dir=tmp_path), ())
+    erased, other = Ticket(), Ticket()
+    legacy = uuid.uuid4()
+    letters = [("triage", 1, subject_for(erased.received), encode_event(erased.received)),
+               ("triage", 2, subject_for(other.received), encode_event(other.received)),
+               ("desk-view", 3, f"helpdesk.batam.ticket.{legacy}.received", b"not json"),
+               ("notify", 4, "helpdesk.batam.ticket.received", b"not json")]
+    store.execute([Write(f"INSERT INTO {store.prefix}_dead_letters (consumer, stream_seq,"
+                         " subject, payload, error, attempts, created_at)"
+                         " VALUES (?, ?, ?, ?, 'x', 1, 'now')",
+                         (c, s, subject, base64.b64encode(body).decode()))
+                   for c, s, subject, body in letters])
+    store.execute([privacy_wipe.dead_letters(store, erased.ticket_id),
+                   privacy_wipe.dead_letters(store, legacy)])
+    left = store.query(f"SELECT stream_seq FROM {store.prefix}_dead_letters ORDER BY stream_seq")
+    assert [row[0] for row in left] == [2, 4]
+    store.close()
