@@ -8,8 +8,8 @@ publishes the events of `--tickets` tickets as the services make them: each tick
 `benchfill.plan`'s draw (received, classified, the receipt mail, a reply, an escalation and its
 answer, the close and its mail, the survey), every event encoded with the codec (personal fields
 sealed with keys in DIR/keys.sqlite, as the services seal them) and published with
-`bus.publish_events` on `subject_for`'s subject. Tickets arrive one a minute and live for hours,
-so their events interleave in the stream as a working helpdesk's do.
+`bus.publish_events` on `subject_for`'s subject with `headers_for`'s headers. Tickets arrive one
+a minute and live for hours, so their events interleave in the stream as a working helpdesk's do.
 
 `time` starts the nats-server on DIR/nats again and runs `lpse-helpdesk rebuild desk` against
 it (a child process, the command users run; its data folder is DIR), timing the whole command
@@ -120,6 +120,7 @@ def _server(folder: Path):
 async def _fill(url: str, tickets: int, batch: int = 2000) -> int:
     from lpse_helpdesk.platform.bus import ensure_stream, make_broker, publish_events
     from lpse_helpdesk.schemas import encode_event, subject_for
+    from lpse_helpdesk.schemas.codec import headers_for
 
     broker = make_broker(url)
     await broker.connect()
@@ -127,7 +128,8 @@ async def _fill(url: str, tickets: int, batch: int = 2000) -> int:
         await ensure_stream(broker, max_age_days=0)
         sent, items, started = 0, [], time.monotonic()
         for event in _stream_order(tickets):
-            items.append((subject_for(event), encode_event(event), str(event.event_id)))
+            items.append((subject_for(event), encode_event(event), str(event.event_id),
+                          headers_for(event)))
             if len(items) >= batch:
                 await publish_events(broker, items, timeout=60)
                 sent, items = sent + len(items), []

@@ -49,7 +49,7 @@ class StreamIncomplete(RuntimeError):
     """The stream no longer holds every event: a rebuild from it would miss the oldest."""
 
 
-async def check_complete(js) -> None:
+async def check_complete(js) -> int:
     """Refuse to rebuild from a stream whose oldest messages have left it (its max age, a
     purge): its first sequence is above the one it was complete from (`bus.COMPLETE_FROM`)."""
     info = await js.stream_info(STREAM)
@@ -60,6 +60,7 @@ async def check_complete(js) -> None:
             f"{info.state.first_seq}, lengkap sejak {complete_from}: batas umur atau purge); "
             "jalankan dulu `lpse-helpdesk stream refill --purge` / the stream lost its oldest "
             "events: refill it first")
+    return info.state.messages
 
 
 async def delete_consumers(nats_url: str, names: list[str], tls=None) -> None:
@@ -74,9 +75,8 @@ async def delete_consumers(nats_url: str, names: list[str], tls=None) -> None:
 
 # --- bulk rebuild ------------------------------------------------------------------------------
 # Replaying through the live consumer costs a fetch round trip, a savepoint, a tracking row, a
-# history read and a whole re-fold of the ticket (state and SLA clocks) per event: about
-# 3,000 events/s. The bulk path reads the stream in large batches, folds each ticket once, and
-# writes each table with one executemany, in one transaction.
+# history read and a re-fold of the ticket per event: about 3,000 events/s. The bulk path reads
+# large batches, folds each ticket once, writes each table with executemany, in one transaction.
 
 
 @dataclass
@@ -108,7 +108,7 @@ def _gc_paused():
             gc.enable()
 
 
-PAGE_CACHE_KIB = 48 * 1024  # SQLite's page cache while a rebuild writes (100k tickets: 128 MB no better)
+PAGE_CACHE_KIB = 48 * 1024  # while a rebuild writes (100k tickets: 128 MB gained nothing)
 
 
 @contextlib.contextmanager
@@ -117,9 +117,8 @@ def _page_cache(store: ServiceStore):
 
     Why: the timeline's two indexes (event id, ticket) take rows in random order; with SQLite's
     default 2 MB cache, a rebuild of 100,000 tickets (its indexes about 100 MB) reads index
-    pages back and writes each changed page to the WAL many times before the commit. The cache
-    holds pages only while they are in use, and changes nothing about what is written or when
-    it is durable (the commit is as before)."""
+    pages back and writes each changed page to the WAL many times before the commit. What is
+    written, and when it is durable (the commit), stay as they were."""
     if store.is_postgres:
         yield
         return
@@ -271,6 +270,9 @@ async def reposition_consumer(connection, spec: ConsumerSpec, start_seq: int) ->
                                                          start_seq))
 
 
+APART_FROM = 50_000  # messages from which a child reads (its start costs about a second)
+
+
 async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_url: str,
                           max_body_bytes: int | None = None,
                           progress: Callable[[str, int, int], None] | None = None,
@@ -281,14 +283,15 @@ async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_u
     from .streamproc import rebuild_read_apart
 
     async with command_connection(nats_url, tls) as nc:
-        await check_complete(nc.jetstream())
+        messages = await check_complete(nc.jetstream())
+        apart = tls is None and messages >= APART_FROM
         results = []
         for spec in specs:
             told = None if progress is None else (
                 lambda read, total, name=spec.name: progress(name, read, total))
-            if tls is None:  # the read in a process of its own (`streamproc.py`)
+            if apart:  # the read in a process of its own (`streamproc.py`)
                 result = await rebuild_read_apart(nats_url, store, spec, max_body_bytes, told)
-            else:  # a TLS context does not cross to another process: read here
+            else:  # short, or with a TLS context (it does not cross to a process): read here
                 result = await rebuild_from_stream(nc, store, spec, max_body_bytes, told)
             await reposition_consumer(nc, spec, result.resume_at)
             results.append(result)

@@ -3,11 +3,14 @@ those of the in-process bulk rebuild, and a read that fails keeps the old rows."
 
 from __future__ import annotations
 
+import asyncio
+
 import nats
 import pytest
 from nats.js.api import StreamConfig
 from test_rebuild import desk_store, rows, synthetic_messages
 
+from lpse_helpdesk.cli import main
 from lpse_helpdesk.platform import rebuild, streamproc, streamread
 from lpse_helpdesk.platform.natsserver import free_port
 from lpse_helpdesk.schemas import STREAM, STREAM_SUBJECTS
@@ -54,3 +57,27 @@ async def test_a_read_apart_that_fails_keeps_the_old_rows(tmp_path):
     finally:
         store.close()
 
+
+
+async def test_the_command_reads_a_long_stream_apart(tmp_path, nats_server, monkeypatch):
+    messages = synthetic_messages(3)
+    nc = await nats.connect(nats_server.url)
+    try:
+        await nc.jetstream().add_stream(StreamConfig(name=STREAM, subjects=STREAM_SUBJECTS))
+        for _, subject, data in messages:
+            await nc.jetstream().publish(subject, data)
+    finally:
+        await nc.close()
+
+    async def not_here(*args, **kwargs):
+        raise AssertionError("read in the command's own process")
+
+    monkeypatch.setattr(rebuild, "APART_FROM", len(messages))  # "long" from 6 messages
+    monkeypatch.setattr(rebuild, "rebuild_from_stream", not_here)
+    assert await asyncio.to_thread(main, ["rebuild", "desk", "--data-dir", str(tmp_path),
+                                          "--nats", nats_server.url]) == 0
+    store, _ = desk_store(Settings(data_dir=tmp_path), load_standards())
+    try:
+        assert len(rows(store)["ticket_state"]) == 3
+    finally:
+        store.close()
