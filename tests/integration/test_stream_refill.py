@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import shutil
 
 import nats
@@ -92,6 +93,14 @@ async def test_a_lost_stream_is_refilled_and_desk_rebuilt_to_the_same_tickets(
     assert code == 0 and f"{old.messages:,} messages" in out
     again = await stream_state(nats_server.url)
     assert again.messages == old.messages and again.first_seq == new.last_seq + 1
+    # Each refilled message names its ticket in its header, as the relay publishes it.
+    nc = await nats.connect(nats_server.url)
+    try:
+        first = await nc.jetstream().get_msg(STREAM, again.first_seq)
+    finally:
+        await nc.close()
+    assert first.subject == "helpdesk." + first.subject.split(".")[1] + ".ticket.received"
+    assert first.headers["Helpdesk-Ticket"] == json.loads(first.data)["ticket_id"]
 
     # desk's read model, rebuilt from the refilled stream, is the one it had.
     desk = ServiceStore("desk", settings, definition("desk").tables)
