@@ -66,9 +66,13 @@ def agents(store: ServiceStore, tenant: str, zone, start: date, end: date) -> li
     low, high = reports._bounds(zone, start, end)  # noqa: SLF001 - one module's period rule
     staff = dict(store.query(f"SELECT username, display_name FROM {p}_users"
                              " WHERE tenant = ? AND disabled = 0", (tenant,)))
-    open_assignees = dict(store.query(
-        f"SELECT assignee, COUNT(*) FROM {p}_ticket_state WHERE tenant = ?"
-        " AND status <> 'closed' AND assignee <> '' GROUP BY assignee", (tenant,)))
+    # Grouped in the order of the open tickets' index (`readindex.py`), so SQLite reads it.
+    open_assignees: dict[str, int] = {}
+    for who, count in store.query(
+            f"SELECT assignee, COUNT(*) FROM {p}_ticket_state WHERE tenant = ?"
+            " AND status <> 'closed' AND assignee <> '' GROUP BY tier, category, channel,"
+            " assignee", (tenant,)):
+        open_assignees[who] = open_assignees.get(who, 0) + int(count)
     # The history keeps `occurred_at` as ISO text with its offset: a day of slack each side in
     # SQL, the exact test on the parsed time. Closes by the unit's index of them
     # (`readindex.py`); the closer and the unit are read from the body in SQL.
