@@ -1,4 +1,5 @@
-"""The embedded default (`lpse-helpdesk up`, and `bench`) as two processes on the same stores.
+"""The embedded default (`lpse-helpdesk up`, and `bench`): a front and worker processes on the
+same stores.
 
 Why two: every service in one interpreter is bound by that interpreter (the profiles in
 docs/performance.md), and a ticket's path to `ticket.classified` shared it with the four
