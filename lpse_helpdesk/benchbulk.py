@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -82,6 +83,7 @@ class OfflineHelpdesk:
         self.kept: list[tuple[str, bytes, str]] = []  # (subject, body, event id) to publish
         self.first_kept = 0  # the stream sequence of kept[0]
         self.events = 0
+        self.seconds: dict[str, float] = {}  # where the fill's time went, by consumer or step
 
     def app(self, name: str):
         return self.built[name].app
@@ -140,7 +142,10 @@ class OfflineHelpdesk:
                 mine = [item for item in items if takes(item[0])]
                 if not mine:
                     continue
+                started = time.perf_counter()
                 outcomes = tracked._process_batch(mine)
+                self.seconds[tracked.name] = (self.seconds.get(tracked.name, 0.0)
+                                              + time.perf_counter() - started)
                 bad = [(o[0], o[2]) for o in outcomes if o[0] != "done"]
                 if bad:
                     raise RuntimeError(f"{tracked.name}: {bad[:3]}")
@@ -150,6 +155,14 @@ class OfflineHelpdesk:
     def deliver_mails(self) -> int:
         """Every pending mail delivered as notify's sender records it once the mail server has
         taken it (`_delivered`, then its `notification.sent`), without SMTP."""
+        started = time.perf_counter()
+        try:
+            return self._deliver_mails()
+        finally:
+            self.seconds["mails"] = (self.seconds.get("mails", 0.0)
+                                     + time.perf_counter() - started)
+
+    def _deliver_mails(self) -> int:
         from .platform.store import from_utc_text
 
         notify = self.app("notify")

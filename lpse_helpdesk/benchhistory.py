@@ -160,7 +160,7 @@ async def fill(runtime, settings, tickets: int, nats_dir: Path,
     figures = {"history_tickets": tickets, "history_fill_s": round(elapsed, 1),
                "history_posts_s": round(done["seconds"], 1), "history_caught_up": caught_up,
                "history_path": "app" if made is None else "fast",
-               **{f"history_{k}": done[k] for k in ("steps", "events", "stream_kept")
+               **{f"history_{k}": done[k] for k in ("steps", "events", "stream_kept", "seconds_by")
                   if k in done},
                "history_mails_waiting": mails_left, "history_conflicts": done["conflicts"],
                "disk_bytes_per_ticket": round((after - before) / tickets),

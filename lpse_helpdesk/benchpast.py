@@ -138,7 +138,10 @@ def _make(settings, standards, tickets: int, now: datetime, stream_last: int,
         progress = _Progress("cepat (langkah)", len(steps))
         for window in windows(steps):
             with helpdesk.one_commit():  # each store commits the window once
+                started = time.perf_counter()
                 conflicts += _take(helpdesk, window, made, bodies)
+                helpdesk.seconds["steps"] = (helpdesk.seconds.get("steps", 0.0)
+                                             + time.perf_counter() - started)
                 helpdesk.settle()
             for _ in window:
                 progress.step()
@@ -172,4 +175,5 @@ async def fill_offline(settings, standards, tickets: int, staff=None) -> dict:
     return {"numbers": [(made[i][0], made[i][1]) for i in range(tickets)],
             "access": {made[i][1]: made[i][2] for i in range(tickets)},
             "seconds": time.monotonic() - started, "conflicts": conflicts, "steps": steps,
-            "events": helpdesk.events, **stream}
+            "events": helpdesk.events,
+            "seconds_by": {k: round(v, 1) for k, v in helpdesk.seconds.items()}, **stream}
