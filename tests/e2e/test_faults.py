@@ -44,8 +44,7 @@ CLI = [sys.executable, "-m", "lpse_helpdesk.cli"]
 SERVICES = ("intake", "triage", "desk", "escalation", "notify", "faq_publisher")
 # Every tracked consumer that reads ticket subjects (and so gets the poison message).
 TICKET_CONSUMERS = {("triage", "triage"), ("desk", "desk-view"), ("escalation", "escalation-sla"),
-                    ("notify", "notify"), ("faq_publisher", "faq-drafts"),
-                    ("intake", "intake-facts")}
+                    ("notify", "notify"), ("faq_publisher", "faq-drafts")}
 BURST = 4  # tickets posted at once just before a service is killed
 UNIT_BOX = "lpse@batam.go.id"  # Kota Batam's helpdesk_email (lpse_helpdesk/standards/data/batam.toml)
 

@@ -54,7 +54,6 @@ def project(store, events):
 
 
 @pytest.mark.parametrize("build", [
-    lambda t: t,
     lambda t: t.classified(),
     lambda t: t.classified().add(ev.InfoRequested, message="KTP?", actor=staff_actor()),
     lambda t: t.classified().add(ev.InfoRequested, message="KTP?", actor=staff_actor())
@@ -66,7 +65,7 @@ def project(store, events):
     lambda t: t.classified().closed().add(ev.ReporterReplied, message="masih gagal"),
     lambda t: t.classified().closed().add(ev.TicketReopened, reason="belum selesai",
                                           actor=staff_actor()),
-], ids=["new", "open", "waiting", "replied", "escalated", "escalated_reply", "answered",
+], ids=["open", "waiting", "replied", "escalated", "escalated_reply", "answered",
         "closed", "closed_reply", "reopened"])
 def test_the_read_model_folds_status_and_close_as_fold_state_does(store, build):
     ticket = build(Ticket())
@@ -81,7 +80,10 @@ def test_only_other_services_events_are_kept_by_id_and_a_repeat_changes_nothing(
     project(store, ticket.events)  # a redelivery after a crash
     assert sorted(ticket_facts.event_ids(store, ticket.ticket_id)) == sorted(
         str(e.event_id) for e in ticket.events[1:])
-    assert ticket_facts.status_of(store, Ticket().ticket_id) is None
+    # A ticket that has only its `received` (intake's own) has no facts: its own history says new.
+    fresh = Ticket()
+    project(store, fresh.events)
+    assert ticket_facts.status_of(store, fresh.ticket_id) is None
 
 
 def test_an_erased_tickets_dead_letters_are_found_by_the_id_in_their_payload(tmp_path):
@@ -109,3 +111,15 @@ def test_an_erased_tickets_dead_letters_are_found_by_the_id_in_their_payload(tmp
     left = store.query(f"SELECT stream_seq FROM {store.prefix}_dead_letters ORDER BY stream_seq")
     assert [row[0] for row in left] == [2, 4]
     store.close()
+
+
+def test_the_facts_consumer_takes_every_event_that_moves_the_status_or_mails_the_reporter():
+    from lpse_helpdesk.services.notify.decisions import REPORTER_TEMPLATES
+    from lpse_helpdesk.workflow.state import STATUS_AFTER
+
+    tags = {t.__struct_config__.tag for t in ticket_facts.WATCHED}
+    assert set(STATUS_AFTER) <= tags
+    # Every reporter mail but the receipt (intake's own event) answers an event watched here.
+    assert {f"ticket.{name}" for name in REPORTER_TEMPLATES - {"received"}} <= tags | {
+        "ticket.escalated"}
+    assert {"ticket.escalated_to_coordinator", "ticket.escalated_to_lkpp"} <= tags

@@ -30,9 +30,11 @@ from ...workflow.state import STATUS_AFTER
 
 CONSUMER = "intake-facts"
 CATCH_UP_S = 5.0  # how long a reply waits for the consumer; then 451, the sender tries again
-# Every ticket event but notify's own: the status moves on desk's, triage's and escalation's
-# events, and notify mails about every one of them.
-WATCHED = tuple(t for t in ev.ALL_EVENTS if t not in ev.OWNERS["notify"])
+# The events that move the status (`workflow.state.fold_state`) and those notify mails the
+# reporter about (`notify/decisions.py`, REPORTER_TEMPLATES): a reply can only answer those.
+WATCHED = (ev.TicketClassified, ev.EscalatedToCoordinator, ev.EscalatedToLkpp,
+           ev.EscalationAnswered, ev.TicketClosed, ev.TicketMerged, ev.TicketReopened,
+           ev.TicketReplied, ev.InfoRequested, ev.ReporterReplied)
 _OWN = ev.OWNERS["intake"]  # intake's own events are in its store: no copy of their ids
 TABLES = (
     "CREATE TABLE IF NOT EXISTS {p}_ticket_facts (ticket_id TEXT PRIMARY KEY,"
