@@ -29,17 +29,13 @@ import nats
 from . import benchhistory
 from .benchclient import client_main
 from .benchreport import phase, print_figures
+from .benchstaff import percentile as _percentile
 from .benchsplit import SplitServices, peak_rss_of
 from .platform import eventloop
 from .platform.embedded import FRONT, Workers
 from .platform.natsserver import EmbeddedNats, free_port
 from .platform.runtime import Runtime
 from .settings import Settings, WorkerCount, checked
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def _own_peak_rss_mb() -> float:

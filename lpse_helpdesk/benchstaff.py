@@ -47,7 +47,8 @@ def add_staff(store, standards: dict) -> None:
         users.add_user(store, standards, unit, username(unit), "admin", PASSWORD)
 
 
-def _percentile(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: float) -> float:
+    """The value at `p` % of `values` (nearest rank; the bench's p50/p95/p99)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
@@ -168,7 +169,7 @@ def _spread(name: str, times: list[float]) -> dict:
     if not times:
         return {}
     return {f"{name}_p50_ms": round(statistics.median(times), 1),
-            f"{name}_p99_ms": round(_percentile(times, 99), 1)}
+            f"{name}_p99_ms": round(percentile(times, 99), 1)}
 
 
 async def _probe(http: httpx.AsyncClient, probes: int, smtp_port: int, staff: dict) -> dict:
