@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from nats.js.errors import NotFoundError
 
@@ -113,12 +114,10 @@ PAGE_CACHE_KIB = 48 * 1024  # while a rebuild writes (100k tickets: 128 MB gaine
 
 @contextlib.contextmanager
 def _page_cache(store: ServiceStore):
-    """A large SQLite page cache on the rebuild's connection, the old size back afterwards.
-
-    Why: the timeline's two indexes (event id, ticket) take rows in random order; with SQLite's
-    default 2 MB cache, a rebuild of 100,000 tickets (its indexes about 100 MB) reads index
-    pages back and writes each changed page to the WAL many times before the commit. What is
-    written, and when it is durable (the commit), stay as they were."""
+    """A large SQLite page cache on the rebuild's connection (the old size back afterwards):
+    the timeline's two indexes (event id, ticket) take rows in random order, and with the default
+    2 MB a rebuild of 100,000 tickets (indexes ~100 MB) reads pages back and writes each to the
+    WAL many times. What is written, and when it is durable (the commit), stay as they were."""
     if store.is_postgres:
         yield
         return
@@ -280,7 +279,8 @@ async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_u
     """`lpse-helpdesk rebuild SERVICE` for consumers with a bulk projection (service stopped);
     `progress` hears (consumer, read, to read) as `stream_batches` reads. First, with or
     without such consumers, `check_complete`: nothing is emptied from an incomplete stream."""
-    from .streamproc import rebuild_read_apart
+    from .streamproc import read_apart
+    from .subscription import subjects_of
 
     async with command_connection(nats_url, tls) as nc:
         messages = await check_complete(nc.jetstream())
@@ -290,7 +290,8 @@ async def rebuild_in_bulk(store: ServiceStore, specs: list[ConsumerSpec], nats_u
             told = None if progress is None else (
                 lambda read, total, name=spec.name: progress(name, read, total))
             if apart:  # the read in a process of its own (`streamproc.py`)
-                result = await rebuild_read_apart(nats_url, store, spec, max_body_bytes, told)
+                result = await read_apart(nats_url, subjects_of(spec.subject), partial(
+                    bulk_rebuild, store, spec, max_body_bytes=max_body_bytes), told)
             else:  # short, or with a TLS context (it does not cross to a process): read here
                 result = await rebuild_from_stream(nc, store, spec, max_body_bytes, told)
             await reposition_consumer(nc, spec, result.resume_at)

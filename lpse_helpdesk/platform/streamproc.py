@@ -12,8 +12,10 @@ fold is behind. Stream order is kept (one reader, one pipe).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 Chunk = list[tuple[int, str, bytes]]
+T = TypeVar("T")
 
 
 def _read(nats_url: str, subjects: list[str], batch: int, out) -> None:
@@ -91,17 +93,14 @@ class StreamReader:
             self.process.join(5)
 
 
-async def rebuild_read_apart(nats_url: str, store, spec, max_body_bytes: int | None,
-                             progress: Callable[[int, int], None] | None):
-    """`rebuild.bulk_rebuild` (in a worker thread) fed by a child process reading the stream:
-    `rebuild.rebuild_from_stream`'s result, with the read on the other core."""
+async def read_apart(nats_url: str, subjects: list[str], fold: Callable[[Iterator[Chunk]], T],
+                     progress: Callable[[int, int], None] | None = None) -> T:
+    """`fold(chunks)` in a worker thread, the chunks read by a child process: for
+    `rebuild.rebuild_in_bulk`, whose fold is `bulk_rebuild`."""
     import asyncio
 
-    from .rebuild import bulk_rebuild
-    from .subscription import subjects_of
-
-    def run():
-        with StreamReader(nats_url, subjects_of(spec.subject), progress) as reader:
-            return bulk_rebuild(store, spec, reader.chunks(), max_body_bytes)
+    def run() -> T:
+        with StreamReader(nats_url, subjects, progress) as reader:
+            return fold(reader.chunks())
 
     return await asyncio.to_thread(run)

@@ -13,7 +13,7 @@ from test_rebuild import desk_store, rows, synthetic_messages
 from lpse_helpdesk.cli import main
 from lpse_helpdesk.platform import rebuild, streamproc, streamread
 from lpse_helpdesk.platform.natsserver import free_port
-from lpse_helpdesk.schemas import STREAM, STREAM_SUBJECTS
+from lpse_helpdesk.schemas import STREAM, STREAM_SUBJECTS, subject_filter
 from lpse_helpdesk.settings import Settings
 from lpse_helpdesk.standards import load_standards
 
@@ -35,8 +35,8 @@ async def test_the_rows_of_a_read_apart_are_those_of_the_read_here(tmp_path, nat
         rebuild.bulk_rebuild(here, spec, [messages])
         monkeypatch.setattr(streamread, "PULL", 3)  # five pulls through the pipe
         heard = []
-        result = await streamproc.rebuild_read_apart(
-            nats_server.url, apart, spec_apart, None, lambda read, total: heard.append(read))
+        result = await read_apart(nats_server.url, apart, spec_apart,
+                                  lambda read, total: heard.append(read))
         assert result.replayed == result.tracked == len(messages) == 14
         assert heard == [0, 3, 6, 9, 12, 14]
         assert rows(apart) == rows(here) and len(rows(here)["ticket_state"]) == 7
@@ -52,7 +52,7 @@ async def test_a_read_apart_that_fails_keeps_the_old_rows(tmp_path):
         before = rows(store)
         nobody = f"nats://127.0.0.1:{free_port()}"  # the child cannot connect
         with pytest.raises(RuntimeError, match="membaca stream gagal"):
-            await streamproc.rebuild_read_apart(nobody, store, spec, None, None)
+            await read_apart(nobody, store, spec)
         assert rows(store) == before
     finally:
         store.close()
@@ -81,3 +81,11 @@ async def test_the_command_reads_a_long_stream_apart(tmp_path, nats_server, monk
         assert len(rows(store)["ticket_state"]) == 3
     finally:
         store.close()
+
+
+async def read_apart(nats_url, store, spec, progress=None):
+    """`bulk_rebuild` fed by the child reader, as `rebuild_in_bulk` runs it."""
+    from functools import partial
+
+    return await streamproc.read_apart(nats_url, [subject_filter()[0]],
+                                       partial(rebuild.bulk_rebuild, store, spec), progress)
