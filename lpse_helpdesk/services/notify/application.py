@@ -23,8 +23,7 @@ from ...platform.consumer import Decision
 from ...platform.observability import log_event
 from ...platform.service import ServiceContext
 from ...platform.store import IntegrityError, Stored, Write, from_utc_text, utc_text
-from ...schemas import AnyTicketEvent, new_envelope
-from ...schemas import events as ev
+from ...schemas import AnyTicketEvent, new_envelope, events as ev
 from ...workflow import history
 from ...workflow.state import fold_state
 from . import limits, outgoing, privacy, stop, warnings, webhooks
@@ -252,16 +251,33 @@ class NotifyService:
         return ("pending" if attempt < MAX_ATTEMPTS else "failed"), self._backoff(attempt)
 
     def _record_outcomes(self, outcomes) -> None:
+        """A round's outcomes in one `record` (one put, not a put and savepoint per mail)."""
         if not outcomes:
             return
-        with self.store.batch():
+        for _ in range(5):  # our own events on the tickets: retry on a version race
+            stored, writes, versions = [], [], {}
             for outcome in outcomes:
-                self._record_outcome(*outcome)
+                event, update, extra = self._outcome(*outcome)
+                version = versions.get(event.ticket_id) or self.store.next_version(event.ticket_id)
+                versions[event.ticket_id] = version + 1  # the ticket's next one in this round
+                stored.append(Stored(event, event.ticket_id, version))
+                writes += [update, *extra]
+            try:
+                self.store.record(stored, writes=writes)
+            except IntegrityError:
+                continue
+            for outcome in outcomes if self.metrics is not None else ():
+                self.metrics.notifications.labels(*(outcome[9:10] or ("email",)), outcome[7]).inc()
+            return
+        raise RuntimeError(f"hasil pengiriman {outcomes[0][0]} dst. tidak tercatat")
 
-    def _record_outcome(self, row_id, ticket_id, tenant, template, recipient, attempt, error,
-                        status, delay, channel="email", extra=()) -> None:
+    def _record_outcome(self, *outcome) -> None:
+        self._record_outcomes([outcome])
+
+    def _outcome(self, row_id, ticket_id, tenant, template, recipient, attempt, error,
+                 status, delay, channel="email", extra=()) -> tuple:
         """The attempt's event on the ticket's timeline and the row's new state (and the
-        guard's `extra` rows), together."""
+        guard's `extra` rows), recorded together."""
         ticket = uuid.UUID(ticket_id)
         envelope = new_envelope(ticket, tenant, self.now())
         table = f"{self.store.prefix}_{'mails' if channel == 'email' else 'webhooks'}"
@@ -280,13 +296,4 @@ class NotifyService:
                            " last_error = ? WHERE id = ?",
                            (status, attempt, utc_text(self.now() + (delay or timedelta())),
                             error[:2000], row_id))
-        for _ in range(5):  # our own events on the ticket: retry on a version race
-            try:
-                self.store.record([Stored(event, ticket, self.store.next_version(ticket))],
-                                  writes=[update, *extra])
-                if self.metrics is not None:
-                    self.metrics.notifications.labels(channel, status).inc()
-                return
-            except IntegrityError:
-                continue
-        raise RuntimeError(f"hasil pengiriman {row_id} tidak tercatat")
+        return event, update, extra

@@ -51,8 +51,19 @@ _html = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates")
 _html.filters["paragraphs"] = paragraphs
 
 
+_compiled: dict[str, object] = {}  # name -> Template: no loader look-up (a lock, a key) per mail
+
+
+def _template(env: Environment, name: str):
+    key = f"{id(env)}:{name}"
+    found = _compiled.get(key)
+    if found is None:
+        found = _compiled[key] = env.get_template(name)
+    return found
+
+
 def render(template: str, context: dict) -> tuple[str, str, str]:
     """(subject, plain text, html): the template's first line is the subject."""
-    subject, _, text = _text.get_template(f"{template}.txt").render(context).partition("\n")
-    html = _html.get_template("base.html").render(subject=subject, text=text.strip(), **context)
+    subject, _, text = _template(_text, f"{template}.txt").render(context).partition("\n")
+    html = _template(_html, "base.html").render(subject=subject, text=text.strip(), **context)
     return subject.strip(), text.strip() + "\n", html

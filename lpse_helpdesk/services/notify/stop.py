@@ -10,7 +10,6 @@ the address gets no more mail (limits.py records it with the bounces).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 from html import escape
 from typing import Any
@@ -26,8 +25,9 @@ PATH = "/api/v1/mail/berhenti"
 
 
 def _tag(key: bytes, address: str) -> str:
-    return hmac.new(key, f"berhenti:{limits.bounce_key(address)}".encode(),
-                    hashlib.sha256).hexdigest()[:32]
+    # hmac.digest: the one-shot C path, several times cheaper than hmac.new (paid per mail).
+    return hmac.digest(key, f"berhenti:{limits.bounce_key(address)}".encode(),
+                       "sha256").hex()[:32]
 
 
 def link(signer, public_url: str, address: str) -> str:

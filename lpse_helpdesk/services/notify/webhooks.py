@@ -38,11 +38,12 @@ def signature(secret: str, body: bytes) -> str:
 
 def deliveries(store: ServiceStore, event: AnyTicketEvent, standard, now_text: str) -> list[Write]:
     """Rows for every subscription of the unit that wants this event."""
-    body = encode_event(event).decode()
-    rows = []
+    rows, body = [], None
     for hook in standard.webhooks:
         if hook.events and event.tag not in hook.events:
             continue
+        if body is None:  # encoded only for a unit with a subscription: most have none
+            body = encode_event(event).decode()
         delivery = uuid.uuid5(NAMESPACE, f"{event.event_id}:{hook.url}")
         rows.append(Write(
             f"INSERT INTO {store.prefix}_webhooks VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?,"
