@@ -16,11 +16,11 @@ import asyncio
 import contextlib
 import json
 import os
-import resource
 import shutil
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -28,33 +28,16 @@ import nats
 
 from . import benchhistory
 from .benchclient import client_main
+from .benchreport import own_peak_rss_mb as _own_peak_rss_mb
 from .benchreport import phase, print_figures
-from .benchstaff import percentile as _percentile
+from .benchreport import reset_own_peak_rss as _reset_own_peak_rss
 from .benchsplit import SplitServices, peak_rss_of
+from .benchstaff import percentile as _percentile
 from .platform import eventloop
 from .platform.embedded import FRONT, Workers
 from .platform.natsserver import EmbeddedNats, free_port
 from .platform.runtime import Runtime
 from .settings import Settings, WorkerCount, checked
-
-
-def _own_peak_rss_mb() -> float:
-    """This process's peak (VmHWM, which `_reset_own_peak_rss` can reset; getrusage's maximum
-    cannot be: it also keeps the peak of every thread that has exited)."""
-    try:
-        return peak_rss_of(os.getpid())
-    except OSError:  # no /proc
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB
-
-
-def _reset_own_peak_rss() -> bool:
-    """Start this process's peak (VmHWM) again from its current size (Linux: clear_refs 5), so
-    that the rebuild's peak is its own and not the front's that served the load before it."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
 
 
 async def _raw_publish_rate(url: str, count: int) -> float:
@@ -228,6 +211,8 @@ def _rebuild_rate(nats_url: str, standards: dict, keys_from: Path | None = None)
 async def _rebuild(nats_url: str, standards: dict, keys_from: Path | None = None) -> float:
     from .bootstrap import build_service
     from .platform import rebuild
+    from .platform.streamproc import read_apart
+    from .platform.subscription import subjects_of
     from .services import definition
 
     replayed = 0
@@ -245,9 +230,13 @@ async def _rebuild(nats_url: str, standards: dict, keys_from: Path | None = None
             built = build_service(spec, settings, standards)
             stores.append(built.store)
             work += [(built.store, c) for c in spec.consumers(built.app) if c.rebuild_tables]
+        # As the command reads (`rebuild.rebuild_in_bulk`): a long stream in a child process.
+        apart = (await nc.jetstream().stream_info("TICKETS")).state.messages >= rebuild.APART_FROM
         started = time.perf_counter()
         for store, spec in work:
-            replayed += (await rebuild.rebuild_from_stream(nc, store, spec)).replayed
+            replayed += (await (read_apart(nats_url, subjects_of(spec.subject), partial(
+                rebuild.bulk_rebuild, store, spec)) if apart else rebuild.rebuild_from_stream(
+                nc, store, spec))).replayed
         elapsed = time.perf_counter() - started
         for store in stores:
             store.close()

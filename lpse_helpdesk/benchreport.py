@@ -4,8 +4,11 @@ figures, on stdout, before the `--json` line that must stay the last)."""
 from __future__ import annotations
 
 import contextlib
+import os
+import resource
 import sys
 import time
+from pathlib import Path
 
 
 def say(line: str) -> None:
@@ -60,3 +63,24 @@ def print_figures(figures: dict) -> None:
             if f"{name}_p50_ms" in figures:
                 print(f"  {what}: p50 {figures[f'{name}_p50_ms']} ms,"
                       f" p99 {figures[f'{name}_p99_ms']} ms")
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak (VmHWM, which `reset_own_peak_rss` can reset; getrusage's maximum
+    cannot be: it also keeps the peak of every thread that has exited)."""
+    from .benchsplit import peak_rss_of
+
+    try:
+        return peak_rss_of(os.getpid())
+    except OSError:  # no /proc
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB
+
+
+def reset_own_peak_rss() -> bool:
+    """Start this process's peak (VmHWM) again from its current size (Linux: clear_refs 5), so
+    that the rebuild's peak is its own and not the front's that served the load before it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
