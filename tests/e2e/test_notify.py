@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 
 import pytest
-
 from conftest import eventually, make_settings, running_helpdesk
-from lpse_helpdesk.platform.store import from_utc_text
-from lpse_helpdesk.services.notify import outgoing
 from scenario import Desk
+
+from lpse_helpdesk.platform.store import Stored, from_utc_text
+from lpse_helpdesk.schemas import events as ev
+from lpse_helpdesk.schemas import new_envelope
+from lpse_helpdesk.services.notify import outgoing
 
 REPORTER = "budi@contoh.co.id"
 UNIT_BOX = "lpsepemkabbatubara@yahoo.co.id"  # Batu Bara's helpdesk address (seed 000)
@@ -219,3 +222,30 @@ async def test_a_crash_mid_round_resends_only_the_mail_in_flight(hd, sink):
     await eventually(six, what="enam notifikasi di riwayat")
     await asyncio.sleep(0.5)
     assert await timeline_sent() == 6
+
+
+async def test_a_rounds_outcomes_are_recorded_together_each_ticket_in_version_order(hd):
+    """One record for a round: two outcomes of one ticket get consecutive versions, and a
+    version another writer took meanwhile makes the whole record go again, not fail."""
+    app = hd.runtime.service("notify").app
+    t = await Desk(hd, "batubara").report(reporter={"name": "Budi", "email": REPORTER})
+    ticket = uuid.UUID(t["id"])
+    await eventually(lambda: app.store.query(
+        "SELECT COUNT(*) FROM notify_mails WHERE status = 'sent'")[0][0] == 2, what="dua surat")
+    before = app.store.next_version(ticket)
+    stale, real = [before], app.store.next_version
+    app.store.next_version = lambda tid: stale.pop() if stale else real(tid)  # a lost race once
+    taken = ev.NotificationSent(**new_envelope(ticket, "batubara"), channel="email",
+                                recipient="x@contoh.id", template="received", attempt=1)
+    app.store.record([Stored(taken, ticket, before)])  # the other writer's event
+    try:
+        app._record_outcomes([("a", str(ticket), "batubara", "received", REPORTER, 1, None,
+                               "sent", None),
+                              ("b", str(ticket), "batubara", "new_ticket", UNIT_BOX, 2, "sibuk",
+                               "pending", None)])
+    finally:
+        del app.store.next_version
+    history = app.store.history(ticket)
+    assert [s.originator_version for s in history][-3:] == [before, before + 1, before + 2]
+    assert [type(s.event).__name__ for s in history][-2:] == ["NotificationSent",
+                                                              "NotificationFailed"]
