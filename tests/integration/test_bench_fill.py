@@ -105,6 +105,25 @@ def test_fill_by_phases_stores_the_same_events_as_one_life_at_a_time(tmp_path, n
     asyncio.run(scenario())
 
 
+def state_row_as_live(store, standards: dict, number: str) -> None:
+    """The desk's state row of the ticket is the one its live projection writes after its
+    last event: folded from its whole history (`views._state_values`), column for column."""
+    import uuid
+
+    from lpse_helpdesk.services.desk import views
+    from lpse_helpdesk.workflow import history
+    from lpse_helpdesk.workflow.state import fold_state
+
+    (ticket_id,), = store.query(f"SELECT ticket_id FROM {store.prefix}_tickets WHERE number = ?",
+                                (number,))
+    events = history.load(store, uuid.UUID(ticket_id)).events
+    state = fold_state(events)
+    expected = views._state_values(state, events, standards.get(state.tenant))
+    rows = store.query(f"SELECT {views.STATE_COLUMNS} FROM {store.prefix}_ticket_state"
+                       " WHERE ticket_id = ?", (ticket_id,))
+    assert rows == [expected], number
+
+
 async def _mails_waiting(store) -> int:
     sql = f"SELECT COUNT(*) FROM {store.prefix}_mails WHERE status IN ('pending', 'delivered')"
     return (await asyncio.to_thread(store.query, sql))[0][0]
@@ -144,6 +163,7 @@ def test_fast_fill_before_start_is_the_same_data_and_nothing_runs_twice(tmp_path
                 types = {e["type"] for e in events_of(desk, number)}
                 for step, tag in DESK_STEPS.items():
                     assert (tag in types) == getattr(life, step), (i, step, types)
+                state_row_as_live(desk, standards, number)  # the fill's bulk state rows
             kinds = {benchfill.plan(i)[3:]: i for i in reversed(range(TICKETS))}
             for i in kinds.values():
                 fast = done["numbers"][i][1]
