@@ -71,14 +71,14 @@ class OfflineHelpdesk:
         for built in self.built.values():
             _unsynced(built.store)
         self.consumers, self.specs = [], []
-        for built in self.built.values():
+        for name, built in self.built.items():
             for spec in built.definition.consumers(built.app):
                 tracked = TrackedConsumer(spec.name, spec.subject, self._timed(spec.handler),
                                           built.store, settings)
                 takes = matcher(tracked.subjects)
                 if spec.bulk is not None:  # desk's view: its bulk projection (`benchdesk.py`)
                     tracked = DeskBulk(tracked, spec, built.store)
-                self.consumers.append((tracked, takes))
+                self.consumers.append((tracked, takes, name))
                 self.specs.append(spec)
         # Where each relay is: events after it are the bus's to carry.
         self.read = {name: published_position(b.store) for name, b in self.built.items()}
@@ -112,14 +112,14 @@ class OfflineHelpdesk:
             yield
 
     # --- the bus ------------------------------------------------------------------------------
-    def _new_events(self) -> list[tuple]:
+    def _new_events(self, names) -> list[tuple]:
         found = []
-        for name, built in self.built.items():
-            while True:
-                page = built.store.notifications(self.read[name], 2000)
-                if not page:
-                    break
-                self.read[name] = page[-1].id
+        for name in names:
+            page = [None] * 2000
+            while len(page) == 2000:  # a shorter page was the last
+                page = self.built[name].store.notifications(self.read[name], 2000)
+                if page:
+                    self.read[name] = page[-1].id
                 for n in page:
                     event = decode_event(n.state)
                     found.append((event.occurred_at, event, n.state))
@@ -128,9 +128,10 @@ class OfflineHelpdesk:
 
     def drain(self) -> int:
         """Carry every new event to its consumers, round after round, until none is new."""
-        carried = 0
+        carried, names = 0, self.built  # first every store; then those a consumer wrote to
         while True:
-            found = self._new_events()
+            found = self._new_events(names)
+            names = set()
             if not found:
                 return carried
             items = []
@@ -142,10 +143,11 @@ class OfflineHelpdesk:
                     if not self.kept:
                         self.first_kept = self.seq
                     self.kept.append((subject, body, str(event.event_id), headers_for(event)))
-            for tracked, takes in self.consumers:
+            for tracked, takes, name in self.consumers:
                 mine = [item for item in items if takes(item[0])]
                 if not mine:
                     continue
+                names.add(name)  # only a consumer's own store records what it decides
                 started = time.perf_counter()
                 outcomes = tracked._process_batch(mine)
                 self.seconds[tracked.name] = (self.seconds.get(tracked.name, 0.0)
@@ -193,7 +195,7 @@ class OfflineHelpdesk:
         has carried all of it."""
         from .platform.outbox import OutboxRelay
 
-        for tracked, _ in self.consumers:
+        for tracked, _, _ in self.consumers:
             if isinstance(tracked, DeskBulk):
                 started = time.perf_counter()
                 tracked.finish()

@@ -17,7 +17,7 @@ comes); they are all written by `finish`, before the stores close.
 
 from __future__ import annotations
 
-from .schemas import decode_event
+from .platform.rebuilddecode import StreamDecoder
 
 
 class DeskBulk:
@@ -27,6 +27,9 @@ class DeskBulk:
         self.tracked, self.spec, self.store = tracked, spec, store
         self.name = tracked.name
         self.projection = spec.bulk()
+        # As `rebuild desk` decodes: the wire text is the timeline row's body (sealing is
+        # deterministic), so no event is sealed again.
+        self.decode = StreamDecoder().decode
         self.track = (f"INSERT INTO {store.tracking_table} (application_name, notification_id)"
                       " VALUES (?, ?) ON CONFLICT DO NOTHING")
 
@@ -41,15 +44,15 @@ class DeskBulk:
         outcomes, run = [], []
         with self.store.batch():
             for item in items:
-                event = decode_event(item[1])
+                event, wire = self.decode(item[1])
                 if not self.spec.decides(event):
-                    run.append((item[2], event, None))
+                    run.append((item[2], event, wire))
                     outcomes.append(("done", event, None, 0.0))
                     continue
                 self._rows(run)  # the history before it, as the live handler reads it
                 run = []
                 outcomes += self.tracked._process_batch([item])
-                run.append((item[2], event, None))  # held for its ticket's state row
+                run.append((item[2], event, wire))  # held for its ticket's state row
             self._rows(run)
         return outcomes
 
