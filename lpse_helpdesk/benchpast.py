@@ -15,6 +15,7 @@ hold after these years, numbered year by year, with SLA deadlines from the steps
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -136,15 +137,25 @@ def _make(settings, standards, tickets: int, now: datetime, stream_last: int,
         steps = schedule(tickets, now)
         made, conflicts, bodies = {}, 0, _Bodies()
         progress = _Progress("cepat (langkah)", len(steps))
-        for window in windows(steps):
-            with helpdesk.one_commit():  # each store commits the window once
+        # Each store commits once per WINDOW steps, however many windows they take (a closed
+        # ticket's steps are minutes apart and the next ticket's days later, so most windows
+        # hold a single step).
+        with contextlib.ExitStack() as held:
+            taken = 0
+            for window in windows(steps):
+                if not taken:
+                    held.enter_context(helpdesk.one_commit())
                 started = time.perf_counter()
                 conflicts += _take(helpdesk, window, made, bodies)
                 helpdesk.seconds["steps"] = (helpdesk.seconds.get("steps", 0.0)
                                              + time.perf_counter() - started)
                 helpdesk.settle()
-            for _ in window:
-                progress.step()
+                taken += len(window)
+                if taken >= WINDOW:
+                    held.close()
+                    taken = 0
+                for _ in window:
+                    progress.step()
         helpdesk.finish_relays()
     except BaseException:
         helpdesk.close()
